@@ -1,0 +1,6 @@
+//! posture: cloud compliance posture from the terminal.
+//!
+//! Layers, lowest first: `model` ← `catalog`, `policy` ← `assess` ← `store` ← `worker` ← `tui`/`cli`.
+
+pub mod model;
+pub mod policy;

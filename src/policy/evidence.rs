@@ -1,0 +1,145 @@
+//! Which resource fields a condition reads, and their values on a given resource.
+
+use crate::model::Evidence;
+use cel::common::ast::{Expr, LiteralValue};
+use cel::IdedExpr;
+use serde_json::Value;
+
+/// Longest rendered evidence value; longer ones are cut with an ellipsis.
+const MAX_VALUE: usize = 240;
+
+/// Variables bound by comprehensions (`exists(r, ...)`), which are not unknown variables.
+pub fn comprehension_vars(expr: &IdedExpr) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(expr, &mut |e| {
+        if let Expr::Comprehension(c) = &e.expr {
+            out.push(c.iter_var.clone());
+            if let Some(v) = &c.iter_var2 {
+                out.push(v.clone());
+            }
+            out.push(c.accu_var.clone());
+        }
+    });
+    out
+}
+
+/// The distinct `resource.a.b` paths an expression reads, in order of appearance, without
+/// the `resource.` prefix. A path that is a prefix of a longer one is kept only as the longer.
+pub fn referenced_paths(expr: &IdedExpr) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    collect(expr, &mut paths);
+    let all = paths.clone();
+    paths.retain(|p| !all.iter().any(|q| q.len() > p.len() && q.starts_with(p.as_str()) && q.as_bytes()[p.len()] == b'.'));
+    paths
+}
+
+fn collect(expr: &IdedExpr, out: &mut Vec<String>) {
+    if let Some(path) = path_of(expr) {
+        if !path.is_empty() && !out.contains(&path) {
+            out.push(path);
+        }
+        return;
+    }
+    for child in children(expr) {
+        collect(child, out);
+    }
+}
+
+/// `resource.a.b` (plain, optional `.?` or `["x"]` selects) as `a.b`.
+fn path_of(expr: &IdedExpr) -> Option<String> {
+    match &expr.expr {
+        Expr::Ident(name) if name == "resource" => Some(String::new()),
+        Expr::Select(sel) => {
+            let base = path_of(&sel.operand)?;
+            Some(join(&base, &sel.field))
+        }
+        Expr::Call(call) if (call.func_name == "_?._" || call.func_name == "_[_]") && call.args.len() == 2 => {
+            let base = path_of(&call.args[0])?;
+            match &call.args[1].expr {
+                Expr::Literal(LiteralValue::String(s)) => Some(join(&base, s)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn join(base: &str, field: &str) -> String {
+    if base.is_empty() { field.to_string() } else { format!("{base}.{field}") }
+}
+
+fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
+    match &expr.expr {
+        Expr::Call(c) => c.target.iter().map(|t| t.as_ref()).chain(c.args.iter()).collect(),
+        Expr::Select(s) => vec![s.operand.as_ref()],
+        Expr::Comprehension(c) => vec![&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result],
+        Expr::List(l) => l.elements.iter().collect(),
+        Expr::Map(m) => m
+            .entries
+            .iter()
+            .flat_map(|e| match &e.expr {
+                cel::common::ast::EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
+                cel::common::ast::EntryExpr::StructField(sf) => vec![&sf.value],
+            })
+            .collect(),
+        Expr::Struct(s) => s
+            .entries
+            .iter()
+            .flat_map(|e| match &e.expr {
+                cel::common::ast::EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
+                cel::common::ast::EntryExpr::StructField(sf) => vec![&sf.value],
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn walk(expr: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
+    f(expr);
+    for c in children(expr) {
+        walk(c, f);
+    }
+}
+
+/// Evidence for `paths` on a resource document.
+pub fn evidence_for(paths: &[String], doc: &Value) -> Vec<Evidence> {
+    paths
+        .iter()
+        .map(|path| {
+            let mut cur = Some(doc);
+            for seg in path.split('.') {
+                cur = cur.and_then(|v| v.get(seg));
+            }
+            Evidence {
+                path: path.clone(),
+                value: match cur {
+                    None => "<absent>".to_string(),
+                    Some(v) => truncate(v.to_string()),
+                },
+            }
+        })
+        .collect()
+}
+
+fn truncate(mut s: String) -> String {
+    if s.chars().count() > MAX_VALUE {
+        s = s.chars().take(MAX_VALUE).collect::<String>() + "…";
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn evidence_renders_values_and_absence() {
+        let doc = json!({"properties": {"a": false, "s": "x"}});
+        let ev = evidence_for(&["properties.a".into(), "properties.b".into()], &doc);
+        assert_eq!(ev[0].value, "false");
+        assert_eq!(ev[1].value, "<absent>");
+        let long = json!({"p": "y".repeat(1000)});
+        assert!(evidence_for(&["p".into()], &long)[0].value.ends_with('…'));
+    }
+}

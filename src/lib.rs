@@ -4,3 +4,5 @@
 
 pub mod model;
 pub mod policy;
+pub mod catalog;
+pub mod embedded;

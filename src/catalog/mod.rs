@@ -1,0 +1,13 @@
+//! Standards and checks: load from TOML (embedded and user directories), validate, index.
+
+mod load;
+mod raw;
+mod security_controls;
+mod types;
+
+pub use load::{Catalog, CatalogError, SourceFile};
+pub use security_controls::{SECURITY_CONTROLS, SecurityControl, security_control};
+pub use types::{Check, Control, Remediation, Standard};
+
+#[cfg(test)]
+mod tests;

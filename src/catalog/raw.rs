@@ -1,0 +1,73 @@
+//! The TOML shapes as written, before validation.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub standard: Option<Spanned<RawStandard>>,
+    #[serde(default)]
+    pub control: Vec<Spanned<RawControl>>,
+    #[serde(default)]
+    pub check: Vec<Spanned<RawCheck>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStandard {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub clouds: Vec<String>,
+    pub attestation_validity_days: Option<u32>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControl {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub section: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub checks: Vec<Spanned<String>>,
+    pub action: Option<String>,
+    #[serde(default)]
+    pub mandatory: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    pub id: Spanned<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub severity: Spanned<String>,
+    pub cloud: Option<String>,
+    pub resource_types: Spanned<Vec<String>>,
+    pub applies: Option<Spanned<String>>,
+    pub condition: Spanned<String>,
+    pub action: Spanned<String>,
+    #[serde(default)]
+    pub mandatory: bool,
+    pub security_control: Spanned<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub remediation: RawRemediation,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRemediation {
+    #[serde(default)]
+    pub text: String,
+    pub cli: Option<String>,
+}

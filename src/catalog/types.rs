@@ -1,0 +1,105 @@
+//! The validated catalog types.
+
+use crate::model::{ActionType, Cloud, Severity};
+use crate::policy::Compiled;
+use serde::Serialize;
+
+/// How to fix a failing resource.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Remediation {
+    /// Plain-language fix.
+    pub text: String,
+    /// CLI template with `{name}`-style placeholders.
+    pub cli: Option<String>,
+}
+
+/// One automated assessment.
+#[derive(Debug)]
+pub struct Check {
+    /// Unique id, `<cloud>.<service>.<what>`.
+    pub id: String,
+    /// States the healthy condition.
+    pub title: String,
+    /// Why it matters.
+    pub description: String,
+    /// Severity.
+    pub severity: Severity,
+    /// The cloud it applies to.
+    pub cloud: Cloud,
+    /// Normalized resource types it assesses (Azure lowercased).
+    pub resource_types: Vec<String>,
+    /// Optional applicability condition.
+    pub applies: Option<Compiled>,
+    /// The CEL condition: true is healthy.
+    pub condition: Compiled,
+    /// The condition as written.
+    pub condition_src: String,
+    /// Improvement-action type.
+    pub action: ActionType,
+    /// Mandatory actions are worth more points.
+    pub mandatory: bool,
+    /// Secure-score group.
+    pub security_control: String,
+    /// Prowler check ids this answers for.
+    pub aliases: Vec<String>,
+    /// How to fix it.
+    pub remediation: Remediation,
+    /// File it came from.
+    pub origin: String,
+}
+
+impl Check {
+    /// Points this check is worth as an improvement action.
+    pub fn points(&self) -> u32 {
+        self.action.points(self.mandatory)
+    }
+}
+
+/// One requirement of a standard.
+#[derive(Debug, Clone, Serialize)]
+pub struct Control {
+    /// Id within the standard (`6.1`, `AC-2`).
+    pub id: String,
+    /// Section heading.
+    pub section: String,
+    /// Title.
+    pub title: String,
+    /// Longer text.
+    pub description: String,
+    /// Resolved check ids.
+    pub checks: Vec<String>,
+    /// References to checks that exist but failed to load: the control is unsupported.
+    pub broken_checks: Vec<String>,
+    /// Improvement-action type when it is a manual control.
+    pub action: ActionType,
+    /// Mandatory manual controls are worth more points.
+    pub mandatory: bool,
+}
+
+impl Control {
+    /// A control with no checks must be attested.
+    pub fn is_manual(&self) -> bool {
+        self.checks.is_empty() && self.broken_checks.is_empty()
+    }
+}
+
+/// A compliance framework.
+#[derive(Debug, Clone, Serialize)]
+pub struct Standard {
+    /// Stable id, e.g. `cis-azure-2.0`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Version of the framework.
+    pub version: String,
+    /// What it is.
+    pub description: String,
+    /// Clouds it covers.
+    pub clouds: Vec<crate::model::Cloud>,
+    /// Controls in file order.
+    pub controls: Vec<Control>,
+    /// `builtin` or the user file it came from.
+    pub origin: String,
+    /// Default expiry of attestations on its controls.
+    pub attestation_validity_days: u32,
+}

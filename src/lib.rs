@@ -6,3 +6,4 @@ pub mod model;
 pub mod policy;
 pub mod catalog;
 pub mod embedded;
+pub mod sources;

@@ -7,3 +7,4 @@ pub mod policy;
 pub mod catalog;
 pub mod embedded;
 pub mod sources;
+pub mod assess;

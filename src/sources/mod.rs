@@ -92,7 +92,7 @@ pub struct SourceReport {
 pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> SourceReport {
     let mut report = SourceReport { source: spec.to_string(), ..Default::default() };
     let mut gcp = gcp::Merger::default();
-    let mut emit = |report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Vec<Resource>)| {
+    let emit = |report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Vec<Resource>)| {
         for r in &batch {
             if !report.clouds.contains(&r.meta.cloud) {
                 report.clouds.push(r.meta.cloud);

@@ -1,0 +1,317 @@
+//! Resource-major evaluation: every applicable check of one resource, then the next, on all
+//! cores, one file's resources at a time.
+
+use crate::catalog::{Catalog, Check};
+use crate::model::{Cloud, Exemption, Finding, FindingState, Resource};
+use crate::policy::{Evaluator, Outcome, evidence_for};
+use crate::sources::{SourceReport, SourceSpec, read_source};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Counts of finding states for one check in one scope.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckStats {
+    /// Healthy resources.
+    pub healthy: u64,
+    /// Unhealthy, unexempted resources.
+    pub unhealthy: u64,
+    /// Resources the check does not apply to.
+    pub not_applicable: u64,
+    /// Resources the condition errored on.
+    pub error: u64,
+    /// Exempt resources.
+    pub exempt: u64,
+}
+
+impl CheckStats {
+    fn add(&mut self, state: FindingState) {
+        match state {
+            FindingState::Healthy => self.healthy += 1,
+            FindingState::Unhealthy => self.unhealthy += 1,
+            FindingState::NotApplicable => self.not_applicable += 1,
+            FindingState::Error => self.error += 1,
+            FindingState::Exempt => self.exempt += 1,
+        }
+    }
+
+    /// Sum two.
+    pub fn merge(&mut self, o: &CheckStats) {
+        self.healthy += o.healthy;
+        self.unhealthy += o.unhealthy;
+        self.not_applicable += o.not_applicable;
+        self.error += o.error;
+        self.exempt += o.exempt;
+    }
+}
+
+/// Resources healthy and unhealthy in one security control (secure score).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScStats {
+    /// Resources whose every applicable check in the control passed (or is exempt).
+    pub healthy: u64,
+    /// Resources failing at least one check in the control.
+    pub unhealthy: u64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Every source read.
+    Complete,
+    /// Some files failed; the rest was assessed.
+    Partial,
+    /// Stopped by request; not stored as a result.
+    Cancelled,
+}
+
+impl RunStatus {
+    /// Lowercase word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Complete => "complete",
+            RunStatus::Partial => "partial",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Everything a run produced, before storage.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+    /// What each source yielded.
+    pub sources: Vec<SourceReport>,
+    /// Resources assessed by at least one check.
+    pub resources_assessed: u64,
+    /// Resources read in all.
+    pub resources_seen: u64,
+    /// Non-healthy, applicable findings (unhealthy, error, exempt) with evidence.
+    pub findings: Vec<Finding>,
+    /// Per (check, scope) counts.
+    pub stats: BTreeMap<(String, String), CheckStats>,
+    /// Per security control resource counts.
+    pub security: BTreeMap<String, ScStats>,
+    /// Clouds that had at least one resource.
+    pub clouds: BTreeSet<Cloud>,
+    /// Standards selected (empty: all).
+    pub standards: Vec<String>,
+    /// Complete, partial or cancelled.
+    pub status: RunStatus,
+}
+
+impl RunResult {
+    /// Counts per check, summed over scopes.
+    pub fn check_totals(&self) -> BTreeMap<String, CheckStats> {
+        let mut out: BTreeMap<String, CheckStats> = BTreeMap::new();
+        for ((check, _), s) in &self.stats {
+            out.entry(check.clone()).or_default().merge(s);
+        }
+        out
+    }
+}
+
+/// Progress of a run, for the console's status bar.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    /// `reading`, `evaluating`, `rolling up`, `storing`.
+    pub phase: String,
+    /// Source being read.
+    pub source: String,
+    /// Resources assessed so far.
+    pub done: u64,
+    /// Files done so far / files in all (when known).
+    pub files_done: u64,
+}
+
+/// Runs assessments against a catalog.
+pub struct Assessor<'a> {
+    catalog: &'a Catalog,
+    /// Checks evaluated (indices into the catalog), per resource type.
+    selected: HashSet<usize>,
+    exemptions: Vec<Exemption>,
+    standards: Vec<String>,
+}
+
+struct ResourceOutcome {
+    findings: Vec<Finding>,
+    counts: Vec<(usize, FindingState)>,
+    sc: Vec<(String, bool)>,
+}
+
+impl<'a> Assessor<'a> {
+    /// Assess against `standards` (empty: every standard and every check).
+    pub fn new(catalog: &'a Catalog, standards: &[String], exemptions: Vec<Exemption>) -> Assessor<'a> {
+        let selected: HashSet<usize> = if standards.is_empty() {
+            (0..catalog.checks.len()).collect()
+        } else {
+            let wanted: HashSet<&str> = catalog
+                .standards
+                .iter()
+                .filter(|s| standards.contains(&s.id))
+                .flat_map(|s| s.controls.iter().flat_map(|c| c.checks.iter().map(String::as_str)))
+                .collect();
+            catalog.checks.iter().enumerate().filter(|(_, c)| wanted.contains(c.id.as_str())).map(|(i, _)| i).collect()
+        };
+        Assessor { catalog, selected, exemptions, standards: standards.to_vec() }
+    }
+
+    /// Read every source and evaluate. `cancel` is polled between files and batches.
+    pub fn run(&self, specs: &[SourceSpec], now: DateTime<Utc>, cancel: &AtomicBool, progress: &mut dyn FnMut(Progress)) -> RunResult {
+        let started_at = Utc::now();
+        let mut result = RunResult {
+            started_at,
+            finished_at: started_at,
+            sources: Vec::new(),
+            resources_assessed: 0,
+            resources_seen: 0,
+            findings: Vec::new(),
+            stats: BTreeMap::new(),
+            security: BTreeMap::new(),
+            clouds: BTreeSet::new(),
+            standards: self.standards.clone(),
+            status: RunStatus::Complete,
+        };
+        let mut files_done = 0u64;
+        for spec in specs {
+            let source = spec.to_string();
+            let mut sink = |batch: Vec<Resource>| {
+                if cancel.load(Ordering::Relaxed) {
+                    return;
+                }
+                files_done += 1;
+                self.evaluate_batch(batch, now, cancel, &mut result);
+                progress(Progress {
+                    phase: "evaluating".into(),
+                    source: source.clone(),
+                    done: result.resources_seen,
+                    files_done,
+                });
+            };
+            let report = read_source(spec, &mut sink);
+            if !report.errors.is_empty() {
+                result.status = RunStatus::Partial;
+            }
+            result.sources.push(report);
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        if cancel.load(Ordering::Relaxed) {
+            result.status = RunStatus::Cancelled;
+        }
+        result.finished_at = Utc::now();
+        result
+    }
+
+    /// Evaluate resources already in memory (tests, benchmarks).
+    pub fn run_resources(&self, resources: Vec<Resource>, now: DateTime<Utc>) -> RunResult {
+        let mut result = RunResult {
+            started_at: now,
+            finished_at: now,
+            sources: Vec::new(),
+            resources_assessed: 0,
+            resources_seen: 0,
+            findings: Vec::new(),
+            stats: BTreeMap::new(),
+            security: BTreeMap::new(),
+            clouds: BTreeSet::new(),
+            standards: self.standards.clone(),
+            status: RunStatus::Complete,
+        };
+        self.evaluate_batch(resources, now, &AtomicBool::new(false), &mut result);
+        result
+    }
+
+    fn evaluate_batch(&self, batch: Vec<Resource>, now: DateTime<Utc>, cancel: &AtomicBool, result: &mut RunResult) {
+        result.resources_seen += batch.len() as u64;
+        for r in &batch {
+            result.clouds.insert(r.meta.cloud);
+        }
+        // Chunks keep cancellation responsive on huge files.
+        for chunk in batch.chunks(4096) {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            let outcomes: Vec<(String, Option<ResourceOutcome>)> = chunk
+                .par_iter()
+                .map_init(|| Evaluator::new(now), |ev, r| (r.meta.scope.clone(), self.evaluate(ev, r, now)))
+                .collect();
+            for (scope, outcome) in outcomes {
+                let Some(o) = outcome else { continue };
+                result.resources_assessed += 1;
+                for (idx, state) in o.counts {
+                    let id = self.catalog.checks[idx].id.clone();
+                    result.stats.entry((id, scope.clone())).or_default().add(state);
+                }
+                for (sc, healthy) in o.sc {
+                    let e = result.security.entry(sc).or_default();
+                    if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
+                }
+                result.findings.extend(o.findings);
+            }
+        }
+    }
+
+    fn evaluate(&self, ev: &Evaluator, r: &Resource, now: DateTime<Utc>) -> Option<ResourceOutcome> {
+        let indices: Vec<usize> =
+            self.catalog.checks_for_type(&r.meta.rtype).iter().copied().filter(|i| self.selected.contains(i)).collect();
+        if indices.is_empty() {
+            return None;
+        }
+        let bound = ev.bind(&r.doc);
+        let mut out = ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
+        let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
+        for idx in indices {
+            let check: &Arc<Check> = &self.catalog.checks[idx];
+            let (mut state, message) = match check.applies.as_ref().map(|a| bound.eval(a)) {
+                Some(Outcome::False) => (FindingState::NotApplicable, None),
+                Some(Outcome::Error(e)) => (FindingState::Error, Some(format!("applies: {e}"))),
+                _ => match bound.eval(&check.condition) {
+                    Outcome::True => (FindingState::Healthy, None),
+                    Outcome::False => (FindingState::Unhealthy, None),
+                    Outcome::Error(e) => (FindingState::Error, Some(e)),
+                },
+            };
+            let mut message = message;
+            if state == FindingState::Unhealthy {
+                if let Some(ex) = self.exemptions.iter().find(|e| e.covers(&check.id, &r.meta.id, &r.meta.scope, now)) {
+                    state = FindingState::Exempt;
+                    message = Some(format!("exempt ({}): {} — until {}", ex.category, ex.reason, ex.expires));
+                }
+            }
+            out.counts.push((idx, state));
+            match state {
+                FindingState::NotApplicable => {}
+                FindingState::Healthy | FindingState::Exempt => {
+                    sc_state.entry(check.security_control.as_str()).or_insert(true);
+                }
+                FindingState::Unhealthy | FindingState::Error => {
+                    sc_state.insert(check.security_control.as_str(), false);
+                }
+            }
+            if !matches!(state, FindingState::Healthy | FindingState::NotApplicable) {
+                let mut paths = check.condition.paths.clone();
+                if let Some(a) = &check.applies {
+                    paths.extend(a.paths.iter().filter(|p| !check.condition.paths.contains(p)).cloned());
+                }
+                out.findings.push(Finding {
+                    check: check.id.clone(),
+                    state,
+                    resource: r.meta.clone(),
+                    evidence: evidence_for(&paths, &r.doc),
+                    message,
+                });
+            }
+        }
+        out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Some(out)
+    }
+}

@@ -1,0 +1,12 @@
+//! A run: sources → engine → rollup → scores. No storage and no screen here.
+
+mod engine;
+mod rollup;
+
+pub use engine::{Assessor, CheckStats, Progress, RunResult, RunStatus, ScStats};
+pub use rollup::{
+    Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
+};
+
+#[cfg(test)]
+mod tests;

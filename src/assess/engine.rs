@@ -118,6 +118,15 @@ impl RunResult {
     }
 }
 
+/// What one batch of resources produced; handed to a sink so a store can write it as it goes.
+#[derive(Debug, Default)]
+pub struct BatchOutput {
+    /// Resources assessed by at least one check.
+    pub resources: Vec<crate::model::ResourceRef>,
+    /// Their non-healthy, applicable findings.
+    pub findings: Vec<Finding>,
+}
+
 /// Progress of a run, for the console's status bar.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Progress {
@@ -163,8 +172,21 @@ impl<'a> Assessor<'a> {
         Assessor { catalog, selected, exemptions, standards: standards.to_vec() }
     }
 
-    /// Read every source and evaluate. `cancel` is polled between files and batches.
+    /// Read every source and evaluate, keeping findings in the result.
     pub fn run(&self, specs: &[SourceSpec], now: DateTime<Utc>, cancel: &AtomicBool, progress: &mut dyn FnMut(Progress)) -> RunResult {
+        self.run_with(specs, now, cancel, progress, None)
+    }
+
+    /// Read every source and evaluate. With a sink, each batch's resources and findings go
+    /// there instead of into the result. `cancel` is polled between files and batches.
+    pub fn run_with(
+        &self,
+        specs: &[SourceSpec],
+        now: DateTime<Utc>,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(Progress),
+        mut sink: Option<&mut dyn FnMut(BatchOutput)>,
+    ) -> RunResult {
         let started_at = Utc::now();
         let mut result = RunResult {
             started_at,
@@ -182,12 +204,16 @@ impl<'a> Assessor<'a> {
         let mut files_done = 0u64;
         for spec in specs {
             let source = spec.to_string();
-            let mut sink = |batch: Vec<Resource>| {
+            let mut on_resources = |batch: Vec<Resource>| {
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
                 files_done += 1;
-                self.evaluate_batch(batch, now, cancel, &mut result);
+                let out = self.evaluate_batch(batch, now, cancel, &mut result);
+                match sink.as_mut() {
+                    Some(s) => s(out),
+                    None => result.findings.extend(out.findings),
+                }
                 progress(Progress {
                     phase: "evaluating".into(),
                     source: source.clone(),
@@ -195,7 +221,7 @@ impl<'a> Assessor<'a> {
                     files_done,
                 });
             };
-            let report = read_source(spec, &mut sink);
+            let report = read_source(spec, &mut on_resources);
             if !report.errors.is_empty() {
                 result.status = RunStatus::Partial;
             }
@@ -226,11 +252,13 @@ impl<'a> Assessor<'a> {
             standards: self.standards.clone(),
             status: RunStatus::Complete,
         };
-        self.evaluate_batch(resources, now, &AtomicBool::new(false), &mut result);
+        let out = self.evaluate_batch(resources, now, &AtomicBool::new(false), &mut result);
+        result.findings = out.findings;
         result
     }
 
-    fn evaluate_batch(&self, batch: Vec<Resource>, now: DateTime<Utc>, cancel: &AtomicBool, result: &mut RunResult) {
+    fn evaluate_batch(&self, batch: Vec<Resource>, now: DateTime<Utc>, cancel: &AtomicBool, result: &mut RunResult) -> BatchOutput {
+        let mut out = BatchOutput::default();
         result.resources_seen += batch.len() as u64;
         for r in &batch {
             result.clouds.insert(r.meta.cloud);
@@ -238,14 +266,17 @@ impl<'a> Assessor<'a> {
         // Chunks keep cancellation responsive on huge files.
         for chunk in batch.chunks(4096) {
             if cancel.load(Ordering::Relaxed) {
-                return;
+                return out;
             }
-            let outcomes: Vec<(String, Option<ResourceOutcome>)> = chunk
+            let outcomes: Vec<(usize, Option<ResourceOutcome>)> = chunk
                 .par_iter()
-                .map_init(|| Evaluator::new(now), |ev, r| (r.meta.scope.clone(), self.evaluate(ev, r, now)))
+                .enumerate()
+                .map_init(|| Evaluator::new(now), |ev, (i, r)| (i, self.evaluate(ev, r, now)))
                 .collect();
-            for (scope, outcome) in outcomes {
+            for (i, outcome) in outcomes {
                 let Some(o) = outcome else { continue };
+                let scope = &chunk[i].meta.scope;
+                out.resources.push(chunk[i].meta.clone());
                 result.resources_assessed += 1;
                 for (idx, state) in o.counts {
                     let id = self.catalog.checks[idx].id.clone();
@@ -255,9 +286,10 @@ impl<'a> Assessor<'a> {
                     let e = result.security.entry(sc).or_default();
                     if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
                 }
-                result.findings.extend(o.findings);
+                out.findings.extend(o.findings);
             }
         }
+        out
     }
 
     fn evaluate(&self, ev: &Evaluator, r: &Resource, now: DateTime<Utc>) -> Option<ResourceOutcome> {

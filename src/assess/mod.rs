@@ -3,7 +3,7 @@
 mod engine;
 mod rollup;
 
-pub use engine::{Assessor, CheckStats, Progress, RunResult, RunStatus, ScStats};
+pub use engine::{Assessor, BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
 pub use rollup::{
     Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };

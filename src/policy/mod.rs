@@ -64,6 +64,8 @@ pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
     let refs = program.references();
     let mut locals = evidence::comprehension_vars(program.expression());
     locals.push("resource".to_string());
+    // Type names are identifiers in CEL (`type(x) == map`).
+    locals.extend(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"].map(String::from));
     for var in refs.variables() {
         if !locals.iter().any(|l| l == var) {
             return Err(PolicyError::UnknownVariable(var.to_string()));

@@ -1,0 +1,154 @@
+//! `posture assess`: one run in the foreground, stored, summarized.
+
+use super::output::{self, Format};
+use super::{CliError, CliResult, Env};
+use crate::assess::StandardSummary;
+use crate::pipeline::run_and_store;
+use crate::sources::SourceSpec;
+use clap::Args;
+use serde_json::json;
+use std::sync::atomic::AtomicBool;
+
+/// Arguments of `posture assess`.
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// Inventory file or folder, repeatable; `azure:PATH`, `aws:PATH`, `gcp:PATH` force the cloud.
+    /// Default: `sources` from the config, else the embedded demo estate.
+    #[arg(long = "source", value_name = "S")]
+    pub sources: Vec<String>,
+    /// Only this standard, repeatable.
+    #[arg(long = "standard", value_name = "ID")]
+    pub standards: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Exit 3 when a selected standard's compliance is below PCT.
+    #[arg(long, value_name = "PCT")]
+    pub fail_under: Option<f64>,
+}
+
+/// Parse source specs and check the paths exist.
+pub fn parse_sources(raw: &[String]) -> Result<Vec<SourceSpec>, CliError> {
+    if raw.is_empty() {
+        return Ok(vec![SourceSpec::Demo]);
+    }
+    raw.iter()
+        .map(|s| {
+            let spec: SourceSpec = s.parse().map_err(CliError::input)?;
+            if let SourceSpec::Path { path, .. } = &spec {
+                if !path.exists() {
+                    return Err(CliError::input(format!("{}: no such file or directory", path.display())));
+                }
+            }
+            Ok(spec)
+        })
+        .collect()
+}
+
+/// Run it.
+pub fn run(env: &Env, args: AssessArgs) -> CliResult {
+    if let Some(p) = args.fail_under {
+        if !(0.0..=100.0).contains(&p) {
+            return Err(CliError::input(format!("--fail-under {p}: expected a percentage between 0 and 100")));
+        }
+    }
+    let raw = if args.sources.is_empty() { env.config.sources.clone() } else { args.sources.clone() };
+    let specs = parse_sources(&raw)?;
+    let catalog = env.catalog();
+    for id in &args.standards {
+        if catalog.standard(id).is_none() {
+            let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
+            return Err(CliError::input(format!("unknown standard '{id}'; known: {}", known.join(", "))));
+        }
+    }
+    let mut store = env.store()?;
+    let cancel = AtomicBool::new(false);
+    let outcome = run_and_store(&mut store, &catalog, &specs, &args.standards, env.config.retention_days, &cancel, &mut |_| {})?;
+    for report in &outcome.result.sources {
+        for e in &report.errors {
+            eprintln!("warning: {e}");
+        }
+    }
+    let r = &outcome.rollup;
+    let run = &outcome.result;
+    match args.format {
+        Format::Json => output::json(&json!({
+            "run": {
+                "id": outcome.run_id,
+                "started_at": run.started_at.to_rfc3339(),
+                "finished_at": run.finished_at.to_rfc3339(),
+                "status": run.status.as_str(),
+                "resources": run.resources_assessed,
+                "resources_seen": run.resources_seen,
+                "sources": run.sources,
+            },
+            "standards": r.standards.iter().map(standard_json).collect::<Vec<_>>(),
+            "compliance_score": r.compliance,
+            "secure_score": r.secure,
+        })),
+        Format::Table => {
+            let demo = specs.iter().all(|s| *s == SourceSpec::Demo);
+            println!(
+                "Run {} · {} · {}{} resources assessed ({} read) · {}",
+                outcome.run_id,
+                run.finished_at.format("%Y-%m-%d %H:%M UTC"),
+                if demo { "DEMO DATA · " } else { "" },
+                run.resources_assessed,
+                run.resources_seen,
+                run.status.as_str()
+            );
+            println!();
+            output::table(
+                &["STANDARD", "VERSION", "CONTROLS PASSED", "FAILED", "SKIPPED", "MANUAL", "UNSUPPORTED", "COMPLIANCE", "STATE"],
+                r.standards
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.id.clone(),
+                            s.version.clone(),
+                            format!("{} of {}", s.passed_controls, s.counted()),
+                            s.failed_controls.to_string(),
+                            s.skipped_controls.to_string(),
+                            s.manual_controls.to_string(),
+                            s.unsupported_controls.to_string(),
+                            output::pct(s.compliance_pct),
+                            s.state.to_string(),
+                        ]
+                    })
+                    .collect(),
+            );
+            println!();
+            println!(
+                "Compliance score  {} of {} points  {}",
+                r.compliance.achieved,
+                r.compliance.possible,
+                output::pct(r.compliance.percentage)
+            );
+            println!("Secure score      {:.2} of {:.0}  {}", r.secure.current, r.secure.max, output::pct(r.secure.percentage));
+        }
+    }
+    if let Some(threshold) = args.fail_under {
+        let under: Vec<&StandardSummary> = r.standards.iter().filter(|s| s.compliance_pct < threshold).collect();
+        if !under.is_empty() {
+            let names: Vec<String> = under.iter().map(|s| format!("{} ({})", s.id, output::pct(s.compliance_pct))).collect();
+            return Err(CliError { code: 3, message: format!("under {threshold} %: {}", names.join(", ")) });
+        }
+    }
+    Ok(())
+}
+
+/// A standard summary in the JSON shape of DESIGN.md.
+pub fn standard_json(s: &StandardSummary) -> serde_json::Value {
+    json!({
+        "id": s.id,
+        "name": s.name,
+        "version": s.version,
+        "state": s.state,
+        "passed_controls": s.passed_controls,
+        "failed_controls": s.failed_controls,
+        "skipped_controls": s.skipped_controls,
+        "manual_controls": s.manual_controls,
+        "unsupported_controls": s.unsupported_controls,
+        "compliance_pct": s.compliance_pct,
+    })
+}

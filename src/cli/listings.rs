@@ -1,0 +1,294 @@
+//! `posture checks | controls | findings | actions`: read the latest run (or `--run ID`).
+
+use super::output::{self, Format};
+use super::{CliError, CliResult, Env};
+use crate::model::{Cloud, ControlState, FindingState};
+use crate::pipeline::live_rollup;
+use crate::store::FindingFilter;
+use clap::Args;
+use serde_json::json;
+use std::io::Write;
+
+/// `posture checks`
+#[derive(Debug, Args)]
+pub struct ChecksArgs {
+    /// Only this cloud.
+    #[arg(long)]
+    pub cloud: Option<Cloud>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `posture controls`
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// Standard id.
+    pub standard: String,
+    /// An older run.
+    #[arg(long)]
+    pub run: Option<i64>,
+    /// Only controls in this state.
+    #[arg(long)]
+    pub state: Option<ControlState>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `posture findings`
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Only checks of this standard.
+    #[arg(long)]
+    pub standard: Option<String>,
+    /// Only checks of this control (needs --standard).
+    #[arg(long)]
+    pub control: Option<String>,
+    /// Only this check.
+    #[arg(long)]
+    pub check: Option<String>,
+    /// Only this state: unhealthy, error or exempt (healthy and not_applicable are kept as counts).
+    #[arg(long)]
+    pub state: Option<FindingState>,
+    /// An older run.
+    #[arg(long)]
+    pub run: Option<i64>,
+    /// At most this many.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `posture actions`
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    /// Only actions of this standard.
+    #[arg(long)]
+    pub standard: Option<String>,
+    /// Only actions owned by this person.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Only actions past their due date and not done.
+    #[arg(long)]
+    pub overdue: bool,
+    /// An older run.
+    #[arg(long)]
+    pub run: Option<i64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// List checks.
+pub fn checks(env: &Env, a: ChecksArgs) -> CliResult {
+    let catalog = env.catalog();
+    let list: Vec<_> = catalog.checks.iter().filter(|c| a.cloud.is_none_or(|cl| c.cloud == cl)).collect();
+    match a.format {
+        Format::Json => output::json(
+            &list
+                .iter()
+                .map(|c| {
+                    json!({"id": c.id, "title": c.title, "severity": c.severity, "cloud": c.cloud, "resource_types": c.resource_types,
+                        "aliases": c.aliases, "action": c.action, "mandatory": c.mandatory, "security_control": c.security_control})
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => output::table(
+            &["ID", "SEVERITY", "POINTS", "TITLE"],
+            list.iter().map(|c| vec![c.id.clone(), c.severity.to_string(), c.points().to_string(), c.title.clone()]).collect(),
+        ),
+    }
+    Ok(())
+}
+
+fn unknown_standard(catalog: &crate::catalog::Catalog, id: &str) -> CliError {
+    let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
+    CliError::input(format!("unknown standard '{id}'; known: {}", known.join(", ")))
+}
+
+/// List the controls of a standard.
+pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
+    let catalog = env.catalog();
+    if catalog.standard(&a.standard).is_none() {
+        return Err(unknown_standard(&catalog, &a.standard));
+    }
+    let store = env.store()?;
+    let run = store.resolve_run(a.run)?;
+    let rollup = live_rollup(&store, &catalog, &run, std::slice::from_ref(&a.standard))?;
+    let Some(s) = rollup.standards.first() else { return Err(unknown_standard(&catalog, &a.standard)) };
+    let controls: Vec<_> = s.controls.iter().filter(|c| a.state.is_none_or(|st| c.state == st)).collect();
+    match a.format {
+        Format::Json => output::json(
+            &controls
+                .iter()
+                .map(|c| {
+                    json!({"id": c.id, "section": c.section, "title": c.title, "state": c.state, "checks": c.checks,
+                        "healthy_resources": c.healthy_resources, "unhealthy_resources": c.unhealthy_resources,
+                        "attestation": c.attestation})
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            println!("{} {} · run {} · {} of {} controls passed ({})", s.name, s.version, run.id, s.passed_controls, s.counted(), output::pct(s.compliance_pct));
+            output::table(
+                &["ID", "STATE", "HEALTHY", "UNHEALTHY", "TITLE"],
+                controls
+                    .iter()
+                    .map(|c| {
+                        let state = match &c.attestation {
+                            Some(att) => format!("{} (attested {att})", c.state),
+                            None => c.state.to_string(),
+                        };
+                        vec![c.id.clone(), state, c.healthy_resources.to_string(), c.unhealthy_resources.to_string(), c.title.clone()]
+                    })
+                    .collect(),
+            )
+        }
+    }
+    Ok(())
+}
+
+/// List findings, paging through the store so a large run is never loaded whole.
+pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
+    if matches!(a.state, Some(FindingState::Healthy | FindingState::NotApplicable)) {
+        return Err(CliError::input(
+            "healthy and not_applicable results are kept as counts per check, not one by one: see `posture controls STANDARD`",
+        ));
+    }
+    let catalog = env.catalog();
+    let mut checks: Option<Vec<String>> = None;
+    if let Some(sid) = &a.standard {
+        let s = catalog.standard(sid).ok_or_else(|| unknown_standard(&catalog, sid))?;
+        let ids: Vec<String> = match &a.control {
+            Some(cid) => {
+                s.controls
+                    .iter()
+                    .find(|c| &c.id == cid)
+                    .ok_or_else(|| CliError::input(format!("standard '{sid}' has no control '{cid}'")))?
+                    .checks
+                    .clone()
+            }
+            None => s.controls.iter().flat_map(|c| c.checks.clone()).collect(),
+        };
+        checks = Some(ids);
+    } else if a.control.is_some() {
+        return Err(CliError::input("--control needs --standard"));
+    }
+    if let Some(k) = &a.check {
+        if catalog.check(k).is_none() {
+            return Err(CliError::input(format!("unknown check '{k}'")));
+        }
+        checks = Some(match checks {
+            Some(list) => list.into_iter().filter(|c| c == k).collect(),
+            None => vec![k.clone()],
+        });
+    }
+    let store = env.store()?;
+    let run = store.resolve_run(a.run)?;
+    let filter = FindingFilter { checks, states: a.state.map(|s| vec![s]), ..Default::default() };
+    let limit = a.limit.unwrap_or(u64::MAX);
+    let mut out = std::io::stdout().lock();
+    let mut printed = 0u64;
+    let mut offset = 0u64;
+    let page = 2000u64;
+    let mut rows_table = Vec::new();
+    if a.format == Format::Json {
+        let _ = write!(out, "[");
+    }
+    loop {
+        let want = page.min(limit - printed);
+        if want == 0 {
+            break;
+        }
+        let rows = store.findings(run.id, &filter, offset, want)?;
+        if rows.is_empty() {
+            break;
+        }
+        offset += rows.len() as u64;
+        for f in rows {
+            let controls: Vec<_> =
+                catalog.controls_of_check(&f.check).iter().map(|(s, c)| json!({"standard": s.id, "control": c.id})).collect();
+            match a.format {
+                Format::Json => {
+                    let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
+                        "message": f.message, "controls": controls});
+                    let sep = if printed == 0 { "\n  " } else { ",\n  " };
+                    let _ = write!(out, "{sep}{}", serde_json::to_string(&v).unwrap_or_default());
+                }
+                Format::Table => {
+                    let ev: Vec<String> = f.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect();
+                    rows_table.push(vec![
+                        f.state.to_string(),
+                        f.check.clone(),
+                        f.resource.cloud.to_string(),
+                        f.resource.scope.clone(),
+                        f.resource.name.clone(),
+                        f.message.clone().unwrap_or_else(|| ev.join("; ")),
+                    ]);
+                }
+            }
+            printed += 1;
+        }
+    }
+    match a.format {
+        Format::Json => {
+            let _ = writeln!(out, "{}]", if printed == 0 { "" } else { "\n" });
+        }
+        Format::Table => {
+            drop(out);
+            output::table(&["STATE", "CHECK", "CLOUD", "SCOPE", "RESOURCE", "EVIDENCE"], rows_table);
+        }
+    }
+    Ok(())
+}
+
+/// List improvement actions.
+pub fn actions(env: &Env, a: ActionsArgs) -> CliResult {
+    let catalog = env.catalog();
+    let selected: Vec<String> = match &a.standard {
+        Some(s) if catalog.standard(s).is_none() => return Err(unknown_standard(&catalog, s)),
+        Some(s) => vec![s.clone()],
+        None => Vec::new(),
+    };
+    let store = env.store()?;
+    let run = store.resolve_run(a.run)?;
+    let rollup = live_rollup(&store, &catalog, &run, &selected)?;
+    let today = chrono::Utc::now().date_naive();
+    let list: Vec<_> = rollup
+        .actions
+        .iter()
+        .filter(|x| a.owner.as_ref().is_none_or(|o| x.owner.as_ref() == Some(o)))
+        .filter(|x| !a.overdue || (x.due.is_some_and(|d| d < today) && x.achieved < x.points))
+        .collect();
+    match a.format {
+        Format::Json => output::json(
+            &list
+                .iter()
+                .map(|x| {
+                    json!({"id": x.id, "kind": x.kind, "title": x.title, "points": x.points, "achieved": x.achieved,
+                        "state": x.state, "owner": x.owner, "due": x.due})
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => output::table(
+            &["POINTS", "STATE", "KIND", "ID", "OWNER", "DUE", "TITLE"],
+            list.iter()
+                .map(|x| {
+                    vec![
+                        format!("{}/{}", x.achieved, x.points),
+                        x.state.to_string(),
+                        format!("{:?}", x.kind).to_lowercase(),
+                        x.id.clone(),
+                        x.owner.clone().unwrap_or_default(),
+                        x.due.map(|d| d.to_string()).unwrap_or_default(),
+                        x.title.clone(),
+                    ]
+                })
+                .collect(),
+        ),
+    }
+    Ok(())
+}

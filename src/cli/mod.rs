@@ -1,0 +1,144 @@
+//! The command line: the contract scripts and pipelines rely on (names and JSON fields are
+//! stable; see DESIGN.md). No subcommand opens the console.
+
+mod assess;
+mod history;
+mod listings;
+mod output;
+mod standards;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::store::Store;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub use output::Format;
+
+/// An error with the exit status it should produce.
+#[derive(Debug)]
+pub struct CliError {
+    /// 1 failure, 2 bad input, 3 threshold not met.
+    pub code: i32,
+    /// What to print on stderr.
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad input: exit 2.
+    pub fn input(message: impl Into<String>) -> CliError {
+        CliError { code: 2, message: message.into() }
+    }
+    /// Failure: exit 1.
+    pub fn failure(message: impl Into<String>) -> CliError {
+        CliError { code: 1, message: message.into() }
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::NotFound(_) => CliError::input(e.to_string()),
+            _ => CliError::failure(e.to_string()),
+        }
+    }
+}
+
+/// Result of a command.
+pub type CliResult = Result<(), CliError>;
+
+/// posture — cloud compliance posture in the terminal.
+///
+/// Without a subcommand it opens the console on the cached results (the embedded demo estate
+/// when nothing is configured).
+#[derive(Debug, Parser)]
+#[command(name = "posture", version, about, long_about = None)]
+pub struct Cli {
+    /// Cache file (default: the platform data dir).
+    #[arg(long, global = true, env = "POSTURE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Config file (default: the platform config dir).
+    #[arg(long, global = true, env = "POSTURE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `table` for people, `json` for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FormatArg {
+    /// Aligned columns.
+    #[default]
+    Table,
+    /// JSON, in the shapes DESIGN.md documents.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one assessment in the foreground, store it, print the summary.
+    Assess(assess::AssessArgs),
+    /// List, validate or import standards.
+    #[command(subcommand)]
+    Standards(standards::StandardsCmd),
+    /// List the checks of the catalog.
+    Checks(listings::ChecksArgs),
+    /// The controls of a standard with their state in a run.
+    Controls(listings::ControlsArgs),
+    /// Findings of a run (all states unless --state narrows it).
+    Findings(listings::FindingsArgs),
+    /// Improvement actions, most points at stake first.
+    Actions(listings::ActionsArgs),
+    /// Stored runs with their scores.
+    History(history::HistoryArgs),
+    /// What changed between two runs (default: the last two complete runs).
+    Diff(history::DiffArgs),
+}
+
+/// Shared context: config, catalog, cache.
+pub struct Env {
+    /// Loaded config.
+    pub config: Config,
+    /// `--db` as given.
+    pub db: Option<PathBuf>,
+}
+
+impl Env {
+    /// Load the config named by `--config` / `POSTURE_CONFIG`, or the default.
+    pub fn new(cli: &Cli) -> Result<Env, CliError> {
+        let config = Config::load(cli.config.as_deref()).map_err(CliError::input)?;
+        Ok(Env { config, db: cli.db.clone() })
+    }
+
+    /// The catalog; load errors are printed as warnings (the rest still loads).
+    pub fn catalog(&self) -> Catalog {
+        let catalog = Catalog::load_with_dirs(&self.config.standards_dirs);
+        for e in &catalog.errors {
+            eprintln!("warning: {e}");
+        }
+        catalog
+    }
+
+    /// Open the cache.
+    pub fn store(&self) -> Result<Store, CliError> {
+        let path = self.db.clone().unwrap_or_else(crate::store::default_path);
+        Store::open(&path).map_err(|e| CliError::failure(e.to_string()))
+    }
+}
+
+/// Run a subcommand.
+pub fn run(cli: Cli, command: Command) -> CliResult {
+    let env = Env::new(&cli)?;
+    match command {
+        Command::Assess(a) => assess::run(&env, a),
+        Command::Standards(s) => standards::run(&env, s),
+        Command::Checks(a) => listings::checks(&env, a),
+        Command::Controls(a) => listings::controls(&env, a),
+        Command::Findings(a) => listings::findings(&env, a),
+        Command::Actions(a) => listings::actions(&env, a),
+        Command::History(a) => history::history(&env, a),
+        Command::Diff(a) => history::diff(&env, a),
+    }
+}

@@ -1,0 +1,101 @@
+//! `posture standards list | validate`.
+
+use super::output::{self, Format};
+use super::{CliError, CliResult, Env};
+use crate::catalog::Catalog;
+use clap::Subcommand;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// `posture standards ...`
+#[derive(Debug, Subcommand)]
+pub enum StandardsCmd {
+    /// The standards of the catalog (shipped and from `standards_dirs`).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Check standard and check files; exit 2 with file:line:column errors.
+    Validate {
+        /// A file or directory of TOML files.
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Run it.
+pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
+    match cmd {
+        StandardsCmd::List { format } => {
+            let catalog = env.catalog();
+            let rows: Vec<serde_json::Value> = catalog
+                .standards
+                .iter()
+                .map(|s| json!({"id": s.id, "name": s.name, "version": s.version, "clouds": s.clouds, "controls": s.controls.len(), "origin": s.origin}))
+                .collect();
+            match format {
+                Format::Json => output::json(&rows),
+                Format::Table => output::table(
+                    &["ID", "NAME", "VERSION", "CLOUDS", "CONTROLS", "ORIGIN"],
+                    catalog
+                        .standards
+                        .iter()
+                        .map(|s| {
+                            vec![
+                                s.id.clone(),
+                                s.name.clone(),
+                                s.version.clone(),
+                                s.clouds.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
+                                s.controls.len().to_string(),
+                                s.origin.clone(),
+                            ]
+                        })
+                        .collect(),
+                ),
+            }
+            Ok(())
+        }
+        StandardsCmd::Validate { path, format } => {
+            if !path.exists() {
+                return Err(CliError::input(format!("{}: no such file or directory", path.display())));
+            }
+            let mut errors = Vec::new();
+            // A user's files may refer to shipped checks, so validate them together with the
+            // builtin catalog (unless the path is the shipped folder itself).
+            let own = Catalog::files_in(&path, &mut errors);
+            let own_names: std::collections::HashSet<String> = own.iter().map(|f| f.name.clone()).collect();
+            let builtin = Catalog::builtin_files();
+            let is_builtin_dir = !own.is_empty() && own.len() == builtin.len() && path.ends_with("standards");
+            let mut files = if is_builtin_dir { Vec::new() } else { builtin };
+            files.extend(own);
+            let catalog = Catalog::load(&files);
+            errors.extend(catalog.errors.iter().cloned());
+            let standards: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
+            match format {
+                Format::Json => output::json(&json!({
+                    "ok": errors.is_empty(),
+                    "errors": errors,
+                    "files": own_names.len(),
+                    "standards": standards,
+                    "checks": catalog.checks.len(),
+                })),
+                Format::Table => {
+                    for e in &errors {
+                        println!("{e}");
+                    }
+                    if errors.is_empty() {
+                        println!("ok: {} files, {} standards, {} checks", own_names.len(), standards.len(), catalog.checks.len());
+                    }
+                }
+            }
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::input(format!("{} error(s) in {}", errors.len(), path.display())))
+            }
+        }
+    }
+}

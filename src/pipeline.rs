@@ -1,0 +1,122 @@
+//! One assessment from sources to the store, shared by `posture assess` and the worker; and
+//! the live rollup of a stored run with the attestations on record now.
+
+use crate::assess::{Assessor, Progress, Rollup, RollupInput, RunResult, RunStatus, rollup};
+use crate::catalog::Catalog;
+use crate::sources::SourceSpec;
+use crate::store::{RunInfo, Store, StoreError};
+use chrono::Utc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A stored run and what it produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The run id in the cache.
+    pub run_id: i64,
+    /// Counts and source reports (findings are in the store, not here).
+    pub result: RunResult,
+    /// The rollup stored with it.
+    pub rollup: Rollup,
+}
+
+/// Assess `specs` against `standards` (empty: all) and store the run atomically.
+/// A cancelled run leaves the cache as it was.
+pub fn run_and_store(
+    store: &mut Store,
+    catalog: &Catalog,
+    specs: &[SourceSpec],
+    standards: &[String],
+    retention_days: u32,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, StoreError> {
+    let now = Utc::now();
+    let exemptions = store.exemptions()?;
+    let attestations = store.attestations()?;
+    let assignments = store.assignments()?;
+    let demo = specs.iter().all(|s| *s == SourceSpec::Demo);
+    let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+    let mut writer = store.begin_run(&names, standards, demo, now)?;
+    let assessor = Assessor::new(catalog, standards, exemptions);
+    let mut write_error: Option<StoreError> = None;
+    let stop = AtomicBool::new(false);
+    let result = {
+        let mut sink = |batch: crate::assess::BatchOutput| {
+            if write_error.is_some() {
+                return;
+            }
+            if let Err(e) = store.write_batch(&mut writer, &batch) {
+                write_error = Some(e);
+                stop.store(true, Ordering::Relaxed);
+            }
+        };
+        let combined = CombinedCancel { a: cancel, b: &stop };
+        combined.run(|flag| assessor.run_with(specs, now, flag, progress, Some(&mut sink)))
+    };
+    if let Some(e) = write_error {
+        let _ = store.abandon_run(writer.run_id);
+        return Err(e);
+    }
+    let totals = result.check_totals();
+    let rolled = rollup(
+        catalog,
+        standards,
+        &RollupInput { totals: &totals, security: &result.security, clouds: &result.clouds, attestations: &attestations, assignments: &assignments, now },
+    );
+    progress(Progress { phase: "storing".into(), source: String::new(), done: result.resources_seen, files_done: 0 });
+    let run_id = match store.finish_run(writer, &result, &rolled) {
+        Ok(id) => id,
+        Err(e) => return Err(e),
+    };
+    if result.status != RunStatus::Cancelled {
+        store.prune(retention_days, now)?;
+    }
+    Ok(Outcome { run_id, result, rollup: rolled })
+}
+
+/// Two cancel flags seen as one by the engine.
+struct CombinedCancel<'a> {
+    a: &'a AtomicBool,
+    b: &'a AtomicBool,
+}
+
+impl CombinedCancel<'_> {
+    /// Run `f` with a flag that is set as soon as either flag is; a watcher thread mirrors them.
+    fn run<T>(&self, f: impl FnOnce(&AtomicBool) -> T) -> T {
+        let merged = AtomicBool::new(false);
+        let done = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if self.a.load(Ordering::Relaxed) || self.b.load(Ordering::Relaxed) {
+                        merged.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            });
+            let out = f(&merged);
+            done.store(true, Ordering::Relaxed);
+            out
+        })
+    }
+}
+
+/// The rollup of a stored run with the attestations, exemptions and assignments on record now.
+pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[String]) -> Result<Rollup, StoreError> {
+    let snap = store.snapshot(run)?;
+    let attestations = store.attestations()?;
+    let assignments = store.assignments()?;
+    Ok(rollup(
+        catalog,
+        selected,
+        &RollupInput {
+            totals: &snap.totals,
+            security: &snap.security,
+            clouds: &snap.clouds,
+            attestations: &attestations,
+            assignments: &assignments,
+            now: Utc::now(),
+        },
+    ))
+}

@@ -1,0 +1,477 @@
+//! Reads: runs, paged findings, history, diff. Listings never load a run whole.
+
+use super::{Ctx, Result, Store, StoreError};
+use crate::assess::{CheckStats, ScStats};
+use crate::model::{Cloud, Evidence, FindingState, ResourceRef};
+use rusqlite::{OptionalExtension, Row, params_from_iter, types::Value as SqlValue};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A published run's header.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    /// Run id.
+    pub id: i64,
+    /// Start time (RFC 3339).
+    pub started_at: String,
+    /// End time.
+    pub finished_at: Option<String>,
+    /// complete | partial.
+    pub status: String,
+    /// Source reports.
+    pub sources: serde_json::Value,
+    /// Selected standards (empty: all).
+    pub standards: Vec<String>,
+    /// Clouds with resources.
+    pub clouds: Vec<Cloud>,
+    /// Whether it assessed the embedded demo estate.
+    pub demo: bool,
+    /// Resources read.
+    pub resources_seen: u64,
+    /// Resources assessed by a check.
+    pub resources: u64,
+    /// Compliance score at run time.
+    pub compliance: crate::assess::ComplianceScore,
+    /// Secure score at run time.
+    pub secure: crate::assess::SecureScore,
+}
+
+/// What the rollup needs from a run.
+#[derive(Debug, Clone)]
+pub struct RunSnapshot {
+    /// Header.
+    pub info: RunInfo,
+    /// Per check totals.
+    pub totals: BTreeMap<String, CheckStats>,
+    /// Per security control.
+    pub security: BTreeMap<String, ScStats>,
+    /// Clouds present.
+    pub clouds: BTreeSet<Cloud>,
+}
+
+/// A page of findings is selected by these.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    /// Only these checks (None: all).
+    pub checks: Option<Vec<String>>,
+    /// Only these states (None: all).
+    pub states: Option<Vec<FindingState>>,
+    /// Substring of the resource name or id.
+    pub text: Option<String>,
+    /// Only this cloud.
+    pub cloud: Option<Cloud>,
+    /// Only this scope.
+    pub scope: Option<String>,
+    /// Only this resource id.
+    pub resource: Option<String>,
+}
+
+/// One finding as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    /// Check id.
+    pub check: String,
+    /// State.
+    pub state: FindingState,
+    /// The resource.
+    pub resource: ResourceRef,
+    /// Fields and values.
+    pub evidence: Vec<Evidence>,
+    /// Error or exemption text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// One run in the history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// Header.
+    #[serde(flatten)]
+    pub run: RunInfo,
+    /// Standard id → compliance percentage.
+    pub standards: BTreeMap<String, f64>,
+}
+
+/// A control or standard whose state changed between two runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct StandardDelta {
+    /// Standard id.
+    pub standard: String,
+    /// Control id (None for the standard itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// State in the older run.
+    pub from: String,
+    /// State in the newer run.
+    pub to: String,
+    /// Percentages (standards only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pct: Option<(f64, f64)>,
+}
+
+/// What changed from run A to run B.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    /// Older run.
+    pub from: RunInfo,
+    /// Newer run.
+    pub to: RunInfo,
+    /// Unhealthy in B, not unhealthy in A.
+    pub new_failures: Vec<FindingRow>,
+    /// Unhealthy in A; the resource is still there in B and no longer unhealthy.
+    pub fixed: Vec<FindingRow>,
+    /// Resources in B only.
+    pub appeared: Vec<ResourceRef>,
+    /// Resources in A only.
+    pub disappeared: Vec<ResourceRef>,
+    /// Standards whose state or percentage changed.
+    pub standards: Vec<StandardDelta>,
+    /// Controls whose state changed.
+    pub controls: Vec<StandardDelta>,
+    /// Compliance score percentage change (B − A).
+    pub compliance_delta: f64,
+    /// Secure score percentage change (B − A).
+    pub secure_delta: f64,
+}
+
+const RUN_COLS: &str = "id, started_at, finished_at, status, sources, standards, clouds, demo, resources_seen,
+    resources_assessed, compliance_achieved, compliance_possible, compliance_pct, secure_current, secure_max, secure_pct";
+
+fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
+    let sources: String = r.get(4)?;
+    let standards: String = r.get(5)?;
+    let clouds: String = r.get(6)?;
+    Ok(RunInfo {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        status: r.get(3)?,
+        sources: serde_json::from_str(&sources).unwrap_or(serde_json::Value::Null),
+        standards: serde_json::from_str(&standards).unwrap_or_default(),
+        clouds: serde_json::from_str(&clouds).unwrap_or_default(),
+        demo: r.get(7)?,
+        resources_seen: r.get(8)?,
+        resources: r.get(9)?,
+        compliance: crate::assess::ComplianceScore { achieved: r.get(10)?, possible: r.get(11)?, percentage: r.get(12)? },
+        secure: crate::assess::SecureScore { current: r.get(13)?, max: r.get(14)?, percentage: r.get(15)? },
+    })
+}
+
+fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
+    let state: String = r.get(1)?;
+    let cloud: String = r.get(6)?;
+    let evidence: String = r.get(9)?;
+    Ok(FindingRow {
+        check: r.get(0)?,
+        state: state.parse().unwrap_or(FindingState::Error),
+        resource: ResourceRef {
+            id: r.get(2)?,
+            name: r.get(3)?,
+            rtype: r.get(4)?,
+            cloud: cloud.parse().unwrap_or(Cloud::Azure),
+            scope: r.get(7)?,
+            region: r.get(8)?,
+        },
+        evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+        message: r.get(10)?,
+    })
+}
+
+const FINDING_COLS: &str =
+    "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message";
+
+impl Store {
+    /// The latest published run: complete if there is one, else the latest partial one.
+    pub fn latest_run(&self) -> Result<Option<RunInfo>> {
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial')
+             ORDER BY (status = 'complete') DESC, id DESC LIMIT 1"
+        );
+        self.conn.query_row(&sql, [], run_info).optional().ctx("reading the latest run")
+    }
+
+    /// The latest published run of any status (what the console shows as "last run").
+    pub fn latest_finished(&self) -> Result<Option<RunInfo>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT 1");
+        self.conn.query_row(&sql, [], run_info).optional().ctx("reading the latest run")
+    }
+
+    /// A published run by id.
+    pub fn run(&self, id: i64) -> Result<RunInfo> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND status IN ('complete','partial')");
+        self.conn
+            .query_row(&sql, [id], run_info)
+            .optional()
+            .ctx("reading a run")?
+            .ok_or_else(|| StoreError::NotFound(format!("no run {id} in the cache")))
+    }
+
+    /// `--run ID`, or the latest run; an empty cache is an error saying what to do.
+    pub fn resolve_run(&self, id: Option<i64>) -> Result<RunInfo> {
+        match id {
+            Some(id) => self.run(id),
+            None => self
+                .latest_run()?
+                .ok_or_else(|| StoreError::NotFound("the cache holds no run yet: run `posture assess` first".into())),
+        }
+    }
+
+    /// The counts a rollup needs.
+    pub fn snapshot(&self, run: &RunInfo) -> Result<RunSnapshot> {
+        let mut totals: BTreeMap<String, CheckStats> = BTreeMap::new();
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT check_id, sum(healthy), sum(unhealthy), sum(not_applicable), sum(error), sum(exempt)
+                 FROM check_stats WHERE run_id = ?1 GROUP BY check_id",
+            )
+            .ctx("reading check stats")?;
+        let rows = st
+            .query_map([run.id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    CheckStats { healthy: r.get(1)?, unhealthy: r.get(2)?, not_applicable: r.get(3)?, error: r.get(4)?, exempt: r.get(5)? },
+                ))
+            })
+            .ctx("reading check stats")?;
+        for row in rows {
+            let (k, v) = row.ctx("reading check stats")?;
+            totals.insert(k, v);
+        }
+        let mut security = BTreeMap::new();
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT control, healthy, unhealthy FROM security_stats WHERE run_id = ?1")
+            .ctx("reading security stats")?;
+        let rows = st
+            .query_map([run.id], |r| Ok((r.get::<_, String>(0)?, ScStats { healthy: r.get(1)?, unhealthy: r.get(2)? })))
+            .ctx("reading security stats")?;
+        for row in rows {
+            let (k, v) = row.ctx("reading security stats")?;
+            security.insert(k, v);
+        }
+        Ok(RunSnapshot { clouds: run.clouds.iter().copied().collect(), info: run.clone(), totals, security })
+    }
+
+    fn finding_where(run_id: i64, f: &FindingFilter) -> (String, Vec<SqlValue>) {
+        let mut sql = String::from(" FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid WHERE f.run_id = ?");
+        let mut args: Vec<SqlValue> = vec![run_id.into()];
+        if let Some(checks) = &f.checks {
+            sql.push_str(&format!(" AND f.check_id IN ({})", vec!["?"; checks.len().max(1)].join(",")));
+            if checks.is_empty() {
+                args.push(SqlValue::Null);
+            }
+            args.extend(checks.iter().map(|c| SqlValue::from(c.clone())));
+        }
+        if let Some(states) = &f.states {
+            sql.push_str(&format!(" AND f.state IN ({})", vec!["?"; states.len().max(1)].join(",")));
+            if states.is_empty() {
+                args.push(SqlValue::Null);
+            }
+            args.extend(states.iter().map(|s| SqlValue::from(s.as_str().to_string())));
+        }
+        if let Some(t) = f.text.as_ref().filter(|t| !t.is_empty()) {
+            sql.push_str(" AND (r.name LIKE ? ESCAPE '\\' OR r.id LIKE ? ESCAPE '\\')");
+            let pat = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            args.push(pat.clone().into());
+            args.push(pat.into());
+        }
+        if let Some(c) = f.cloud {
+            sql.push_str(" AND r.cloud = ?");
+            args.push(c.as_str().to_string().into());
+        }
+        if let Some(s) = &f.scope {
+            sql.push_str(" AND r.scope = ?");
+            args.push(s.clone().into());
+        }
+        if let Some(id) = &f.resource {
+            sql.push_str(" AND r.id = ?");
+            args.push(id.clone().into());
+        }
+        (sql, args)
+    }
+
+    /// One page of findings, ordered by check then resource name.
+    pub fn findings(&self, run_id: i64, f: &FindingFilter, offset: u64, limit: u64) -> Result<Vec<FindingRow>> {
+        let (wh, mut args) = Store::finding_where(run_id, f);
+        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY f.check_id, r.name, r.rid LIMIT ? OFFSET ?");
+        args.push((limit.min(i64::MAX as u64) as i64).into());
+        args.push((offset as i64).into());
+        let mut st = self.conn.prepare_cached(&sql).ctx("listing findings")?;
+        let rows = st.query_map(params_from_iter(args), finding_row).ctx("listing findings")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing findings")
+    }
+
+    /// How many findings match.
+    pub fn count_findings(&self, run_id: i64, f: &FindingFilter) -> Result<u64> {
+        let (wh, args) = Store::finding_where(run_id, f);
+        let sql = format!("SELECT count(*){wh}");
+        self.conn.query_row(&sql, params_from_iter(args), |r| r.get(0)).ctx("counting findings")
+    }
+
+    /// Published runs, newest first, with per-standard percentages.
+    pub fn history(&self, standard: Option<&str>, limit: u64) -> Result<Vec<HistoryEntry>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT ?1");
+        let mut st = self.conn.prepare(&sql).ctx("reading history")?;
+        let runs = st
+            .query_map([limit as i64], run_info)
+            .ctx("reading history")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading history")?;
+        let mut out = Vec::new();
+        let mut ss = self
+            .conn
+            .prepare("SELECT standard_id, pct FROM standard_summaries WHERE run_id = ?1 AND (?2 IS NULL OR standard_id = ?2) ORDER BY standard_id")
+            .ctx("reading history")?;
+        for run in runs {
+            let standards = ss
+                .query_map(rusqlite::params![run.id, standard], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))
+                .ctx("reading history")?
+                .collect::<rusqlite::Result<BTreeMap<_, _>>>()
+                .ctx("reading history")?;
+            if standard.is_some() && standards.is_empty() {
+                continue;
+            }
+            out.push(HistoryEntry { run, standards });
+        }
+        Ok(out)
+    }
+
+    /// The two latest published complete runs, older first.
+    pub fn last_two_runs(&self) -> Result<Option<(i64, i64)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT 2")
+            .ctx("reading runs")?;
+        let ids = st.query_map([], |r| r.get::<_, i64>(0)).ctx("reading runs")?.collect::<rusqlite::Result<Vec<_>>>().ctx("reading runs")?;
+        Ok(if ids.len() == 2 { Some((ids[1], ids[0])) } else { None })
+    }
+
+    fn findings_sql(&self, sql: &str, a: i64, b: i64) -> Result<Vec<FindingRow>> {
+        let mut st = self.conn.prepare(sql).ctx("comparing runs")?;
+        let rows = st.query_map([a, b], finding_row).ctx("comparing runs")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing runs")
+    }
+
+    fn resources_only_in(&self, a: i64, b: i64) -> Result<Vec<ResourceRef>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT r.id, r.name, r.type, r.cloud, r.scope, r.region FROM resources r WHERE r.run_id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM resources o WHERE o.run_id = ?2 AND o.id = r.id) ORDER BY r.id",
+            )
+            .ctx("comparing resources")?;
+        let rows = st
+            .query_map([a, b], |r| {
+                let cloud: String = r.get(3)?;
+                Ok(ResourceRef {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    rtype: r.get(2)?,
+                    cloud: cloud.parse().unwrap_or(Cloud::Azure),
+                    scope: r.get(4)?,
+                    region: r.get(5)?,
+                })
+            })
+            .ctx("comparing resources")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing resources")
+    }
+
+    /// What changed from run `a` to run `b`.
+    pub fn diff(&self, a: i64, b: i64) -> Result<DiffReport> {
+        let from = self.run(a)?;
+        let to = self.run(b)?;
+        let new_failures = self.findings_sql(
+            &format!(
+                "SELECT {FINDING_COLS} FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid
+                 WHERE f.run_id = ?2 AND f.state = 'unhealthy' AND NOT EXISTS (
+                    SELECT 1 FROM resources ra JOIN findings fa ON fa.run_id = ra.run_id AND fa.rid = ra.rid
+                    WHERE ra.run_id = ?1 AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = 'unhealthy')
+                 ORDER BY f.check_id, r.name"
+            ),
+            a,
+            b,
+        )?;
+        let fixed = self.findings_sql(
+            &format!(
+                "SELECT {FINDING_COLS} FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid
+                 WHERE f.run_id = ?1 AND f.state = 'unhealthy'
+                 AND EXISTS (SELECT 1 FROM resources rb WHERE rb.run_id = ?2 AND rb.id = r.id)
+                 AND NOT EXISTS (
+                    SELECT 1 FROM resources rb JOIN findings fb ON fb.run_id = rb.run_id AND fb.rid = rb.rid
+                    WHERE rb.run_id = ?2 AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = 'unhealthy')
+                 ORDER BY f.check_id, r.name"
+            ),
+            a,
+            b,
+        )?;
+        let appeared = self.resources_only_in(b, a)?;
+        let disappeared = self.resources_only_in(a, b)?;
+        let mut standards = Vec::new();
+        {
+            let mut st = self
+                .conn
+                .prepare(
+                    "SELECT sa.standard_id, sa.state, sb.state, sa.pct, sb.pct FROM standard_summaries sa
+                     JOIN standard_summaries sb ON sb.run_id = ?2 AND sb.standard_id = sa.standard_id
+                     WHERE sa.run_id = ?1 AND (sa.state <> sb.state OR sa.pct <> sb.pct) ORDER BY sa.standard_id",
+                )
+                .ctx("comparing standards")?;
+            let rows = st
+                .query_map([a, b], |r| {
+                    Ok(StandardDelta { standard: r.get(0)?, control: None, from: r.get(1)?, to: r.get(2)?, pct: Some((r.get(3)?, r.get(4)?)) })
+                })
+                .ctx("comparing standards")?;
+            for row in rows {
+                standards.push(row.ctx("comparing standards")?);
+            }
+        }
+        let mut controls = Vec::new();
+        {
+            let mut st = self
+                .conn
+                .prepare(
+                    "SELECT ca.standard_id, ca.control_id, ca.state, cb.state FROM control_summaries ca
+                     JOIN control_summaries cb ON cb.run_id = ?2 AND cb.standard_id = ca.standard_id AND cb.control_id = ca.control_id
+                     WHERE ca.run_id = ?1 AND ca.state <> cb.state ORDER BY ca.standard_id, ca.ord",
+                )
+                .ctx("comparing controls")?;
+            let rows = st
+                .query_map([a, b], |r| {
+                    Ok(StandardDelta { standard: r.get(0)?, control: Some(r.get(1)?), from: r.get(2)?, to: r.get(3)?, pct: None })
+                })
+                .ctx("comparing controls")?;
+            for row in rows {
+                controls.push(row.ctx("comparing controls")?);
+            }
+        }
+        let round = |x: f64| (x * 10.0).round() / 10.0;
+        Ok(DiffReport {
+            compliance_delta: round(to.compliance.percentage - from.compliance.percentage),
+            secure_delta: round(to.secure.percentage - from.secure.percentage),
+            from,
+            to,
+            new_failures,
+            fixed,
+            appeared,
+            disappeared,
+            standards,
+            controls,
+        })
+    }
+
+    /// Control summaries of a run as stored at run time (history views).
+    pub fn stored_standard_pct(&self, standard: &str, limit: u64) -> Result<Vec<(i64, String, f64)>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT s.run_id, r.started_at, s.pct FROM standard_summaries s JOIN runs r ON r.id = s.run_id
+                 WHERE s.standard_id = ?1 AND r.status IN ('complete','partial') ORDER BY s.run_id DESC LIMIT ?2",
+            )
+            .ctx("reading standard history")?;
+        let rows = st
+            .query_map(rusqlite::params![standard, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .ctx("reading standard history")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading standard history")
+    }
+}

@@ -1,0 +1,167 @@
+//! Schema, version check and migrations.
+
+use super::{Ctx, Result, Store, StoreError};
+
+/// 'pstr': marks a SQLite file as a posture cache.
+const APPLICATION_ID: i64 = 0x7073_7472;
+
+/// Migrations in order; the schema version is their count.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, resources, findings, stats, summaries
+    r#"
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,              -- running | complete | partial | cancelled
+        pid INTEGER NOT NULL,
+        sources TEXT NOT NULL,             -- JSON array of source reports
+        standards TEXT NOT NULL,           -- JSON array of selected standard ids
+        clouds TEXT NOT NULL DEFAULT '[]', -- JSON array
+        demo INTEGER NOT NULL DEFAULT 0,
+        resources_seen INTEGER NOT NULL DEFAULT 0,
+        resources_assessed INTEGER NOT NULL DEFAULT 0,
+        compliance_achieved INTEGER NOT NULL DEFAULT 0,
+        compliance_possible INTEGER NOT NULL DEFAULT 0,
+        compliance_pct REAL NOT NULL DEFAULT 0,
+        secure_current REAL NOT NULL DEFAULT 0,
+        secure_max REAL NOT NULL DEFAULT 0,
+        secure_pct REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX runs_status ON runs(status, id);
+    CREATE TABLE resources (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        rid INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        cloud TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        region TEXT NOT NULL,
+        PRIMARY KEY (run_id, rid)
+    ) WITHOUT ROWID;
+    CREATE INDEX resources_id ON resources(run_id, id);
+    CREATE TABLE findings (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        check_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        rid INTEGER NOT NULL,
+        evidence TEXT NOT NULL,  -- JSON [{path, value}]
+        message TEXT
+    );
+    CREATE INDEX findings_check ON findings(run_id, check_id, state, rid);
+    CREATE INDEX findings_state ON findings(run_id, state, check_id);
+    CREATE INDEX findings_rid ON findings(run_id, rid);
+    CREATE TABLE check_stats (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        check_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        healthy INTEGER NOT NULL, unhealthy INTEGER NOT NULL, not_applicable INTEGER NOT NULL,
+        error INTEGER NOT NULL, exempt INTEGER NOT NULL,
+        PRIMARY KEY (run_id, check_id, scope)
+    ) WITHOUT ROWID;
+    CREATE TABLE security_stats (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        control TEXT NOT NULL,
+        healthy INTEGER NOT NULL, unhealthy INTEGER NOT NULL,
+        PRIMARY KEY (run_id, control)
+    ) WITHOUT ROWID;
+    CREATE TABLE standard_summaries (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        standard_id TEXT NOT NULL,
+        name TEXT NOT NULL, version TEXT NOT NULL, state TEXT NOT NULL,
+        passed INTEGER NOT NULL, failed INTEGER NOT NULL, skipped INTEGER NOT NULL,
+        manual INTEGER NOT NULL, unsupported INTEGER NOT NULL, pct REAL NOT NULL,
+        PRIMARY KEY (run_id, standard_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE control_summaries (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        standard_id TEXT NOT NULL,
+        ord INTEGER NOT NULL,
+        control_id TEXT NOT NULL,
+        section TEXT NOT NULL, title TEXT NOT NULL, state TEXT NOT NULL,
+        checks TEXT NOT NULL,
+        healthy INTEGER NOT NULL, unhealthy INTEGER NOT NULL, error INTEGER NOT NULL, exempt INTEGER NOT NULL,
+        attestation TEXT,
+        PRIMARY KEY (run_id, standard_id, ord)
+    ) WITHOUT ROWID;
+    "#,
+    // 2: governance — append-only records and the hash-chained audit log
+    r#"
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,      -- attestation | exemption | assignment
+        action TEXT NOT NULL,    -- create | revoke
+        record_id INTEGER NOT NULL,
+        payload TEXT NOT NULL,   -- canonical JSON of the record
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE attestations (
+        id INTEGER PRIMARY KEY,
+        payload TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE exemptions (
+        id INTEGER PRIMARY KEY,
+        payload TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE assignments (
+        id INTEGER PRIMARY KEY,
+        payload TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    "#,
+];
+
+/// Schema version this posture writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Check the file is ours and current; create or migrate it.
+pub fn prepare(store: &mut Store) -> Result<()> {
+    let path = store.path.clone();
+    let conn = &mut store.conn;
+    // Reading the header fails right away on a file that is not SQLite.
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| StoreError::NotACache {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+        .ctx("listing tables")?;
+    if app != APPLICATION_ID && (app != 0 || tables > 0) {
+        return Err(StoreError::NotACache { path, detail: format!("application id {app:#x}, {tables} tables") });
+    }
+    if version > VERSION {
+        return Err(StoreError::TooNew { path, found: version, supported: VERSION });
+    }
+    conn.pragma_update(None, "journal_mode", "WAL").ctx("enabling WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL").ctx("setting synchronous")?;
+    conn.pragma_update(None, "foreign_keys", "ON").ctx("enabling foreign keys")?;
+    if version < VERSION {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("starting a migration")?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")?;
+        for sql in &MIGRATIONS[now as usize..] {
+            tx.execute_batch(sql).ctx("migrating the schema")?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID).ctx("marking the cache")?;
+        tx.pragma_update(None, "user_version", VERSION).ctx("writing the schema version")?;
+        tx.commit().ctx("committing a migration")?;
+    }
+    Ok(())
+}
+
+/// The migrations up to `n` applied to an empty connection (tests of migration paths).
+#[cfg(test)]
+pub fn apply_first(conn: &rusqlite::Connection, n: usize) {
+    for sql in &MIGRATIONS[..n] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+    conn.pragma_update(None, "user_version", n as i64).unwrap();
+}

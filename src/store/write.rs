@@ -1,0 +1,205 @@
+//! Writing a run: batches as the engine produces them, then one transaction that publishes it.
+//! Until that commit the run is `running` and invisible, so a kill at any moment leaves the
+//! previous complete run as the latest.
+
+use super::{Ctx, Result, Store};
+use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+/// An unpublished run being written.
+#[derive(Debug)]
+pub struct RunWriter {
+    /// The run's id.
+    pub run_id: i64,
+    next_rid: i64,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn pid_alive(pid: i64) -> bool {
+    if pid == std::process::id() as i64 {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+impl Store {
+    /// Start a run; it stays invisible until [`Store::finish_run`].
+    pub fn begin_run(&mut self, sources: &[String], standards: &[String], demo: bool, started_at: DateTime<Utc>) -> Result<RunWriter> {
+        self.cleanup_stale_runs()?;
+        self.conn
+            .execute(
+                "INSERT INTO runs (started_at, status, pid, sources, standards, demo) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
+                params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
+            )
+            .ctx("starting a run")?;
+        Ok(RunWriter { run_id: self.conn.last_insert_rowid(), next_rid: 0 })
+    }
+
+    /// Append one batch of resources and findings to an unpublished run.
+    pub fn write_batch(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
+        let tx = self.conn.transaction().ctx("writing a batch")?;
+        {
+            let mut ins_res = tx
+                .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .ctx("writing resources")?;
+            let mut rids = std::collections::HashMap::with_capacity(batch.resources.len());
+            for r in &batch.resources {
+                let rid = w.next_rid;
+                w.next_rid += 1;
+                rids.insert(r.id.as_str(), rid);
+                ins_res
+                    .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
+                    .ctx("writing resources")?;
+            }
+            let mut ins_f = tx
+                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .ctx("writing findings")?;
+            for f in &batch.findings {
+                let Some(rid) = rids.get(f.resource.id.as_str()) else { continue };
+                ins_f
+                    .execute(params![w.run_id, f.check, f.state.as_str(), rid, json(&f.evidence), f.message])
+                    .ctx("writing findings")?;
+            }
+        }
+        tx.commit().ctx("committing a batch")
+    }
+
+    /// Publish a run with its stats, summaries and scores, atomically; a cancelled run is removed.
+    pub fn finish_run(&mut self, w: RunWriter, result: &RunResult, rollup: &Rollup) -> Result<i64> {
+        if result.status == RunStatus::Cancelled {
+            self.abandon_run(w.run_id)?;
+            return Ok(w.run_id);
+        }
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("publishing a run")?;
+        {
+            let mut st = tx
+                .prepare("INSERT INTO check_stats VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .ctx("writing check stats")?;
+            for ((check, scope), s) in &result.stats {
+                st.execute(params![w.run_id, check, scope, s.healthy, s.unhealthy, s.not_applicable, s.error, s.exempt])
+                    .ctx("writing check stats")?;
+            }
+            let mut sc = tx.prepare("INSERT INTO security_stats VALUES (?1, ?2, ?3, ?4)").ctx("writing security stats")?;
+            for (id, s) in &result.security {
+                sc.execute(params![w.run_id, id, s.healthy, s.unhealthy]).ctx("writing security stats")?;
+            }
+            let mut ss = tx
+                .prepare("INSERT INTO standard_summaries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+                .ctx("writing standard summaries")?;
+            let mut cs = tx
+                .prepare("INSERT INTO control_summaries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+                .ctx("writing control summaries")?;
+            for s in &rollup.standards {
+                ss.execute(params![
+                    w.run_id,
+                    s.id,
+                    s.name,
+                    s.version,
+                    s.state.as_str(),
+                    s.passed_controls,
+                    s.failed_controls,
+                    s.skipped_controls,
+                    s.manual_controls,
+                    s.unsupported_controls,
+                    s.compliance_pct
+                ])
+                .ctx("writing standard summaries")?;
+                for (ord, c) in s.controls.iter().enumerate() {
+                    cs.execute(params![
+                        w.run_id,
+                        s.id,
+                        ord as i64,
+                        c.id,
+                        c.section,
+                        c.title,
+                        c.state.as_str(),
+                        json(&c.checks),
+                        c.healthy_resources,
+                        c.unhealthy_resources,
+                        c.error_resources,
+                        c.exempt_resources,
+                        c.attestation
+                    ])
+                    .ctx("writing control summaries")?;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE runs SET finished_at = ?2, status = ?3, sources = ?4, clouds = ?5, resources_seen = ?6,
+                resources_assessed = ?7, compliance_achieved = ?8, compliance_possible = ?9, compliance_pct = ?10,
+                secure_current = ?11, secure_max = ?12, secure_pct = ?13 WHERE id = ?1",
+            params![
+                w.run_id,
+                result.finished_at.to_rfc3339(),
+                result.status.as_str(),
+                json(&result.sources),
+                json(&result.clouds),
+                result.resources_seen,
+                result.resources_assessed,
+                rollup.compliance.achieved,
+                rollup.compliance.possible,
+                rollup.compliance.percentage,
+                rollup.secure.current,
+                rollup.secure.max,
+                rollup.secure.percentage
+            ],
+        )
+        .ctx("publishing a run")?;
+        tx.commit().ctx("publishing a run")?;
+        Ok(w.run_id)
+    }
+
+    /// Remove an unpublished run and everything written for it.
+    pub fn abandon_run(&mut self, run_id: i64) -> Result<()> {
+        let tx = self.conn.transaction().ctx("removing a run")?;
+        for table in ["findings", "resources", "check_stats", "security_stats", "standard_summaries", "control_summaries", "runs"] {
+            let col = if table == "runs" { "id" } else { "run_id" };
+            tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id]).ctx("removing a run")?;
+        }
+        tx.commit().ctx("removing a run")
+    }
+
+    /// Remove runs left `running` by a process that no longer exists (killed mid-run).
+    pub fn cleanup_stale_runs(&mut self) -> Result<usize> {
+        let stale: Vec<i64> = {
+            let mut st = self.conn.prepare("SELECT id, pid FROM runs WHERE status = 'running'").ctx("finding stale runs")?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .ctx("finding stale runs")?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .ctx("finding stale runs")?;
+            rows.into_iter().filter(|(_, pid)| !pid_alive(*pid)).map(|(id, _)| id).collect()
+        };
+        for id in &stale {
+            self.abandon_run(*id)?;
+        }
+        Ok(stale.len())
+    }
+
+    /// Delete published runs older than `days`, always keeping the latest one.
+    pub fn prune(&mut self, days: u32, now: DateTime<Utc>) -> Result<usize> {
+        let cutoff = (now - chrono::Duration::days(days as i64)).to_rfc3339();
+        let old: Vec<i64> = {
+            let mut st = self
+                .conn
+                .prepare(
+                    "SELECT id FROM runs WHERE status IN ('complete','partial') AND started_at < ?1
+                     AND id <> (SELECT max(id) FROM runs WHERE status IN ('complete','partial'))",
+                )
+                .ctx("finding old runs")?;
+            st.query_map([cutoff], |r| r.get(0)).ctx("finding old runs")?.collect::<rusqlite::Result<_>>().ctx("finding old runs")?
+        };
+        for id in &old {
+            self.abandon_run(*id)?;
+        }
+        Ok(old.len())
+    }
+}

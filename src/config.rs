@@ -76,7 +76,9 @@ impl Config {
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default());
+            }
             Err(e) => return Err(format!("{}: cannot read config: {e}", path.display())),
         };
         let cfg: Config = toml::from_str(&text).map_err(|e| {
@@ -84,12 +86,16 @@ impl Config {
                 .span()
                 .map(|s| {
                     let before = &text[..s.start.min(text.len())];
-                    (before.matches('\n').count() + 1, before.rsplit('\n').next().map(|l| l.len()).unwrap_or(0) + 1)
+                    (
+                        before.matches('\n').count() + 1,
+                        before.rsplit('\n').next().map(|l| l.len()).unwrap_or(0) + 1,
+                    )
                 })
                 .unwrap_or((0, 0));
             format!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
-        cfg.interval().map_err(|e| format!("{}: assess_interval: {e}", path.display()))?;
+        cfg.interval()
+            .map_err(|e| format!("{}: assess_interval: {e}", path.display()))?;
         Ok(cfg)
     }
 
@@ -112,13 +118,19 @@ impl Config {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 30m, 12h or 7d"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 30m, 12h or 7d"))?;
     let secs = match unit {
         "s" => n,
         "m" => n * 60,
         "h" | "" => n * 3600,
         "d" => n * 86400,
-        _ => return Err(format!("'{s}': unknown unit '{unit}', expected s, m, h or d")),
+        _ => {
+            return Err(format!(
+                "'{s}': unknown unit '{unit}', expected s, m, h or d"
+            ));
+        }
     };
     if secs == 0 {
         return Err("the interval must be more than zero".into());

@@ -50,7 +50,10 @@ pub fn run_and_store(
                 stop.store(true, Ordering::Relaxed);
             }
         };
-        let combined = CombinedCancel { a: cancel, b: &stop };
+        let combined = CombinedCancel {
+            a: cancel,
+            b: &stop,
+        };
         combined.run(|flag| assessor.run_with(specs, now, flag, progress, Some(&mut sink)))
     };
     if let Some(e) = write_error {
@@ -61,9 +64,21 @@ pub fn run_and_store(
     let rolled = rollup(
         catalog,
         standards,
-        &RollupInput { totals: &totals, security: &result.security, clouds: &result.clouds, attestations: &attestations, assignments: &assignments, now },
+        &RollupInput {
+            totals: &totals,
+            security: &result.security,
+            clouds: &result.clouds,
+            attestations: &attestations,
+            assignments: &assignments,
+            now,
+        },
     );
-    progress(Progress { phase: "storing".into(), source: String::new(), done: result.resources_seen, files_done: 0 });
+    progress(Progress {
+        phase: "storing".into(),
+        source: String::new(),
+        done: result.resources_seen,
+        files_done: 0,
+    });
     let run_id = match store.finish_run(writer, &result, &rolled) {
         Ok(id) => id,
         Err(e) => return Err(e),
@@ -71,7 +86,11 @@ pub fn run_and_store(
     if result.status != RunStatus::Cancelled {
         store.prune(retention_days, now)?;
     }
-    Ok(Outcome { run_id, result, rollup: rolled })
+    Ok(Outcome {
+        run_id,
+        result,
+        rollup: rolled,
+    })
 }
 
 /// Two cancel flags seen as one by the engine.
@@ -103,7 +122,12 @@ impl CombinedCancel<'_> {
 }
 
 /// The rollup of a stored run with the attestations, exemptions and assignments on record now.
-pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[String]) -> Result<Rollup, StoreError> {
+pub fn live_rollup(
+    store: &Store,
+    catalog: &Catalog,
+    run: &RunInfo,
+    selected: &[String],
+) -> Result<Rollup, StoreError> {
     let snap = store.snapshot(run)?;
     let attestations = store.attestations()?;
     let assignments = store.assignments()?;

@@ -157,7 +157,11 @@ struct ResourceOutcome {
 
 impl<'a> Assessor<'a> {
     /// Assess against `standards` (empty: every standard and every check).
-    pub fn new(catalog: &'a Catalog, standards: &[String], exemptions: Vec<Exemption>) -> Assessor<'a> {
+    pub fn new(
+        catalog: &'a Catalog,
+        standards: &[String],
+        exemptions: Vec<Exemption>,
+    ) -> Assessor<'a> {
         let selected: HashSet<usize> = if standards.is_empty() {
             (0..catalog.checks.len()).collect()
         } else {
@@ -165,15 +169,36 @@ impl<'a> Assessor<'a> {
                 .standards
                 .iter()
                 .filter(|s| standards.contains(&s.id))
-                .flat_map(|s| s.controls.iter().flat_map(|c| c.checks.iter().map(String::as_str)))
+                .flat_map(|s| {
+                    s.controls
+                        .iter()
+                        .flat_map(|c| c.checks.iter().map(String::as_str))
+                })
                 .collect();
-            catalog.checks.iter().enumerate().filter(|(_, c)| wanted.contains(c.id.as_str())).map(|(i, _)| i).collect()
+            catalog
+                .checks
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| wanted.contains(c.id.as_str()))
+                .map(|(i, _)| i)
+                .collect()
         };
-        Assessor { catalog, selected, exemptions, standards: standards.to_vec() }
+        Assessor {
+            catalog,
+            selected,
+            exemptions,
+            standards: standards.to_vec(),
+        }
     }
 
     /// Read every source and evaluate, keeping findings in the result.
-    pub fn run(&self, specs: &[SourceSpec], now: DateTime<Utc>, cancel: &AtomicBool, progress: &mut dyn FnMut(Progress)) -> RunResult {
+    pub fn run(
+        &self,
+        specs: &[SourceSpec],
+        now: DateTime<Utc>,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(Progress),
+    ) -> RunResult {
         self.run_with(specs, now, cancel, progress, None)
     }
 
@@ -257,7 +282,13 @@ impl<'a> Assessor<'a> {
         result
     }
 
-    fn evaluate_batch(&self, batch: Vec<Resource>, now: DateTime<Utc>, cancel: &AtomicBool, result: &mut RunResult) -> BatchOutput {
+    fn evaluate_batch(
+        &self,
+        batch: Vec<Resource>,
+        now: DateTime<Utc>,
+        cancel: &AtomicBool,
+        result: &mut RunResult,
+    ) -> BatchOutput {
         let mut out = BatchOutput::default();
         result.resources_seen += batch.len() as u64;
         for r in &batch {
@@ -271,7 +302,10 @@ impl<'a> Assessor<'a> {
             let outcomes: Vec<(usize, Option<ResourceOutcome>)> = chunk
                 .par_iter()
                 .enumerate()
-                .map_init(|| Evaluator::new(now), |ev, (i, r)| (i, self.evaluate(ev, r, now)))
+                .map_init(
+                    || Evaluator::new(now),
+                    |ev, (i, r)| (i, self.evaluate(ev, r, now)),
+                )
                 .collect();
             for (i, outcome) in outcomes {
                 let Some(o) = outcome else { continue };
@@ -280,11 +314,19 @@ impl<'a> Assessor<'a> {
                 result.resources_assessed += 1;
                 for (idx, state) in o.counts {
                     let id = self.catalog.checks[idx].id.clone();
-                    result.stats.entry((id, scope.clone())).or_default().add(state);
+                    result
+                        .stats
+                        .entry((id, scope.clone()))
+                        .or_default()
+                        .add(state);
                 }
                 for (sc, healthy) in o.sc {
                     let e = result.security.entry(sc).or_default();
-                    if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
+                    if healthy {
+                        e.healthy += 1
+                    } else {
+                        e.unhealthy += 1
+                    }
                 }
                 out.findings.extend(o.findings);
             }
@@ -292,14 +334,28 @@ impl<'a> Assessor<'a> {
         out
     }
 
-    fn evaluate(&self, ev: &Evaluator, r: &Resource, now: DateTime<Utc>) -> Option<ResourceOutcome> {
-        let indices: Vec<usize> =
-            self.catalog.checks_for_type(&r.meta.rtype).iter().copied().filter(|i| self.selected.contains(i)).collect();
+    fn evaluate(
+        &self,
+        ev: &Evaluator,
+        r: &Resource,
+        now: DateTime<Utc>,
+    ) -> Option<ResourceOutcome> {
+        let indices: Vec<usize> = self
+            .catalog
+            .checks_for_type(&r.meta.rtype)
+            .iter()
+            .copied()
+            .filter(|i| self.selected.contains(i))
+            .collect();
         if indices.is_empty() {
             return None;
         }
         let bound = ev.bind(&r.doc);
-        let mut out = ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
+        let mut out = ResourceOutcome {
+            findings: Vec::new(),
+            counts: Vec::with_capacity(indices.len()),
+            sc: Vec::new(),
+        };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
         for idx in indices {
             let check: &Arc<Check> = &self.catalog.checks[idx];
@@ -314,16 +370,25 @@ impl<'a> Assessor<'a> {
             };
             let mut message = message;
             if state == FindingState::Unhealthy {
-                if let Some(ex) = self.exemptions.iter().find(|e| e.covers(&check.id, &r.meta.id, &r.meta.scope, now)) {
+                if let Some(ex) = self
+                    .exemptions
+                    .iter()
+                    .find(|e| e.covers(&check.id, &r.meta.id, &r.meta.scope, now))
+                {
                     state = FindingState::Exempt;
-                    message = Some(format!("exempt ({}): {} — until {}", ex.category, ex.reason, ex.expires));
+                    message = Some(format!(
+                        "exempt ({}): {} — until {}",
+                        ex.category, ex.reason, ex.expires
+                    ));
                 }
             }
             out.counts.push((idx, state));
             match state {
                 FindingState::NotApplicable => {}
                 FindingState::Healthy | FindingState::Exempt => {
-                    sc_state.entry(check.security_control.as_str()).or_insert(true);
+                    sc_state
+                        .entry(check.security_control.as_str())
+                        .or_insert(true);
                 }
                 FindingState::Unhealthy | FindingState::Error => {
                     sc_state.insert(check.security_control.as_str(), false);
@@ -332,7 +397,12 @@ impl<'a> Assessor<'a> {
             if !matches!(state, FindingState::Healthy | FindingState::NotApplicable) {
                 let mut paths = check.condition.paths.clone();
                 if let Some(a) = &check.applies {
-                    paths.extend(a.paths.iter().filter(|p| !check.condition.paths.contains(p)).cloned());
+                    paths.extend(
+                        a.paths
+                            .iter()
+                            .filter(|p| !check.condition.paths.contains(p))
+                            .cloned(),
+                    );
                 }
                 out.findings.push(Finding {
                     check: check.id.clone(),
@@ -343,7 +413,10 @@ impl<'a> Assessor<'a> {
                 });
             }
         }
-        out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        out.sc = sc_state
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         Some(out)
     }
 }

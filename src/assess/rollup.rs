@@ -139,7 +139,11 @@ pub struct Rollup {
 }
 
 fn pct(num: f64, den: f64) -> f64 {
-    if den <= 0.0 { 0.0 } else { (num / den * 1000.0).round() / 10.0 }
+    if den <= 0.0 {
+        0.0
+    } else {
+        (num / den * 1000.0).round() / 10.0
+    }
 }
 
 /// The latest attestation per (standard, control) that applies everywhere.
@@ -176,12 +180,26 @@ pub struct RollupInput<'a> {
 /// Roll a run up for the `selected` standards (empty: all).
 pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Rollup {
     let latest = latest_attestations(input.attestations);
-    let standards: Vec<&Standard> =
-        catalog.standards.iter().filter(|s| selected.is_empty() || selected.contains(&s.id)).collect();
+    let standards: Vec<&Standard> = catalog
+        .standards
+        .iter()
+        .filter(|s| selected.is_empty() || selected.contains(&s.id))
+        .collect();
     let mut summaries = Vec::new();
     for s in &standards {
-        let controls: Vec<ControlSummary> =
-            s.controls.iter().map(|c| control_summary(catalog, s, c, input, latest.get(&(s.id.as_str(), c.id.as_str())).copied())).collect();
+        let controls: Vec<ControlSummary> = s
+            .controls
+            .iter()
+            .map(|c| {
+                control_summary(
+                    catalog,
+                    s,
+                    c,
+                    input,
+                    latest.get(&(s.id.as_str(), c.id.as_str())).copied(),
+                )
+            })
+            .collect();
         let count = |st: ControlState| controls.iter().filter(|c| c.state == st).count() as u32;
         let (passed, failed, skipped, manual, unsupported) = (
             count(ControlState::Passed),
@@ -192,7 +210,11 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
         );
         let counted = passed + failed + manual;
         let state = if counted == 0 {
-            if unsupported > 0 { ControlState::Unsupported } else { ControlState::Skipped }
+            if unsupported > 0 {
+                ControlState::Unsupported
+            } else {
+                ControlState::Skipped
+            }
         } else if passed == counted {
             ControlState::Passed
         } else if failed > 0 {
@@ -217,7 +239,10 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
 
     let actions = improvement_actions(catalog, &standards, &summaries, input);
     let mut compliance = ComplianceScore::default();
-    for a in actions.iter().filter(|a| a.state != ControlState::Unsupported) {
+    for a in actions
+        .iter()
+        .filter(|a| a.state != ControlState::Unsupported)
+    {
         compliance.possible += a.points as u64;
         compliance.achieved += a.achieved as u64;
     }
@@ -235,14 +260,27 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
     }
     secure.current = (secure.current * 100.0).round() / 100.0;
     secure.percentage = pct(secure.current, secure.max);
-    Rollup { standards: summaries, actions, compliance, secure }
+    Rollup {
+        standards: summaries,
+        actions,
+        compliance,
+        secure,
+    }
 }
 
-fn control_summary(catalog: &Catalog, _s: &Standard, c: &Control, input: &RollupInput, att: Option<&Attestation>) -> ControlSummary {
+fn control_summary(
+    catalog: &Catalog,
+    _s: &Standard,
+    c: &Control,
+    input: &RollupInput,
+    att: Option<&Attestation>,
+) -> ControlSummary {
     let mut sum = CheckStats::default();
     let mut relevant = 0;
     for id in &c.checks {
-        let cloud_present = catalog.check(id).is_some_and(|k| input.clouds.contains(&k.cloud));
+        let cloud_present = catalog
+            .check(id)
+            .is_some_and(|k| input.clouds.contains(&k.cloud));
         if cloud_present {
             relevant += 1;
             if let Some(t) = input.totals.get(id) {
@@ -288,7 +326,12 @@ fn control_summary(catalog: &Catalog, _s: &Standard, c: &Control, input: &Rollup
     }
 }
 
-fn improvement_actions(catalog: &Catalog, standards: &[&Standard], summaries: &[StandardSummary], input: &RollupInput) -> Vec<Action> {
+fn improvement_actions(
+    catalog: &Catalog,
+    standards: &[&Standard],
+    summaries: &[StandardSummary],
+    input: &RollupInput,
+) -> Vec<Action> {
     let owners: BTreeMap<&str, &Assignment> = {
         let mut m: BTreeMap<&str, &Assignment> = BTreeMap::new();
         for a in input.assignments {
@@ -308,7 +351,12 @@ fn improvement_actions(catalog: &Catalog, standards: &[&Standard], summaries: &[
             if c.is_manual() {
                 let id = format!("{}/{}", s.id, c.id);
                 let points = c.action.points(c.mandatory);
-                let achieved = if cs.state == ControlState::Passed || cs.state == ControlState::Skipped { points } else { 0 };
+                let achieved =
+                    if cs.state == ControlState::Passed || cs.state == ControlState::Skipped {
+                        points
+                    } else {
+                        0
+                    };
                 actions.push(Action {
                     id,
                     kind: ActionKind::Manual,
@@ -327,7 +375,9 @@ fn improvement_actions(catalog: &Catalog, standards: &[&Standard], summaries: &[
                 if !seen.insert(id.clone()) {
                     continue;
                 }
-                let Some(check) = catalog.check(id) else { continue };
+                let Some(check) = catalog.check(id) else {
+                    continue;
+                };
                 let t = input.totals.get(id).copied().unwrap_or_default();
                 let points = check.points();
                 let (state, achieved) = if !input.clouds.contains(&check.cloud) {
@@ -362,7 +412,10 @@ fn improvement_actions(catalog: &Catalog, standards: &[&Standard], summaries: &[
     }
     actions.sort_by(|a, b| {
         let stake = |x: &Action| x.points - x.achieved;
-        stake(b).cmp(&stake(a)).then(b.unhealthy_resources.cmp(&a.unhealthy_resources)).then(a.id.cmp(&b.id))
+        stake(b)
+            .cmp(&stake(a))
+            .then(b.unhealthy_resources.cmp(&a.unhealthy_resources))
+            .then(a.id.cmp(&b.id))
     });
     actions
 }

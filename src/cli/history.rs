@@ -37,18 +37,38 @@ pub fn history(env: &Env, a: HistoryArgs) -> CliResult {
     match a.format {
         Format::Json => output::json(&entries),
         Format::Table => output::table(
-            &["RUN", "STARTED", "STATUS", "RESOURCES", "COMPLIANCE", "SECURE", "STANDARDS"],
+            &[
+                "RUN",
+                "STARTED",
+                "STATUS",
+                "RESOURCES",
+                "COMPLIANCE",
+                "SECURE",
+                "STANDARDS",
+            ],
             entries
                 .iter()
                 .map(|e| {
                     vec![
                         e.run.id.to_string(),
-                        e.run.started_at.get(..16).unwrap_or(&e.run.started_at).replace('T', " "),
-                        format!("{}{}", e.run.status, if e.run.demo { " (demo)" } else { "" }),
+                        e.run
+                            .started_at
+                            .get(..16)
+                            .unwrap_or(&e.run.started_at)
+                            .replace('T', " "),
+                        format!(
+                            "{}{}",
+                            e.run.status,
+                            if e.run.demo { " (demo)" } else { "" }
+                        ),
                         e.run.resources.to_string(),
                         output::pct(e.run.compliance.percentage),
                         output::pct(e.run.secure.percentage),
-                        e.standards.iter().map(|(k, v)| format!("{k} {v:.1}%")).collect::<Vec<_>>().join("  "),
+                        e.standards
+                            .iter()
+                            .map(|(k, v)| format!("{k} {v:.1}%"))
+                            .collect::<Vec<_>>()
+                            .join("  "),
                     ]
                 })
                 .collect(),
@@ -63,9 +83,9 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
     let (ra, rb) = match (a.run_a, a.run_b) {
         (Some(x), Some(y)) => (x, y),
         (Some(x), None) => (x, store.resolve_run(None)?.id),
-        _ => store
-            .last_two_runs()?
-            .ok_or_else(|| CliError::input("the cache holds fewer than two complete runs: nothing to compare"))?,
+        _ => store.last_two_runs()?.ok_or_else(|| {
+            CliError::input("the cache holds fewer than two complete runs: nothing to compare")
+        })?,
     };
     let d = store.diff(ra, rb)?;
     match a.format {
@@ -73,23 +93,60 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
         Format::Table => {
             println!(
                 "Run {} ({}) → run {} ({}) · compliance {:+.1} pts · secure {:+.1} pts",
-                d.from.id, d.from.started_at, d.to.id, d.to.started_at, d.compliance_delta, d.secure_delta
+                d.from.id,
+                d.from.started_at,
+                d.to.id,
+                d.to.started_at,
+                d.compliance_delta,
+                d.secure_delta
             );
             let section = |title: &str, n: usize| println!("\n{title} ({n})");
             section("New failures", d.new_failures.len());
             output::table(
                 &["CHECK", "CLOUD", "SCOPE", "RESOURCE"],
-                d.new_failures.iter().map(|f| vec![f.check.clone(), f.resource.cloud.to_string(), f.resource.scope.clone(), f.resource.name.clone()]).collect(),
+                d.new_failures
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.check.clone(),
+                            f.resource.cloud.to_string(),
+                            f.resource.scope.clone(),
+                            f.resource.name.clone(),
+                        ]
+                    })
+                    .collect(),
             );
             section("Fixed", d.fixed.len());
             output::table(
                 &["CHECK", "CLOUD", "SCOPE", "RESOURCE"],
-                d.fixed.iter().map(|f| vec![f.check.clone(), f.resource.cloud.to_string(), f.resource.scope.clone(), f.resource.name.clone()]).collect(),
+                d.fixed
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.check.clone(),
+                            f.resource.cloud.to_string(),
+                            f.resource.scope.clone(),
+                            f.resource.name.clone(),
+                        ]
+                    })
+                    .collect(),
             );
             section("Resources appeared", d.appeared.len());
-            output::table(&["TYPE", "RESOURCE"], d.appeared.iter().map(|r| vec![r.rtype.clone(), r.id.clone()]).collect());
+            output::table(
+                &["TYPE", "RESOURCE"],
+                d.appeared
+                    .iter()
+                    .map(|r| vec![r.rtype.clone(), r.id.clone()])
+                    .collect(),
+            );
             section("Resources disappeared", d.disappeared.len());
-            output::table(&["TYPE", "RESOURCE"], d.disappeared.iter().map(|r| vec![r.rtype.clone(), r.id.clone()]).collect());
+            output::table(
+                &["TYPE", "RESOURCE"],
+                d.disappeared
+                    .iter()
+                    .map(|r| vec![r.rtype.clone(), r.id.clone()])
+                    .collect(),
+            );
             section("Standards changed", d.standards.len());
             output::table(
                 &["STANDARD", "FROM", "TO"],
@@ -97,14 +154,28 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
                     .iter()
                     .map(|s| {
                         let (pa, pb) = s.pct.unwrap_or_default();
-                        vec![s.standard.clone(), format!("{} {}", s.from, output::pct(pa)), format!("{} {}", s.to, output::pct(pb))]
+                        vec![
+                            s.standard.clone(),
+                            format!("{} {}", s.from, output::pct(pa)),
+                            format!("{} {}", s.to, output::pct(pb)),
+                        ]
                     })
                     .collect(),
             );
             section("Controls changed", d.controls.len());
             output::table(
                 &["STANDARD", "CONTROL", "FROM", "TO"],
-                d.controls.iter().map(|c| vec![c.standard.clone(), c.control.clone().unwrap_or_default(), c.from.clone(), c.to.clone()]).collect(),
+                d.controls
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.standard.clone(),
+                            c.control.clone().unwrap_or_default(),
+                            c.from.clone(),
+                            c.to.clone(),
+                        ]
+                    })
+                    .collect(),
             );
         }
     }

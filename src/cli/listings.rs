@@ -85,7 +85,11 @@ pub struct ActionsArgs {
 /// List checks.
 pub fn checks(env: &Env, a: ChecksArgs) -> CliResult {
     let catalog = env.catalog();
-    let list: Vec<_> = catalog.checks.iter().filter(|c| a.cloud.is_none_or(|cl| c.cloud == cl)).collect();
+    let list: Vec<_> = catalog
+        .checks
+        .iter()
+        .filter(|c| a.cloud.is_none_or(|cl| c.cloud == cl))
+        .collect();
     match a.format {
         Format::Json => output::json(
             &list
@@ -106,7 +110,10 @@ pub fn checks(env: &Env, a: ChecksArgs) -> CliResult {
 
 fn unknown_standard(catalog: &crate::catalog::Catalog, id: &str) -> CliError {
     let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
-    CliError::input(format!("unknown standard '{id}'; known: {}", known.join(", ")))
+    CliError::input(format!(
+        "unknown standard '{id}'; known: {}",
+        known.join(", ")
+    ))
 }
 
 /// List the controls of a standard.
@@ -118,8 +125,14 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
     let rollup = live_rollup(&store, &catalog, &run, std::slice::from_ref(&a.standard))?;
-    let Some(s) = rollup.standards.first() else { return Err(unknown_standard(&catalog, &a.standard)) };
-    let controls: Vec<_> = s.controls.iter().filter(|c| a.state.is_none_or(|st| c.state == st)).collect();
+    let Some(s) = rollup.standards.first() else {
+        return Err(unknown_standard(&catalog, &a.standard));
+    };
+    let controls: Vec<_> = s
+        .controls
+        .iter()
+        .filter(|c| a.state.is_none_or(|st| c.state == st))
+        .collect();
     match a.format {
         Format::Json => output::json(
             &controls
@@ -153,7 +166,10 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
 
 /// List findings, paging through the store so a large run is never loaded whole.
 pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
-    if matches!(a.state, Some(FindingState::Healthy | FindingState::NotApplicable)) {
+    if matches!(
+        a.state,
+        Some(FindingState::Healthy | FindingState::NotApplicable)
+    ) {
         return Err(CliError::input(
             "healthy and not_applicable results are kept as counts per check, not one by one: see `posture controls STANDARD`",
         ));
@@ -161,16 +177,17 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     let catalog = env.catalog();
     let mut checks: Option<Vec<String>> = None;
     if let Some(sid) = &a.standard {
-        let s = catalog.standard(sid).ok_or_else(|| unknown_standard(&catalog, sid))?;
+        let s = catalog
+            .standard(sid)
+            .ok_or_else(|| unknown_standard(&catalog, sid))?;
         let ids: Vec<String> = match &a.control {
-            Some(cid) => {
-                s.controls
-                    .iter()
-                    .find(|c| &c.id == cid)
-                    .ok_or_else(|| CliError::input(format!("standard '{sid}' has no control '{cid}'")))?
-                    .checks
-                    .clone()
-            }
+            Some(cid) => s
+                .controls
+                .iter()
+                .find(|c| &c.id == cid)
+                .ok_or_else(|| CliError::input(format!("standard '{sid}' has no control '{cid}'")))?
+                .checks
+                .clone(),
             None => s.controls.iter().flat_map(|c| c.checks.clone()).collect(),
         };
         checks = Some(ids);
@@ -188,7 +205,11 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     }
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
-    let filter = FindingFilter { checks, states: a.state.map(|s| vec![s]), ..Default::default() };
+    let filter = FindingFilter {
+        checks,
+        states: a.state.map(|s| vec![s]),
+        ..Default::default()
+    };
     let limit = a.limit.unwrap_or(u64::MAX);
     let mut out = std::io::stdout().lock();
     let mut printed = 0u64;
@@ -209,17 +230,28 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         }
         offset += rows.len() as u64;
         for f in rows {
-            let controls: Vec<_> =
-                catalog.controls_of_check(&f.check).iter().map(|(s, c)| json!({"standard": s.id, "control": c.id})).collect();
+            let controls: Vec<_> = catalog
+                .controls_of_check(&f.check)
+                .iter()
+                .map(|(s, c)| json!({"standard": s.id, "control": c.id}))
+                .collect();
             match a.format {
                 Format::Json => {
                     let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
                         "message": f.message, "controls": controls});
                     let sep = if printed == 0 { "\n  " } else { ",\n  " };
-                    let _ = write!(out, "{sep}{}", serde_json::to_string(&v).unwrap_or_default());
+                    let _ = write!(
+                        out,
+                        "{sep}{}",
+                        serde_json::to_string(&v).unwrap_or_default()
+                    );
                 }
                 Format::Table => {
-                    let ev: Vec<String> = f.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect();
+                    let ev: Vec<String> = f
+                        .evidence
+                        .iter()
+                        .map(|e| format!("{} = {}", e.path, e.value))
+                        .collect();
                     rows_table.push(vec![
                         f.state.to_string(),
                         f.check.clone(),
@@ -239,7 +271,10 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         }
         Format::Table => {
             drop(out);
-            output::table(&["STATE", "CHECK", "CLOUD", "SCOPE", "RESOURCE", "EVIDENCE"], rows_table);
+            output::table(
+                &["STATE", "CHECK", "CLOUD", "SCOPE", "RESOURCE", "EVIDENCE"],
+                rows_table,
+            );
         }
     }
     Ok(())

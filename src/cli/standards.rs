@@ -48,7 +48,11 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
                                 s.id.clone(),
                                 s.name.clone(),
                                 s.version.clone(),
-                                s.clouds.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
+                                s.clouds
+                                    .iter()
+                                    .map(|c| c.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(","),
                                 s.controls.len().to_string(),
                                 s.origin.clone(),
                             ]
@@ -60,17 +64,25 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
         }
         StandardsCmd::Validate { path, format } => {
             if !path.exists() {
-                return Err(CliError::input(format!("{}: no such file or directory", path.display())));
+                return Err(CliError::input(format!(
+                    "{}: no such file or directory",
+                    path.display()
+                )));
             }
             let mut errors = Vec::new();
             // A user's files may refer to shipped checks, so validate them together with the
-            // builtin catalog (unless the path is the shipped folder itself).
+            // builtin catalog, leaving out builtin files the path itself holds (validating a copy
+            // of the shipped folder must not report every check as a duplicate).
             let own = Catalog::files_in(&path, &mut errors);
-            let own_names: std::collections::HashSet<String> = own.iter().map(|f| f.name.clone()).collect();
-            let builtin = Catalog::builtin_files();
-            let is_builtin_dir = !own.is_empty() && own.len() == builtin.len() && path.ends_with("standards");
-            let mut files = if is_builtin_dir { Vec::new() } else { builtin };
-            files.extend(own);
+            let own_names: std::collections::HashSet<String> =
+                own.iter().map(|f| f.name.clone()).collect();
+            let own_texts: std::collections::HashSet<&str> =
+                own.iter().map(|f| f.text.as_str()).collect();
+            let mut files: Vec<_> = Catalog::builtin_files()
+                .into_iter()
+                .filter(|b| !own_texts.contains(b.text.as_str()))
+                .collect();
+            files.extend(own.iter().cloned());
             let catalog = Catalog::load(&files);
             errors.extend(catalog.errors.iter().cloned());
             let standards: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
@@ -87,14 +99,23 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
                         println!("{e}");
                     }
                     if errors.is_empty() {
-                        println!("ok: {} files, {} standards, {} checks", own_names.len(), standards.len(), catalog.checks.len());
+                        println!(
+                            "ok: {} files, {} standards, {} checks",
+                            own_names.len(),
+                            standards.len(),
+                            catalog.checks.len()
+                        );
                     }
                 }
             }
             if errors.is_empty() {
                 Ok(())
             } else {
-                Err(CliError::input(format!("{} error(s) in {}", errors.len(), path.display())))
+                Err(CliError::input(format!(
+                    "{} error(s) in {}",
+                    errors.len(),
+                    path.display()
+                )))
             }
         }
     }

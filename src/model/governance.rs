@@ -22,7 +22,9 @@ impl std::str::FromStr for AttestationStatus {
             "passed" | "pass" => Ok(Self::Passed),
             "failed" | "fail" => Ok(Self::Failed),
             "not_applicable" | "na" | "n/a" => Ok(Self::NotApplicable),
-            _ => Err(format!("unknown status '{s}', expected passed, failed or not_applicable")),
+            _ => Err(format!(
+                "unknown status '{s}', expected passed, failed or not_applicable"
+            )),
         }
     }
 }

@@ -65,7 +65,22 @@ pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
     let mut locals = evidence::comprehension_vars(program.expression());
     locals.push("resource".to_string());
     // Type names are identifiers in CEL (`type(x) == map`).
-    locals.extend(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"].map(String::from));
+    locals.extend(
+        [
+            "int",
+            "uint",
+            "double",
+            "bool",
+            "string",
+            "bytes",
+            "list",
+            "map",
+            "null_type",
+            "type",
+            "dyn",
+        ]
+        .map(String::from),
+    );
     for var in refs.variables() {
         if !locals.iter().any(|l| l == var) {
             return Err(PolicyError::UnknownVariable(var.to_string()));
@@ -154,18 +169,29 @@ mod tests {
     #[test]
     fn true_false_and_missing_field_is_error() {
         let doc = json!({"properties": {"a": true}});
-        assert_eq!(run("resource.properties.a == true", doc.clone()), Outcome::True);
-        assert_eq!(run("resource.properties.a == false", doc.clone()), Outcome::False);
+        assert_eq!(
+            run("resource.properties.a == true", doc.clone()),
+            Outcome::True
+        );
+        assert_eq!(
+            run("resource.properties.a == false", doc.clone()),
+            Outcome::False
+        );
         match run("resource.properties.b == true", doc.clone()) {
             Outcome::Error(m) => assert!(m.contains("'b' is missing"), "{m}"),
             o => panic!("expected error, got {o:?}"),
         }
-        assert!(matches!(run("resource.properties", doc), Outcome::Error(m) if m.contains("instead of a bool")));
+        assert!(
+            matches!(run("resource.properties", doc), Outcome::Error(m) if m.contains("instead of a bool"))
+        );
     }
 
     #[test]
     fn rejects_syntax_unknown_function_and_variable() {
-        assert!(matches!(compile("resource.a =="), Err(PolicyError::Syntax(_))));
+        assert!(matches!(
+            compile("resource.a =="),
+            Err(PolicyError::Syntax(_))
+        ));
         assert_eq!(
             compile("frobnicate(resource.a)").unwrap_err(),
             PolicyError::UnknownFunction("frobnicate".into())

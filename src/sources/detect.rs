@@ -34,7 +34,11 @@ pub fn records(bytes: &[u8]) -> Result<Vec<Value>, String> {
                 match serde_json::from_str::<Value>(line) {
                     Ok(v) if v.is_object() => out.push(v),
                     _ if i == 0 || out.is_empty() => {
-                        return Err(format!("invalid JSON at line {}, column {}: {whole}", whole.line(), whole.column()));
+                        return Err(format!(
+                            "invalid JSON at line {}, column {}: {whole}",
+                            whole.line(),
+                            whole.column()
+                        ));
                     }
                     Ok(_) => return Err(format!("line {}: expected a JSON object", i + 1)),
                     Err(e) => return Err(format!("line {}: invalid JSON: {e}", i + 1)),
@@ -65,7 +69,11 @@ fn unwrap_envelope(v: Value) -> Vec<Value> {
 /// Which format a record follows, or None.
 pub fn format_of(record: &Value) -> Option<Format> {
     let o = record.as_object()?;
-    if o.contains_key("resourceType") && (o.contains_key("configuration") || o.contains_key("awsRegion") || o.contains_key("accountId")) {
+    if o.contains_key("resourceType")
+        && (o.contains_key("configuration")
+            || o.contains_key("awsRegion")
+            || o.contains_key("accountId"))
+    {
         return Some(Format::Aws);
     }
     if o.contains_key("asset_type") || o.contains_key("assetType") {
@@ -73,7 +81,9 @@ pub fn format_of(record: &Value) -> Option<Format> {
     }
     let id = o.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let rtype = o.get("type").and_then(|v| v.as_str()).unwrap_or_default();
-    if id.to_ascii_lowercase().starts_with("/subscriptions/") || (rtype.contains('/') && rtype.contains('.')) {
+    if id.to_ascii_lowercase().starts_with("/subscriptions/")
+        || (rtype.contains('/') && rtype.contains('.'))
+    {
         return Some(Format::Azure);
     }
     None

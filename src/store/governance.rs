@@ -8,7 +8,9 @@ impl Store {
     fn active<T: serde::de::DeserializeOwned>(&self, table: &str) -> Result<Vec<T>> {
         let mut st = self
             .conn
-            .prepare(&format!("SELECT id, payload FROM {table} WHERE revoked = 0 ORDER BY id"))
+            .prepare(&format!(
+                "SELECT id, payload FROM {table} WHERE revoked = 0 ORDER BY id"
+            ))
             .ctx("reading governance records")?;
         let rows = st
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
@@ -16,10 +18,13 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (id, payload) = row.ctx("reading governance records")?;
-            let mut v: serde_json::Value =
-                serde_json::from_str(&payload).map_err(|e| super::StoreError::Corrupt(format!("{table} {id}: {e}")))?;
+            let mut v: serde_json::Value = serde_json::from_str(&payload)
+                .map_err(|e| super::StoreError::Corrupt(format!("{table} {id}: {e}")))?;
             v["id"] = id.into();
-            out.push(serde_json::from_value(v).map_err(|e| super::StoreError::Corrupt(format!("{table} {id}: {e}")))?);
+            out.push(
+                serde_json::from_value(v)
+                    .map_err(|e| super::StoreError::Corrupt(format!("{table} {id}: {e}")))?,
+            );
         }
         Ok(out)
     }

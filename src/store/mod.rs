@@ -6,7 +6,9 @@ mod query;
 mod schema;
 mod write;
 
-pub use query::{DiffReport, FindingFilter, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta};
+pub use query::{
+    DiffReport, FindingFilter, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta,
+};
 pub use write::RunWriter;
 
 use rusqlite::{Connection, OpenFlags};
@@ -26,7 +28,9 @@ pub enum StoreError {
         detail: String,
     },
     /// Written by a newer posture; left untouched.
-    #[error("{path}: cache schema version {found} is newer than this posture understands ({supported}); upgrade posture or use another --db")]
+    #[error(
+        "{path}: cache schema version {found} is newer than this posture understands ({supported}); upgrade posture or use another --db"
+    )]
     TooNew {
         /// The file.
         path: PathBuf,
@@ -89,13 +93,24 @@ impl Store {
     /// Open (creating or migrating) the cache at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            })?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
-        conn.busy_timeout(Duration::from_secs(30)).ctx("setting the busy timeout")?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .ctx("setting the busy timeout")?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         schema::prepare(&mut store)?;
         Ok(store)
     }
@@ -103,7 +118,10 @@ impl Store {
     /// An in-memory cache (tests).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().ctx("opening in memory")?;
-        let mut store = Store { conn, path: PathBuf::from(":memory:") };
+        let mut store = Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        };
         schema::prepare(&mut store)?;
         Ok(store)
     }
@@ -115,7 +133,10 @@ impl Store {
 
     /// `PRAGMA integrity_check` says ok.
     pub fn integrity_ok(&self) -> Result<bool> {
-        let s: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).ctx("checking integrity")?;
+        let s: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .ctx("checking integrity")?;
         Ok(s == "ok")
     }
 }

@@ -152,8 +152,16 @@ fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
         demo: r.get(7)?,
         resources_seen: r.get(8)?,
         resources: r.get(9)?,
-        compliance: crate::assess::ComplianceScore { achieved: r.get(10)?, possible: r.get(11)?, percentage: r.get(12)? },
-        secure: crate::assess::SecureScore { current: r.get(13)?, max: r.get(14)?, percentage: r.get(15)? },
+        compliance: crate::assess::ComplianceScore {
+            achieved: r.get(10)?,
+            possible: r.get(11)?,
+            percentage: r.get(12)?,
+        },
+        secure: crate::assess::SecureScore {
+            current: r.get(13)?,
+            max: r.get(14)?,
+            percentage: r.get(15)?,
+        },
     })
 }
 
@@ -177,8 +185,7 @@ fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
     })
 }
 
-const FINDING_COLS: &str =
-    "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message";
+const FINDING_COLS: &str = "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message";
 
 impl Store {
     /// The latest published run: complete if there is one, else the latest partial one.
@@ -187,18 +194,28 @@ impl Store {
             "SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial')
              ORDER BY (status = 'complete') DESC, id DESC LIMIT 1"
         );
-        self.conn.query_row(&sql, [], run_info).optional().ctx("reading the latest run")
+        self.conn
+            .query_row(&sql, [], run_info)
+            .optional()
+            .ctx("reading the latest run")
     }
 
     /// The latest published run of any status (what the console shows as "last run").
     pub fn latest_finished(&self) -> Result<Option<RunInfo>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT 1");
-        self.conn.query_row(&sql, [], run_info).optional().ctx("reading the latest run")
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, [], run_info)
+            .optional()
+            .ctx("reading the latest run")
     }
 
     /// A published run by id.
     pub fn run(&self, id: i64) -> Result<RunInfo> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND status IN ('complete','partial')");
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND status IN ('complete','partial')"
+        );
         self.conn
             .query_row(&sql, [id], run_info)
             .optional()
@@ -210,9 +227,11 @@ impl Store {
     pub fn resolve_run(&self, id: Option<i64>) -> Result<RunInfo> {
         match id {
             Some(id) => self.run(id),
-            None => self
-                .latest_run()?
-                .ok_or_else(|| StoreError::NotFound("the cache holds no run yet: run `posture assess` first".into())),
+            None => self.latest_run()?.ok_or_else(|| {
+                StoreError::NotFound(
+                    "the cache holds no run yet: run `posture assess` first".into(),
+                )
+            }),
         }
     }
 
@@ -230,7 +249,13 @@ impl Store {
             .query_map([run.id], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    CheckStats { healthy: r.get(1)?, unhealthy: r.get(2)?, not_applicable: r.get(3)?, error: r.get(4)?, exempt: r.get(5)? },
+                    CheckStats {
+                        healthy: r.get(1)?,
+                        unhealthy: r.get(2)?,
+                        not_applicable: r.get(3)?,
+                        error: r.get(4)?,
+                        exempt: r.get(5)?,
+                    },
                 ))
             })
             .ctx("reading check stats")?;
@@ -241,38 +266,70 @@ impl Store {
         let mut security = BTreeMap::new();
         let mut st = self
             .conn
-            .prepare_cached("SELECT control, healthy, unhealthy FROM security_stats WHERE run_id = ?1")
+            .prepare_cached(
+                "SELECT control, healthy, unhealthy FROM security_stats WHERE run_id = ?1",
+            )
             .ctx("reading security stats")?;
         let rows = st
-            .query_map([run.id], |r| Ok((r.get::<_, String>(0)?, ScStats { healthy: r.get(1)?, unhealthy: r.get(2)? })))
+            .query_map([run.id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    ScStats {
+                        healthy: r.get(1)?,
+                        unhealthy: r.get(2)?,
+                    },
+                ))
+            })
             .ctx("reading security stats")?;
         for row in rows {
             let (k, v) = row.ctx("reading security stats")?;
             security.insert(k, v);
         }
-        Ok(RunSnapshot { clouds: run.clouds.iter().copied().collect(), info: run.clone(), totals, security })
+        Ok(RunSnapshot {
+            clouds: run.clouds.iter().copied().collect(),
+            info: run.clone(),
+            totals,
+            security,
+        })
     }
 
     fn finding_where(run_id: i64, f: &FindingFilter) -> (String, Vec<SqlValue>) {
-        let mut sql = String::from(" FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid WHERE f.run_id = ?");
+        let mut sql = String::from(
+            " FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid WHERE f.run_id = ?",
+        );
         let mut args: Vec<SqlValue> = vec![run_id.into()];
         if let Some(checks) = &f.checks {
-            sql.push_str(&format!(" AND f.check_id IN ({})", vec!["?"; checks.len().max(1)].join(",")));
+            sql.push_str(&format!(
+                " AND f.check_id IN ({})",
+                vec!["?"; checks.len().max(1)].join(",")
+            ));
             if checks.is_empty() {
                 args.push(SqlValue::Null);
             }
             args.extend(checks.iter().map(|c| SqlValue::from(c.clone())));
         }
         if let Some(states) = &f.states {
-            sql.push_str(&format!(" AND f.state IN ({})", vec!["?"; states.len().max(1)].join(",")));
+            sql.push_str(&format!(
+                " AND f.state IN ({})",
+                vec!["?"; states.len().max(1)].join(",")
+            ));
             if states.is_empty() {
                 args.push(SqlValue::Null);
             }
-            args.extend(states.iter().map(|s| SqlValue::from(s.as_str().to_string())));
+            args.extend(
+                states
+                    .iter()
+                    .map(|s| SqlValue::from(s.as_str().to_string())),
+            );
         }
         if let Some(t) = f.text.as_ref().filter(|t| !t.is_empty()) {
             sql.push_str(" AND (r.name LIKE ? ESCAPE '\\' OR r.id LIKE ? ESCAPE '\\')");
-            let pat = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pat = format!(
+                "%{}%",
+                t.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
             args.push(pat.clone().into());
             args.push(pat.into());
         }
@@ -292,26 +349,41 @@ impl Store {
     }
 
     /// One page of findings, ordered by check then resource name.
-    pub fn findings(&self, run_id: i64, f: &FindingFilter, offset: u64, limit: u64) -> Result<Vec<FindingRow>> {
+    pub fn findings(
+        &self,
+        run_id: i64,
+        f: &FindingFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<FindingRow>> {
         let (wh, mut args) = Store::finding_where(run_id, f);
-        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY f.check_id, r.name, r.rid LIMIT ? OFFSET ?");
+        let sql = format!(
+            "SELECT {FINDING_COLS}{wh} ORDER BY f.check_id, r.name, r.rid LIMIT ? OFFSET ?"
+        );
         args.push((limit.min(i64::MAX as u64) as i64).into());
         args.push((offset as i64).into());
         let mut st = self.conn.prepare_cached(&sql).ctx("listing findings")?;
-        let rows = st.query_map(params_from_iter(args), finding_row).ctx("listing findings")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing findings")
+        let rows = st
+            .query_map(params_from_iter(args), finding_row)
+            .ctx("listing findings")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("listing findings")
     }
 
     /// How many findings match.
     pub fn count_findings(&self, run_id: i64, f: &FindingFilter) -> Result<u64> {
         let (wh, args) = Store::finding_where(run_id, f);
         let sql = format!("SELECT count(*){wh}");
-        self.conn.query_row(&sql, params_from_iter(args), |r| r.get(0)).ctx("counting findings")
+        self.conn
+            .query_row(&sql, params_from_iter(args), |r| r.get(0))
+            .ctx("counting findings")
     }
 
     /// Published runs, newest first, with per-standard percentages.
     pub fn history(&self, standard: Option<&str>, limit: u64) -> Result<Vec<HistoryEntry>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT ?1");
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT ?1"
+        );
         let mut st = self.conn.prepare(&sql).ctx("reading history")?;
         let runs = st
             .query_map([limit as i64], run_info)
@@ -325,7 +397,9 @@ impl Store {
             .ctx("reading history")?;
         for run in runs {
             let standards = ss
-                .query_map(rusqlite::params![run.id, standard], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))
+                .query_map(rusqlite::params![run.id, standard], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+                })
                 .ctx("reading history")?
                 .collect::<rusqlite::Result<BTreeMap<_, _>>>()
                 .ctx("reading history")?;
@@ -343,14 +417,23 @@ impl Store {
             .conn
             .prepare("SELECT id FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT 2")
             .ctx("reading runs")?;
-        let ids = st.query_map([], |r| r.get::<_, i64>(0)).ctx("reading runs")?.collect::<rusqlite::Result<Vec<_>>>().ctx("reading runs")?;
-        Ok(if ids.len() == 2 { Some((ids[1], ids[0])) } else { None })
+        let ids = st
+            .query_map([], |r| r.get::<_, i64>(0))
+            .ctx("reading runs")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading runs")?;
+        Ok(if ids.len() == 2 {
+            Some((ids[1], ids[0]))
+        } else {
+            None
+        })
     }
 
     fn findings_sql(&self, sql: &str, a: i64, b: i64) -> Result<Vec<FindingRow>> {
         let mut st = self.conn.prepare(sql).ctx("comparing runs")?;
         let rows = st.query_map([a, b], finding_row).ctx("comparing runs")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing runs")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("comparing runs")
     }
 
     fn resources_only_in(&self, a: i64, b: i64) -> Result<Vec<ResourceRef>> {
@@ -374,7 +457,8 @@ impl Store {
                 })
             })
             .ctx("comparing resources")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing resources")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("comparing resources")
     }
 
     /// What changed from run `a` to run `b`.
@@ -419,7 +503,13 @@ impl Store {
                 .ctx("comparing standards")?;
             let rows = st
                 .query_map([a, b], |r| {
-                    Ok(StandardDelta { standard: r.get(0)?, control: None, from: r.get(1)?, to: r.get(2)?, pct: Some((r.get(3)?, r.get(4)?)) })
+                    Ok(StandardDelta {
+                        standard: r.get(0)?,
+                        control: None,
+                        from: r.get(1)?,
+                        to: r.get(2)?,
+                        pct: Some((r.get(3)?, r.get(4)?)),
+                    })
                 })
                 .ctx("comparing standards")?;
             for row in rows {
@@ -438,7 +528,13 @@ impl Store {
                 .ctx("comparing controls")?;
             let rows = st
                 .query_map([a, b], |r| {
-                    Ok(StandardDelta { standard: r.get(0)?, control: Some(r.get(1)?), from: r.get(2)?, to: r.get(3)?, pct: None })
+                    Ok(StandardDelta {
+                        standard: r.get(0)?,
+                        control: Some(r.get(1)?),
+                        from: r.get(2)?,
+                        to: r.get(3)?,
+                        pct: None,
+                    })
                 })
                 .ctx("comparing controls")?;
             for row in rows {
@@ -461,7 +557,11 @@ impl Store {
     }
 
     /// Control summaries of a run as stored at run time (history views).
-    pub fn stored_standard_pct(&self, standard: &str, limit: u64) -> Result<Vec<(i64, String, f64)>> {
+    pub fn stored_standard_pct(
+        &self,
+        standard: &str,
+        limit: u64,
+    ) -> Result<Vec<(i64, String, f64)>> {
         let mut st = self
             .conn
             .prepare(
@@ -470,8 +570,11 @@ impl Store {
             )
             .ctx("reading standard history")?;
         let rows = st
-            .query_map(rusqlite::params![standard, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map(rusqlite::params![standard, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .ctx("reading standard history")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading standard history")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading standard history")
     }
 }

@@ -32,7 +32,13 @@ fn pid_alive(pid: i64) -> bool {
 
 impl Store {
     /// Start a run; it stays invisible until [`Store::finish_run`].
-    pub fn begin_run(&mut self, sources: &[String], standards: &[String], demo: bool, started_at: DateTime<Utc>) -> Result<RunWriter> {
+    pub fn begin_run(
+        &mut self,
+        sources: &[String],
+        standards: &[String],
+        demo: bool,
+        started_at: DateTime<Utc>,
+    ) -> Result<RunWriter> {
         self.cleanup_stale_runs()?;
         self.conn
             .execute(
@@ -40,7 +46,10 @@ impl Store {
                 params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
             )
             .ctx("starting a run")?;
-        Ok(RunWriter { run_id: self.conn.last_insert_rowid(), next_rid: 0 })
+        Ok(RunWriter {
+            run_id: self.conn.last_insert_rowid(),
+            next_rid: 0,
+        })
     }
 
     /// Append one batch of resources and findings to an unpublished run.
@@ -56,16 +65,34 @@ impl Store {
                 w.next_rid += 1;
                 rids.insert(r.id.as_str(), rid);
                 ins_res
-                    .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
+                    .execute(params![
+                        w.run_id,
+                        rid,
+                        r.id,
+                        r.name,
+                        r.rtype,
+                        r.cloud.as_str(),
+                        r.scope,
+                        r.region
+                    ])
                     .ctx("writing resources")?;
             }
             let mut ins_f = tx
                 .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .ctx("writing findings")?;
             for f in &batch.findings {
-                let Some(rid) = rids.get(f.resource.id.as_str()) else { continue };
+                let Some(rid) = rids.get(f.resource.id.as_str()) else {
+                    continue;
+                };
                 ins_f
-                    .execute(params![w.run_id, f.check, f.state.as_str(), rid, json(&f.evidence), f.message])
+                    .execute(params![
+                        w.run_id,
+                        f.check,
+                        f.state.as_str(),
+                        rid,
+                        json(&f.evidence),
+                        f.message
+                    ])
                     .ctx("writing findings")?;
             }
         }
@@ -78,18 +105,33 @@ impl Store {
             self.abandon_run(w.run_id)?;
             return Ok(w.run_id);
         }
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("publishing a run")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .ctx("publishing a run")?;
         {
             let mut st = tx
                 .prepare("INSERT INTO check_stats VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
                 .ctx("writing check stats")?;
             for ((check, scope), s) in &result.stats {
-                st.execute(params![w.run_id, check, scope, s.healthy, s.unhealthy, s.not_applicable, s.error, s.exempt])
-                    .ctx("writing check stats")?;
+                st.execute(params![
+                    w.run_id,
+                    check,
+                    scope,
+                    s.healthy,
+                    s.unhealthy,
+                    s.not_applicable,
+                    s.error,
+                    s.exempt
+                ])
+                .ctx("writing check stats")?;
             }
-            let mut sc = tx.prepare("INSERT INTO security_stats VALUES (?1, ?2, ?3, ?4)").ctx("writing security stats")?;
+            let mut sc = tx
+                .prepare("INSERT INTO security_stats VALUES (?1, ?2, ?3, ?4)")
+                .ctx("writing security stats")?;
             for (id, s) in &result.security {
-                sc.execute(params![w.run_id, id, s.healthy, s.unhealthy]).ctx("writing security stats")?;
+                sc.execute(params![w.run_id, id, s.healthy, s.unhealthy])
+                    .ctx("writing security stats")?;
             }
             let mut ss = tx
                 .prepare("INSERT INTO standard_summaries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
@@ -160,9 +202,18 @@ impl Store {
     /// Remove an unpublished run and everything written for it.
     pub fn abandon_run(&mut self, run_id: i64) -> Result<()> {
         let tx = self.conn.transaction().ctx("removing a run")?;
-        for table in ["findings", "resources", "check_stats", "security_stats", "standard_summaries", "control_summaries", "runs"] {
+        for table in [
+            "findings",
+            "resources",
+            "check_stats",
+            "security_stats",
+            "standard_summaries",
+            "control_summaries",
+            "runs",
+        ] {
             let col = if table == "runs" { "id" } else { "run_id" };
-            tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id]).ctx("removing a run")?;
+            tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id])
+                .ctx("removing a run")?;
         }
         tx.commit().ctx("removing a run")
     }
@@ -170,13 +221,19 @@ impl Store {
     /// Remove runs left `running` by a process that no longer exists (killed mid-run).
     pub fn cleanup_stale_runs(&mut self) -> Result<usize> {
         let stale: Vec<i64> = {
-            let mut st = self.conn.prepare("SELECT id, pid FROM runs WHERE status = 'running'").ctx("finding stale runs")?;
+            let mut st = self
+                .conn
+                .prepare("SELECT id, pid FROM runs WHERE status = 'running'")
+                .ctx("finding stale runs")?;
             let rows = st
                 .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
                 .ctx("finding stale runs")?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .ctx("finding stale runs")?;
-            rows.into_iter().filter(|(_, pid)| !pid_alive(*pid)).map(|(id, _)| id).collect()
+            rows.into_iter()
+                .filter(|(_, pid)| !pid_alive(*pid))
+                .map(|(id, _)| id)
+                .collect()
         };
         for id in &stale {
             self.abandon_run(*id)?;
@@ -195,7 +252,10 @@ impl Store {
                      AND id <> (SELECT max(id) FROM runs WHERE status IN ('complete','partial'))",
                 )
                 .ctx("finding old runs")?;
-            st.query_map([cutoff], |r| r.get(0)).ctx("finding old runs")?.collect::<rusqlite::Result<_>>().ctx("finding old runs")?
+            st.query_map([cutoff], |r| r.get(0))
+                .ctx("finding old runs")?
+                .collect::<rusqlite::Result<_>>()
+                .ctx("finding old runs")?
         };
         for id in &old {
             self.abandon_run(*id)?;

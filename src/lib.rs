@@ -13,4 +13,6 @@ pub mod policy;
 pub mod sanitize;
 pub mod sources;
 pub mod store;
+pub mod synth;
 pub mod tui;
+pub mod worker;

@@ -37,6 +37,21 @@ pub fn run_and_store(
     let demo = specs.iter().all(|s| *s == SourceSpec::Demo);
     let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
     let mut writer = store.begin_run(&names, standards, demo, now)?;
+    let run_id = writer.run_id;
+    let files_total = crate::sources::count_files(specs);
+    progress(Progress {
+        run_id,
+        files_total,
+        phase: "started".into(),
+        source: String::new(),
+        done: 0,
+        files_done: 0,
+    });
+    let progress = &mut |mut p: Progress| {
+        p.run_id = run_id;
+        p.files_total = files_total;
+        progress(p)
+    };
     let assessor = Assessor::new(catalog, standards, exemptions);
     let mut write_error: Option<StoreError> = None;
     let stop = AtomicBool::new(false);
@@ -74,15 +89,14 @@ pub fn run_and_store(
         },
     );
     progress(Progress {
+        run_id,
+        files_total,
         phase: "storing".into(),
         source: String::new(),
         done: result.resources_seen,
-        files_done: 0,
+        files_done: files_total,
     });
-    let run_id = match store.finish_run(writer, &result, &rolled) {
-        Ok(id) => id,
-        Err(e) => return Err(e),
-    };
+    store.finish_run(writer, &result, &rolled)?;
     if result.status != RunStatus::Cancelled {
         store.prune(retention_days, now)?;
     }

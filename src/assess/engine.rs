@@ -130,7 +130,11 @@ pub struct BatchOutput {
 /// Progress of a run, for the console's status bar.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Progress {
-    /// `reading`, `evaluating`, `rolling up`, `storing`.
+    /// The run being written (0 before it has an id).
+    pub run_id: i64,
+    /// Files to read in all (0 when unknown).
+    pub files_total: u64,
+    /// `started`, `evaluating`, `storing`.
     pub phase: String,
     /// Source being read.
     pub source: String,
@@ -240,6 +244,8 @@ impl<'a> Assessor<'a> {
                     None => result.findings.extend(out.findings),
                 }
                 progress(Progress {
+                    run_id: 0,
+                    files_total: 0,
                     phase: "evaluating".into(),
                     source: source.clone(),
                     done: result.resources_seen,

@@ -167,6 +167,22 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
     report
 }
 
+/// How many files the sources hold (for progress); cheap: names only.
+pub fn count_files(specs: &[SourceSpec]) -> u64 {
+    let mut n = 0u64;
+    for spec in specs {
+        match spec {
+            SourceSpec::Demo => {
+                let mut files = Vec::new();
+                collect_embedded(&crate::embedded::FIXTURES, &mut files);
+                n += files.len() as u64;
+            }
+            SourceSpec::Path { path, .. } => n += json_files(path, &mut Vec::new()).len() as u64,
+        }
+    }
+    n
+}
+
 /// Read a whole source into memory (tests and small estates).
 pub fn read_all(spec: &SourceSpec) -> (Vec<Resource>, SourceReport) {
     let mut all = Vec::new();

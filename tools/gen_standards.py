@@ -20,6 +20,8 @@ Usage
   python3 tools/gen_standards.py --only ID     # one standard (repeatable)
   python3 tools/gen_standards.py --check       # exit 1 if a generated file is out of date
   python3 tools/gen_standards.py --data DIR    # data folder (default ../shared/data, or $POSTURE_DATA)
+  python3 tools/gen_standards.py --posture target/debug/posture
+                                               # keep only references the (rebuilt) binary loads
 
 Python 3.11+, standard library only.
 """
@@ -163,6 +165,24 @@ def collect_known_references(warn) -> tuple[set[str], set[str]]:
                 if isinstance(a, str) and a:
                     aliases.add(a)
     return ids, aliases
+
+
+def posture_loaded_references(binary: str) -> set[str]:
+    """Check ids and aliases of the checks the posture binary actually loads."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            [binary, "checks", "--format", "json"], check=True, capture_output=True, text=True
+        ).stdout
+        checks = json.loads(out)
+    except (OSError, subprocess.CalledProcessError, json.JSONDecodeError) as e:
+        raise GenError(f"cannot list checks with {binary}: {e}") from e
+    refs: set[str] = set()
+    for c in checks:
+        refs.add(c["id"])
+        refs.update(c.get("aliases") or [])
+    return refs
 
 
 # --------------------------------------------------------------------------- requirements
@@ -450,6 +470,12 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", default=[], help="generate only this standard id")
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is out of date")
     ap.add_argument("-q", "--quiet", action="store_true", help="no warnings")
+    ap.add_argument(
+        "--posture",
+        metavar="BIN",
+        help="also ask this posture binary (`checks --format json`) which checks really load, "
+        "and drop references to checks it rejected (e.g. a CEL error); rebuild it first",
+    )
     args = ap.parse_args(argv)
 
     data_dir = Path(args.data)
@@ -462,6 +488,17 @@ def main(argv=None) -> int:
     ids, aliases = collect_known_references(warn)
     known = ids | aliases
     print(f"known references: {len(ids)} check ids, {len(aliases)} Prowler aliases")
+    if args.posture:
+        try:
+            loaded = posture_loaded_references(args.posture)
+        except GenError as e:
+            print(f"ERROR: {e}", file=sys.stderr)
+            return 1
+        dropped = sorted(known - loaded)
+        if dropped:
+            warn(f"{len(dropped)} reference(s) declared in TOML but not loaded by {args.posture}: "
+                 + ", ".join(dropped))
+        known &= loaded
 
     jobs = []
     for tp in sorted(TITLES_DIR.glob("*.toml")):

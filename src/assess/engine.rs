@@ -125,6 +125,8 @@ pub struct BatchOutput {
     pub resources: Vec<crate::model::ResourceRef>,
     /// Their non-healthy, applicable findings.
     pub findings: Vec<Finding>,
+    /// The documents of resources with findings (id, normalized document).
+    pub docs: Vec<(String, serde_json::Value)>,
 }
 
 /// Progress of a run, for the console's status bar.
@@ -317,6 +319,9 @@ impl<'a> Assessor<'a> {
                 let Some(o) = outcome else { continue };
                 let scope = &chunk[i].meta.scope;
                 out.resources.push(chunk[i].meta.clone());
+                if !o.findings.is_empty() {
+                    out.docs.push((chunk[i].meta.id.clone(), chunk[i].doc.clone()));
+                }
                 result.resources_assessed += 1;
                 for (idx, state) in o.counts {
                     let id = self.catalog.checks[idx].id.clone();

@@ -27,7 +27,7 @@ pub struct AssessArgs {
     pub fail_under: Option<f64>,
 }
 
-/// Parse source specs and check the paths exist.
+/// Parse source specs and check the paths exist; none means the demo estate.
 pub fn parse_sources(raw: &[String]) -> Result<Vec<SourceSpec>, CliError> {
     if raw.is_empty() {
         return Ok(vec![SourceSpec::Demo]);

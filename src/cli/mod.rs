@@ -13,6 +13,7 @@ use crate::store::Store;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+pub use assess::parse_sources;
 pub use output::Format;
 
 /// An error with the exit status it should produce.

@@ -80,7 +80,12 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
                 own.iter().map(|f| f.text.as_str()).collect();
             let mut files: Vec<_> = Catalog::builtin_files()
                 .into_iter()
-                .filter(|b| !own_texts.contains(b.text.as_str()))
+                .filter(|b| {
+                    // same content, or the same file (an edited copy of the shipped folder)
+                    let rel = format!("/{}", b.name);
+                    !own_texts.contains(b.text.as_str())
+                        && !own_names.iter().any(|n| n.replace('\\', "/").ends_with(&rel))
+                })
                 .collect();
             files.extend(own.iter().cloned());
             let catalog = Catalog::load(&files);

@@ -6,9 +6,7 @@ mod query;
 mod schema;
 mod write;
 
-pub use query::{
-    DiffReport, FindingFilter, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta,
-};
+pub use query::{DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta};
 pub use write::RunWriter;
 
 use rusqlite::{Connection, OpenFlags};

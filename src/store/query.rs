@@ -64,6 +64,20 @@ pub struct FindingFilter {
     pub scope: Option<String>,
     /// Only this resource id.
     pub resource: Option<String>,
+    /// Sort order.
+    pub order: FindingOrder,
+}
+
+/// How a page of findings is sorted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FindingOrder {
+    /// By check, then resource name (grouped by check).
+    #[default]
+    Check,
+    /// By resource name.
+    Resource,
+    /// By scope, then check.
+    Scope,
 }
 
 /// One finding as listed.
@@ -556,7 +570,28 @@ impl Store {
         })
     }
 
-    /// Control summaries of a run as stored at run time (history views).
+    /// The distinct scopes of a run's resources.
+    pub fn scopes(&self, run_id: i64) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached("SELECT DISTINCT scope FROM resources WHERE run_id = ?1 ORDER BY scope").ctx("listing scopes")?;
+        let rows = st.query_map([run_id], |r| r.get(0)).ctx("listing scopes")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing scopes")
+    }
+
+    /// The normalized document of a resource with findings in a run.
+    pub fn resource_doc(&self, run_id: i64, resource_id: &str) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT d.doc FROM resources r JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid WHERE r.run_id = ?1 AND r.id = ?2",
+                rusqlite::params![run_id, resource_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading a resource")?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}")))).transpose()
+    }
+
+    /// Per-run compliance percentage of one standard, newest first.
     pub fn stored_standard_pct(
         &self,
         standard: &str,

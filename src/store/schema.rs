@@ -41,6 +41,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, rid)
     ) WITHOUT ROWID;
     CREATE INDEX resources_id ON resources(run_id, id);
+    -- the normalized document of every resource with a finding, for the detail view
+    CREATE TABLE docs (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        rid INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (run_id, rid)
+    ) WITHOUT ROWID;
     CREATE TABLE findings (
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
         check_id TEXT NOT NULL,

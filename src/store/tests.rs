@@ -38,6 +38,7 @@ fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
                 message: None,
             })
             .collect(),
+        ..Default::default()
     };
     store.write_batch(&mut w, &batch).unwrap();
     let mut result = Assessor::new(&cat, &[], vec![]).run_resources(vec![], Utc::now());
@@ -80,7 +81,7 @@ fn a_run_is_invisible_until_published() {
             &mut w,
             &BatchOutput {
                 resources: vec![res(9)],
-                findings: vec![],
+                ..Default::default()
             },
         )
         .unwrap();

@@ -77,6 +77,12 @@ impl Store {
                     ])
                     .ctx("writing resources")?;
             }
+            let mut ins_doc = tx.prepare_cached("INSERT INTO docs (run_id, rid, doc) VALUES (?1, ?2, ?3)").ctx("writing documents")?;
+            for (id, doc) in &batch.docs {
+                if let Some(rid) = rids.get(id.as_str()) {
+                    ins_doc.execute(params![w.run_id, rid, json(doc)]).ctx("writing documents")?;
+                }
+            }
             let mut ins_f = tx
                 .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .ctx("writing findings")?;

@@ -1,10 +1,106 @@
-//! The console (ratatui + crossterm).
+//! The console (ratatui + crossterm): four panes over the store, fed by the worker.
+//! The terminal is restored on quit, on panic, on SIGTERM and on SIGHUP.
 
-use crate::cli::{Cli, CliError};
+pub mod app;
+pub mod clipboard;
+pub mod keymap;
+pub mod list;
+pub mod panes;
+pub mod theme;
+pub mod ui;
+pub mod widgets;
+
+use crate::catalog::Catalog;
+use crate::cli::{Cli, CliError, Env};
+use crate::sources::SourceSpec;
+use crate::worker::{Command as WorkerCommand, WorkerConfig};
+use app::App;
+use crossterm::event::{self, Event, KeyEventKind};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Open the console.
-pub fn run(_cli: &Cli) -> Result<(), CliError> {
-    Err(CliError::failure(
-        "the console is being built; use the subcommands (posture --help)",
-    ))
+pub fn run(cli: &Cli) -> Result<(), CliError> {
+    let env = Env::new(cli)?;
+    let db = env.db.clone().unwrap_or_else(crate::store::default_path);
+    let store = crate::store::Store::open(&db).map_err(|e| CliError::failure(e.to_string()))?;
+    let sources = crate::cli::parse_sources(&env.config.sources)?;
+    let interval = env.config.interval().map_err(CliError::input)?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (theme, theme_warnings) = theme::Theme::load(env.config.theme.as_deref(), no_color);
+    let overrides = env.config.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect();
+    let (keymap, key_warnings) = keymap::Keymap::new(&overrides);
+    let catalog = Arc::new(Catalog::load_with_dirs(&env.config.standards_dirs));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("starting the runtime: {e}")))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut worker = runtime.block_on(async {
+        install_signal_handlers(Arc::clone(&stop));
+        crate::worker::spawn(WorkerConfig {
+            db: db.clone(),
+            sources: if sources.is_empty() { vec![SourceSpec::Demo] } else { sources },
+            standards_dirs: env.config.standards_dirs.clone(),
+            interval,
+            retention_days: env.config.retention_days,
+        })
+    });
+
+    let mut app = App::new(catalog, store, theme, keymap, Some(worker.commands.clone()));
+    for w in theme_warnings.into_iter().chain(key_warnings) {
+        app.error(w);
+    }
+
+    let mut terminal = ratatui::try_init().map_err(|e| CliError::failure(format!("cannot open the terminal: {e}")))?;
+    let result = (|| -> std::io::Result<()> {
+        while !app.quit && !stop.load(Ordering::Relaxed) {
+            terminal.draw(|f| ui::draw(f, &mut app))?;
+            while let Some(payload) = app.clipboard.pop_front() {
+                let mut out = std::io::stdout();
+                out.write_all(clipboard::osc52(&payload, std::env::var_os("TMUX").is_some()).as_bytes())?;
+                out.flush()?;
+            }
+            if event::poll(Duration::from_millis(100))? {
+                match event::read()? {
+                    Event::Key(k) if k.kind != KeyEventKind::Release => app.on_key(k),
+                    Event::Resize(_, _) => terminal.autoresize()?,
+                    _ => {}
+                }
+            }
+            while let Ok(e) = worker.events.try_recv() {
+                app.on_worker(e);
+            }
+        }
+        Ok(())
+    })();
+    ratatui::restore();
+    let _ = worker.commands.send(WorkerCommand::Shutdown);
+    runtime.block_on(async {
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut worker.handle).await;
+    });
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result.map_err(|e| CliError::failure(format!("terminal: {e}")))
+}
+
+fn install_signal_handlers(stop: Arc<AtomicBool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+            let stop = Arc::clone(&stop);
+            if let Ok(mut s) = signal(kind) {
+                tokio::spawn(async move {
+                    s.recv().await;
+                    stop.store(true, Ordering::Relaxed);
+                });
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = stop;
 }

@@ -1,0 +1,9 @@
+//! One file per pane; each draws from the app state into an area.
+
+pub mod actions;
+pub mod controls;
+pub mod findings;
+pub mod overlays;
+pub mod resource;
+pub mod standards;
+pub mod statusbar;

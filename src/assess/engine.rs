@@ -320,7 +320,8 @@ impl<'a> Assessor<'a> {
                 let scope = &chunk[i].meta.scope;
                 out.resources.push(chunk[i].meta.clone());
                 if !o.findings.is_empty() {
-                    out.docs.push((chunk[i].meta.id.clone(), chunk[i].doc.clone()));
+                    out.docs
+                        .push((chunk[i].meta.id.clone(), chunk[i].doc.clone()));
                 }
                 result.resources_assessed += 1;
                 for (idx, state) in o.counts {

@@ -33,15 +33,24 @@ impl Remediation {
             ("resource_group", field("resource_group")),
             ("type", field("type")),
         ] {
-            out = out.replace(&format!("{{{key}}}"), &shell_quote(&crate::sanitize::clean(value)));
+            out = out.replace(
+                &format!("{{{key}}}"),
+                &shell_quote(&crate::sanitize::clean(value)),
+            );
         }
         Some(out)
     }
 }
 
 fn shell_quote(v: &str) -> String {
-    let safe = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._/:@-=,+".contains(c));
-    if safe { v.to_string() } else { format!("'{}'", v.replace('\'', "'\\''")) }
+    let safe = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/:@-=,+".contains(c));
+    if safe {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
 }
 
 /// One automated assessment.
@@ -85,12 +94,18 @@ mod tests {
 
     #[test]
     fn fills_and_quotes() {
-        let r = Remediation { text: String::new(), cli: Some("az x -n {name} -g {resource_group} --sub {subscription}".into()) };
+        let r = Remediation {
+            text: String::new(),
+            cli: Some("az x -n {name} -g {resource_group} --sub {subscription}".into()),
+        };
         let doc = serde_json::json!({"name": "st1", "resource_group": "rg one", "scope": "s-1"});
         assert_eq!(r.fill(&doc).unwrap(), "az x -n st1 -g 'rg one' --sub s-1");
         let evil = serde_json::json!({"name": "x'; rm -rf ~; echo '\u{1b}[2J", "resource_group": "", "scope": ""});
         let out = r.fill(&evil).unwrap();
-        assert_eq!(out, "az x -n 'x'\\''; rm -rf ~; echo '\\''\u{FFFD}[2J' -g '' --sub ''");
+        assert_eq!(
+            out,
+            "az x -n 'x'\\''; rm -rf ~; echo '\\''\u{FFFD}[2J' -g '' --sub ''"
+        );
         assert!(!out.contains('\u{1b}'));
     }
 }

@@ -84,7 +84,9 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
                     // same content, or the same file (an edited copy of the shipped folder)
                     let rel = format!("/{}", b.name);
                     !own_texts.contains(b.text.as_str())
-                        && !own_names.iter().any(|n| n.replace('\\', "/").ends_with(&rel))
+                        && !own_names
+                            .iter()
+                            .any(|n| n.replace('\\', "/").ends_with(&rel))
                 })
                 .collect();
             files.extend(own.iter().cloned());

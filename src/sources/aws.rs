@@ -19,7 +19,11 @@ pub fn normalize(mut rec: Value) -> Result<Option<Resource>, String> {
         return Err("configuration item without `resourceType`".into());
     }
     let resource_id = str_field(&rec, "resourceId");
-    let arn = str_field(&rec, "arn");
+    // Older items spell these `ARN` and `awsAccountId`.
+    let arn = match str_field(&rec, "arn") {
+        a if !a.is_empty() => a,
+        _ => str_field(&rec, "ARN"),
+    };
     let id = if !arn.is_empty() {
         arn
     } else {
@@ -32,7 +36,10 @@ pub fn normalize(mut rec: Value) -> Result<Option<Resource>, String> {
         n if !n.is_empty() => n,
         _ => resource_id,
     };
-    let scope = str_field(&rec, "accountId");
+    let scope = match str_field(&rec, "accountId") {
+        a if !a.is_empty() => a,
+        _ => str_field(&rec, "awsAccountId"),
+    };
     let region = match str_field(&rec, "awsRegion") {
         r if !r.is_empty() => r,
         _ => "global".into(),

@@ -6,7 +6,10 @@ mod query;
 mod schema;
 mod write;
 
-pub use query::{DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta};
+pub use query::{
+    DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot,
+    StandardDelta,
+};
 pub use write::RunWriter;
 
 use rusqlite::{Connection, OpenFlags};

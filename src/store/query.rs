@@ -572,13 +572,21 @@ impl Store {
 
     /// The distinct scopes of a run's resources.
     pub fn scopes(&self, run_id: i64) -> Result<Vec<String>> {
-        let mut st = self.conn.prepare_cached("SELECT DISTINCT scope FROM resources WHERE run_id = ?1 ORDER BY scope").ctx("listing scopes")?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT scope FROM resources WHERE run_id = ?1 ORDER BY scope")
+            .ctx("listing scopes")?;
         let rows = st.query_map([run_id], |r| r.get(0)).ctx("listing scopes")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing scopes")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("listing scopes")
     }
 
     /// The normalized document of a resource with findings in a run.
-    pub fn resource_doc(&self, run_id: i64, resource_id: &str) -> Result<Option<serde_json::Value>> {
+    pub fn resource_doc(
+        &self,
+        run_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<serde_json::Value>> {
         let text: Option<String> = self
             .conn
             .query_row(
@@ -588,7 +596,11 @@ impl Store {
             )
             .optional()
             .ctx("reading a resource")?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}")))).transpose()
+        text.map(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}")))
+        })
+        .transpose()
     }
 
     /// Per-run compliance percentage of one standard, newest first.

@@ -77,10 +77,14 @@ impl Store {
                     ])
                     .ctx("writing resources")?;
             }
-            let mut ins_doc = tx.prepare_cached("INSERT INTO docs (run_id, rid, doc) VALUES (?1, ?2, ?3)").ctx("writing documents")?;
+            let mut ins_doc = tx
+                .prepare_cached("INSERT INTO docs (run_id, rid, doc) VALUES (?1, ?2, ?3)")
+                .ctx("writing documents")?;
             for (id, doc) in &batch.docs {
                 if let Some(rid) = rids.get(id.as_str()) {
-                    ins_doc.execute(params![w.run_id, rid, json(doc)]).ctx("writing documents")?;
+                    ins_doc
+                        .execute(params![w.run_id, rid, json(doc)])
+                        .ctx("writing documents")?;
                 }
             }
             let mut ins_f = tx

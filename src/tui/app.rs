@@ -32,7 +32,12 @@ pub enum Pane {
 }
 
 impl Pane {
-    const ORDER: [Pane; 4] = [Pane::Standards, Pane::Controls, Pane::Findings, Pane::Actions];
+    const ORDER: [Pane; 4] = [
+        Pane::Standards,
+        Pane::Controls,
+        Pane::Findings,
+        Pane::Actions,
+    ];
 
     /// Title shown on the pane.
     pub fn title(self) -> &'static str {
@@ -232,11 +237,22 @@ pub struct App {
 }
 
 /// Sort orders per pane, as shown.
-pub const SORTS: [&[&str]; 4] = [&["name", "compliance", "failed"], &["id", "state", "unhealthy"], &["check", "resource", "scope"], &["points at stake", "state", "owner"]];
+pub const SORTS: [&[&str]; 4] = [
+    &["name", "compliance", "failed"],
+    &["id", "state", "unhealthy"],
+    &["check", "resource", "scope"],
+    &["points at stake", "state", "owner"],
+];
 
 impl App {
     /// A console over `store`; `commands` reaches the worker.
-    pub fn new(catalog: Arc<Catalog>, store: Store, theme: Theme, keymap: Keymap, commands: Option<UnboundedSender<WorkerCommand>>) -> App {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        store: Store,
+        theme: Theme,
+        keymap: Keymap,
+        commands: Option<UnboundedSender<WorkerCommand>>,
+    ) -> App {
         let mut app = App {
             catalog,
             store,
@@ -274,14 +290,22 @@ impl App {
 
     /// Record an error: notification and error log.
     pub fn error(&mut self, text: impl Into<String>) {
-        let note = Note { at: (self.clock)(), error: true, text: text.into() };
+        let note = Note {
+            at: (self.clock)(),
+            error: true,
+            text: text.into(),
+        };
         self.errors.push(note.clone());
         self.notice = Some(note);
     }
 
     /// Show an information notice.
     pub fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Note { at: (self.clock)(), error: false, text: text.into() });
+        self.notice = Some(Note {
+            at: (self.clock)(),
+            error: false,
+            text: text.into(),
+        });
     }
 
     /// Load a run (None: the latest) and recompute everything shown, keeping selections.
@@ -320,9 +344,14 @@ impl App {
 
     /// Standards shown, filtered and sorted.
     pub fn visible_standards(&self) -> Vec<&StandardSummary> {
-        let Some(r) = &self.rollup else { return Vec::new() };
-        let mut v: Vec<&StandardSummary> =
-            r.standards.iter().filter(|s| App::matches(&self.filters[0], &[&s.id, &s.name])).collect();
+        let Some(r) = &self.rollup else {
+            return Vec::new();
+        };
+        let mut v: Vec<&StandardSummary> = r
+            .standards
+            .iter()
+            .filter(|s| App::matches(&self.filters[0], &[&s.id, &s.name]))
+            .collect();
         match self.sorts[0] {
             1 => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
             2 => v.sort_by(|a, b| b.failed_controls.cmp(&a.failed_controls)),
@@ -333,16 +362,21 @@ impl App {
 
     /// The selected standard.
     pub fn standard(&self) -> Option<&StandardSummary> {
-        self.visible_standards().get(self.standards.selected).copied()
+        self.visible_standards()
+            .get(self.standards.selected)
+            .copied()
     }
 
     /// Controls of the selected standard, filtered and sorted, as indices into its controls.
     pub fn visible_controls(&self) -> Vec<usize> {
-        let Some(s) = self.standard() else { return Vec::new() };
+        let Some(s) = self.standard() else {
+            return Vec::new();
+        };
         let mut v: Vec<usize> = (0..s.controls.len())
             .filter(|&i| {
                 let c = &s.controls[i];
-                self.facets.control_state.is_none_or(|st| c.state == st) && App::matches(&self.filters[1], &[&c.id, &c.title, &c.section])
+                self.facets.control_state.is_none_or(|st| c.state == st)
+                    && App::matches(&self.filters[1], &[&c.id, &c.title, &c.section])
             })
             .collect();
         match self.sorts[1] {
@@ -355,7 +389,9 @@ impl App {
 
     /// Rows of the controls pane with section headings (only in id order).
     pub fn control_rows(&self) -> Vec<ControlRow> {
-        let Some(s) = self.standard() else { return Vec::new() };
+        let Some(s) = self.standard() else {
+            return Vec::new();
+        };
         let mut rows = Vec::new();
         let mut last: Option<&str> = None;
         for i in self.visible_controls() {
@@ -372,21 +408,35 @@ impl App {
     /// The selected control.
     pub fn control(&self) -> Option<&ControlSummary> {
         let s = self.standard()?;
-        self.visible_controls().get(self.controls.selected).map(|&i| &s.controls[i])
+        self.visible_controls()
+            .get(self.controls.selected)
+            .map(|&i| &s.controls[i])
     }
 
     /// Actions shown.
     pub fn visible_actions(&self) -> Vec<&ImprovementAction> {
-        let Some(r) = &self.rollup else { return Vec::new() };
+        let Some(r) = &self.rollup else {
+            return Vec::new();
+        };
         let mut v: Vec<&ImprovementAction> = r
             .actions
             .iter()
             .filter(|a| self.facets.action_state.is_none_or(|s| a.state == s))
-            .filter(|a| App::matches(&self.filters[3], &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
+            .filter(|a| {
+                App::matches(
+                    &self.filters[3],
+                    &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")],
+                )
+            })
             .collect();
         match self.sorts[3] {
             1 => v.sort_by_key(|a| state_rank(a.state)),
-            2 => v.sort_by(|a, b| a.owner.is_none().cmp(&b.owner.is_none()).then(a.owner.cmp(&b.owner))),
+            2 => v.sort_by(|a, b| {
+                a.owner
+                    .is_none()
+                    .cmp(&b.owner.is_none())
+                    .then(a.owner.cmp(&b.owner))
+            }),
             _ => {}
         }
         v
@@ -415,13 +465,21 @@ impl App {
         };
         let checks: Vec<String> = checks
             .into_iter()
-            .filter(|k| self.facets.severity.is_none_or(|sev| self.catalog.check(k).is_some_and(|c| c.severity == sev)))
+            .filter(|k| {
+                self.facets
+                    .severity
+                    .is_none_or(|sev| self.catalog.check(k).is_some_and(|c| c.severity == sev))
+            })
             .collect();
         let filter = FindingFilter {
             checks: Some(checks),
             states: Some(match self.facets.finding_state {
                 Some(s) => vec![s],
-                None => vec![FindingState::Unhealthy, FindingState::Error, FindingState::Exempt],
+                None => vec![
+                    FindingState::Unhealthy,
+                    FindingState::Error,
+                    FindingState::Exempt,
+                ],
             }),
             text: Some(self.filters[2].clone()),
             cloud: self.facets.cloud,
@@ -446,15 +504,28 @@ impl App {
                 0
             }
         };
-        let mut list = if same { self.findings.list } else { ListState::default() };
+        let mut list = if same {
+            self.findings.list
+        } else {
+            ListState::default()
+        };
         list.set_len(total as usize);
-        self.findings = FindingsView { filter, total, start: 0, rows: Vec::new(), list, subject };
+        self.findings = FindingsView {
+            filter,
+            total,
+            start: 0,
+            rows: Vec::new(),
+            list,
+            subject,
+        };
         self.ensure_findings_window();
     }
 
     /// Make sure the rows around the selection are loaded (a window, never the whole list).
     pub fn ensure_findings_window(&mut self) {
-        let Some(run) = self.run.as_ref().map(|r| r.id) else { return };
+        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+            return;
+        };
         let sel = self.findings.list.selected as u64;
         let have = self.findings.start..self.findings.start + self.findings.rows.len() as u64;
         let margin = 60;
@@ -464,7 +535,10 @@ impl App {
             return;
         }
         let start = sel.saturating_sub(FINDINGS_WINDOW / 2);
-        match self.store.findings(run, &self.findings.filter, start, FINDINGS_WINDOW) {
+        match self
+            .store
+            .findings(run, &self.findings.filter, start, FINDINGS_WINDOW)
+        {
             Ok(rows) => {
                 self.findings.start = start;
                 self.findings.rows = rows;
@@ -487,7 +561,9 @@ impl App {
             self.on_prompt_key(key);
             return;
         }
-        let Some(action) = self.keymap.action(&key) else { return };
+        let Some(action) = self.keymap.action(&key) else {
+            return;
+        };
         if self.overlay.is_some() {
             self.on_overlay_action(action);
             return;
@@ -550,11 +626,17 @@ impl App {
                 self.prompt = Some(Prompt::Filter(Input::new(current)));
                 return;
             }
-            Action::NextMatch | Action::PrevMatch => return self.next_match(action == Action::NextMatch),
+            Action::NextMatch | Action::PrevMatch => {
+                return self.next_match(action == Action::NextMatch);
+            }
             Action::Sort => {
                 let i = self.focus.index();
                 self.sorts[i] = (self.sorts[i] + 1) % SORTS[i].len();
-                self.info(format!("{}: sorted by {}", self.focus.title(), SORTS[i][self.sorts[i]]));
+                self.info(format!(
+                    "{}: sorted by {}",
+                    self.focus.title(),
+                    SORTS[i][self.sorts[i]]
+                ));
                 self.refresh_lists();
                 return;
             }
@@ -633,9 +715,18 @@ impl App {
     }
 
     fn open_resource(&mut self) {
-        let (Some(run), Some(f)) = (self.run.as_ref().map(|r| r.id), self.finding().cloned()) else { return };
-        let filter = FindingFilter { resource: Some(f.resource.id.clone()), ..Default::default() };
-        let findings = self.store.findings(run, &filter, 0, 500).unwrap_or_else(|_| vec![f.clone()]);
+        let (Some(run), Some(f)) = (self.run.as_ref().map(|r| r.id), self.finding().cloned())
+        else {
+            return;
+        };
+        let filter = FindingFilter {
+            resource: Some(f.resource.id.clone()),
+            ..Default::default()
+        };
+        let findings = self
+            .store
+            .findings(run, &filter, 0, 500)
+            .unwrap_or_else(|_| vec![f.clone()]);
         let doc = match self.store.resource_doc(run, &f.resource.id) {
             Ok(d) => d,
             Err(e) => {
@@ -643,19 +734,41 @@ impl App {
                 None
             }
         };
-        let selected = findings.iter().position(|x| x.check == f.check).unwrap_or(0);
-        self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail { findings, doc, selected, scroll: 0, search: String::new(), jump: None })));
+        let selected = findings
+            .iter()
+            .position(|x| x.check == f.check)
+            .unwrap_or(0);
+        self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
+            findings,
+            doc,
+            selected,
+            scroll: 0,
+            search: String::new(),
+            jump: None,
+        })));
     }
 
     fn open_action(&mut self) {
-        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else { return };
+        let Some(a) = self
+            .visible_actions()
+            .get(self.actions.selected)
+            .map(|a| (*a).clone())
+        else {
+            return;
+        };
         // Jump to the first control that uses this action, and show its failing resources.
         let target = self.rollup.as_ref().and_then(|r| {
             r.standards.iter().find_map(|s| {
-                s.controls.iter().position(|c| {
-                    if a.id.contains('/') { format!("{}/{}", s.id, c.id) == a.id } else { c.checks.contains(&a.id) }
-                })
-                .map(|ci| (s.id.clone(), ci))
+                s.controls
+                    .iter()
+                    .position(|c| {
+                        if a.id.contains('/') {
+                            format!("{}/{}", s.id, c.id) == a.id
+                        } else {
+                            c.checks.contains(&a.id)
+                        }
+                    })
+                    .map(|ci| (s.id.clone(), ci))
             })
         });
         let Some((sid, ci)) = target else {
@@ -673,14 +786,20 @@ impl App {
                 self.controls.select(pos);
             }
             self.refresh_findings();
-            self.focus = if a.id.contains('/') { Pane::Controls } else { Pane::Findings };
+            self.focus = if a.id.contains('/') {
+                Pane::Controls
+            } else {
+                Pane::Findings
+            };
         }
     }
 
     fn open_detail(&mut self) {
         match self.focus {
             Pane::Standards | Pane::Actions => {
-                let Some(id) = self.standard().map(|s| s.id.clone()) else { return };
+                let Some(id) = self.standard().map(|s| s.id.clone()) else {
+                    return;
+                };
                 let hist = self.store.stored_standard_pct(&id, 20).unwrap_or_default();
                 self.overlay = Some(Overlay::Standard(hist));
             }
@@ -696,7 +815,12 @@ impl App {
     fn assess(&mut self) {
         match &self.commands {
             Some(tx) => {
-                if tx.send(WorkerCommand::AssessNow { standards: Vec::new() }).is_err() {
+                if tx
+                    .send(WorkerCommand::AssessNow {
+                        standards: Vec::new(),
+                    })
+                    .is_err()
+                {
                     self.error("the assessment worker has stopped");
                 } else if self.worker.running {
                     self.info("a run is in progress: another will follow it");
@@ -710,9 +834,15 @@ impl App {
 
     /// Copy the selected finding's fix command with OSC 52.
     pub fn yank(&mut self) {
-        let Some(Overlay::Resource(d)) = &self.overlay else { return };
-        let Some(f) = d.findings.get(d.selected) else { return };
-        let Some(check) = self.catalog.check(&f.check) else { return };
+        let Some(Overlay::Resource(d)) = &self.overlay else {
+            return;
+        };
+        let Some(f) = d.findings.get(d.selected) else {
+            return;
+        };
+        let Some(check) = self.catalog.check(&f.check) else {
+            return;
+        };
         let doc = d.doc.clone().unwrap_or_else(|| serde_json::json!({"name": f.resource.name, "id": f.resource.id, "scope": f.resource.scope, "region": f.resource.region}));
         match check.remediation.fill(&doc) {
             Some(cmd) => {
@@ -734,7 +864,10 @@ impl App {
                 Action::Top => d.scroll = 0,
                 Action::Bottom => d.scroll = usize::MAX / 2,
                 Action::NextPane => d.selected = (d.selected + 1) % d.findings.len().max(1),
-                Action::PrevPane => d.selected = (d.selected + d.findings.len().max(1) - 1) % d.findings.len().max(1),
+                Action::PrevPane => {
+                    d.selected =
+                        (d.selected + d.findings.len().max(1) - 1) % d.findings.len().max(1)
+                }
                 Action::Yank => self.yank(),
                 Action::Filter => self.prompt = Some(Prompt::Filter(Input::new(d.search.clone()))),
                 Action::NextMatch | Action::PrevMatch => d.jump = Some(action == Action::NextMatch),
@@ -754,7 +887,9 @@ impl App {
                 _ => {}
             },
             Some(Overlay::Facets { selected }) => match action {
-                Action::Down => *selected = (*selected + 1).min(facet_rows(self.focus).saturating_sub(1)),
+                Action::Down => {
+                    *selected = (*selected + 1).min(facet_rows(self.focus).saturating_sub(1))
+                }
                 Action::Up => *selected = selected.saturating_sub(1),
                 Action::Enter | Action::NextMatch => {
                     let s = *selected;
@@ -770,7 +905,9 @@ impl App {
             },
             Some(_) => match action {
                 Action::Quit => self.quit = true,
-                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail => self.overlay = None,
+                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail => {
+                    self.overlay = None
+                }
                 _ => {}
             },
             None => {}
@@ -782,14 +919,29 @@ impl App {
         let show = |o: Option<String>| o.unwrap_or_else(|| "all".into());
         match self.focus {
             Pane::Standards => vec![],
-            Pane::Controls => vec![("state".into(), show(self.facets.control_state.map(|s| s.to_string())))],
+            Pane::Controls => vec![(
+                "state".into(),
+                show(self.facets.control_state.map(|s| s.to_string())),
+            )],
             Pane::Findings => vec![
-                ("state".into(), show(self.facets.finding_state.map(|s| s.to_string()))),
-                ("severity".into(), show(self.facets.severity.map(|s| s.to_string()))),
-                ("cloud".into(), show(self.facets.cloud.map(|s| s.to_string()))),
+                (
+                    "state".into(),
+                    show(self.facets.finding_state.map(|s| s.to_string())),
+                ),
+                (
+                    "severity".into(),
+                    show(self.facets.severity.map(|s| s.to_string())),
+                ),
+                (
+                    "cloud".into(),
+                    show(self.facets.cloud.map(|s| s.to_string())),
+                ),
                 ("scope".into(), show(self.facets.scope.clone())),
             ],
-            Pane::Actions => vec![("state".into(), show(self.facets.action_state.map(|s| s.to_string())))],
+            Pane::Actions => vec![(
+                "state".into(),
+                show(self.facets.action_state.map(|s| s.to_string())),
+            )],
         }
     }
 
@@ -799,23 +951,53 @@ impl App {
             opts.extend(all.iter().cloned().map(Some));
             let i = opts.iter().position(|o| o == cur).unwrap_or(0);
             let n = opts.len();
-            opts[if forward { (i + 1) % n } else { (i + n - 1) % n }].clone()
+            opts[if forward {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            }]
+            .clone()
         }
         let f = &mut self.facets;
         match (self.focus, row) {
-            (Pane::Controls, 0) => f.control_state = cycle(&f.control_state, ControlState::ALL, forward),
-            (Pane::Findings, 0) => f.finding_state = cycle(&f.finding_state, &[FindingState::Unhealthy, FindingState::Error, FindingState::Exempt], forward),
+            (Pane::Controls, 0) => {
+                f.control_state = cycle(&f.control_state, ControlState::ALL, forward)
+            }
+            (Pane::Findings, 0) => {
+                f.finding_state = cycle(
+                    &f.finding_state,
+                    &[
+                        FindingState::Unhealthy,
+                        FindingState::Error,
+                        FindingState::Exempt,
+                    ],
+                    forward,
+                )
+            }
             (Pane::Findings, 1) => f.severity = cycle(&f.severity, Severity::ALL, forward),
             (Pane::Findings, 2) => f.cloud = cycle(&f.cloud, Cloud::ALL, forward),
             (Pane::Findings, 3) => f.scope = cycle(&f.scope, &self.scopes, forward),
-            (Pane::Actions, 0) => f.action_state = cycle(&f.action_state, &[ControlState::Failed, ControlState::Manual, ControlState::Passed, ControlState::Unsupported], forward),
+            (Pane::Actions, 0) => {
+                f.action_state = cycle(
+                    &f.action_state,
+                    &[
+                        ControlState::Failed,
+                        ControlState::Manual,
+                        ControlState::Passed,
+                        ControlState::Unsupported,
+                    ],
+                    forward,
+                )
+            }
             _ => {}
         }
         self.refresh_lists();
     }
 
     fn on_prompt_key(&mut self, key: KeyEvent) {
-        let Some(prompt) = self.prompt.as_mut() else { return };
+        let Some(prompt) = self.prompt.as_mut() else {
+            return;
+        };
         let input = match prompt {
             Prompt::Filter(i) | Prompt::Command(i) => i,
         };
@@ -834,7 +1016,9 @@ impl App {
                     self.run_command(i.value().trim());
                 }
             }
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => self.prompt = None,
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.prompt = None
+            }
             _ => {
                 input.handle_event(&crossterm::event::Event::Key(key));
                 let value = input.value().to_string();
@@ -907,7 +1091,10 @@ impl App {
     }
 
     fn standard_ids(&self) -> Vec<String> {
-        self.visible_standards().iter().map(|s| s.id.clone()).collect()
+        self.visible_standards()
+            .iter()
+            .map(|s| s.id.clone())
+            .collect()
     }
 
     fn moved_from(&mut self, pane: Pane) {
@@ -918,20 +1105,36 @@ impl App {
     }
 
     fn jump_to_resource(&mut self, id: &str) {
-        let Some(run) = self.run.as_ref().map(|r| r.id) else { return };
-        let filter = FindingFilter { resource: Some(id.to_string()), ..Default::default() };
+        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+            return;
+        };
+        let filter = FindingFilter {
+            resource: Some(id.to_string()),
+            ..Default::default()
+        };
         match self.store.findings(run, &filter, 0, 500) {
             Ok(findings) if !findings.is_empty() => {
                 let doc = self.store.resource_doc(run, id).ok().flatten();
-                self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail { findings, doc, selected: 0, scroll: 0, search: String::new(), jump: None })));
+                self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
+                    findings,
+                    doc,
+                    selected: 0,
+                    scroll: 0,
+                    search: String::new(),
+                    jump: None,
+                })));
             }
-            Ok(_) => self.error(format!(":resource {id}: no finding for this resource in run {run}")),
+            Ok(_) => self.error(format!(
+                ":resource {id}: no finding for this resource in run {run}"
+            )),
             Err(e) => self.error(format!(":resource: {e}")),
         }
     }
 
     fn show_diff(&mut self) {
-        let Some(to) = self.run.as_ref().map(|r| r.id) else { return };
+        let Some(to) = self.run.as_ref().map(|r| r.id) else {
+            return;
+        };
         let from = match self.store.history(None, 200) {
             Ok(h) => h.iter().map(|e| e.run.id).find(|id| *id < to),
             Err(e) => {
@@ -947,25 +1150,56 @@ impl App {
             Ok(d) => {
                 let mut lines = vec![
                     format!("run {} → run {}", d.from.id, d.to.id),
-                    format!("compliance {:+.1} pts   secure {:+.1} pts", d.compliance_delta, d.secure_delta),
+                    format!(
+                        "compliance {:+.1} pts   secure {:+.1} pts",
+                        d.compliance_delta, d.secure_delta
+                    ),
                     String::new(),
                     format!("New failures ({})", d.new_failures.len()),
                 ];
-                lines.extend(d.new_failures.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)));
+                lines.extend(
+                    d.new_failures.iter().map(|f| {
+                        format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)
+                    }),
+                );
                 lines.push(format!("Fixed ({})", d.fixed.len()));
-                lines.extend(d.fixed.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)));
+                lines.extend(
+                    d.fixed.iter().map(|f| {
+                        format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)
+                    }),
+                );
                 lines.push(format!("Resources appeared ({})", d.appeared.len()));
-                lines.extend(d.appeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
+                lines.extend(
+                    d.appeared
+                        .iter()
+                        .map(|r| format!("  {}  {}", r.rtype, r.id)),
+                );
                 lines.push(format!("Resources disappeared ({})", d.disappeared.len()));
-                lines.extend(d.disappeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
+                lines.extend(
+                    d.disappeared
+                        .iter()
+                        .map(|r| format!("  {}  {}", r.rtype, r.id)),
+                );
                 lines.push(format!("Standards changed ({})", d.standards.len()));
                 lines.extend(d.standards.iter().map(|s| {
                     let (a, b) = s.pct.unwrap_or_default();
                     format!("  {}  {} {a:.1}% → {} {b:.1}%", s.standard, s.from, s.to)
                 }));
                 lines.push(format!("Controls changed ({})", d.controls.len()));
-                lines.extend(d.controls.iter().map(|c| format!("  {} {}  {} → {}", c.standard, c.control.as_deref().unwrap_or(""), c.from, c.to)));
-                self.overlay = Some(Overlay::Text { title: "Diff with the previous run".into(), lines, scroll: 0 });
+                lines.extend(d.controls.iter().map(|c| {
+                    format!(
+                        "  {} {}  {} → {}",
+                        c.standard,
+                        c.control.as_deref().unwrap_or(""),
+                        c.from,
+                        c.to
+                    )
+                }));
+                self.overlay = Some(Overlay::Text {
+                    title: "Diff with the previous run".into(),
+                    lines,
+                    scroll: 0,
+                });
             }
             Err(e) => self.error(format!(":diff: {e}")),
         }
@@ -976,8 +1210,17 @@ impl App {
     /// Apply a worker event.
     pub fn on_worker(&mut self, e: WorkerEvent) {
         match e {
-            WorkerEvent::Started { run_id, files_total } => {
-                self.worker = WorkerState { running: true, run_id, files: (0, files_total), resources: 0, phase: "reading".into() };
+            WorkerEvent::Started {
+                run_id,
+                files_total,
+            } => {
+                self.worker = WorkerState {
+                    running: true,
+                    run_id,
+                    files: (0, files_total),
+                    resources: 0,
+                    phase: "reading".into(),
+                };
             }
             WorkerEvent::Progress(p) => {
                 self.worker.running = true;

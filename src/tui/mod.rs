@@ -30,7 +30,12 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let interval = env.config.interval().map_err(CliError::input)?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (theme, theme_warnings) = theme::Theme::load(env.config.theme.as_deref(), no_color);
-    let overrides = env.config.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect();
+    let overrides = env
+        .config
+        .keys
+        .iter()
+        .map(|(k, v)| (k.clone(), v.keys()))
+        .collect();
     let (keymap, key_warnings) = keymap::Keymap::new(&overrides);
     let catalog = Arc::new(Catalog::load_with_dirs(&env.config.standards_dirs));
 
@@ -44,7 +49,11 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         install_signal_handlers(Arc::clone(&stop));
         crate::worker::spawn(WorkerConfig {
             db: db.clone(),
-            sources: if sources.is_empty() { vec![SourceSpec::Demo] } else { sources },
+            sources: if sources.is_empty() {
+                vec![SourceSpec::Demo]
+            } else {
+                sources
+            },
             standards_dirs: env.config.standards_dirs.clone(),
             interval,
             retention_days: env.config.retention_days,
@@ -56,13 +65,16 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         app.error(w);
     }
 
-    let mut terminal = ratatui::try_init().map_err(|e| CliError::failure(format!("cannot open the terminal: {e}")))?;
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| CliError::failure(format!("cannot open the terminal: {e}")))?;
     let result = (|| -> std::io::Result<()> {
         while !app.quit && !stop.load(Ordering::Relaxed) {
             terminal.draw(|f| ui::draw(f, &mut app))?;
             while let Some(payload) = app.clipboard.pop_front() {
                 let mut out = std::io::stdout();
-                out.write_all(clipboard::osc52(&payload, std::env::var_os("TMUX").is_some()).as_bytes())?;
+                out.write_all(
+                    clipboard::osc52(&payload, std::env::var_os("TMUX").is_some()).as_bytes(),
+                )?;
                 out.flush()?;
             }
             if event::poll(Duration::from_millis(100))? {

@@ -9,9 +9,31 @@ use std::str::FromStr;
 
 /// Every palette key a theme may set.
 pub const KEYS: &[&str] = &[
-    "text", "dim", "accent", "title", "border", "border_focus", "selected", "passed", "failed", "manual", "skipped",
-    "unsupported", "error", "exempt", "high", "medium", "low", "status", "demo", "gauge", "highlight", "json_key",
-    "json_string", "json_number", "json_literal",
+    "text",
+    "dim",
+    "accent",
+    "title",
+    "border",
+    "border_focus",
+    "selected",
+    "passed",
+    "failed",
+    "manual",
+    "skipped",
+    "unsupported",
+    "error",
+    "exempt",
+    "high",
+    "medium",
+    "low",
+    "status",
+    "demo",
+    "gauge",
+    "highlight",
+    "json_key",
+    "json_string",
+    "json_number",
+    "json_literal",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -72,13 +94,16 @@ fn style(raw: &RawStyle) -> Result<Style, String> {
 }
 
 fn builtin_text(name: &str) -> Option<&'static str> {
-    crate::embedded::THEMES.get_file(format!("{name}.toml")).and_then(|f| f.contents_utf8())
+    crate::embedded::THEMES
+        .get_file(format!("{name}.toml"))
+        .and_then(|f| f.contents_utf8())
 }
 
 impl Theme {
     /// Parse a theme; missing keys come from `base`; returns warnings for unknown keys or bad values.
     fn parse(name: &str, text: &str, base: Option<&Theme>) -> Result<(Theme, Vec<String>), String> {
-        let raw: RawTheme = toml::from_str(text).map_err(|e| format!("theme {name}: {}", e.message().trim()))?;
+        let raw: RawTheme =
+            toml::from_str(text).map_err(|e| format!("theme {name}: {}", e.message().trim()))?;
         let mut warnings = Vec::new();
         let mut styles = base.map(|b| b.styles.clone()).unwrap_or_default();
         for (k, v) in &raw.palette {
@@ -95,7 +120,13 @@ impl Theme {
         for k in KEYS {
             styles.entry(k).or_default();
         }
-        Ok((Theme { name: name.to_string(), styles }, warnings))
+        Ok((
+            Theme {
+                name: name.to_string(),
+                styles,
+            },
+            warnings,
+        ))
     }
 
     /// The shipped default.
@@ -103,14 +134,19 @@ impl Theme {
         builtin_text("default")
             .and_then(|t| Theme::parse("default", t, None).ok())
             .map(|(t, _)| t)
-            .unwrap_or_else(|| Theme { name: "default".into(), styles: KEYS.iter().map(|k| (*k, Style::default())).collect() })
+            .unwrap_or_else(|| Theme {
+                name: "default".into(),
+                styles: KEYS.iter().map(|k| (*k, Style::default())).collect(),
+            })
     }
 
     /// The theme named in config (a shipped name or a file), `mono` when `no_color`.
     pub fn load(choice: Option<&str>, no_color: bool) -> (Theme, Vec<String>) {
         let default = Theme::default_theme();
         let choice = if no_color { Some("mono") } else { choice };
-        let Some(choice) = choice else { return (default, Vec::new()) };
+        let Some(choice) = choice else {
+            return (default, Vec::new());
+        };
         if let Some(text) = builtin_text(choice) {
             return Theme::parse(choice, text, Some(&default)).unwrap_or((default, Vec::new()));
         }
@@ -119,7 +155,12 @@ impl Theme {
                 Ok(r) => r,
                 Err(e) => (default, vec![e]),
             },
-            Err(e) => (default, vec![format!("theme '{choice}': not a shipped theme and cannot read it as a file: {e}")]),
+            Err(e) => (
+                default,
+                vec![format!(
+                    "theme '{choice}': not a shipped theme and cannot read it as a file: {e}"
+                )],
+            ),
         }
     }
 
@@ -177,7 +218,11 @@ mod tests {
         std::fs::write(&p, "[palette]\nfailed = { fg = \"blue\" }\nbogus = { fg = \"red\" }\npassed = { fg = \"nocolour\" }\n").unwrap();
         let (t, w) = Theme::load(Some(p.to_str().unwrap()), false);
         assert_eq!(t.get("failed").fg, Some(Color::Blue));
-        assert_eq!(t.get("high"), Theme::default_theme().get("high"), "unset keys come from the default");
+        assert_eq!(
+            t.get("high"),
+            Theme::default_theme().get("high"),
+            "unset keys come from the default"
+        );
         assert_eq!(w.len(), 2, "{w:?}");
     }
 }

@@ -11,12 +11,24 @@ pub const WIDE: u16 = 120;
 /// Draw the whole screen.
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    let [body, status] = Layout::default().direction(Direction::Vertical).constraints([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+    let [body, status] = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(3), Constraint::Length(2)])
+        .areas(area);
     app.page = body.height.saturating_sub(4).max(1) as usize;
     if area.width >= WIDE && area.height >= 20 {
-        let [top, bottom] = Layout::default().direction(Direction::Vertical).constraints([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
-        let [tl, tr] = Layout::default().direction(Direction::Horizontal).constraints([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(top);
-        let [bl, br] = Layout::default().direction(Direction::Horizontal).constraints([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(bottom);
+        let [top, bottom] = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+            .areas(body);
+        let [tl, tr] = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(42), Constraint::Percentage(58)])
+            .areas(top);
+        let [bl, br] = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(62), Constraint::Percentage(38)])
+            .areas(bottom);
         panes::standards::draw(f, tl, app);
         panes::controls::draw(f, tr, app);
         panes::findings::draw(f, bl, app);

@@ -15,15 +15,32 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(app.theme.get("border_focus"))
-        .title(Line::from(Span::styled(format!(" {title} "), app.theme.get("accent"))))
+        .title(Line::from(Span::styled(
+            format!(" {title} "),
+            app.theme.get("accent"),
+        )))
         .title_bottom(Line::from(Span::styled(" Esc close ", app.theme.get("dim"))).right_aligned())
 }
 
-fn popup(f: &mut Frame, area: Rect, app: &App, title: &str, lines: Vec<Line<'static>>, w: u16, scroll: usize) {
+fn popup(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    w: u16,
+    scroll: usize,
+) {
     let h = (lines.len() as u16 + 2).min(area.height);
     let rect = centered(area, w, h.max(5));
     f.render_widget(Clear, rect);
-    f.render_widget(Paragraph::new(lines).block(frame(app, title)).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)), rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(frame(app, title))
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
+        rect,
+    );
 }
 
 /// Draw whichever popup is open.
@@ -31,10 +48,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let t = app.theme.clone();
     match app.overlay.clone() {
         Some(Overlay::Help) => {
-            let mut lines = vec![line("Keys (override them in the config's [keys] table)", t.get("title")), Line::default()];
+            let mut lines = vec![
+                line(
+                    "Keys (override them in the config's [keys] table)",
+                    t.get("title"),
+                ),
+                Line::default(),
+            ];
             for b in BINDINGS {
-                let keys = app.keymap.keys.get(&b.action).cloned().unwrap_or_default().join(", ");
-                lines.push(Line::from(vec![Span::styled(format!("  {keys:<22}"), t.get("accent")), Span::styled(b.help.to_string(), t.get("text"))]));
+                let keys = app
+                    .keymap
+                    .keys
+                    .get(&b.action)
+                    .cloned()
+                    .unwrap_or_default()
+                    .join(", ");
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {keys:<22}"), t.get("accent")),
+                    Span::styled(b.help.to_string(), t.get("text")),
+                ]));
             }
             lines.push(Line::default());
             lines.push(line("Commands (:)", t.get("title")));
@@ -46,7 +78,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 (":assess  :cancel", "start / cancel a run"),
                 (":errors  :quit", "error log / quit"),
             ] {
-                lines.push(Line::from(vec![Span::styled(format!("  {c:<22}"), t.get("accent")), Span::styled(h.to_string(), t.get("text"))]));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {c:<22}"), t.get("accent")),
+                    Span::styled(h.to_string(), t.get("text")),
+                ]));
             }
             lines.push(Line::default());
             lines.push(line(format!("theme: {}", t.name), t.get("dim")));
@@ -56,23 +91,47 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             let mut lines: Vec<Line> = app
                 .errors
                 .iter()
-                .map(|e| Line::from(vec![Span::styled(e.at.format("%H:%M:%S  ").to_string(), t.get("dim")), Span::styled(clean(&e.text).into_owned(), t.get("error"))]))
+                .map(|e| {
+                    Line::from(vec![
+                        Span::styled(e.at.format("%H:%M:%S  ").to_string(), t.get("dim")),
+                        Span::styled(clean(&e.text).into_owned(), t.get("error")),
+                    ])
+                })
                 .collect();
             if lines.is_empty() {
                 lines.push(line("No error in this session.", t.get("dim")));
             }
-            let skip = lines.len().saturating_sub(area.height.saturating_sub(4) as usize);
-            popup(f, area, app, &format!("Error log ({})", app.errors.len()), lines.split_off(skip), area.width.saturating_sub(4), 0);
+            let skip = lines
+                .len()
+                .saturating_sub(area.height.saturating_sub(4) as usize);
+            popup(
+                f,
+                area,
+                app,
+                &format!("Error log ({})", app.errors.len()),
+                lines.split_off(skip),
+                area.width.saturating_sub(4),
+                0,
+            );
         }
         Some(Overlay::Control) => {
-            let (Some(s), Some(c)) = (app.standard(), app.control()) else { return };
+            let (Some(s), Some(c)) = (app.standard(), app.control()) else {
+                return;
+            };
             let mut lines = vec![
                 line(format!("{} {}", c.id, clean(&c.title)), t.get("title")),
                 line(format!("{} · {}", s.name, c.section), t.get("dim")),
                 Line::default(),
-                Line::from(vec![Span::styled(format!("{} {}", control_icon(c.state), c.state), t.control(c.state))]),
+                Line::from(vec![Span::styled(
+                    format!("{} {}", control_icon(c.state), c.state),
+                    t.control(c.state),
+                )]),
             ];
-            if let Some(ctl) = app.catalog.standard(&s.id).and_then(|st| st.controls.iter().find(|x| x.id == c.id)) {
+            if let Some(ctl) = app
+                .catalog
+                .standard(&s.id)
+                .and_then(|st| st.controls.iter().find(|x| x.id == c.id))
+            {
                 if !ctl.description.is_empty() {
                     lines.push(Line::default());
                     lines.push(line(ctl.description.clone(), t.get("text")));
@@ -80,16 +139,33 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             lines.push(Line::default());
             if c.checks.is_empty() {
-                lines.push(line("Manual control: no automated check. A person attests it.", t.get("manual")));
+                lines.push(line(
+                    "Manual control: no automated check. A person attests it.",
+                    t.get("manual"),
+                ));
             } else {
                 lines.push(line(
-                    format!("healthy {} · unhealthy {} · error {} · exempt {}", c.healthy_resources, c.unhealthy_resources, c.error_resources, c.exempt_resources),
+                    format!(
+                        "healthy {} · unhealthy {} · error {} · exempt {}",
+                        c.healthy_resources,
+                        c.unhealthy_resources,
+                        c.error_resources,
+                        c.exempt_resources
+                    ),
                     t.get("text"),
                 ));
                 lines.push(line("Checks:", t.get("title")));
                 for k in &c.checks {
-                    let (title, sev) = app.catalog.check(k).map(|x| (x.title.clone(), x.severity.to_string())).unwrap_or_default();
-                    lines.push(Line::from(vec![Span::styled(format!("  {sev:<6} "), t.get("dim")), Span::styled(title, t.get("text")), Span::styled(format!("  {k}"), t.get("dim"))]));
+                    let (title, sev) = app
+                        .catalog
+                        .check(k)
+                        .map(|x| (x.title.clone(), x.severity.to_string()))
+                        .unwrap_or_default();
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {sev:<6} "), t.get("dim")),
+                        Span::styled(title, t.get("text")),
+                        Span::styled(format!("  {k}"), t.get("dim")),
+                    ]));
                 }
             }
             lines.push(Line::default());
@@ -110,11 +186,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 line(s.id.clone(), t.get("dim")),
                 Line::default(),
                 Line::from(vec![
-                    Span::styled(format!("{} of {} controls passed  ", s.passed_controls, s.counted()), t.get("text")),
-                    Span::styled(format!("{} {:.1}%", gauge(s.compliance_pct, 20), s.compliance_pct), t.control(s.state)),
+                    Span::styled(
+                        format!("{} of {} controls passed  ", s.passed_controls, s.counted()),
+                        t.get("text"),
+                    ),
+                    Span::styled(
+                        format!("{} {:.1}%", gauge(s.compliance_pct, 20), s.compliance_pct),
+                        t.control(s.state),
+                    ),
                 ]),
                 line(
-                    format!("failed {} · manual {} · skipped {} · unsupported {}", s.failed_controls, s.manual_controls, s.skipped_controls, s.unsupported_controls),
+                    format!(
+                        "failed {} · manual {} · skipped {} · unsupported {}",
+                        s.failed_controls,
+                        s.manual_controls,
+                        s.skipped_controls,
+                        s.unsupported_controls
+                    ),
                     t.get("dim"),
                 ),
             ];
@@ -128,31 +216,65 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             lines.push(line("Recent runs (as stored at run time)", t.get("title")));
             for (run, at, pct) in &history {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  #{run:<5} {}  ", at.get(..16).unwrap_or(at).replace('T', " ")), t.get("dim")),
+                    Span::styled(
+                        format!(
+                            "  #{run:<5} {}  ",
+                            at.get(..16).unwrap_or(at).replace('T', " ")
+                        ),
+                        t.get("dim"),
+                    ),
                     Span::styled(format!("{} {pct:>5.1}%", gauge(*pct, 20)), t.get("gauge")),
                 ]));
             }
             popup(f, area, app, "Standard", lines, 80, 0);
         }
-        Some(Overlay::Text { title, lines, scroll }) => {
-            let lines: Vec<Line> = lines.iter().map(|l| line(clean(l).into_owned(), t.get("text"))).collect();
+        Some(Overlay::Text {
+            title,
+            lines,
+            scroll,
+        }) => {
+            let lines: Vec<Line> = lines
+                .iter()
+                .map(|l| line(clean(l).into_owned(), t.get("text")))
+                .collect();
             let h = area.height.saturating_sub(2);
             let rect = centered(area, area.width.saturating_sub(4), h);
             f.render_widget(Clear, rect);
-            f.render_widget(Paragraph::new(lines).block(frame(app, &title)).scroll((scroll as u16, 0)), rect);
+            f.render_widget(
+                Paragraph::new(lines)
+                    .block(frame(app, &title))
+                    .scroll((scroll as u16, 0)),
+                rect,
+            );
         }
         Some(Overlay::Facets { selected }) => {
             let facets = app.facet_lines();
-            let mut lines = vec![line(format!("Filter {} by", app.focus.title()), t.get("title")), Default::default()];
+            let mut lines = vec![
+                line(format!("Filter {} by", app.focus.title()), t.get("title")),
+                Default::default(),
+            ];
             if facets.is_empty() {
-                lines.push(line("Nothing to filter here; / filters by text.", t.get("dim")));
+                lines.push(line(
+                    "Nothing to filter here; / filters by text.",
+                    t.get("dim"),
+                ));
             }
             for (i, (k, v)) in facets.iter().enumerate() {
-                let st = if i == selected { t.get("selected") } else { t.get("text") };
-                lines.push(Line::from(vec![Span::styled(format!("  {k:<10}"), st), Span::styled(format!("◂ {} ▸", fit(v, 40)), st)]));
+                let st = if i == selected {
+                    t.get("selected")
+                } else {
+                    t.get("text")
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {k:<10}"), st),
+                    Span::styled(format!("◂ {} ▸", fit(v, 40)), st),
+                ]));
             }
             lines.push(Line::default());
-            lines.push(line("j/k choose · Enter/n next value · N previous · Esc done", t.get("dim")));
+            lines.push(line(
+                "j/k choose · Enter/n next value · N previous · Esc done",
+                t.get("dim"),
+            ));
             popup(f, area, app, "Filter", lines, 60, 0);
         }
         Some(Overlay::Resource(_)) => super::resource::draw(f, area, app),

@@ -14,10 +14,27 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use serde_json::Value;
 use std::collections::HashSet;
 
-fn json_lines(theme: &Theme, v: &Value, key: Option<&str>, path: &str, indent: usize, hl: &HashSet<String>, out: &mut Vec<Line<'static>>) {
+fn json_lines(
+    theme: &Theme,
+    v: &Value,
+    key: Option<&str>,
+    path: &str,
+    indent: usize,
+    hl: &HashSet<String>,
+    out: &mut Vec<Line<'static>>,
+) {
     let pad = "  ".repeat(indent);
     let highlighted = !path.is_empty() && hl.contains(path);
-    let key_span = |k: &str| Span::styled(format!("{}: ", clean(k)), if highlighted { theme.get("highlight") } else { theme.get("json_key") });
+    let key_span = |k: &str| {
+        Span::styled(
+            format!("{}: ", clean(k)),
+            if highlighted {
+                theme.get("highlight")
+            } else {
+                theme.get("json_key")
+            },
+        )
+    };
     let scalar = |v: &Value| -> Span<'static> {
         let (text, style) = match v {
             Value::String(s) => (format!("\"{}\"", clean(s)), theme.get("json_string")),
@@ -26,9 +43,22 @@ fn json_lines(theme: &Theme, v: &Value, key: Option<&str>, path: &str, indent: u
             Value::Null => ("null".into(), theme.get("json_literal")),
             _ => (String::new(), Style::default()),
         };
-        Span::styled(text, if highlighted { style.patch(theme.get("highlight")) } else { style })
+        Span::styled(
+            text,
+            if highlighted {
+                style.patch(theme.get("highlight"))
+            } else {
+                style
+            },
+        )
     };
-    let child = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    let child = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
     match v {
         Value::Object(m) => {
             let mut spans = vec![Span::raw(pad.clone())];
@@ -45,7 +75,10 @@ fn json_lines(theme: &Theme, v: &Value, key: Option<&str>, path: &str, indent: u
             for (k, val) in m {
                 json_lines(theme, val, Some(k), &child(k), indent + 1, hl, out);
             }
-            out.push(Line::from(vec![Span::raw(pad), Span::styled("}", theme.get("dim"))]));
+            out.push(Line::from(vec![
+                Span::raw(pad),
+                Span::styled("}", theme.get("dim")),
+            ]));
         }
         Value::Array(items) => {
             let mut spans = vec![Span::raw(pad.clone())];
@@ -61,10 +94,17 @@ fn json_lines(theme: &Theme, v: &Value, key: Option<&str>, path: &str, indent: u
             out.push(Line::from(spans));
             for (i, val) in items.iter().enumerate() {
                 // Items sit under the array's path so an array the checks read stays highlighted.
-                let item_path = if highlighted { path.to_string() } else { child(&i.to_string()) };
+                let item_path = if highlighted {
+                    path.to_string()
+                } else {
+                    child(&i.to_string())
+                };
                 json_lines(theme, val, None, &item_path, indent + 1, hl, out);
             }
-            out.push(Line::from(vec![Span::raw(pad), Span::styled("]", theme.get("dim"))]));
+            out.push(Line::from(vec![
+                Span::raw(pad),
+                Span::styled("]", theme.get("dim")),
+            ]));
         }
         scalar_v => {
             let mut spans = vec![Span::raw(pad)];
@@ -81,13 +121,31 @@ fn json_lines(theme: &Theme, v: &Value, key: Option<&str>, path: &str, indent: u
 pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut out = Vec::new();
-    let Some(first) = d.findings.first() else { return out };
+    let Some(first) = d.findings.first() else {
+        return out;
+    };
     let r = &first.resource;
-    for (k, v) in [("name", &r.name), ("type", &r.rtype), ("cloud", &r.cloud.to_string()), ("scope", &r.scope), ("region", &r.region), ("id", &r.id)] {
-        out.push(Line::from(vec![Span::styled(format!("{k:>7}  "), t.get("dim")), Span::styled(fit(v, width.saturating_sub(9)), t.get("text"))]));
+    for (k, v) in [
+        ("name", &r.name),
+        ("type", &r.rtype),
+        ("cloud", &r.cloud.to_string()),
+        ("scope", &r.scope),
+        ("region", &r.region),
+        ("id", &r.id),
+    ] {
+        out.push(Line::from(vec![
+            Span::styled(format!("{k:>7}  "), t.get("dim")),
+            Span::styled(fit(v, width.saturating_sub(9)), t.get("text")),
+        ]));
     }
     out.push(Line::default());
-    out.push(line(format!("Fails {} check(s) — Tab selects, y copies its command", d.findings.len()), t.get("title")));
+    out.push(line(
+        format!(
+            "Fails {} check(s) — Tab selects, y copies its command",
+            d.findings.len()
+        ),
+        t.get("title"),
+    ));
     let mut hl = HashSet::new();
     for (i, f) in d.findings.iter().enumerate() {
         let check = app.catalog.check(&f.check);
@@ -96,54 +154,107 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::styled(marker, t.get("accent")),
             Span::styled(format!("{} ", finding_icon(f.state)), t.finding(f.state)),
-            Span::styled(format!("{sev:<6} "), check.map(|c| t.severity(c.severity)).unwrap_or_default()),
-            Span::styled(fit(check.map(|c| c.title.as_str()).unwrap_or(&f.check), width.saturating_sub(12)), if i == d.selected { t.get("selected") } else { t.get("text") }),
+            Span::styled(
+                format!("{sev:<6} "),
+                check.map(|c| t.severity(c.severity)).unwrap_or_default(),
+            ),
+            Span::styled(
+                fit(
+                    check.map(|c| c.title.as_str()).unwrap_or(&f.check),
+                    width.saturating_sub(12),
+                ),
+                if i == d.selected {
+                    t.get("selected")
+                } else {
+                    t.get("text")
+                },
+            ),
         ]));
         out.push(line(format!("      {}", f.check), t.get("dim")));
         for e in &f.evidence {
             hl.insert(e.path.clone());
-            out.push(Line::from(vec![Span::styled("      evidence  ", t.get("dim")), Span::styled(fit(&format!("{} = {}", e.path, e.value), width.saturating_sub(16)), t.get("highlight"))]));
+            out.push(Line::from(vec![
+                Span::styled("      evidence  ", t.get("dim")),
+                Span::styled(
+                    fit(
+                        &format!("{} = {}", e.path, e.value),
+                        width.saturating_sub(16),
+                    ),
+                    t.get("highlight"),
+                ),
+            ]));
         }
         if let Some(m) = &f.message {
-            out.push(Line::from(vec![Span::styled("      note      ", t.get("dim")), Span::styled(clean(m).into_owned(), t.get("error"))]));
+            out.push(Line::from(vec![
+                Span::styled("      note      ", t.get("dim")),
+                Span::styled(clean(m).into_owned(), t.get("error")),
+            ]));
         }
         if let Some(c) = check {
             if !c.remediation.text.is_empty() {
-                out.push(Line::from(vec![Span::styled("      fix       ", t.get("dim")), Span::styled(c.remediation.text.clone(), t.get("text"))]));
+                out.push(Line::from(vec![
+                    Span::styled("      fix       ", t.get("dim")),
+                    Span::styled(c.remediation.text.clone(), t.get("text")),
+                ]));
             }
             let doc = d.doc.clone().unwrap_or(Value::Null);
             if let Some(cmd) = c.remediation.fill(&doc) {
-                out.push(Line::from(vec![Span::styled("      command   ", t.get("dim")), Span::styled(cmd, t.get("accent"))]));
+                out.push(Line::from(vec![
+                    Span::styled("      command   ", t.get("dim")),
+                    Span::styled(cmd, t.get("accent")),
+                ]));
             }
         }
     }
     out.push(Line::default());
     match &d.doc {
         Some(doc) => {
-            out.push(line("Properties (fields the checks read are highlighted)", t.get("title")));
+            out.push(line(
+                "Properties (fields the checks read are highlighted)",
+                t.get("title"),
+            ));
             json_lines(t, doc, None, "", 0, &hl, &mut out);
         }
-        None => out.push(line("The properties of this resource are not in the cache.", t.get("dim"))),
+        None => out.push(line(
+            "The properties of this resource are not in the cache.",
+            t.get("dim"),
+        )),
     }
     out
 }
 
 fn plain(l: &Line) -> String {
-    l.spans.iter().map(|s| s.content.as_ref()).collect::<String>().to_lowercase()
+    l.spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Draw the resource detail over `area`.
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
-    let Some(crate::tui::app::Overlay::Resource(mut d)) = app.overlay.take() else { return };
-    let rect = centered(area, area.width.saturating_sub(2).max(20), area.height.saturating_sub(1).max(5));
+    let Some(crate::tui::app::Overlay::Resource(mut d)) = app.overlay.take() else {
+        return;
+    };
+    let rect = centered(
+        area,
+        area.width.saturating_sub(2).max(20),
+        area.height.saturating_sub(1).max(5),
+    );
     let inner_h = rect.height.saturating_sub(2) as usize;
     let mut lines = body(app, &d, rect.width.saturating_sub(2) as usize);
     let search = d.search.to_lowercase();
     if let Some(forward) = d.jump.take() {
         if !search.is_empty() {
             let n = lines.len();
-            let hits: Vec<usize> = (0..n).filter(|&i| plain(&lines[i]).contains(&search)).collect();
-            let next = if forward { hits.iter().find(|&&i| i > d.scroll).or(hits.first()) } else { hits.iter().rev().find(|&&i| i < d.scroll).or(hits.last()) };
+            let hits: Vec<usize> = (0..n)
+                .filter(|&i| plain(&lines[i]).contains(&search))
+                .collect();
+            let next = if forward {
+                hits.iter().find(|&&i| i > d.scroll).or(hits.first())
+            } else {
+                hits.iter().rev().find(|&&i| i < d.scroll).or(hits.last())
+            };
             match next {
                 Some(&i) => d.scroll = i,
                 None => app.info(format!("no match for '{}'", d.search)),
@@ -159,21 +270,40 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     }
     let max = lines.len().saturating_sub(inner_h);
     d.scroll = d.scroll.min(max);
-    let name = d.findings.first().map(|x| x.resource.name.clone()).unwrap_or_default();
+    let name = d
+        .findings
+        .first()
+        .map(|x| x.resource.name.clone())
+        .unwrap_or_default();
     let mut title = format!(" {} ", fit(&name, 50));
     if !d.search.is_empty() {
         title.push_str(&format!("/{} ", clean(&d.search)));
     }
     let below = lines.len().saturating_sub(d.scroll + inner_h);
-    let more = if d.scroll > 0 || below > 0 { format!(" ↑{} ↓{} ", d.scroll, below) } else { String::new() };
+    let more = if d.scroll > 0 || below > 0 {
+        format!(" ↑{} ↓{} ", d.scroll, below)
+    } else {
+        String::new()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(app.theme.get("border_focus"))
         .title(Line::from(Span::styled(title, app.theme.get("accent"))))
-        .title_bottom(Line::from(Span::styled(format!("{more} Esc back · Tab check · y copy · / search "), app.theme.get("dim"))).right_aligned());
+        .title_bottom(
+            Line::from(Span::styled(
+                format!("{more} Esc back · Tab check · y copy · / search "),
+                app.theme.get("dim"),
+            ))
+            .right_aligned(),
+        );
     let visible: Vec<Line> = lines.into_iter().skip(d.scroll).take(inner_h).collect();
     f.render_widget(Clear, rect);
-    f.render_widget(Paragraph::new(visible).block(block).wrap(Wrap { trim: false }), rect);
+    f.render_widget(
+        Paragraph::new(visible)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
     app.overlay = Some(crate::tui::app::Overlay::Resource(d));
 }

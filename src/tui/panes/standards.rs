@@ -19,7 +19,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let name_w = inner_w.saturating_sub(2 + 11 + gauge_w + 8 + 2);
     let mut lines: Vec<Line> = Vec::new();
     if list.is_empty() {
-        let msg = if app.run.is_none() { "No run in the cache yet: press r to assess." } else { "No standard matches the filter." };
+        let msg = if app.run.is_none() {
+            "No run in the cache yet: press r to assess."
+        } else {
+            "No standard matches the filter."
+        };
         lines.push(Line::from(Span::styled(msg, t.get("dim"))));
     }
     for i in range.clone() {
@@ -28,18 +32,43 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let mut row = vec![
             Span::styled(format!("{} ", control_icon(s.state)), style),
             Span::styled(cell(&s.name, name_w), t.get("text")),
-            Span::styled(format!(" {:>10}", format!("{} of {}", s.passed_controls, s.counted())), t.get("text")),
-            Span::styled(format!(" {}", gauge(s.compliance_pct, gauge_w)), t.get("gauge")),
+            Span::styled(
+                format!(
+                    " {:>10}",
+                    format!("{} of {}", s.passed_controls, s.counted())
+                ),
+                t.get("text"),
+            ),
+            Span::styled(
+                format!(" {}", gauge(s.compliance_pct, gauge_w)),
+                t.get("gauge"),
+            ),
             Span::styled(format!(" {:>5.1}%", s.compliance_pct), style),
         ];
         if i == app.standards.selected {
             let sel = t.get("selected");
-            row = row.into_iter().map(|sp| { let st = sp.style.patch(sel); sp.style(st) }).collect();
+            row = row
+                .into_iter()
+                .map(|sp| {
+                    let st = sp.style.patch(sel);
+                    sp.style(st)
+                })
+                .collect();
         }
         lines.push(Line::from(row));
     }
     let filter = &app.filters[0];
-    let title = if filter.is_empty() { Pane::Standards.title().to_string() } else { format!("{} /{}", Pane::Standards.title(), filter) };
-    let block = pane_block(t, title, focused, range.start, list.len().saturating_sub(range.end));
+    let title = if filter.is_empty() {
+        Pane::Standards.title().to_string()
+    } else {
+        format!("{} /{}", Pane::Standards.title(), filter)
+    };
+    let block = pane_block(
+        t,
+        title,
+        focused,
+        range.start,
+        list.len().saturating_sub(range.end),
+    );
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

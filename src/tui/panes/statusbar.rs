@@ -23,45 +23,101 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let t = &app.theme;
     let w = area.width as usize;
     let mut top: Vec<Span> = Vec::new();
+    // Most important first: what the data is, the scores, a run in progress; then the run's
+    // time, which is the part cut when the line is too narrow.
+    let mut tail: Vec<Span> = Vec::new();
     match &app.run {
         Some(run) => {
             if run.demo {
                 top.push(Span::styled(" DEMO DATA ", t.get("demo")));
                 top.push(Span::raw(" "));
             }
-            let at = chrono::DateTime::parse_from_rfc3339(run.finished_at.as_deref().unwrap_or(&run.started_at)).ok();
-            let when = at
-                .map(|a| format!("{} ({})", a.format("%Y-%m-%d %H:%M UTC"), age(((app.clock)() - a.with_timezone(&chrono::Utc)).num_seconds())))
-                .unwrap_or_default();
-            let pinned = if app.pinned { " · PAST RUN" } else { "" };
-            top.push(Span::styled(format!("run #{} {}{} · {} · {} res", run.id, when, pinned, run.status, run.resources), t.get("status")));
             if let Some(r) = &app.rollup {
                 top.push(Span::styled(
-                    format!(" │ compliance {:.1}% │ secure {:.1}% ", r.compliance.percentage, r.secure.percentage),
+                    format!(
+                        "compliance {:.1}% · secure {:.1}% ",
+                        r.compliance.percentage, r.secure.percentage
+                    ),
                     t.get("accent"),
                 ));
             }
+            let at = chrono::DateTime::parse_from_rfc3339(
+                run.finished_at.as_deref().unwrap_or(&run.started_at),
+            )
+            .ok();
+            let when = at
+                .map(|a| {
+                    format!(
+                        "{} ({})",
+                        a.format("%Y-%m-%d %H:%M UTC"),
+                        age(((app.clock)() - a.with_timezone(&chrono::Utc)).num_seconds())
+                    )
+                })
+                .unwrap_or_default();
+            let pinned = if app.pinned { " · PAST RUN" } else { "" };
+            tail.push(Span::styled(
+                format!(
+                    "│ run #{} {}{} · {} · {} resources",
+                    run.id, when, pinned, run.status, run.resources
+                ),
+                t.get("status"),
+            ));
         }
         None => top.push(Span::styled(" no run in the cache yet ", t.get("status"))),
     }
     if app.worker.running {
         let (done, total) = app.worker.files;
-        let bar_w = 12usize;
-        let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };
+        let bar_w = 10usize;
+        let filled = if total > 0 {
+            (done as usize * bar_w / total as usize).min(bar_w)
+        } else {
+            0
+        };
         top.push(Span::styled(
-            format!(" ⟳ {} ▕{}{}▏ {done}/{total} files · {} res ", app.worker.phase, "█".repeat(filled), "░".repeat(bar_w - filled), app.worker.resources),
+            format!(
+                "⟳ {} ▕{}{}▏ {done}/{total} files · {} res ",
+                app.worker.phase,
+                "█".repeat(filled),
+                "░".repeat(bar_w - filled),
+                app.worker.resources
+            ),
             t.get("manual"),
         ));
     }
     if !app.errors.is_empty() {
-        top.push(Span::styled(format!(" {} error(s): L ", app.errors.len()), t.get("error")));
+        top.push(Span::styled(
+            format!("{} error(s): L ", app.errors.len()),
+            t.get("error"),
+        ));
     }
+    top.extend(tail);
     let bottom = match &app.prompt {
-        Some(Prompt::Filter(i)) => Line::from(vec![Span::styled("/", t.get("accent")), Span::styled(clean(i.value()).into_owned(), t.get("text")), Span::styled("▏", t.get("accent"))]),
-        Some(Prompt::Command(i)) => Line::from(vec![Span::styled(":", t.get("accent")), Span::styled(clean(i.value()).into_owned(), t.get("text")), Span::styled("▏", t.get("accent"))]),
+        Some(Prompt::Filter(i)) => Line::from(vec![
+            Span::styled("/", t.get("accent")),
+            Span::styled(clean(i.value()).into_owned(), t.get("text")),
+            Span::styled("▏", t.get("accent")),
+        ]),
+        Some(Prompt::Command(i)) => Line::from(vec![
+            Span::styled(":", t.get("accent")),
+            Span::styled(clean(i.value()).into_owned(), t.get("text")),
+            Span::styled("▏", t.get("accent")),
+        ]),
         None => match &app.notice {
-            Some(n) => Line::from(Span::styled(fit(&n.text, w), if n.error { t.get("error") } else { t.get("text") })),
-            None => Line::from(Span::styled(fit("? help · Tab pane · Enter drill in · Esc back · / filter · f facets · s sort · r assess · q quit", w), t.get("dim"))),
+            Some(n) => Line::from(Span::styled(
+                fit(&n.text, w),
+                if n.error {
+                    t.get("error")
+                } else {
+                    t.get("text")
+                },
+            )),
+            None => Line::from(Span::styled(
+                fit(
+                    "? help · Tab pane · Enter drill in · Esc back · / filter · f facets · s sort · r assess · q quit",
+                    w,
+                ),
+                t.get("dim"),
+            )),
         },
     };
     let top_text: String = top.iter().map(|s| s.content.as_ref()).collect();
@@ -84,5 +140,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     } else {
         Line::from(top)
     };
-    f.render_widget(Paragraph::new(vec![top_line, bottom]).style(t.get("status")), area);
+    f.render_widget(
+        Paragraph::new(vec![top_line, bottom]).style(t.get("status")),
+        area,
+    );
 }

@@ -1,0 +1,154 @@
+//! End to end: the real binary in a pseudo-terminal, read back through a terminal emulator.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Session {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _dir: tempfile::TempDir,
+}
+
+fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Session {
+    let dir = tempfile::tempdir().unwrap();
+    let pty = native_pty_system();
+    let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_posture"));
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "").unwrap();
+    cmd.env("POSTURE_DB", dir.path().join("c.db"));
+    cmd.env("POSTURE_CONFIG", &cfg);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env_remove("TMUX");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let writer = pair.master.take_writer().unwrap();
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    {
+        let parser = Arc::clone(&parser);
+        let raw = Arc::clone(&raw);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                parser.lock().unwrap().process(&buf[..n]);
+                raw.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+    }
+    // keep the master alive for the session's life
+    std::mem::forget(pair.master);
+    Session { parser, raw, writer, child, _dir: dir }
+}
+
+impl Session {
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "'{text}' never appeared; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "posture did not exit; screen:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn restored(&self) -> bool {
+        // Left the alternate screen and showed the cursor again.
+        let raw = self.raw.lock().unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        text.contains("\x1b[?1049l") && text.rfind("\x1b[?1049l") > text.rfind("\x1b[?1049h")
+    }
+}
+
+#[test]
+fn opens_on_the_demo_estate_navigates_and_quits_cleanly() {
+    let mut s = start(120, 40, &[]);
+    // the worker assesses the empty cache at start; the console shows the run when it lands
+    let screen = s.wait_for("compliance");
+    assert!(screen.contains("DEMO DATA"), "{screen}");
+    assert!(screen.contains("Standards") && screen.contains("Improvement actions"));
+    s.send("\t"); // controls
+    s.send("j");
+    s.send("?");
+    s.wait_for("Keys (override them");
+    s.send("\x1b");
+    s.send(":standard cis-gcp-5.0\r");
+    s.wait_for("Controls · cis-gcp-5.0");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "{status:?}");
+    assert!(s.restored(), "terminal not restored");
+}
+
+#[test]
+fn works_at_80x24_with_no_color() {
+    let mut s = start(80, 24, &[("NO_COLOR", "1")]);
+    s.wait_for("compliance");
+    s.send("\r"); // into controls
+    s.wait_for("Controls ·");
+    s.send("\x1b");
+    s.wait_for("Standards");
+    // no colour escapes beyond the default: vt100 sees no foreground colour on the screen
+    let parser = s.parser.lock().unwrap();
+    let screen = parser.screen();
+    let (rows, cols) = screen.size();
+    for r in 0..rows {
+        for c in 0..cols {
+            if let Some(cell) = screen.cell(r, c) {
+                assert_eq!(cell.fgcolor(), vt100::Color::Default, "colour at {r},{c} with NO_COLOR");
+            }
+        }
+    }
+    drop(parser);
+    s.send("q");
+    assert!(s.wait_exit().success());
+    assert!(s.restored());
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for sig in ["-TERM", "-HUP"] {
+        let mut s = start(100, 30, &[]);
+        s.wait_for("compliance");
+        let pid = s.child.process_id().unwrap();
+        let ok = std::process::Command::new("kill").arg(sig).arg(pid.to_string()).status().unwrap();
+        assert!(ok.success());
+        s.wait_exit();
+        assert!(s.restored(), "{sig}: terminal not restored");
+    }
+}

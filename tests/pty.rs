@@ -16,7 +16,14 @@ struct Session {
 fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Session {
     let dir = tempfile::tempdir().unwrap();
     let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let pair = pty
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_posture"));
     let cfg = dir.path().join("config.toml");
     std::fs::write(&cfg, "").unwrap();
@@ -49,7 +56,13 @@ fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Session {
     }
     // keep the master alive for the session's life
     std::mem::forget(pair.master);
-    Session { parser, raw, writer, child, _dir: dir }
+    Session {
+        parser,
+        raw,
+        writer,
+        child,
+        _dir: dir,
+    }
 }
 
 impl Session {
@@ -64,7 +77,10 @@ impl Session {
             if s.contains(text) {
                 return s;
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "'{text}' never appeared; screen:\n{s}");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "'{text}' never appeared; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -81,7 +97,11 @@ impl Session {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "posture did not exit; screen:\n{}", self.screen());
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "posture did not exit; screen:\n{}",
+                self.screen()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -129,7 +149,11 @@ fn works_at_80x24_with_no_color() {
     for r in 0..rows {
         for c in 0..cols {
             if let Some(cell) = screen.cell(r, c) {
-                assert_eq!(cell.fgcolor(), vt100::Color::Default, "colour at {r},{c} with NO_COLOR");
+                assert_eq!(
+                    cell.fgcolor(),
+                    vt100::Color::Default,
+                    "colour at {r},{c} with NO_COLOR"
+                );
             }
         }
     }
@@ -146,7 +170,11 @@ fn sigterm_and_sighup_restore_the_terminal() {
         let mut s = start(100, 30, &[]);
         s.wait_for("compliance");
         let pid = s.child.process_id().unwrap();
-        let ok = std::process::Command::new("kill").arg(sig).arg(pid.to_string()).status().unwrap();
+        let ok = std::process::Command::new("kill")
+            .arg(sig)
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
         assert!(ok.success());
         s.wait_exit();
         assert!(s.restored(), "{sig}: terminal not restored");

@@ -149,16 +149,16 @@ async fn run(
         tokio::time::interval_at(tokio::time::Instant::now() + cfg.interval, cfg.interval);
     let (done_tx, mut done_rx) = unbounded_channel::<()>();
     loop {
-        if job.is_none() {
-            if let Some(standards) = pending.take() {
-                job = Some(start(
-                    &cfg,
-                    Arc::clone(&catalog),
-                    standards,
-                    events.clone(),
-                    done_tx.clone(),
-                ));
-            }
+        if job.is_none()
+            && let Some(standards) = pending.take()
+        {
+            job = Some(start(
+                &cfg,
+                Arc::clone(&catalog),
+                standards,
+                events.clone(),
+                done_tx.clone(),
+            ));
         }
         tokio::select! {
             cmd = commands.recv() => match cmd {

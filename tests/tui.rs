@@ -186,15 +186,9 @@ fn no_string_from_cloud_data_reaches_the_terminal_unclean() {
         .findings(run, &Default::default(), 0, 100_000)
         .unwrap();
     let mut seen = std::collections::HashSet::new();
-    let mut escaped = 0;
     for f in all {
         if !seen.insert(f.resource.id.clone()) {
             continue;
-        }
-        if f.resource.name.contains('\u{1b}')
-            || f.evidence.iter().any(|e| e.value.contains("\\u001b"))
-        {
-            escaped += 1;
         }
         app.run_command(&format!("resource {}", f.resource.id));
         for (w, h) in [(160, 48), (80, 24)] {
@@ -210,5 +204,4 @@ fn no_string_from_cloud_data_reaches_the_terminal_unclean() {
         app.overlay = None;
     }
     assert!(seen.len() > 50);
-    let _ = escaped;
 }

@@ -343,6 +343,9 @@ def build_from_titles(title_path: Path, compliance_dir: Path, known: set[str], w
     id_depth = int(std.get("id_depth", 0) or 0)
     titles: dict = doc.get("titles") or {}
     section_names: dict = doc.get("sections") or {}
+    # [checks]: direct mappings, control id -> posture check ids, for requirements that
+    # Prowler maps to nothing (or to the wrong check) but one of our checks answers.
+    direct: dict = doc.get("checks") or {}
 
     reqs = load_prowler_requirements(compliance_dir, sources, clouds, id_depth)
 
@@ -366,7 +369,10 @@ def build_from_titles(title_path: Path, compliance_dir: Path, known: set[str], w
             or r.derived_section
             or r.raw_section
         )
-        checks = sorted(c for c in r.checks if c in known)
+        checks = sorted({c for c in r.checks if c in known} | {c for c in direct.get(rid, []) if c in known})
+        for c in direct.get(rid, []):
+            if c not in known:
+                warn(f"{sid} {rid}: [checks] names unknown check '{c}'")
         controls.append(Control(rid, str(section).strip(), str(titles[rid]).strip(), checks))
 
     meta = {

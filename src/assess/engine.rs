@@ -381,18 +381,17 @@ impl<'a> Assessor<'a> {
                 },
             };
             let mut message = message;
-            if state == FindingState::Unhealthy {
-                if let Some(ex) = self
+            if state == FindingState::Unhealthy
+                && let Some(ex) = self
                     .exemptions
                     .iter()
                     .find(|e| e.covers(&check.id, &r.meta.id, &r.meta.scope, now))
-                {
-                    state = FindingState::Exempt;
-                    message = Some(format!(
-                        "exempt ({}): {} — until {}",
-                        ex.category, ex.reason, ex.expires
-                    ));
-                }
+            {
+                state = FindingState::Exempt;
+                message = Some(format!(
+                    "exempt ({}): {} — until {}",
+                    ex.category, ex.reason, ex.expires
+                ));
             }
             out.counts.push((idx, state));
             match state {

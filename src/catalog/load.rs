@@ -322,14 +322,14 @@ impl Catalog {
 
 fn collect_embedded(dir: &include_dir::Dir<'static>, out: &mut Vec<SourceFile>) {
     for f in dir.files() {
-        if f.path().extension().and_then(|e| e.to_str()) == Some("toml") {
-            if let Some(text) = f.contents_utf8() {
-                out.push(SourceFile {
-                    name: format!("standards/{}", f.path().display()),
-                    origin: "builtin".into(),
-                    text: text.to_string(),
-                });
-            }
+        if f.path().extension().and_then(|e| e.to_str()) == Some("toml")
+            && let Some(text) = f.contents_utf8()
+        {
+            out.push(SourceFile {
+                name: format!("standards/{}", f.path().display()),
+                origin: "builtin".into(),
+                text: text.to_string(),
+            });
         }
     }
     for d in dir.dirs() {

@@ -35,13 +35,13 @@ pub fn parse_sources(raw: &[String]) -> Result<Vec<SourceSpec>, CliError> {
     raw.iter()
         .map(|s| {
             let spec: SourceSpec = s.parse().map_err(CliError::input)?;
-            if let SourceSpec::Path { path, .. } = &spec {
-                if !path.exists() {
-                    return Err(CliError::input(format!(
-                        "{}: no such file or directory",
-                        path.display()
-                    )));
-                }
+            if let SourceSpec::Path { path, .. } = &spec
+                && !path.exists()
+            {
+                return Err(CliError::input(format!(
+                    "{}: no such file or directory",
+                    path.display()
+                )));
             }
             Ok(spec)
         })
@@ -50,12 +50,12 @@ pub fn parse_sources(raw: &[String]) -> Result<Vec<SourceSpec>, CliError> {
 
 /// Run it.
 pub fn run(env: &Env, args: AssessArgs) -> CliResult {
-    if let Some(p) = args.fail_under {
-        if !(0.0..=100.0).contains(&p) {
-            return Err(CliError::input(format!(
-                "--fail-under {p}: expected a percentage between 0 and 100"
-            )));
-        }
+    if let Some(p) = args.fail_under
+        && !(0.0..=100.0).contains(&p)
+    {
+        return Err(CliError::input(format!(
+            "--fail-under {p}: expected a percentage between 0 and 100"
+        )));
     }
     let raw = if args.sources.is_empty() {
         env.config.sources.clone()

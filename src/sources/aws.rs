@@ -60,10 +60,10 @@ pub fn normalize(mut rec: Value) -> Result<Option<Resource>, String> {
         for v in m.values_mut() {
             if let Value::String(s) = v {
                 let t = s.trim_start();
-                if t.starts_with('{') || t.starts_with('[') {
-                    if let Ok(parsed) = serde_json::from_str::<Value>(t) {
-                        *v = parsed;
-                    }
+                if (t.starts_with('{') || t.starts_with('['))
+                    && let Ok(parsed) = serde_json::from_str::<Value>(t)
+                {
+                    *v = parsed;
                 }
             }
         }
@@ -102,13 +102,12 @@ fn decode_documents(v: &mut Value) {
                     || k == "policyText"
                     || k == "keyPolicy"
                     || k == "Policy";
-                if is_doc {
-                    if let Value::String(s) = child {
-                        if let Some(parsed) = decode_policy(s) {
-                            *child = parsed;
-                            continue;
-                        }
-                    }
+                if is_doc
+                    && let Value::String(s) = child
+                    && let Some(parsed) = decode_policy(s)
+                {
+                    *child = parsed;
+                    continue;
                 }
                 decode_documents(child);
             }

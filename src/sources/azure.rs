@@ -49,10 +49,10 @@ pub fn normalize(mut rec: Value) -> Result<Resource, String> {
     let properties = obj.remove("properties").unwrap_or(Value::Null);
     let mut extra = Vec::new();
     for key in ["sku", "kind", "identity", "zones", "managedBy", "plan"] {
-        if let Some(v) = obj.remove(key) {
-            if !v.is_null() {
-                extra.push((key, v));
-            }
+        if let Some(v) = obj.remove(key)
+            && !v.is_null()
+        {
+            extra.push((key, v));
         }
     }
     let meta = ResourceRef {

@@ -54,10 +54,10 @@ fn unwrap_envelope(v: Value) -> Vec<Value> {
         Value::Array(items) => items,
         Value::Object(mut m) => {
             for key in ["data", "value", "configurationItems"] {
-                if matches!(m.get(key), Some(Value::Array(_))) {
-                    if let Some(Value::Array(items)) = m.remove(key) {
-                        return items;
-                    }
+                if matches!(m.get(key), Some(Value::Array(_)))
+                    && let Some(Value::Array(items)) = m.remove(key)
+                {
+                    return items;
                 }
             }
             vec![Value::Object(m)]

@@ -35,16 +35,16 @@ impl FromStr for SourceSpec {
         if s == "demo" {
             return Ok(SourceSpec::Demo);
         }
-        if let Some((prefix, rest)) = s.split_once(':') {
-            if let Ok(cloud) = prefix.parse::<Cloud>() {
-                if rest.is_empty() {
-                    return Err(format!("'{s}': missing a path after '{prefix}:'"));
-                }
-                return Ok(SourceSpec::Path {
-                    path: rest.into(),
-                    cloud: Some(cloud),
-                });
+        if let Some((prefix, rest)) = s.split_once(':')
+            && let Ok(cloud) = prefix.parse::<Cloud>()
+        {
+            if rest.is_empty() {
+                return Err(format!("'{s}': missing a path after '{prefix}:'"));
             }
+            return Ok(SourceSpec::Path {
+                path: rest.into(),
+                cloud: Some(cloud),
+            });
         }
         Ok(SourceSpec::Path {
             path: s.into(),

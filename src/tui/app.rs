@@ -354,7 +354,7 @@ impl App {
             .collect();
         match self.sorts[0] {
             1 => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
-            2 => v.sort_by(|a, b| b.failed_controls.cmp(&a.failed_controls)),
+            2 => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
             _ => v.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version))),
         }
         v

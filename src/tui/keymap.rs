@@ -283,12 +283,12 @@ impl Keymap {
             for k in ks {
                 match Key::parse(k) {
                     Ok(key) => {
-                        if let Some(prev) = map.insert(key, *action) {
-                            if prev != *action {
-                                warnings.push(format!(
-                                    "[keys] '{k}' was bound to {prev:?}; now {action:?}"
-                                ));
-                            }
+                        if let Some(prev) = map.insert(key, *action)
+                            && prev != *action
+                        {
+                            warnings.push(format!(
+                                "[keys] '{k}' was bound to {prev:?}; now {action:?}"
+                            ));
                         }
                     }
                     Err(e) => warnings.push(format!("[keys] {e}")),

@@ -2,7 +2,7 @@
 //! (diff), facet chooser.
 
 use crate::sanitize::clean;
-use crate::tui::app::{App, Overlay, Pane};
+use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::BINDINGS;
 use crate::tui::widgets::{centered, control_icon, fit, gauge, line};
 use ratatui::Frame;
@@ -131,11 +131,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 .catalog
                 .standard(&s.id)
                 .and_then(|st| st.controls.iter().find(|x| x.id == c.id))
+                && !ctl.description.is_empty()
             {
-                if !ctl.description.is_empty() {
-                    lines.push(Line::default());
-                    lines.push(line(ctl.description.clone(), t.get("text")));
-                }
+                lines.push(Line::default());
+                lines.push(line(ctl.description.clone(), t.get("text")));
             }
             lines.push(Line::default());
             if c.checks.is_empty() {
@@ -206,11 +205,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                     t.get("dim"),
                 ),
             ];
-            if let Some(std) = app.catalog.standard(&s.id) {
-                if !std.description.is_empty() {
-                    lines.push(Line::default());
-                    lines.push(line(std.description.clone(), t.get("text")));
-                }
+            if let Some(std) = app.catalog.standard(&s.id)
+                && !std.description.is_empty()
+            {
+                lines.push(Line::default());
+                lines.push(line(std.description.clone(), t.get("text")));
             }
             lines.push(Line::default());
             lines.push(line("Recent runs (as stored at run time)", t.get("title")));
@@ -280,5 +279,4 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         Some(Overlay::Resource(_)) => super::resource::draw(f, area, app),
         None => {}
     }
-    let _ = Pane::Standards;
 }

@@ -244,21 +244,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let inner_h = rect.height.saturating_sub(2) as usize;
     let mut lines = body(app, &d, rect.width.saturating_sub(2) as usize);
     let search = d.search.to_lowercase();
-    if let Some(forward) = d.jump.take() {
-        if !search.is_empty() {
-            let n = lines.len();
-            let hits: Vec<usize> = (0..n)
-                .filter(|&i| plain(&lines[i]).contains(&search))
-                .collect();
-            let next = if forward {
-                hits.iter().find(|&&i| i > d.scroll).or(hits.first())
-            } else {
-                hits.iter().rev().find(|&&i| i < d.scroll).or(hits.last())
-            };
-            match next {
-                Some(&i) => d.scroll = i,
-                None => app.info(format!("no match for '{}'", d.search)),
-            }
+    if let Some(forward) = d.jump.take()
+        && !search.is_empty()
+    {
+        let n = lines.len();
+        let hits: Vec<usize> = (0..n)
+            .filter(|&i| plain(&lines[i]).contains(&search))
+            .collect();
+        let next = if forward {
+            hits.iter().find(|&&i| i > d.scroll).or(hits.first())
+        } else {
+            hits.iter().rev().find(|&&i| i < d.scroll).or(hits.last())
+        };
+        match next {
+            Some(&i) => d.scroll = i,
+            None => app.info(format!("no match for '{}'", d.search)),
         }
     }
     if !search.is_empty() {

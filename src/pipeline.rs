@@ -135,14 +135,17 @@ impl CombinedCancel<'_> {
     }
 }
 
-/// The rollup of a stored run with the attestations, exemptions and assignments on record now.
+/// The rollup of a stored run with the attestations, exemptions and assignments on record now:
+/// an attestation or exemption recorded after the run counts at once, and one that expired or
+/// was revoked stops counting, without a new run. (The secure score stays as the run computed it.)
 pub fn live_rollup(
     store: &Store,
     catalog: &Catalog,
     run: &RunInfo,
     selected: &[String],
 ) -> Result<Rollup, StoreError> {
-    let snap = store.snapshot(run)?;
+    let mut snap = store.snapshot(run)?;
+    apply_exemptions(store, run.id, &mut snap.totals)?;
     let attestations = store.attestations()?;
     let assignments = store.assignments()?;
     Ok(rollup(
@@ -157,4 +160,54 @@ pub fn live_rollup(
             now: Utc::now(),
         },
     ))
+}
+
+/// Re-judge the stored unhealthy and exempt findings of every check any exemption ever named.
+fn apply_exemptions(
+    store: &Store,
+    run_id: i64,
+    totals: &mut std::collections::BTreeMap<String, crate::assess::CheckStats>,
+) -> Result<(), StoreError> {
+    use crate::governance::{ExemptionMatcher, effective_state};
+    use crate::model::FindingState;
+    let history = store.exemption_history()?;
+    if history.is_empty() {
+        return Ok(());
+    }
+    let mut checks: Vec<String> = history.iter().map(|(e, _)| e.check.clone()).collect();
+    checks.sort();
+    checks.dedup();
+    let matcher = ExemptionMatcher::new(store.exemptions()?);
+    let now = Utc::now();
+    let filter = crate::store::FindingFilter {
+        checks: Some(checks),
+        states: Some(vec![FindingState::Unhealthy, FindingState::Exempt]),
+        ..Default::default()
+    };
+    let mut offset = 0;
+    loop {
+        let page = store.findings(run_id, &filter, offset, 5000)?;
+        if page.is_empty() {
+            break;
+        }
+        offset += page.len() as u64;
+        for f in page {
+            let now_state = effective_state(f.state, &f.check, &f.resource, &matcher, now);
+            if now_state == f.state {
+                continue;
+            }
+            let t = totals.entry(f.check.clone()).or_default();
+            match now_state {
+                FindingState::Exempt => {
+                    t.unhealthy = t.unhealthy.saturating_sub(1);
+                    t.exempt += 1;
+                }
+                _ => {
+                    t.exempt = t.exempt.saturating_sub(1);
+                    t.unhealthy += 1;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -151,7 +151,7 @@ pub struct Assessor<'a> {
     catalog: &'a Catalog,
     /// Checks evaluated (indices into the catalog), per resource type.
     selected: HashSet<usize>,
-    exemptions: Vec<Exemption>,
+    exemptions: crate::governance::ExemptionMatcher,
     standards: Vec<String>,
 }
 
@@ -192,7 +192,7 @@ impl<'a> Assessor<'a> {
         Assessor {
             catalog,
             selected,
-            exemptions,
+            exemptions: crate::governance::ExemptionMatcher::new(exemptions),
             standards: standards.to_vec(),
         }
     }
@@ -382,10 +382,7 @@ impl<'a> Assessor<'a> {
             };
             let mut message = message;
             if state == FindingState::Unhealthy
-                && let Some(ex) = self
-                    .exemptions
-                    .iter()
-                    .find(|e| e.covers(&check.id, &r.meta.id, &r.meta.scope, now))
+                && let Some(ex) = self.exemptions.find(&check.id, &r.meta, now)
             {
                 state = FindingState::Exempt;
                 message = Some(format!(

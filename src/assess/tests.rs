@@ -243,7 +243,9 @@ fn attestation_and_exemption_change_the_rollup() {
             "/subscriptions/sub1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/bad"
                 .into(),
         ),
+        resource_pattern: None,
         scope: None,
+        regions: vec![],
         category: "mitigated".into(),
         reason: "behind front door".into(),
         author: "me".into(),

@@ -205,9 +205,18 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     }
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
+    // Exemptions recorded after the run count at once: query both states and re-judge each row.
+    let states = match a.state {
+        Some(FindingState::Unhealthy | FindingState::Exempt) => {
+            Some(vec![FindingState::Unhealthy, FindingState::Exempt])
+        }
+        other => other.map(|s| vec![s]),
+    };
+    let matcher = crate::governance::ExemptionMatcher::new(store.exemptions()?);
+    let now = chrono::Utc::now();
     let filter = FindingFilter {
         checks,
-        states: a.state.map(|s| vec![s]),
+        states,
         ..Default::default()
     };
     let limit = a.limit.unwrap_or(u64::MAX);
@@ -229,7 +238,12 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
             break;
         }
         offset += rows.len() as u64;
-        for f in rows {
+        for mut f in rows {
+            f.state =
+                crate::governance::effective_state(f.state, &f.check, &f.resource, &matcher, now);
+            if a.state.is_some_and(|s| s != f.state) {
+                continue;
+            }
             let controls: Vec<_> = catalog
                 .controls_of_check(&f.check)
                 .iter()

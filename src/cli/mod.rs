@@ -2,6 +2,7 @@
 //! stable; see DESIGN.md). No subcommand opens the console.
 
 mod assess;
+mod governance;
 mod history;
 mod listings;
 mod output;
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub use assess::parse_sources;
+pub use governance::validate_action;
 pub use output::Format;
 
 /// An error with the exit status it should produce.
@@ -102,6 +104,20 @@ pub enum Command {
     History(history::HistoryArgs),
     /// What changed between two runs (default: the last two complete runs).
     Diff(history::DiffArgs),
+    /// Attest a control (manual, or automated as a compensating control).
+    Attest(governance::AttestArgs),
+    /// List attestations.
+    Attestations(governance::AttestationsArgs),
+    /// Exempt a check on a resource, a scope, or everywhere.
+    Exempt(governance::ExemptArgs),
+    /// List exemptions, or import them (`exemptions import prowler-mutelist FILE`).
+    Exemptions(governance::ExemptionsArgs),
+    /// Give an improvement action an owner and a due date.
+    Assign(governance::AssignArgs),
+    /// Revoke an attestation, exemption or assignment (it stays in the history).
+    Revoke(governance::RevokeArgs),
+    /// The append-only audit log; `posture audit verify` checks its hash chain.
+    Audit(governance::AuditArgs),
 }
 
 /// Shared context: config, catalog, cache.
@@ -150,5 +166,12 @@ pub fn run(cli: Cli, command: Command) -> CliResult {
         Command::Actions(a) => listings::actions(&env, a),
         Command::History(a) => history::history(&env, a),
         Command::Diff(a) => history::diff(&env, a),
+        Command::Attest(a) => governance::attest(&env, a),
+        Command::Attestations(a) => governance::attestations(&env, a),
+        Command::Exempt(a) => governance::exempt(&env, a),
+        Command::Exemptions(a) => governance::exemptions(&env, a),
+        Command::Assign(a) => governance::assign(&env, a),
+        Command::Revoke(a) => governance::revoke(&env, a),
+        Command::Audit(a) => governance::audit(&env, a),
     }
 }

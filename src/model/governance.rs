@@ -99,10 +99,16 @@ pub struct Exemption {
     pub id: i64,
     /// Check id.
     pub check: String,
-    /// One resource, or None.
+    /// One resource (its id or name), or None.
     pub resource: Option<String>,
+    /// A regular expression searched in the resource id and name (Prowler mutelist style), or None.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_pattern: Option<String>,
     /// One scope, or None.
     pub scope: Option<String>,
+    /// Only these regions (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     /// `waiver` or `mitigated`.
     pub category: String,
     /// Why.
@@ -116,12 +122,26 @@ pub struct Exemption {
 }
 
 impl Exemption {
-    /// Whether it covers `check` on a resource with this id and scope at `now`.
-    pub fn covers(&self, check: &str, resource: &str, scope: &str, now: DateTime<Utc>) -> bool {
+    /// Whether it covers `check` on this resource at `now`, leaving the pattern to the caller
+    /// (see `governance::ExemptionMatcher`, which compiles it once).
+    pub fn covers_without_pattern(
+        &self,
+        check: &str,
+        r: &crate::model::ResourceRef,
+        now: DateTime<Utc>,
+    ) -> bool {
         self.check == check
             && now.date_naive() <= self.expires
-            && self.resource.as_deref().is_none_or(|r| r == resource)
-            && self.scope.as_deref().is_none_or(|s| s == scope)
+            && self
+                .resource
+                .as_deref()
+                .is_none_or(|x| x == r.id || x == r.name)
+            && self.scope.as_deref().is_none_or(|s| s == r.scope)
+            && (self.regions.is_empty()
+                || self
+                    .regions
+                    .iter()
+                    .any(|g| g == "*" || g.eq_ignore_ascii_case(&r.region)))
     }
 }
 

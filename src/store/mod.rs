@@ -6,6 +6,7 @@ mod query;
 mod schema;
 mod write;
 
+pub use governance::{AuditEntry, AuditVerdict, RecordKind, canonical};
 pub use query::{
     DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot,
     StandardDelta,

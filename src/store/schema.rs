@@ -93,7 +93,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, standard_id, ord)
     ) WITHOUT ROWID;
     "#,
-    // 2: governance — append-only records and the hash-chained audit log
+    // 2: governance — insert-only records, revocations, and the hash-chained audit log
     r#"
     CREATE TABLE audit_log (
         seq INTEGER PRIMARY KEY,
@@ -102,25 +102,30 @@ const MIGRATIONS: &[&str] = &[
         kind TEXT NOT NULL,      -- attestation | exemption | assignment
         action TEXT NOT NULL,    -- create | revoke
         record_id INTEGER NOT NULL,
-        payload TEXT NOT NULL,   -- canonical JSON of the record
+        payload TEXT NOT NULL,   -- canonical JSON of the record or the revocation
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL
     );
-    CREATE TABLE attestations (
-        id INTEGER PRIMARY KEY,
-        payload TEXT NOT NULL,
-        revoked INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE exemptions (
-        id INTEGER PRIMARY KEY,
-        payload TEXT NOT NULL,
-        revoked INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE assignments (
-        id INTEGER PRIMARY KEY,
-        payload TEXT NOT NULL,
-        revoked INTEGER NOT NULL DEFAULT 0
-    );
+    CREATE TABLE attestations (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
+    CREATE TABLE exemptions (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
+    CREATE TABLE assignments (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
+    CREATE TABLE revocations (
+        kind TEXT NOT NULL,
+        record_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (kind, record_id)
+    ) WITHOUT ROWID;
+    -- Nothing is rewritten in place: posture itself can only append.
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER attestations_no_update BEFORE UPDATE ON attestations BEGIN SELECT RAISE(ABORT, 'attestations are append-only'); END;
+    CREATE TRIGGER attestations_no_delete BEFORE DELETE ON attestations BEGIN SELECT RAISE(ABORT, 'attestations are append-only'); END;
+    CREATE TRIGGER exemptions_no_update BEFORE UPDATE ON exemptions BEGIN SELECT RAISE(ABORT, 'exemptions are append-only'); END;
+    CREATE TRIGGER exemptions_no_delete BEFORE DELETE ON exemptions BEGIN SELECT RAISE(ABORT, 'exemptions are append-only'); END;
+    CREATE TRIGGER assignments_no_update BEFORE UPDATE ON assignments BEGIN SELECT RAISE(ABORT, 'assignments are append-only'); END;
+    CREATE TRIGGER assignments_no_delete BEFORE DELETE ON assignments BEGIN SELECT RAISE(ABORT, 'assignments are append-only'); END;
     "#,
 ];
 

@@ -92,7 +92,7 @@ pub struct ExemptionsArgs {
     #[arg(long)]
     pub all: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, global = true)]
     pub format: Format,
 }
 

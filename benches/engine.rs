@@ -35,10 +35,7 @@ use std::time::{Duration, Instant};
 const SEED: u64 = 1;
 
 fn env_size(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
 }
 
 fn catalog() -> Catalog {
@@ -48,10 +45,7 @@ fn catalog() -> Catalog {
 }
 
 fn path_spec(dir: &Path) -> SourceSpec {
-    SourceSpec::Path {
-        path: dir.to_path_buf(),
-        cloud: None,
-    }
+    SourceSpec::Path { path: dir.to_path_buf(), cloud: None }
 }
 
 /// A generated estate on disk, removed when dropped.
@@ -75,10 +69,7 @@ impl Estate {
 
 /// (resource, check) evaluations: each resource against every check of its type.
 fn evaluations(catalog: &Catalog, resources: &[posture::model::Resource]) -> u64 {
-    resources
-        .iter()
-        .map(|r| catalog.checks_for_type(&r.meta.rtype).len() as u64)
-        .sum()
+    resources.iter().map(|r| catalog.checks_for_type(&r.meta.rtype).len() as u64).sum()
 }
 
 // ---- engine and parsing ----------------------------------------------------------------------
@@ -101,32 +92,20 @@ fn engine_and_parse(c: &mut Criterion) {
     let assessor = Assessor::new(&catalog, &[], vec![]);
 
     let mut g = c.benchmark_group("engine");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(10));
+    g.sample_size(10).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(evals));
     g.bench_function(format!("evaluate/{n}"), |b| {
         // The clone is set-up, not measured; dropping the result is outside the timing too.
-        b.iter_batched(
-            || resources.clone(),
-            |rs| assessor.run_resources(rs, now),
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(|| resources.clone(), |rs| assessor.run_resources(rs, now), BatchSize::PerIteration)
     });
     g.finish();
 
     let mut g = c.benchmark_group("parse");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(10));
+    g.sample_size(10).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(n as u64));
     let spec = estate.spec();
     g.bench_function(format!("read_all/{n}"), |b| {
-        b.iter_batched(
-            || (),
-            |_| read_all(black_box(&spec)),
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(|| (), |_| read_all(black_box(&spec)), BatchSize::PerIteration)
     });
     g.finish();
 }
@@ -156,23 +135,12 @@ fn generated_cache(catalog: &Catalog) -> GeneratedCache {
         &mut |_| {},
     )
     .expect("assessing into the cache");
-    eprintln!(
-        "store: cache of {n} resources (run {}) built in {:.1?}",
-        out.run_id,
-        t.elapsed()
-    );
+    eprintln!("store: cache of {n} resources (run {}) built in {:.1?}", out.run_id, t.elapsed());
     GeneratedCache { _dir: dir, db }
 }
 
 fn key(c: char) -> KeyEvent {
-    KeyEvent::new(
-        KeyCode::Char(c),
-        if c.is_ascii_uppercase() {
-            KeyModifiers::SHIFT
-        } else {
-            KeyModifiers::NONE
-        },
-    )
+    KeyEvent::new(KeyCode::Char(c), if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE })
 }
 
 /// Open the console on `db` and focus the failing resources of the CIS Azure control with the
@@ -180,23 +148,14 @@ fn key(c: char) -> KeyEvent {
 fn console_on(catalog: &Arc<Catalog>, db: &Path) -> App {
     let store = Store::open(db).expect("opening the cache");
     let (keymap, _) = Keymap::new(&Default::default());
-    let mut app = App::new(
-        Arc::clone(catalog),
-        store,
-        Theme::default_theme(),
-        keymap,
-        None,
-    );
+    let mut app = App::new(Arc::clone(catalog), store, Theme::default_theme(), keymap, None);
     app.run_command("standard cis-azure-2.0");
     app.sorts[1] = 2; // controls by unhealthy resources, most first
     app.refresh_lists();
     app.controls.select(0);
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert_eq!(app.focus, Pane::Findings);
-    eprintln!(
-        "console: findings pane on control {:?}: {} failing resources",
-        app.findings.subject, app.findings.total
-    );
+    eprintln!("console: findings pane on control {:?}: {} failing resources", app.findings.subject, app.findings.total);
     app
 }
 
@@ -214,44 +173,25 @@ fn store_and_console_on(
         store_cell.get_or_init(|| {
             let store = Store::open(&db()).expect("opening the cache");
             let run = store.latest_run().expect("latest run").expect("a run");
-            let total = store
-                .count_findings(run.id, &FindingFilter::default())
-                .expect("counting");
-            eprintln!(
-                "{store_group}: run {} with {} resources, {total} findings",
-                run.id, run.resources_seen
-            );
+            let total = store.count_findings(run.id, &FindingFilter::default()).expect("counting");
+            eprintln!("{store_group}: run {} with {} resources, {total} findings", run.id, run.resources_seen);
             (store, run.id, total)
         })
     };
 
     let mut g = c.benchmark_group(store_group);
-    g.sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     g.bench_function("findings_page_first_50", |b| {
         let (store, run, _) = open();
-        b.iter(|| {
-            store
-                .findings(*run, &FindingFilter::default(), 0, 50)
-                .unwrap()
-        })
+        b.iter(|| store.findings(*run, &FindingFilter::default(), 0, 50).unwrap())
     });
     g.bench_function("findings_page_middle_50", |b| {
         let (store, run, total) = open();
-        b.iter(|| {
-            store
-                .findings(*run, &FindingFilter::default(), total / 2, 50)
-                .unwrap()
-        })
+        b.iter(|| store.findings(*run, &FindingFilter::default(), total / 2, 50).unwrap())
     });
     g.bench_function("count_findings_all", |b| {
         let (store, run, _) = open();
-        b.iter(|| {
-            store
-                .count_findings(*run, &FindingFilter::default())
-                .unwrap()
-        })
+        b.iter(|| store.count_findings(*run, &FindingFilter::default()).unwrap())
     });
     g.sample_size(10);
     g.bench_function("open_to_summary", |b| {
@@ -269,21 +209,13 @@ fn store_and_console_on(
 
     let mut app_cell: Option<App> = None;
     let mut g = c.benchmark_group(console_group);
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     g.bench_function("open_app", |b| {
         let path = db();
         b.iter(|| {
             let store = Store::open(&path).unwrap();
             let (keymap, _) = Keymap::new(&Default::default());
-            App::new(
-                Arc::clone(catalog),
-                store,
-                Theme::default_theme(),
-                keymap,
-                None,
-            )
+            App::new(Arc::clone(catalog), store, Theme::default_theme(), keymap, None)
         })
     });
     g.sample_size(30);
@@ -338,11 +270,7 @@ fn existing_cache(c: &mut Criterion) {
     let Some(path) = std::env::var_os("POSTURE_BENCH_DB").map(PathBuf::from) else {
         return;
     };
-    assert!(
-        path.exists(),
-        "POSTURE_BENCH_DB={}: no such file",
-        path.display()
-    );
+    assert!(path.exists(), "POSTURE_BENCH_DB={}: no such file", path.display());
     let catalog = Arc::new(catalog());
     let db = || path.clone();
     store_and_console_on(c, "store_db", "console_db", &catalog, &db);

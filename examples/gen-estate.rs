@@ -20,12 +20,7 @@ struct Args {
 fn main() {
     let a = Args::parse();
     match posture::synth::generate(&a.out, a.resources, a.seed) {
-        Ok(w) => println!(
-            "wrote {} resources in {} files to {}",
-            w.resources,
-            w.files,
-            a.out.display()
-        ),
+        Ok(w) => println!("wrote {} resources in {} files to {}", w.resources, w.files, a.out.display()),
         Err(e) => {
             eprintln!("error: {}: {e}", a.out.display());
             std::process::exit(1);

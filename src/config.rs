@@ -86,16 +86,12 @@ impl Config {
                 .span()
                 .map(|s| {
                     let before = &text[..s.start.min(text.len())];
-                    (
-                        before.matches('\n').count() + 1,
-                        before.rsplit('\n').next().map(|l| l.len()).unwrap_or(0) + 1,
-                    )
+                    (before.matches('\n').count() + 1, before.rsplit('\n').next().map(|l| l.len()).unwrap_or(0) + 1)
                 })
                 .unwrap_or((0, 0));
             format!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
-        cfg.interval()
-            .map_err(|e| format!("{}: assess_interval: {e}", path.display()))?;
+        cfg.interval().map_err(|e| format!("{}: assess_interval: {e}", path.display()))?;
         Ok(cfg)
     }
 
@@ -109,9 +105,7 @@ impl Config {
         self.attester
             .clone()
             .or_else(|| {
-                ["USER", "LOGNAME", "USERNAME"]
-                    .iter()
-                    .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+                ["USER", "LOGNAME", "USERNAME"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
             })
             .or_else(login_name)
             .unwrap_or_else(|| "unknown".into())
@@ -128,10 +122,7 @@ fn login_name() -> Option<String> {
         if pw.is_null() || (*pw).pw_name.is_null() {
             return None;
         }
-        std::ffi::CStr::from_ptr((*pw).pw_name)
-            .to_str()
-            .ok()
-            .map(str::to_string)
+        std::ffi::CStr::from_ptr((*pw).pw_name).to_str().ok().map(str::to_string)
     }
 }
 
@@ -144,18 +135,14 @@ fn login_name() -> Option<String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration like 30m, 12h or 7d"))?;
+    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 30m, 12h or 7d"))?;
     let secs = match unit {
         "s" => n,
         "m" => n * 60,
         "h" | "" => n * 3600,
         "d" => n * 86400,
         _ => {
-            return Err(format!(
-                "'{s}': unknown unit '{unit}', expected s, m, h or d"
-            ));
+            return Err(format!("'{s}': unknown unit '{unit}', expected s, m, h or d"));
         }
     };
     if secs == 0 {

@@ -39,14 +39,7 @@ pub fn run_and_store(
     let mut writer = store.begin_run(&names, standards, demo, now)?;
     let run_id = writer.run_id;
     let files_total = crate::sources::count_files(specs);
-    progress(Progress {
-        run_id,
-        files_total,
-        phase: "started".into(),
-        source: String::new(),
-        done: 0,
-        files_done: 0,
-    });
+    progress(Progress { run_id, files_total, phase: "started".into(), source: String::new(), done: 0, files_done: 0 });
     let progress = &mut |mut p: Progress| {
         p.run_id = run_id;
         p.files_total = files_total;
@@ -65,10 +58,7 @@ pub fn run_and_store(
                 stop.store(true, Ordering::Relaxed);
             }
         };
-        let combined = CombinedCancel {
-            a: cancel,
-            b: &stop,
-        };
+        let combined = CombinedCancel { a: cancel, b: &stop };
         combined.run(|flag| assessor.run_with(specs, now, flag, progress, Some(&mut sink)))
     };
     if let Some(e) = write_error {
@@ -100,11 +90,7 @@ pub fn run_and_store(
     if result.status != RunStatus::Cancelled {
         store.prune(retention_days, now)?;
     }
-    Ok(Outcome {
-        run_id,
-        result,
-        rollup: rolled,
-    })
+    Ok(Outcome { run_id, result, rollup: rolled })
 }
 
 /// Two cancel flags seen as one by the engine.
@@ -138,12 +124,7 @@ impl CombinedCancel<'_> {
 /// The rollup of a stored run with the attestations, exemptions and assignments on record now:
 /// an attestation or exemption recorded after the run counts at once, and one that expired or
 /// was revoked stops counting, without a new run. (The secure score stays as the run computed it.)
-pub fn live_rollup(
-    store: &Store,
-    catalog: &Catalog,
-    run: &RunInfo,
-    selected: &[String],
-) -> Result<Rollup, StoreError> {
+pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[String]) -> Result<Rollup, StoreError> {
     let mut snap = store.snapshot(run)?;
     apply_exemptions(store, run.id, &mut snap.totals)?;
     let attestations = store.attestations()?;

@@ -4,18 +4,13 @@ use std::borrow::Cow;
 
 /// Whether `c` could change what a terminal does (C0/C1 controls, DEL, bidi overrides).
 fn is_dangerous(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
 /// `s` with every control character replaced by U+FFFD, so tampering stays visible.
 pub fn clean(s: &str) -> Cow<'_, str> {
     if s.chars().any(is_dangerous) {
-        Cow::Owned(
-            s.chars()
-                .map(|c| if is_dangerous(c) { '\u{FFFD}' } else { c })
-                .collect(),
-        )
+        Cow::Owned(s.chars().map(|c| if is_dangerous(c) { '\u{FFFD}' } else { c }).collect())
     } else {
         Cow::Borrowed(s)
     }
@@ -31,10 +26,7 @@ mod tests {
         assert!(matches!(clean("plain"), Cow::Borrowed(_)));
         let evil = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2Jname\r\n\u{9b}31m\u{202e}";
         let out = clean(evil);
-        assert!(
-            !out.chars().any(|c| c.is_control() || c == '\u{202e}'),
-            "{out:?}"
-        );
+        assert!(!out.chars().any(|c| c.is_control() || c == '\u{202e}'), "{out:?}");
         assert!(out.contains("name"));
     }
 }

@@ -29,11 +29,7 @@ fn ok(rng: &mut ChaCha8Rng) -> bool {
 }
 
 fn azure(rng: &mut ChaCha8Rng, i: usize) -> Value {
-    let sub = format!(
-        "{:08x}-0000-4000-8000-{:012x}",
-        (i % 5) as u32 + 0x5eed,
-        i % 5
-    );
+    let sub = format!("{:08x}-0000-4000-8000-{:012x}", (i % 5) as u32 + 0x5eed, i % 5);
     let rg = format!("rg-{}", pick(rng, &["web", "data", "ops", "ml"]));
     let loc = pick(rng, &["westeurope", "northeurope", "eastus2"]);
     let tags = json!({"env": pick(rng, &["prod", "dev"]), "owner": pick(rng, &["data-team", "platform", "web"])});
@@ -48,16 +44,8 @@ fn azure(rng: &mut ChaCha8Rng, i: usize) -> Value {
             json!({"kind": "StorageV2", "sku": {"name": "Standard_LRS"}}),
         ),
         1 => {
-            let port = if ok(rng) {
-                "443"
-            } else {
-                pick(rng, &["22", "3389", "*", "20-25"])
-            };
-            let src = if ok(rng) {
-                "10.0.0.0/8"
-            } else {
-                pick(rng, &["*", "Internet", "0.0.0.0/0"])
-            };
+            let port = if ok(rng) { "443" } else { pick(rng, &["22", "3389", "*", "20-25"]) };
+            let src = if ok(rng) { "10.0.0.0/8" } else { pick(rng, &["*", "Internet", "0.0.0.0/0"]) };
             (
                 "Microsoft.Network/networkSecurityGroups",
                 format!("nsg-{i:07}"),
@@ -124,14 +112,9 @@ fn aws(rng: &mut ChaCha8Rng, i: usize) -> Value {
             let (from, to, proto) = if ok(rng) {
                 (443, 443, "tcp")
             } else {
-                *[
-                    (22, 22, "tcp"),
-                    (3389, 3389, "tcp"),
-                    (0, 65535, "tcp"),
-                    (-1, -1, "-1"),
-                ]
-                .get(rng.random_range(0..4))
-                .unwrap_or(&(22, 22, "tcp"))
+                *[(22, 22, "tcp"), (3389, 3389, "tcp"), (0, 65535, "tcp"), (-1, -1, "-1")]
+                    .get(rng.random_range(0..4))
+                    .unwrap_or(&(22, 22, "tcp"))
             };
             let cidr = if ok(rng) { "10.0.0.0/8" } else { "0.0.0.0/0" };
             (
@@ -214,9 +197,7 @@ fn gcp(rng: &mut ChaCha8Rng, i: usize) -> Value {
             let n = format!("vm-{i:07}");
             (
                 "compute.googleapis.com/Instance",
-                format!(
-                    "//compute.googleapis.com/projects/p-{project}/zones/europe-west1-b/instances/{n}"
-                ),
+                format!("//compute.googleapis.com/projects/p-{project}/zones/europe-west1-b/instances/{n}"),
                 json!({"name": n, "zone": format!("https://www.googleapis.com/compute/v1/projects/p-{project}/zones/europe-west1-b"), "status": "RUNNING",
                        "canIpForward": !ok(rng), "networkInterfaces": [{"network": "vpc", "accessConfigs": if ok(rng) {json!([])} else {json!([{"natIP": "34.1.2.3", "type": "ONE_TO_ONE_NAT"}])}}],
                        "shieldedInstanceConfig": {"enableSecureBoot": ok(rng), "enableVtpm": true, "enableIntegrityMonitoring": true},
@@ -262,9 +243,8 @@ pub fn generate(out: &Path, n: usize, seed: u64) -> std::io::Result<Written> {
         while start < count {
             let end = (start + PER_FILE).min(count);
             let ext = if cloud == "gcp" { "ndjson" } else { "json" };
-            let mut f = BufWriter::new(std::fs::File::create(
-                dir.join(format!("{cloud}-{:05}.{ext}", start / PER_FILE)),
-            )?);
+            let mut f =
+                BufWriter::new(std::fs::File::create(dir.join(format!("{cloud}-{:05}.{ext}", start / PER_FILE)))?);
             match cloud {
                 "azure" => write!(f, "{{\"count\": {}, \"data\": [", end - start)?,
                 "aws" => write!(
@@ -290,11 +270,7 @@ pub fn generate(out: &Path, n: usize, seed: u64) -> std::io::Result<Written> {
                 }
             }
             match cloud {
-                "azure" => write!(
-                    f,
-                    "], \"skip_token\": null, \"total_records\": {}}}",
-                    end - start
-                )?,
+                "azure" => write!(f, "], \"skip_token\": null, \"total_records\": {}}}", end - start)?,
                 "aws" => write!(f, "]}}")?,
                 _ => {}
             }
@@ -321,10 +297,7 @@ mod tests {
         assert_eq!(w.resources, 1000);
         let read = |p: &Path| std::fs::read(p.join("aws/aws-00000.json")).unwrap();
         assert_eq!(read(a.path()), read(b.path()));
-        let (resources, report) = read_all(&SourceSpec::Path {
-            path: a.path().into(),
-            cloud: None,
-        });
+        let (resources, report) = read_all(&SourceSpec::Path { path: a.path().into(), cloud: None });
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert_eq!(resources.len(), 1000);
     }

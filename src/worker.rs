@@ -98,11 +98,7 @@ pub fn spawn(cfg: WorkerConfig) -> Worker {
     let (ctx, crx) = unbounded_channel();
     let (etx, erx) = unbounded_channel();
     let handle = tokio::spawn(run(cfg, crx, etx));
-    Worker {
-        commands: ctx,
-        events: erx,
-        handle,
-    }
+    Worker { commands: ctx, events: erx, handle }
 }
 
 struct Job {
@@ -116,15 +112,11 @@ fn due_at_start(cfg: &WorkerConfig) -> bool {
     };
     match store.latest_run() {
         Ok(Some(run)) if run.status == "complete" => {
-            let at = chrono::DateTime::parse_from_rfc3339(
-                run.finished_at.as_deref().unwrap_or(&run.started_at),
-            );
+            let at = chrono::DateTime::parse_from_rfc3339(run.finished_at.as_deref().unwrap_or(&run.started_at));
             match at {
-                Ok(t) => chrono::Utc::now()
-                    .signed_duration_since(t)
-                    .to_std()
-                    .map(|age| age >= cfg.interval)
-                    .unwrap_or(false),
+                Ok(t) => {
+                    chrono::Utc::now().signed_duration_since(t).to_std().map(|age| age >= cfg.interval).unwrap_or(false)
+                }
                 Err(_) => true,
             }
         }
@@ -132,33 +124,18 @@ fn due_at_start(cfg: &WorkerConfig) -> bool {
     }
 }
 
-async fn run(
-    cfg: WorkerConfig,
-    mut commands: UnboundedReceiver<Command>,
-    events: UnboundedSender<Event>,
-) {
+async fn run(cfg: WorkerConfig, mut commands: UnboundedReceiver<Command>, events: UnboundedSender<Event>) {
     let mut catalog = Arc::new(Catalog::load_with_dirs(&cfg.standards_dirs));
     let mut job: Option<Job> = None;
     // A request during a run becomes one follow-up run (the latest request's standards).
-    let mut pending: Option<Vec<String>> = if due_at_start(&cfg) {
-        Some(Vec::new())
-    } else {
-        None
-    };
-    let mut ticker =
-        tokio::time::interval_at(tokio::time::Instant::now() + cfg.interval, cfg.interval);
+    let mut pending: Option<Vec<String>> = if due_at_start(&cfg) { Some(Vec::new()) } else { None };
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + cfg.interval, cfg.interval);
     let (done_tx, mut done_rx) = unbounded_channel::<()>();
     loop {
         if job.is_none()
             && let Some(standards) = pending.take()
         {
-            job = Some(start(
-                &cfg,
-                Arc::clone(&catalog),
-                standards,
-                events.clone(),
-                done_tx.clone(),
-            ));
+            job = Some(start(&cfg, Arc::clone(&catalog), standards, events.clone(), done_tx.clone()));
         }
         tokio::select! {
             cmd = commands.recv() => match cmd {
@@ -224,23 +201,12 @@ fn start(
         };
         let mut progress = |p: Progress| {
             if p.phase == "started" {
-                send(Event::Started {
-                    run_id: p.run_id,
-                    files_total: p.files_total,
-                });
+                send(Event::Started { run_id: p.run_id, files_total: p.files_total });
             } else {
                 send(Event::Progress(p));
             }
         };
-        match run_and_store(
-            &mut store,
-            &catalog,
-            &cfg.sources,
-            &standards,
-            cfg.retention_days,
-            &flag,
-            &mut progress,
-        ) {
+        match run_and_store(&mut store, &catalog, &cfg.sources, &standards, cfg.retention_days, &flag, &mut progress) {
             Ok(outcome) => {
                 for report in &outcome.result.sources {
                     for e in &report.errors {

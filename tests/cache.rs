@@ -9,10 +9,7 @@ fn posture(db: &std::path::Path) -> Command {
     let mut c = Command::cargo_bin("posture").unwrap();
     let cfg = db.with_extension("config.toml");
     std::fs::write(&cfg, "").unwrap();
-    c.env("POSTURE_DB", db)
-        .env("POSTURE_CONFIG", cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    c.env("POSTURE_DB", db).env("POSTURE_CONFIG", cfg).stdout(Stdio::null()).stderr(Stdio::piped());
     c
 }
 
@@ -24,50 +21,26 @@ fn kill_9_in_the_middle_of_a_run_leaves_the_previous_run() {
     let first = Store::open(&db).unwrap().latest_run().unwrap().unwrap().id;
     let estate = dir.path().join("estate");
     posture::synth::generate(&estate, 60_000, 5).unwrap();
-    let mut child = posture(&db)
-        .arg("assess")
-        .arg("--source")
-        .arg(&estate)
-        .spawn()
-        .unwrap();
+    let mut child = posture(&db).arg("assess").arg("--source").arg(&estate).spawn().unwrap();
     // wait until the run has written some of its resources
     let start = Instant::now();
     loop {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        let n: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM resources WHERE run_id > ?1",
-                [first],
-                |r| r.get(0),
-            )
-            .unwrap_or(0);
+        let n: i64 =
+            conn.query_row("SELECT count(*) FROM resources WHERE run_id > ?1", [first], |r| r.get(0)).unwrap_or(0);
         if n > 0 {
             break;
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the run never started writing"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run finished before it could be killed"
-        );
+        assert!(start.elapsed() < Duration::from_secs(120), "the run never started writing");
+        assert!(child.try_wait().unwrap().is_none(), "the run finished before it could be killed");
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let mut store = Store::open(&db).unwrap();
     assert!(store.integrity_ok().unwrap());
-    assert_eq!(
-        store.latest_run().unwrap().unwrap().id,
-        first,
-        "the killed run is not visible"
-    );
-    assert_eq!(
-        store.cleanup_stale_runs().unwrap(),
-        1,
-        "its rows are removed at the next start"
-    );
+    assert_eq!(store.latest_run().unwrap().unwrap().id, first, "the killed run is not visible");
+    assert_eq!(store.cleanup_stale_runs().unwrap(), 1, "its rows are removed at the next start");
     assert!(posture(&db).arg("history").status().unwrap().success());
 }
 
@@ -82,11 +55,7 @@ fn two_processes_on_one_cache() {
             std::thread::spawn(move || {
                 for _ in 0..3 {
                     let out = posture(&db).arg("assess").output().unwrap();
-                    assert!(
-                        out.status.success(),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
                 }
             })
         })
@@ -95,15 +64,8 @@ fn two_processes_on_one_cache() {
         let db = db.clone();
         std::thread::spawn(move || {
             for _ in 0..6 {
-                let out = posture(&db)
-                    .args(["findings", "--format", "json"])
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                let out = posture(&db).args(["findings", "--format", "json"]).output().unwrap();
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             }
         })
     };

@@ -6,30 +6,22 @@ use std::path::{Path, PathBuf};
 
 fn posture(db: &Path) -> Command {
     let mut c = Command::cargo_bin("posture").unwrap();
-    c.env("POSTURE_DB", db)
-        .env("POSTURE_CONFIG", db.with_extension("config.toml"))
-        .env_remove("NO_COLOR");
+    c.env("POSTURE_DB", db).env("POSTURE_CONFIG", db.with_extension("config.toml")).env_remove("NO_COLOR");
     // an empty config file: defaults
     std::fs::write(db.with_extension("config.toml"), "").unwrap();
     c
 }
 
 fn json_of(out: &[u8]) -> Value {
-    serde_json::from_slice(out)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+    serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
 }
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
     if p.exists() {
         Some(p)
     } else {
-        eprintln!(
-            "SKIPPED: {} is absent (../shared beside the repo)",
-            p.display()
-        );
+        eprintln!("SKIPPED: {} is absent (../shared beside the repo)", p.display());
         None
     }
 }
@@ -38,13 +30,7 @@ fn shared(rel: &str) -> Option<PathBuf> {
 fn assess_demo_json_has_the_documented_shape() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    let out = posture(&db)
-        .args(["assess", "--format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = posture(&db).args(["assess", "--format", "json"]).assert().success().get_output().stdout.clone();
     let v = json_of(&out);
     for k in ["id", "started_at", "finished_at", "resources", "sources"] {
         assert!(v["run"].get(k).is_some(), "run.{k} missing: {v}");
@@ -79,13 +65,7 @@ fn assess_demo_json_has_the_documented_shape() {
 fn assess_table_names_demo_and_scores() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    let out = posture(&db)
-        .arg("assess")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = posture(&db).arg("assess").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("DEMO DATA"), "{text}");
     assert!(text.contains("Compliance score"));
@@ -97,26 +77,11 @@ fn assess_table_names_demo_and_scores() {
 fn fail_under_exits_3_and_bad_input_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    posture(&db)
-        .args(["assess", "--fail-under", "100"])
-        .assert()
-        .code(3);
-    posture(&db)
-        .args(["assess", "--fail-under", "0"])
-        .assert()
-        .success();
-    posture(&db)
-        .args(["assess", "--standard", "nope"])
-        .assert()
-        .code(2);
-    posture(&db)
-        .args(["assess", "--source", "/definitely/not/here"])
-        .assert()
-        .code(2);
-    posture(&db)
-        .args(["assess", "--fail-under", "250"])
-        .assert()
-        .code(2);
+    posture(&db).args(["assess", "--fail-under", "100"]).assert().code(3);
+    posture(&db).args(["assess", "--fail-under", "0"]).assert().success();
+    posture(&db).args(["assess", "--standard", "nope"]).assert().code(2);
+    posture(&db).args(["assess", "--source", "/definitely/not/here"]).assert().code(2);
+    posture(&db).args(["assess", "--fail-under", "250"]).assert().code(2);
 }
 
 #[test]
@@ -124,74 +89,35 @@ fn listings_read_the_latest_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     // no run yet: a clear message, exit 2
-    let err = posture(&db)
-        .args(["controls", "cis-azure-2.0"])
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
+    let err = posture(&db).args(["controls", "cis-azure-2.0"]).assert().code(2).get_output().stderr.clone();
     assert!(String::from_utf8_lossy(&err).contains("posture assess"));
     posture(&db).arg("assess").assert().success();
 
-    let v = json_of(
-        &posture(&db)
-            .args(["standards", "list", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let v =
+        json_of(&posture(&db).args(["standards", "list", "--format", "json"]).assert().success().get_output().stdout);
     let first = &v.as_array().unwrap()[0];
     for k in ["id", "name", "version", "clouds", "controls", "origin"] {
         assert!(first.get(k).is_some(), "{first}");
     }
 
     let v = json_of(
-        &posture(&db)
-            .args(["checks", "--format", "json", "--cloud", "azure"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+        &posture(&db).args(["checks", "--format", "json", "--cloud", "azure"]).assert().success().get_output().stdout,
     );
     let checks = v.as_array().unwrap();
     assert!(checks.iter().all(|c| c["cloud"] == "azure"));
     if let Some(c) = checks.first() {
-        for k in [
-            "id",
-            "title",
-            "severity",
-            "cloud",
-            "resource_types",
-            "aliases",
-            "action",
-            "mandatory",
-            "security_control",
-        ] {
+        for k in
+            ["id", "title", "severity", "cloud", "resource_types", "aliases", "action", "mandatory", "security_control"]
+        {
             assert!(c.get(k).is_some(), "{c}");
         }
     }
 
     let v = json_of(
-        &posture(&db)
-            .args(["controls", "cis-azure-2.0", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+        &posture(&db).args(["controls", "cis-azure-2.0", "--format", "json"]).assert().success().get_output().stdout,
     );
     let c = &v.as_array().unwrap()[0];
-    for k in [
-        "id",
-        "section",
-        "title",
-        "state",
-        "checks",
-        "healthy_resources",
-        "unhealthy_resources",
-        "attestation",
-    ] {
+    for k in ["id", "section", "title", "state", "checks", "healthy_resources", "unhealthy_resources", "attestation"] {
         assert!(c.get(k).is_some(), "{c}");
     }
 
@@ -212,36 +138,17 @@ fn listings_read_the_latest_run() {
             assert!(f["resource"].get(k).is_some(), "{f}");
         }
     }
-    posture(&db)
-        .args(["findings", "--state", "healthy"])
-        .assert()
-        .code(2);
-    posture(&db)
-        .args(["findings", "--control", "1.1"])
-        .assert()
-        .code(2);
+    posture(&db).args(["findings", "--state", "healthy"]).assert().code(2);
+    posture(&db).args(["findings", "--control", "1.1"]).assert().code(2);
 
-    let v = json_of(
-        &posture(&db)
-            .args(["actions", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let v = json_of(&posture(&db).args(["actions", "--format", "json"]).assert().success().get_output().stdout);
     let a = &v.as_array().unwrap()[0];
-    for k in [
-        "id", "kind", "title", "points", "achieved", "state", "owner", "due",
-    ] {
+    for k in ["id", "kind", "title", "points", "achieved", "state", "owner", "due"] {
         assert!(a.get(k).is_some(), "{a}");
     }
     // ordered by points at stake
-    let stakes: Vec<i64> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["points"].as_i64().unwrap() - a["achieved"].as_i64().unwrap())
-        .collect();
+    let stakes: Vec<i64> =
+        v.as_array().unwrap().iter().map(|a| a["points"].as_i64().unwrap() - a["achieved"].as_i64().unwrap()).collect();
     assert!(stakes.windows(2).all(|w| w[0] >= w[1]));
 }
 
@@ -252,20 +159,9 @@ fn validate_reports_file_line_and_exits_2() {
     let std_dir = dir.path().join("mine");
     std::fs::create_dir(&std_dir).unwrap();
     std::fs::write(std_dir.join("good.toml"), "[standard]\nid = \"mine\"\nname = \"Mine\"\nversion = \"1\"\nclouds = [\"azure\"]\n\n[[control]]\nid = \"1\"\ntitle = \"A manual control\"\n").unwrap();
-    posture(&db)
-        .args(["standards", "validate"])
-        .arg(&std_dir)
-        .assert()
-        .success();
+    posture(&db).args(["standards", "validate"]).arg(&std_dir).assert().success();
     std::fs::write(std_dir.join("bad.toml"), "[standard]\nid = \"bad\"\nname = \"Bad\"\nversion = \"1\"\n\n[[control]]\nid = \"1\"\ntitle = \"x\"\nchecks = [\"no_such_check\"]\n").unwrap();
-    let out = posture(&db)
-        .args(["standards", "validate"])
-        .arg(&std_dir)
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
+    let out = posture(&db).args(["standards", "validate"]).arg(&std_dir).assert().code(2).get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("bad.toml:9:"), "{text}");
     assert!(text.contains("unknown check id 'no_such_check'"), "{text}");
@@ -287,11 +183,7 @@ fn user_standards_dir_extends_the_catalog_and_a_broken_one_is_reported() {
     std::fs::write(sd.join("broken.toml"), "[standard\n").unwrap();
     let cfg = db.with_extension("config.toml");
     let mut cmd = Command::cargo_bin("posture").unwrap();
-    std::fs::write(
-        &cfg,
-        format!("standards_dirs = [{:?}]\n", sd.display().to_string()),
-    )
-    .unwrap();
+    std::fs::write(&cfg, format!("standards_dirs = [{:?}]\n", sd.display().to_string())).unwrap();
     let out = cmd
         .env("POSTURE_DB", &db)
         .env("POSTURE_CONFIG", &cfg)
@@ -301,12 +193,7 @@ fn user_standards_dir_extends_the_catalog_and_a_broken_one_is_reported() {
         .get_output()
         .clone();
     let v = json_of(&out.stdout);
-    assert!(
-        v.as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["id"] == "mine" && s["origin"] == "user")
-    );
+    assert!(v.as_array().unwrap().iter().any(|s| s["id"] == "mine" && s["origin"] == "user"));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("broken.toml:1:"),
         "{}",
@@ -350,29 +237,11 @@ fn history_and_diff() {
     posture(&db).args(["diff"]).assert().code(2);
     posture(&db).arg("assess").assert().success();
     posture(&db).arg("assess").assert().success();
-    let v = json_of(
-        &posture(&db)
-            .args(["history", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let v = json_of(&posture(&db).args(["history", "--format", "json"]).assert().success().get_output().stdout);
     assert_eq!(v.as_array().unwrap().len(), 2);
     assert!(v[0]["standards"].as_object().unwrap().len() >= 5);
-    let d = json_of(
-        &posture(&db)
-            .args(["diff", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
-    assert_eq!(
-        d["new_failures"].as_array().unwrap().len(),
-        0,
-        "same estate twice: nothing new"
-    );
+    let d = json_of(&posture(&db).args(["diff", "--format", "json"]).assert().success().get_output().stdout);
+    assert_eq!(d["new_failures"].as_array().unwrap().len(), 0, "same estate twice: nothing new");
     assert_eq!(d["compliance_delta"], 0.0);
 }
 
@@ -380,21 +249,8 @@ fn history_and_diff() {
 fn not_a_cache_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    std::fs::write(
-        &db,
-        "this is not sqlite at all, just text that is long enough to be a header.............",
-    )
-    .unwrap();
-    let err = posture(&db)
-        .args(["history"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stderr
-        .clone();
-    assert!(
-        String::from_utf8_lossy(&err).contains("not a posture cache"),
-        "{}",
-        String::from_utf8_lossy(&err)
-    );
+    std::fs::write(&db, "this is not sqlite at all, just text that is long enough to be a header.............")
+        .unwrap();
+    let err = posture(&db).args(["history"]).assert().code(1).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&err).contains("not a posture cache"), "{}", String::from_utf8_lossy(&err));
 }

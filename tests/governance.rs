@@ -12,11 +12,7 @@ struct Cache {
 fn cache() -> Cache {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    std::fs::write(
-        dir.path().join("config.toml"),
-        "attester = \"alice@example.com\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("config.toml"), "attester = \"alice@example.com\"\n").unwrap();
     let c = Cache { db, dir };
     c.cmd().arg("assess").assert().success();
     c
@@ -25,63 +21,32 @@ fn cache() -> Cache {
 impl Cache {
     fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("posture").unwrap();
-        c.env("POSTURE_DB", &self.db)
-            .env("POSTURE_CONFIG", self.dir.path().join("config.toml"));
+        c.env("POSTURE_DB", &self.db).env("POSTURE_CONFIG", self.dir.path().join("config.toml"));
         c
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        let out = self
-            .cmd()
-            .args(args)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
+        let out = self.cmd().args(args).assert().success().get_output().stdout.clone();
+        serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
     }
 
     fn control(&self, standard: &str, id: &str) -> Value {
         let v = self.json(&["controls", standard, "--format", "json"]);
-        v.as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .cloned()
-            .unwrap()
+        v.as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap()
     }
 
     fn compliance(&self, standard: &str) -> (f64, i64) {
         let v = self.json(&["actions", "--standard", standard, "--format", "json"]);
-        let achieved: i64 = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["achieved"].as_i64().unwrap())
-            .sum();
+        let achieved: i64 = v.as_array().unwrap().iter().map(|a| a["achieved"].as_i64().unwrap()).sum();
         let c = self.json(&["controls", standard, "--format", "json"]);
-        let passed = c
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["state"] == "passed")
-            .count() as f64;
+        let passed = c.as_array().unwrap().iter().filter(|c| c["state"] == "passed").count() as f64;
         (passed, achieved)
     }
 }
 
 fn manual_control(c: &Cache) -> String {
     let v = c.json(&["controls", "cis-azure-2.0", "--format", "json"]);
-    v.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["state"] == "manual")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    v.as_array().unwrap().iter().find(|c| c["state"] == "manual").unwrap()["id"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -114,41 +79,20 @@ fn an_attestation_changes_state_and_score_at_once_and_keeps_its_evidence() {
     assert_eq!(ctl_now["attestation"], "passed");
     let (passed_after, points_after) = c.compliance("cis-azure-2.0");
     assert_eq!(passed_after, passed_before + 1.0);
-    assert!(
-        points_after > points_before,
-        "the manual action earns its points"
-    );
+    assert!(points_after > points_before, "the manual action earns its points");
     // the assess summary shows it too, without re-reading sources differently
     let a = c.json(&["assess", "--standard", "cis-azure-2.0", "--format", "json"]);
-    assert_eq!(
-        a["standards"][0]["passed_controls"].as_f64().unwrap(),
-        passed_after
-    );
+    assert_eq!(a["standards"][0]["passed_controls"].as_f64().unwrap(), passed_after);
     // editing the original is detected; the stored copy stays
     std::fs::write(&evidence, "edited later").unwrap();
     let list = c.json(&["attestations", "--format", "json"]);
     assert_eq!(list[0]["evidence"][0]["status"], "original_changed");
     // an automated control can be attested as a compensating control
     let v = c.json(&["controls", "cis-azure-2.0", "--format", "json"]);
-    let failed = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["state"] == "failed")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let failed =
+        v.as_array().unwrap().iter().find(|c| c["state"] == "failed").unwrap()["id"].as_str().unwrap().to_string();
     c.cmd()
-        .args([
-            "attest",
-            "cis-azure-2.0",
-            &failed,
-            "--status",
-            "passed",
-            "--note",
-            "compensating control: WAF",
-        ])
+        .args(["attest", "cis-azure-2.0", &failed, "--status", "passed", "--note", "compensating control: WAF"])
         .assert()
         .success();
     assert_eq!(c.control("cis-azure-2.0", &failed)["state"], "passed");
@@ -159,99 +103,20 @@ fn bad_attestation_input_is_exit_2_and_saves_nothing() {
     let c = cache();
     let ctl = manual_control(&c);
     for (args, needle) in [
-        (
-            vec![
-                "attest",
-                "cis-azure-2.0",
-                &ctl,
-                "--status",
-                "passed",
-                "--expires",
-                "2001-01-01",
-            ],
-            "in the past",
-        ),
-        (
-            vec![
-                "attest",
-                "cis-azure-2.0",
-                &ctl,
-                "--status",
-                "passed",
-                "--expires",
-                "next week",
-            ],
-            "not a date",
-        ),
-        (
-            vec![
-                "attest",
-                "cis-azure-2.0",
-                &ctl,
-                "--status",
-                "passed",
-                "--evidence",
-                "/no/such/file",
-            ],
-            "evidence",
-        ),
-        (
-            vec![
-                "attest",
-                "cis-azure-2.0",
-                &ctl,
-                "--status",
-                "passed",
-                "--evidence",
-                "ftp://example.com/x",
-            ],
-            "http",
-        ),
-        (
-            vec!["attest", "nope", "1.1", "--status", "passed"],
-            "unknown standard",
-        ),
-        (
-            vec!["attest", "cis-azure-2.0", "99.99", "--status", "passed"],
-            "no control",
-        ),
-        (
-            vec!["attest", "cis-azure-2.0", &ctl, "--status", "failed"],
-            "needs a note",
-        ),
-        (
-            vec!["attest", "cis-azure-2.0", &ctl, "--status", "maybe"],
-            "status",
-        ),
+        (vec!["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--expires", "2001-01-01"], "in the past"),
+        (vec!["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--expires", "next week"], "not a date"),
+        (vec!["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--evidence", "/no/such/file"], "evidence"),
+        (vec!["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--evidence", "ftp://example.com/x"], "http"),
+        (vec!["attest", "nope", "1.1", "--status", "passed"], "unknown standard"),
+        (vec!["attest", "cis-azure-2.0", "99.99", "--status", "passed"], "no control"),
+        (vec!["attest", "cis-azure-2.0", &ctl, "--status", "failed"], "needs a note"),
+        (vec!["attest", "cis-azure-2.0", &ctl, "--status", "maybe"], "status"),
     ] {
-        let out = c
-            .cmd()
-            .args(&args)
-            .assert()
-            .code(2)
-            .get_output()
-            .stderr
-            .clone();
-        assert!(
-            String::from_utf8_lossy(&out).contains(needle),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out)
-        );
+        let out = c.cmd().args(&args).assert().code(2).get_output().stderr.clone();
+        assert!(String::from_utf8_lossy(&out).contains(needle), "{args:?}: {}", String::from_utf8_lossy(&out));
     }
-    assert_eq!(
-        c.json(&["attestations", "--format", "json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        c.json(&["audit", "--format", "json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(c.json(&["attestations", "--format", "json"]).as_array().unwrap().len(), 0);
+    assert_eq!(c.json(&["audit", "--format", "json"]).as_array().unwrap().len(), 0);
 }
 
 #[test]
@@ -261,19 +126,8 @@ fn exemptions_apply_at_once_and_revocation_counts_again() {
     let first = &f[0];
     let check = first["check"].as_str().unwrap();
     let rid = first["resource"]["id"].as_str().unwrap();
-    let before = c
-        .json(&[
-            "findings",
-            "--check",
-            check,
-            "--state",
-            "unhealthy",
-            "--format",
-            "json",
-        ])
-        .as_array()
-        .unwrap()
-        .len();
+    let before =
+        c.json(&["findings", "--check", check, "--state", "unhealthy", "--format", "json"]).as_array().unwrap().len();
     let e = c.json(&[
         "exempt",
         check,
@@ -288,100 +142,35 @@ fn exemptions_apply_at_once_and_revocation_counts_again() {
         "--format",
         "json",
     ]);
-    let after = c
-        .json(&[
-            "findings",
-            "--check",
-            check,
-            "--state",
-            "unhealthy",
-            "--format",
-            "json",
-        ])
-        .as_array()
-        .unwrap()
-        .len();
+    let after =
+        c.json(&["findings", "--check", check, "--state", "unhealthy", "--format", "json"]).as_array().unwrap().len();
     assert_eq!(after, before - 1);
-    let exempt = c.json(&[
-        "findings", "--check", check, "--state", "exempt", "--format", "json",
-    ]);
+    let exempt = c.json(&["findings", "--check", check, "--state", "exempt", "--format", "json"]);
     assert_eq!(exempt[0]["resource"]["id"], rid);
     // a new run applies it in the engine
     c.cmd().arg("assess").assert().success();
     assert_eq!(
-        c.json(&[
-            "findings", "--check", check, "--state", "exempt", "--format", "json"
-        ])
-        .as_array()
-        .unwrap()
-        .len(),
+        c.json(&["findings", "--check", check, "--state", "exempt", "--format", "json"]).as_array().unwrap().len(),
         1
     );
     // revoke: it counts again at once, and the exemption stays in the history
     c.cmd()
-        .args([
-            "revoke",
-            "exemption",
-            &e["id"].to_string(),
-            "--reason",
-            "risk no longer accepted",
-        ])
+        .args(["revoke", "exemption", &e["id"].to_string(), "--reason", "risk no longer accepted"])
         .assert()
         .success();
     assert_eq!(
-        c.json(&[
-            "findings",
-            "--check",
-            check,
-            "--state",
-            "unhealthy",
-            "--format",
-            "json"
-        ])
-        .as_array()
-        .unwrap()
-        .len(),
+        c.json(&["findings", "--check", check, "--state", "unhealthy", "--format", "json"]).as_array().unwrap().len(),
         before
     );
     let all = c.json(&["exemptions", "--all", "--format", "json"]);
     assert_eq!(all[0]["revoked"], true);
+    c.cmd().args(["exempt", check, "--category", "nope", "--reason", "x", "--expires", "2099-01-01"]).assert().code(2);
     c.cmd()
-        .args([
-            "exempt",
-            check,
-            "--category",
-            "nope",
-            "--reason",
-            "x",
-            "--expires",
-            "2099-01-01",
-        ])
+        .args(["exempt", check, "--category", "waiver", "--reason", "x", "--expires", "1999-01-01"])
         .assert()
         .code(2);
     c.cmd()
-        .args([
-            "exempt",
-            check,
-            "--category",
-            "waiver",
-            "--reason",
-            "x",
-            "--expires",
-            "1999-01-01",
-        ])
-        .assert()
-        .code(2);
-    c.cmd()
-        .args([
-            "exempt",
-            "no.such.check",
-            "--category",
-            "waiver",
-            "--reason",
-            "x",
-            "--expires",
-            "2099-01-01",
-        ])
+        .args(["exempt", "no.such.check", "--category", "waiver", "--reason", "x", "--expires", "2099-01-01"])
         .assert()
         .code(2);
 }
@@ -396,161 +185,67 @@ fn prowler_mutelists_import_and_say_what_they_could_not_map() {
     let c = cache();
     for cloud in ["aws", "azure", "gcp"] {
         let file = dir.join(format!("{cloud}_mutelist_example.yaml"));
-        let v = c.json(&[
-            "exemptions",
-            "import",
-            "prowler-mutelist",
-            file.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
+        let v = c.json(&["exemptions", "import", "prowler-mutelist", file.to_str().unwrap(), "--format", "json"]);
         assert!(v["imported"].as_u64().unwrap() > 0, "{cloud}: {v}");
-        let unmapped: Vec<String> = v["unmapped"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u.as_str().unwrap().to_string())
-            .collect();
-        assert!(
-            unmapped.iter().any(|u| u.contains("tag conditions")),
-            "{cloud}: {unmapped:?}"
-        );
+        let unmapped: Vec<String> =
+            v["unmapped"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_string()).collect();
+        assert!(unmapped.iter().any(|u| u.contains("tag conditions")), "{cloud}: {unmapped:?}");
     }
     let all = c.json(&["exemptions", "--format", "json"]);
-    assert!(
-        all.as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["category"] == "waiver")
-    );
+    assert!(all.as_array().unwrap().iter().all(|e| e["category"] == "waiver"));
     // the wildcard "ec2_*" for one account maps to the EC2 checks, scoped to that account
     assert!(
         all.as_array()
             .unwrap()
             .iter()
-            .any(|e| e["scope"] == "123456789012"
-                && e["check"].as_str().unwrap().starts_with("aws.ec2."))
+            .any(|e| e["scope"] == "123456789012" && e["check"].as_str().unwrap().starts_with("aws.ec2."))
     );
-    c.cmd()
-        .args(["exemptions", "import", "prowler-mutelist", "/no/such.yaml"])
-        .assert()
-        .code(2);
+    c.cmd().args(["exemptions", "import", "prowler-mutelist", "/no/such.yaml"]).assert().code(2);
 }
 
 #[test]
 fn owners_due_dates_and_overdue_actions() {
     let c = cache();
     let actions = c.json(&["actions", "--format", "json"]);
-    let failing = actions
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["state"] == "failed")
-        .unwrap()["id"]
+    let failing = actions.as_array().unwrap().iter().find(|a| a["state"] == "failed").unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string();
-    c.cmd()
-        .args(["assign", &failing, "--owner", "bob", "--due", "2020-01-01"])
-        .assert()
-        .success();
+    c.cmd().args(["assign", &failing, "--owner", "bob", "--due", "2020-01-01"]).assert().success();
     let overdue = c.json(&["actions", "--owner", "bob", "--overdue", "--format", "json"]);
     assert_eq!(overdue.as_array().unwrap().len(), 1);
     assert_eq!(overdue[0]["owner"], "bob");
     assert_eq!(overdue[0]["due"], "2020-01-01");
-    assert_eq!(
-        c.json(&["actions", "--owner", "carol", "--format", "json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    c.cmd()
-        .args([
-            "assign",
-            "no.such.action",
-            "--owner",
-            "bob",
-            "--due",
-            "2030-01-01",
-        ])
-        .assert()
-        .code(2);
-    c.cmd()
-        .args(["assign", &failing, "--owner", "bob", "--due", "soon"])
-        .assert()
-        .code(2);
+    assert_eq!(c.json(&["actions", "--owner", "carol", "--format", "json"]).as_array().unwrap().len(), 0);
+    c.cmd().args(["assign", "no.such.action", "--owner", "bob", "--due", "2030-01-01"]).assert().code(2);
+    c.cmd().args(["assign", &failing, "--owner", "bob", "--due", "soon"]).assert().code(2);
 }
 
 #[test]
 fn the_audit_log_is_hash_chained_and_verify_catches_an_edit() {
     let c = cache();
     let ctl = manual_control(&c);
+    c.cmd().args(["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--note", "first"]).assert().success();
     c.cmd()
-        .args([
-            "attest",
-            "cis-azure-2.0",
-            &ctl,
-            "--status",
-            "passed",
-            "--note",
-            "first",
-        ])
+        .args(["attest", "cis-azure-2.0", &ctl, "--status", "failed", "--note", "superseded: gap found"])
         .assert()
         .success();
-    c.cmd()
-        .args([
-            "attest",
-            "cis-azure-2.0",
-            &ctl,
-            "--status",
-            "failed",
-            "--note",
-            "superseded: gap found",
-        ])
-        .assert()
-        .success();
-    c.cmd()
-        .args(["revoke", "attestation", "1", "--reason", "wrong evidence"])
-        .assert()
-        .success();
+    c.cmd().args(["revoke", "attestation", "1", "--reason", "wrong evidence"]).assert().success();
     let log = c.json(&["audit", "--format", "json"]);
     assert_eq!(log.as_array().unwrap().len(), 3);
     assert_eq!(log[1]["prev_hash"], log[0]["hash"]);
     c.cmd().args(["audit", "verify"]).assert().success();
     // the latest attestation wins; the revoked one stays in the history
     assert_eq!(c.control("cis-azure-2.0", &ctl)["state"], "failed");
-    assert_eq!(
-        c.json(&["attestations", "--all", "--format", "json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(c.json(&["attestations", "--all", "--format", "json"]).as_array().unwrap().len(), 2);
 
     // posture itself refuses to rewrite history
     let conn = rusqlite::Connection::open(&c.db).unwrap();
-    assert!(
-        conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", [])
-            .is_err()
-    );
+    assert!(conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", []).is_err());
     // someone with plain SQL and no scruples
-    conn.execute_batch(
-        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE seq = 2;",
-    )
-    .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE seq = 2;")
+        .unwrap();
     drop(conn);
-    let out = c
-        .cmd()
-        .args(["audit", "verify"])
-        .assert()
-        .code(4)
-        .get_output()
-        .stdout
-        .clone();
-    assert!(
-        String::from_utf8_lossy(&out).contains("entry 2"),
-        "{}",
-        String::from_utf8_lossy(&out)
-    );
+    let out = c.cmd().args(["audit", "verify"]).assert().code(4).get_output().stdout.clone();
+    assert!(String::from_utf8_lossy(&out).contains("entry 2"), "{}", String::from_utf8_lossy(&out));
 }

@@ -14,16 +14,12 @@ struct Session {
 }
 
 fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Session {
-    let dir = tempfile::tempdir().unwrap();
+    start_in(tempfile::tempdir().unwrap(), cols, rows, extra_env)
+}
+
+fn start_in(dir: tempfile::TempDir, cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Session {
     let pty = native_pty_system();
-    let pair = pty
-        .openpty(PtySize {
-            rows,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
+    let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_posture"));
     let cfg = dir.path().join("config.toml");
     std::fs::write(&cfg, "").unwrap();
@@ -56,13 +52,7 @@ fn start(cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Session {
     }
     // keep the master alive for the session's life
     std::mem::forget(pair.master);
-    Session {
-        parser,
-        raw,
-        writer,
-        child,
-        _dir: dir,
-    }
+    Session { parser, raw, writer, child, _dir: dir }
 }
 
 impl Session {
@@ -77,10 +67,7 @@ impl Session {
             if s.contains(text) {
                 return s;
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "'{text}' never appeared; screen:\n{s}"
-            );
+            assert!(start.elapsed() < Duration::from_secs(60), "'{text}' never appeared; screen:\n{s}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -97,11 +84,7 @@ impl Session {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "posture did not exit; screen:\n{}",
-                self.screen()
-            );
+            assert!(start.elapsed() < Duration::from_secs(20), "posture did not exit; screen:\n{}", self.screen());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -149,11 +132,7 @@ fn works_at_80x24_with_no_color() {
     for r in 0..rows {
         for c in 0..cols {
             if let Some(cell) = screen.cell(r, c) {
-                assert_eq!(
-                    cell.fgcolor(),
-                    vt100::Color::Default,
-                    "colour at {r},{c} with NO_COLOR"
-                );
+                assert_eq!(cell.fgcolor(), vt100::Color::Default, "colour at {r},{c} with NO_COLOR");
             }
         }
     }
@@ -170,13 +149,36 @@ fn sigterm_and_sighup_restore_the_terminal() {
         let mut s = start(100, 30, &[]);
         s.wait_for("compliance");
         let pid = s.child.process_id().unwrap();
-        let ok = std::process::Command::new("kill")
-            .arg(sig)
-            .arg(pid.to_string())
-            .status()
-            .unwrap();
+        let ok = std::process::Command::new("kill").arg(sig).arg(pid.to_string()).status().unwrap();
         assert!(ok.success());
         s.wait_exit();
         assert!(s.restored(), "{sig}: terminal not restored");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_form_open_when_the_connection_drops_is_offered_again() {
+    let mut s = start(120, 40, &[]);
+    s.wait_for("compliance");
+    s.send(":standard cis-aws-7.0\r");
+    s.wait_for("Controls · cis-aws-7.0");
+    s.send("a");
+    s.wait_for("Attest cis-aws-7.0");
+    s.send("\t\t");
+    s.send("access reviewed with the team lead");
+    s.wait_for("access reviewed with the team lead");
+    let pid = s.child.process_id().unwrap();
+    std::process::Command::new("kill").arg("-HUP").arg(pid.to_string()).status().unwrap();
+    s.wait_exit();
+    assert!(s.restored());
+    // same cache, new session: the draft comes back
+    let dir = std::mem::replace(&mut s._dir, tempfile::tempdir().unwrap());
+    let mut again = start_in(dir, 120, 40, &[]);
+    let screen = again.wait_for("restored the unsaved form");
+    assert!(screen.contains("access reviewed with the team lead"), "{screen}");
+    again.send("\r");
+    again.wait_for("attestation 1 saved");
+    again.send("q");
+    assert!(again.wait_exit().success());
 }

@@ -42,30 +42,21 @@ fn console() -> Console {
     }
     // Fixed run times for stable snapshots.
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute("UPDATE runs SET started_at = '2026-11-22T08:00:00+00:00', finished_at = '2026-11-22T08:00:05+00:00'", []).unwrap();
+    conn.execute(
+        "UPDATE runs SET started_at = '2026-11-22T08:00:00+00:00', finished_at = '2026-11-22T08:00:05+00:00'",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let store = Store::open(&db).unwrap();
     let (keymap, _) = Keymap::new(&Default::default());
-    let mut app = App::new(
-        Arc::new(catalog),
-        store,
-        Theme::default_theme(),
-        keymap,
-        None,
-    );
+    let mut app = App::new(Arc::new(catalog), store, Theme::default_theme(), keymap, None);
     app.clock = fixed_now;
     Console { app, _dir: dir }
 }
 
 fn key(c: char) -> KeyEvent {
-    KeyEvent::new(
-        KeyCode::Char(c),
-        if c.is_ascii_uppercase() {
-            KeyModifiers::SHIFT
-        } else {
-            KeyModifiers::NONE
-        },
-    )
+    KeyEvent::new(KeyCode::Char(c), if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE })
 }
 
 fn code(c: KeyCode) -> KeyEvent {
@@ -181,10 +172,7 @@ fn no_string_from_cloud_data_reaches_the_terminal_unclean() {
     let app = &mut c.app;
     // Open the detail of every resource with a finding, at both sizes, and scan every cell.
     let run = app.run.as_ref().unwrap().id;
-    let all = app
-        .store
-        .findings(run, &Default::default(), 0, 100_000)
-        .unwrap();
+    let all = app.store.findings(run, &Default::default(), 0, 100_000).unwrap();
     let mut seen = std::collections::HashSet::new();
     for f in all {
         if !seen.insert(f.resource.id.clone()) {
@@ -204,4 +192,147 @@ fn no_string_from_cloud_data_reaches_the_terminal_unclean() {
         app.overlay = None;
     }
     assert!(seen.len() > 50);
+}
+
+fn ctrl_u(app: &mut App) {
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+}
+
+/// Select the first manual control of CIS Azure.
+fn to_manual_control(app: &mut App) {
+    typed(app, ":standard cis-azure-2.0");
+    app.on_key(code(KeyCode::Enter));
+    // facet: state manual (all → passed → failed → skipped → manual)
+    app.on_key(key('f'));
+    for _ in 0..4 {
+        app.on_key(code(KeyCode::Enter));
+    }
+    app.on_key(code(KeyCode::Esc));
+}
+
+#[test]
+fn attest_a_control_from_the_console() {
+    let mut c = console();
+    let app = &mut c.app;
+    app.attester = "alice".into();
+    to_manual_control(app);
+    let control = app.control().unwrap().id.clone();
+    app.on_key(key('a'));
+    assert!(app.form.is_some());
+    insta::assert_snapshot!("attest_form_160x48", screen(app, 160, 48));
+    // note, then a past expiry: refused next to the field, nothing saved
+    app.on_key(code(KeyCode::Tab));
+    app.on_key(code(KeyCode::Tab));
+    typed(app, "quarterly review done");
+    app.on_key(code(KeyCode::Tab));
+    app.on_key(code(KeyCode::Tab));
+    ctrl_u(app);
+    typed(app, "2001-01-01");
+    app.on_key(code(KeyCode::Enter));
+    let form = app.form.as_ref().expect("form stays open");
+    assert!(form.error.as_ref().unwrap().1.contains("in the past"));
+    insta::assert_snapshot!("attest_form_error_80x24", screen(app, 80, 24));
+    assert!(app.store.attestations().unwrap().is_empty());
+    // fix it and save: the control passes at once
+    ctrl_u(app);
+    typed(app, "2099-12-31");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.form.is_none(), "{:?}", app.notice);
+    let saved = app.store.attestations().unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].attester, "alice");
+    assert_eq!(saved[0].note, "quarterly review done");
+    app.facets.control_state = None;
+    app.refresh_lists();
+    let s = app.standard().unwrap();
+    let ctl = s.controls.iter().find(|x| x.id == control).unwrap();
+    assert_eq!(ctl.state, posture::model::ControlState::Passed);
+}
+
+#[test]
+fn cancelling_a_typed_form_asks_first() {
+    let mut c = console();
+    let app = &mut c.app;
+    to_manual_control(app);
+    app.on_key(key('a'));
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.form.is_none(), "an untouched form closes at once");
+    app.on_key(key('a'));
+    app.on_key(code(KeyCode::Tab));
+    typed(app, "x");
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.form.as_ref().unwrap().confirm_cancel);
+    app.on_key(key('n'));
+    assert!(app.form.is_some(), "n keeps editing");
+    app.on_key(code(KeyCode::Esc));
+    app.on_key(key('y'));
+    assert!(app.form.is_none());
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_keeps_the_form_open() {
+    let mut c = console();
+    let app = &mut c.app;
+    to_manual_control(app);
+    // Simulate a write failure (a full disk, a read-only file) at save time.
+    let db = app.store.path().to_path_buf();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TRIGGER full BEFORE INSERT ON attestations BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;")
+        .unwrap();
+    app.on_key(key('a'));
+    app.on_key(code(KeyCode::Enter));
+    let form = app.form.as_ref().expect("the form stays open");
+    assert!(form.error.as_ref().unwrap().1.contains("not saved"), "{:?}", form.error);
+    assert!(app.store.verify_audit().unwrap().ok, "nothing half-written");
+}
+
+#[test]
+fn exempt_a_finding_and_assign_an_action_from_the_console() {
+    let mut c = console();
+    let app = &mut c.app;
+    to_failing_resource(app);
+    let before = app.findings.total;
+    let f = app.finding().unwrap().clone();
+    app.on_key(key('e'));
+    insta::assert_snapshot!("exempt_form_80x24", screen(app, 80, 24));
+    app.on_key(code(KeyCode::Tab));
+    app.on_key(code(KeyCode::Tab));
+    typed(app, "compensated by a conditional access policy");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.form.is_none(), "{:?}", app.form.as_ref().map(|f| f.error.clone()));
+    let ex = app.store.exemptions().unwrap();
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].resource.as_deref(), Some(f.resource.id.as_str()));
+    // Its control no longer fails (it leaves the "failed" facet at once), and the resource shows
+    // the finding as exempt.
+    assert!(app.control().is_none_or(|c| c.id != "1.23" || before > 1));
+    app.run_command(&format!("resource {}", f.resource.id));
+    let Some(Overlay::Resource(d)) = &app.overlay else { panic!("no detail") };
+    let row = d.findings.iter().find(|x| x.check == f.check).unwrap();
+    assert_eq!(row.state, posture::model::FindingState::Exempt);
+    app.on_key(code(KeyCode::Esc));
+    // owner of the first improvement action
+    app.on_key(code(KeyCode::Tab));
+    let action = app.visible_actions()[app.actions.selected].id.clone();
+    app.on_key(key('o'));
+    typed(app, "bob");
+    app.on_key(code(KeyCode::Tab));
+    ctrl_u(app);
+    typed(app, "2026-12-01");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.form.is_none());
+    let a = app.rollup.as_ref().unwrap().actions.iter().find(|a| a.id == action).unwrap().clone();
+    assert_eq!(a.owner.as_deref(), Some("bob"));
+}
+
+#[test]
+fn odd_sizes_do_not_break_the_screen() {
+    let mut c = console();
+    let app = &mut c.app;
+    for (w, h) in [(250, 70), (20, 6), (80, 24), (119, 30), (120, 30)] {
+        let s = screen(app, w, h);
+        assert!(!s.is_empty());
+    }
+    insta::assert_snapshot!("open_250x70", screen(app, 250, 70));
 }

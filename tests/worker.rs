@@ -17,15 +17,10 @@ fn config(db: &std::path::Path, sources: Vec<SourceSpec>) -> WorkerConfig {
 }
 
 async fn next(events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Event {
-    timeout(Duration::from_secs(180), events.recv())
-        .await
-        .expect("worker event in time")
-        .expect("worker alive")
+    timeout(Duration::from_secs(180), events.recv()).await.expect("worker event in time").expect("worker alive")
 }
 
-async fn until_end(
-    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
-) -> (Vec<Event>, Event) {
+async fn until_end(events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> (Vec<Event>, Event) {
     let mut seen = Vec::new();
     loop {
         let e = next(events).await;
@@ -42,17 +37,10 @@ async fn runs_at_start_when_the_cache_is_empty_and_stores_the_run() {
     let db = dir.path().join("c.db");
     let mut w = spawn(config(&db, vec![SourceSpec::Demo]));
     let (seen, end) = until_end(&mut w.events).await;
-    let Event::Started { run_id, .. } = seen[0] else {
-        panic!("first event {:?}", seen[0])
-    };
-    let Event::Finished(summary) = end else {
-        panic!("{end:?}")
-    };
+    let Event::Started { run_id, .. } = seen[0] else { panic!("first event {:?}", seen[0]) };
+    let Event::Finished(summary) = end else { panic!("{end:?}") };
     assert_eq!(summary.run_id, run_id);
-    assert!(
-        seen.iter()
-            .any(|e| matches!(e, Event::Progress(p) if p.phase == "storing"))
-    );
+    assert!(seen.iter().any(|e| matches!(e, Event::Progress(p) if p.phase == "storing")));
     let store = Store::open(&db).unwrap();
     assert_eq!(store.latest_run().unwrap().unwrap().id, run_id);
 
@@ -60,17 +48,9 @@ async fn runs_at_start_when_the_cache_is_empty_and_stores_the_run() {
     w.commands.send(Command::Shutdown).unwrap();
     w.handle.await.unwrap();
     let mut w = spawn(config(&db, vec![SourceSpec::Demo]));
-    assert!(
-        timeout(Duration::from_millis(700), w.events.recv())
-            .await
-            .is_err(),
-        "no run: the last one is recent"
-    );
+    assert!(timeout(Duration::from_millis(700), w.events.recv()).await.is_err(), "no run: the last one is recent");
     w.commands.send(Command::ReloadCatalog).unwrap();
-    assert!(matches!(
-        next(&mut w.events).await,
-        Event::CatalogReloaded(_)
-    ));
+    assert!(matches!(next(&mut w.events).await, Event::CatalogReloaded(_)));
     w.commands.send(Command::Shutdown).unwrap();
     w.handle.await.unwrap();
 }
@@ -81,47 +61,23 @@ async fn requests_during_a_run_coalesce_and_cancel_keeps_the_previous_run() {
     let db = dir.path().join("c.db");
     let estate = dir.path().join("estate");
     posture::synth::generate(&estate, 30_000, 3).unwrap();
-    let mut w = spawn(config(
-        &db,
-        vec![SourceSpec::Path {
-            path: estate,
-            cloud: None,
-        }],
-    ));
+    let mut w = spawn(config(&db, vec![SourceSpec::Path { path: estate, cloud: None }]));
     // the start-up run
-    let Event::Started {
-        run_id: first,
-        files_total,
-    } = next(&mut w.events).await
-    else {
-        panic!()
-    };
+    let Event::Started { run_id: first, files_total } = next(&mut w.events).await else { panic!() };
     assert!(files_total >= 3);
     // three requests while it runs: one follow-up run
     for _ in 0..3 {
-        w.commands
-            .send(Command::AssessNow { standards: vec![] })
-            .unwrap();
+        w.commands.send(Command::AssessNow { standards: vec![] }).unwrap();
     }
     let (_, end) = until_end(&mut w.events).await;
-    assert!(
-        matches!(end, Event::Finished(ref s) if s.run_id == first),
-        "{end:?}"
-    );
-    let Event::Started { run_id: second, .. } = next(&mut w.events).await else {
-        panic!()
-    };
+    assert!(matches!(end, Event::Finished(ref s) if s.run_id == first), "{end:?}");
+    let Event::Started { run_id: second, .. } = next(&mut w.events).await else { panic!() };
     assert!(second > first);
     // cancel the follow-up: the first run stays the latest
     w.commands.send(Command::Cancel).unwrap();
     let (_, end) = until_end(&mut w.events).await;
     assert_eq!(end, Event::Cancelled);
-    assert!(
-        timeout(Duration::from_millis(700), w.events.recv())
-            .await
-            .is_err(),
-        "no third run"
-    );
+    assert!(timeout(Duration::from_millis(700), w.events.recv()).await.is_err(), "no third run");
     let store = Store::open(&db).unwrap();
     assert_eq!(store.latest_run().unwrap().unwrap().id, first);
     assert!(store.run(second).is_err(), "the cancelled run left nothing");

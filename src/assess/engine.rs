@@ -163,11 +163,7 @@ struct ResourceOutcome {
 
 impl<'a> Assessor<'a> {
     /// Assess against `standards` (empty: every standard and every check).
-    pub fn new(
-        catalog: &'a Catalog,
-        standards: &[String],
-        exemptions: Vec<Exemption>,
-    ) -> Assessor<'a> {
+    pub fn new(catalog: &'a Catalog, standards: &[String], exemptions: Vec<Exemption>) -> Assessor<'a> {
         let selected: HashSet<usize> = if standards.is_empty() {
             (0..catalog.checks.len()).collect()
         } else {
@@ -175,19 +171,9 @@ impl<'a> Assessor<'a> {
                 .standards
                 .iter()
                 .filter(|s| standards.contains(&s.id))
-                .flat_map(|s| {
-                    s.controls
-                        .iter()
-                        .flat_map(|c| c.checks.iter().map(String::as_str))
-                })
+                .flat_map(|s| s.controls.iter().flat_map(|c| c.checks.iter().map(String::as_str)))
                 .collect();
-            catalog
-                .checks
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| wanted.contains(c.id.as_str()))
-                .map(|(i, _)| i)
-                .collect()
+            catalog.checks.iter().enumerate().filter(|(_, c)| wanted.contains(c.id.as_str())).map(|(i, _)| i).collect()
         };
         Assessor {
             catalog,
@@ -310,35 +296,23 @@ impl<'a> Assessor<'a> {
             let outcomes: Vec<(usize, Option<ResourceOutcome>)> = chunk
                 .par_iter()
                 .enumerate()
-                .map_init(
-                    || Evaluator::new(now),
-                    |ev, (i, r)| (i, self.evaluate(ev, r, now)),
-                )
+                .map_init(|| Evaluator::new(now), |ev, (i, r)| (i, self.evaluate(ev, r, now)))
                 .collect();
             for (i, outcome) in outcomes {
                 let Some(o) = outcome else { continue };
                 let scope = &chunk[i].meta.scope;
                 out.resources.push(chunk[i].meta.clone());
                 if !o.findings.is_empty() {
-                    out.docs
-                        .push((chunk[i].meta.id.clone(), chunk[i].doc.clone()));
+                    out.docs.push((chunk[i].meta.id.clone(), chunk[i].doc.clone()));
                 }
                 result.resources_assessed += 1;
                 for (idx, state) in o.counts {
                     let id = self.catalog.checks[idx].id.clone();
-                    result
-                        .stats
-                        .entry((id, scope.clone()))
-                        .or_default()
-                        .add(state);
+                    result.stats.entry((id, scope.clone())).or_default().add(state);
                 }
                 for (sc, healthy) in o.sc {
                     let e = result.security.entry(sc).or_default();
-                    if healthy {
-                        e.healthy += 1
-                    } else {
-                        e.unhealthy += 1
-                    }
+                    if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
                 }
                 out.findings.extend(o.findings);
             }
@@ -346,28 +320,15 @@ impl<'a> Assessor<'a> {
         out
     }
 
-    fn evaluate(
-        &self,
-        ev: &Evaluator,
-        r: &Resource,
-        now: DateTime<Utc>,
-    ) -> Option<ResourceOutcome> {
-        let indices: Vec<usize> = self
-            .catalog
-            .checks_for_type(&r.meta.rtype)
-            .iter()
-            .copied()
-            .filter(|i| self.selected.contains(i))
-            .collect();
+    fn evaluate(&self, ev: &Evaluator, r: &Resource, now: DateTime<Utc>) -> Option<ResourceOutcome> {
+        let indices: Vec<usize> =
+            self.catalog.checks_for_type(&r.meta.rtype).iter().copied().filter(|i| self.selected.contains(i)).collect();
         if indices.is_empty() {
             return None;
         }
         let bound = ev.bind(&r.doc);
-        let mut out = ResourceOutcome {
-            findings: Vec::new(),
-            counts: Vec::with_capacity(indices.len()),
-            sc: Vec::new(),
-        };
+        let mut out =
+            ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
         for idx in indices {
             let check: &Arc<Check> = &self.catalog.checks[idx];
@@ -385,18 +346,13 @@ impl<'a> Assessor<'a> {
                 && let Some(ex) = self.exemptions.find(&check.id, &r.meta, now)
             {
                 state = FindingState::Exempt;
-                message = Some(format!(
-                    "exempt ({}): {} — until {}",
-                    ex.category, ex.reason, ex.expires
-                ));
+                message = Some(format!("exempt ({}): {} — until {}", ex.category, ex.reason, ex.expires));
             }
             out.counts.push((idx, state));
             match state {
                 FindingState::NotApplicable => {}
                 FindingState::Healthy | FindingState::Exempt => {
-                    sc_state
-                        .entry(check.security_control.as_str())
-                        .or_insert(true);
+                    sc_state.entry(check.security_control.as_str()).or_insert(true);
                 }
                 FindingState::Unhealthy | FindingState::Error => {
                     sc_state.insert(check.security_control.as_str(), false);
@@ -405,12 +361,7 @@ impl<'a> Assessor<'a> {
             if !matches!(state, FindingState::Healthy | FindingState::NotApplicable) {
                 let mut paths = check.condition.paths.clone();
                 if let Some(a) = &check.applies {
-                    paths.extend(
-                        a.paths
-                            .iter()
-                            .filter(|p| !check.condition.paths.contains(p))
-                            .cloned(),
-                    );
+                    paths.extend(a.paths.iter().filter(|p| !check.condition.paths.contains(p)).cloned());
                 }
                 out.findings.push(Finding {
                     check: check.id.clone(),
@@ -421,10 +372,7 @@ impl<'a> Assessor<'a> {
                 });
             }
         }
-        out.sc = sc_state
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         Some(out)
     }
 }

@@ -5,8 +5,7 @@ mod rollup;
 
 pub use engine::{Assessor, BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
 pub use rollup::{
-    Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore,
-    StandardSummary, rollup,
+    Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };
 
 #[cfg(test)]

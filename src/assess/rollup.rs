@@ -139,11 +139,7 @@ pub struct Rollup {
 }
 
 fn pct(num: f64, den: f64) -> f64 {
-    if den <= 0.0 {
-        0.0
-    } else {
-        (num / den * 1000.0).round() / 10.0
-    }
+    if den <= 0.0 { 0.0 } else { (num / den * 1000.0).round() / 10.0 }
 }
 
 /// The latest attestation per (standard, control) that applies everywhere.
@@ -180,25 +176,14 @@ pub struct RollupInput<'a> {
 /// Roll a run up for the `selected` standards (empty: all).
 pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Rollup {
     let latest = latest_attestations(input.attestations);
-    let standards: Vec<&Standard> = catalog
-        .standards
-        .iter()
-        .filter(|s| selected.is_empty() || selected.contains(&s.id))
-        .collect();
+    let standards: Vec<&Standard> =
+        catalog.standards.iter().filter(|s| selected.is_empty() || selected.contains(&s.id)).collect();
     let mut summaries = Vec::new();
     for s in &standards {
         let controls: Vec<ControlSummary> = s
             .controls
             .iter()
-            .map(|c| {
-                control_summary(
-                    catalog,
-                    s,
-                    c,
-                    input,
-                    latest.get(&(s.id.as_str(), c.id.as_str())).copied(),
-                )
-            })
+            .map(|c| control_summary(catalog, s, c, input, latest.get(&(s.id.as_str(), c.id.as_str())).copied()))
             .collect();
         let count = |st: ControlState| controls.iter().filter(|c| c.state == st).count() as u32;
         let (passed, failed, skipped, manual, unsupported) = (
@@ -210,11 +195,7 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
         );
         let counted = passed + failed + manual;
         let state = if counted == 0 {
-            if unsupported > 0 {
-                ControlState::Unsupported
-            } else {
-                ControlState::Skipped
-            }
+            if unsupported > 0 { ControlState::Unsupported } else { ControlState::Skipped }
         } else if passed == counted {
             ControlState::Passed
         } else if failed > 0 {
@@ -239,10 +220,7 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
 
     let actions = improvement_actions(catalog, &standards, &summaries, input);
     let mut compliance = ComplianceScore::default();
-    for a in actions
-        .iter()
-        .filter(|a| a.state != ControlState::Unsupported)
-    {
+    for a in actions.iter().filter(|a| a.state != ControlState::Unsupported) {
         compliance.possible += a.points as u64;
         compliance.achieved += a.achieved as u64;
     }
@@ -260,12 +238,7 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
     }
     secure.current = (secure.current * 100.0).round() / 100.0;
     secure.percentage = pct(secure.current, secure.max);
-    Rollup {
-        standards: summaries,
-        actions,
-        compliance,
-        secure,
-    }
+    Rollup { standards: summaries, actions, compliance, secure }
 }
 
 fn control_summary(
@@ -278,9 +251,7 @@ fn control_summary(
     let mut sum = CheckStats::default();
     let mut relevant = 0;
     for id in &c.checks {
-        let cloud_present = catalog
-            .check(id)
-            .is_some_and(|k| input.clouds.contains(&k.cloud));
+        let cloud_present = catalog.check(id).is_some_and(|k| input.clouds.contains(&k.cloud));
         if cloud_present {
             relevant += 1;
             if let Some(t) = input.totals.get(id) {
@@ -352,11 +323,7 @@ fn improvement_actions(
                 let id = format!("{}/{}", s.id, c.id);
                 let points = c.action.points(c.mandatory);
                 let achieved =
-                    if cs.state == ControlState::Passed || cs.state == ControlState::Skipped {
-                        points
-                    } else {
-                        0
-                    };
+                    if cs.state == ControlState::Passed || cs.state == ControlState::Skipped { points } else { 0 };
                 actions.push(Action {
                     id,
                     kind: ActionKind::Manual,
@@ -412,10 +379,7 @@ fn improvement_actions(
     }
     actions.sort_by(|a, b| {
         let stake = |x: &Action| x.points - x.achieved;
-        stake(b)
-            .cmp(&stake(a))
-            .then(b.unhealthy_resources.cmp(&a.unhealthy_resources))
-            .then(a.id.cmp(&b.id))
+        stake(b).cmp(&stake(a)).then(b.unhealthy_resources.cmp(&a.unhealthy_resources)).then(a.id.cmp(&b.id))
     });
     actions
 }

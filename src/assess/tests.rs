@@ -73,11 +73,7 @@ checks = ["aws.s3.versioning"]
 "#;
 
 fn catalog() -> Catalog {
-    let c = Catalog::load(&[SourceFile {
-        name: "t.toml".into(),
-        origin: "user".into(),
-        text: CATALOG.into(),
-    }]);
+    let c = Catalog::load(&[SourceFile { name: "t.toml".into(), origin: "user".into(), text: CATALOG.into() }]);
     assert!(c.errors.is_empty(), "{:?}", c.errors);
     c
 }
@@ -86,10 +82,7 @@ fn azure(name: &str, rtype: &str, kind: &str, props: serde_json::Value) -> crate
     let dir = tempfile::tempdir().unwrap();
     let rec = json!([{ "id": format!("/subscriptions/sub1/resourceGroups/rg/providers/{rtype}/{name}"), "name": name, "type": rtype, "kind": kind, "location": "westeurope", "properties": props }]);
     std::fs::write(dir.path().join("x.json"), rec.to_string()).unwrap();
-    let (mut r, _) = read_all(&SourceSpec::Path {
-        path: dir.path().into(),
-        cloud: None,
-    });
+    let (mut r, _) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
     r.remove(0)
 }
 
@@ -111,12 +104,7 @@ fn estate() -> Vec<crate::model::Resource> {
             "StorageV2",
             json!({"supportsHttpsTrafficOnly": false, "minimumTlsVersion": "TLS1_2"}),
         ),
-        azure(
-            "files",
-            "Microsoft.Storage/storageAccounts",
-            "FileStorage",
-            json!({"supportsHttpsTrafficOnly": true}),
-        ),
+        azure("files", "Microsoft.Storage/storageAccounts", "FileStorage", json!({"supportsHttpsTrafficOnly": true})),
         // missing field: error, never healthy
         azure("kv", "Microsoft.KeyVault/vaults", "", json!({})),
         // no check covers DNS zones: counted nowhere
@@ -145,45 +133,22 @@ fn findings_states_and_evidence() {
     let cat = catalog();
     let result = Assessor::new(&cat, &[], vec![]).run_resources(estate(), now());
     assert_eq!(result.resources_seen, 5);
-    assert_eq!(
-        result.resources_assessed, 4,
-        "the DNS zone is counted nowhere"
-    );
+    assert_eq!(result.resources_assessed, 4, "the DNS zone is counted nowhere");
     let t = result.check_totals();
     assert_eq!(t["azure.storage.https"].healthy, 2);
     assert_eq!(t["azure.storage.https"].unhealthy, 1);
     assert_eq!(t["azure.storage.tls"].not_applicable, 1);
     assert_eq!(t["azure.kv.purge"].error, 1);
     assert_eq!(t["azure.kv.purge"].healthy, 0);
-    let bad = result
-        .findings
-        .iter()
-        .find(|f| f.check == "azure.storage.https")
-        .unwrap();
+    let bad = result.findings.iter().find(|f| f.check == "azure.storage.https").unwrap();
     assert_eq!(bad.state, FindingState::Unhealthy);
     assert_eq!(bad.resource.name, "bad");
     assert_eq!(bad.evidence[0].path, "properties.supportsHttpsTrafficOnly");
     assert_eq!(bad.evidence[0].value, "false");
-    let err = result
-        .findings
-        .iter()
-        .find(|f| f.check == "azure.kv.purge")
-        .unwrap();
+    let err = result.findings.iter().find(|f| f.check == "azure.kv.purge").unwrap();
     assert_eq!(err.state, FindingState::Error);
-    assert!(
-        err.message
-            .as_deref()
-            .unwrap()
-            .contains("enablePurgeProtection"),
-        "{:?}",
-        err.message
-    );
-    assert!(
-        result
-            .findings
-            .iter()
-            .all(|f| f.state != FindingState::Healthy)
-    );
+    assert!(err.message.as_deref().unwrap().contains("enablePurgeProtection"), "{:?}", err.message);
+    assert!(result.findings.iter().all(|f| f.state != FindingState::Healthy));
 }
 
 #[test]
@@ -195,22 +160,10 @@ fn rollup_states_and_scores() {
     let state = |id: &str| s.controls.iter().find(|c| c.id == id).unwrap().state;
     assert_eq!(state("1"), ControlState::Failed);
     assert_eq!(state("2"), ControlState::Passed);
-    assert_eq!(
-        state("3"),
-        ControlState::Failed,
-        "an error never lets a control pass"
-    );
+    assert_eq!(state("3"), ControlState::Failed, "an error never lets a control pass");
     assert_eq!(state("4"), ControlState::Manual);
     assert_eq!(state("5"), ControlState::Unsupported, "no AWS source");
-    assert_eq!(
-        (
-            s.passed_controls,
-            s.failed_controls,
-            s.manual_controls,
-            s.unsupported_controls
-        ),
-        (1, 2, 1, 1)
-    );
+    assert_eq!((s.passed_controls, s.failed_controls, s.manual_controls, s.unsupported_controls), (1, 2, 1, 1));
     assert_eq!(s.compliance_pct, 25.0);
     assert_eq!(s.state, ControlState::Failed);
 
@@ -219,18 +172,10 @@ fn rollup_states_and_scores() {
     // Secure score: in-transit: good healthy, bad unhealthy, files healthy (https ok, tls n/a) → 4 * 2/3;
     // at-rest: kv errored → 0 of 4.
     assert_eq!(r.secure.max, 8.0);
-    assert!(
-        (r.secure.current - 2.67).abs() < 0.01,
-        "{}",
-        r.secure.current
-    );
+    assert!((r.secure.current - 2.67).abs() < 0.01, "{}", r.secure.current);
     // Actions: most points at stake first.
     assert_eq!(r.actions[0].id, "azure.storage.https");
-    assert!(
-        r.actions
-            .iter()
-            .any(|a| a.id == "t/4" && a.kind == ActionKind::Manual)
-    );
+    assert!(r.actions.iter().any(|a| a.id == "t/4" && a.kind == ActionKind::Manual));
 }
 
 #[test]
@@ -239,10 +184,7 @@ fn attestation_and_exemption_change_the_rollup() {
     let ex = Exemption {
         id: 1,
         check: "azure.storage.https".into(),
-        resource: Some(
-            "/subscriptions/sub1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/bad"
-                .into(),
-        ),
+        resource: Some("/subscriptions/sub1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/bad".into()),
         resource_pattern: None,
         scope: None,
         regions: vec![],
@@ -253,11 +195,7 @@ fn attestation_and_exemption_change_the_rollup() {
         expires: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
     };
     let result = Assessor::new(&cat, &[], vec![ex.clone()]).run_resources(estate(), now());
-    let f = result
-        .findings
-        .iter()
-        .find(|f| f.check == "azure.storage.https")
-        .unwrap();
+    let f = result.findings.iter().find(|f| f.check == "azure.storage.https").unwrap();
     assert_eq!(f.state, FindingState::Exempt);
     let att = Attestation {
         id: 1,
@@ -274,11 +212,7 @@ fn attestation_and_exemption_change_the_rollup() {
     let r = roll(&result, &cat, std::slice::from_ref(&att));
     let s = &r.standards[0];
     let c = |id: &str| s.controls.iter().find(|c| c.id == id).unwrap().clone();
-    assert_eq!(
-        c("1").state,
-        ControlState::Passed,
-        "exempt finding no longer fails"
-    );
+    assert_eq!(c("1").state, ControlState::Passed, "exempt finding no longer fails");
     assert_eq!(c("4").state, ControlState::Passed);
     assert_eq!(c("4").attestation.as_deref(), Some("passed"));
 
@@ -286,11 +220,7 @@ fn attestation_and_exemption_change_the_rollup() {
     let mut old = att.clone();
     old.expires = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let r = roll(&result, &cat, &[old]);
-    let c4 = r.standards[0]
-        .controls
-        .iter()
-        .find(|c| c.id == "4")
-        .unwrap();
+    let c4 = r.standards[0].controls.iter().find(|c| c.id == "4").unwrap();
     assert_eq!(c4.state, ControlState::Manual);
     assert_eq!(c4.attestation.as_deref(), Some("expired"));
     // and an expired exemption counts again
@@ -310,20 +240,11 @@ fn standard_selection_limits_checks() {
 #[test]
 fn demo_estate_assesses_against_the_shipped_catalog() {
     let cat = Catalog::load(&Catalog::builtin_files());
-    let r = Assessor::new(&cat, &[], vec![]).run(
-        &[SourceSpec::Demo],
-        now(),
-        &AtomicBool::new(false),
-        &mut |_| {},
-    );
+    let r = Assessor::new(&cat, &[], vec![]).run(&[SourceSpec::Demo], now(), &AtomicBool::new(false), &mut |_| {});
     assert_eq!(r.status, RunStatus::Complete, "{:?}", r.sources);
     if r.resources_seen == 0 {
         eprintln!("demo estate not written yet");
         return;
     }
-    assert!(
-        r.clouds.contains(&Cloud::Azure)
-            || r.clouds.contains(&Cloud::Aws)
-            || r.clouds.contains(&Cloud::Gcp)
-    );
+    assert!(r.clouds.contains(&Cloud::Azure) || r.clouds.contains(&Cloud::Aws) || r.clouds.contains(&Cloud::Gcp));
 }

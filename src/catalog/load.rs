@@ -40,11 +40,7 @@ pub struct CatalogError {
 
 impl fmt::Display for CatalogError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
     }
 }
 
@@ -65,12 +61,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, column)
 }
 
@@ -82,12 +73,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(&self.file.text, span.start);
-        self.errors.push(CatalogError {
-            file: self.file.name.clone(),
-            line,
-            column,
-            message: message.into(),
-        });
+        self.errors.push(CatalogError { file: self.file.name.clone(), line, column, message: message.into() });
     }
 }
 
@@ -118,17 +104,11 @@ impl Catalog {
                 }
             };
             let path = entry.path();
-            if !entry.file_type().is_file()
-                || path.extension().and_then(|e| e.to_str()) != Some("toml")
-            {
+            if !entry.file_type().is_file() || path.extension().and_then(|e| e.to_str()) != Some("toml") {
                 continue;
             }
             match std::fs::read_to_string(path) {
-                Ok(text) => out.push(SourceFile {
-                    name: path.display().to_string(),
-                    origin: "user".into(),
-                    text,
-                }),
+                Ok(text) => out.push(SourceFile { name: path.display().to_string(), origin: "user".into(), text }),
                 Err(e) => errors.push(CatalogError {
                     file: path.display().to_string(),
                     line: 0,
@@ -170,15 +150,9 @@ impl Catalog {
             match toml::from_str::<RawFile>(&file.text) {
                 Ok(raw) => parsed.push((file, raw)),
                 Err(e) => {
-                    let mut ctx = Ctx {
-                        file,
-                        errors: &mut errors,
-                    };
+                    let mut ctx = Ctx { file, errors: &mut errors };
                     let msg = e.message().trim().to_string();
-                    ctx.err(
-                        e.span().unwrap_or(0..0),
-                        format!("TOML error: {msg}; file skipped"),
-                    );
+                    ctx.err(e.span().unwrap_or(0..0), format!("TOML error: {msg}; file skipped"));
                 }
             }
         }
@@ -188,16 +162,10 @@ impl Catalog {
         let mut broken: std::collections::HashSet<String> = Default::default();
         for (file, raw) in &parsed {
             for rc in &raw.check {
-                let mut ctx = Ctx {
-                    file,
-                    errors: &mut errors,
-                };
+                let mut ctx = Ctx { file, errors: &mut errors };
                 let id = rc.get_ref().id.get_ref().clone();
                 if checks.contains_key(&id) || broken.contains(&id) {
-                    ctx.err(
-                        rc.get_ref().id.span(),
-                        format!("duplicate check id '{id}'; this one is ignored"),
-                    );
+                    ctx.err(rc.get_ref().id.span(), format!("duplicate check id '{id}'; this one is ignored"));
                     continue;
                 }
                 match build_check(&mut ctx, rc.get_ref(), &file.origin) {
@@ -216,20 +184,14 @@ impl Catalog {
         let mut alias_index: HashMap<&str, Vec<&str>> = HashMap::new();
         for c in checks.values() {
             for a in &c.aliases {
-                alias_index
-                    .entry(a.as_str())
-                    .or_default()
-                    .push(c.id.as_str());
+                alias_index.entry(a.as_str()).or_default().push(c.id.as_str());
             }
         }
 
         // Standards.
         let mut standards: BTreeMap<String, Standard> = BTreeMap::new();
         for (file, raw) in &parsed {
-            let mut ctx = Ctx {
-                file,
-                errors: &mut errors,
-            };
+            let mut ctx = Ctx { file, errors: &mut errors };
             match &raw.standard {
                 None => {
                     if let Some(c) = raw.control.first() {
@@ -238,30 +200,16 @@ impl Catalog {
                 }
                 Some(rs) => {
                     let before = ctx.errors.len();
-                    let std = build_standard(
-                        &mut ctx,
-                        rs,
-                        &raw.control,
-                        &checks,
-                        &broken,
-                        &alias_index,
-                        &file.origin,
-                    );
+                    let std = build_standard(&mut ctx, rs, &raw.control, &checks, &broken, &alias_index, &file.origin);
                     if standards.contains_key(&std.id) {
-                        ctx.err(
-                            rs.span(),
-                            format!("duplicate standard id '{}'; this one is disabled", std.id),
-                        );
+                        ctx.err(rs.span(), format!("duplicate standard id '{}'; this one is disabled", std.id));
                     } else if ctx.errors.len() > before {
                         let (line, column) = line_col(&file.text, rs.span().start);
                         ctx.errors.push(CatalogError {
                             file: file.name.clone(),
                             line,
                             column,
-                            message: format!(
-                                "standard '{}' disabled because of the errors above",
-                                std.id
-                            ),
+                            message: format!("standard '{}' disabled because of the errors above", std.id),
                         });
                     } else {
                         standards.insert(std.id.clone(), std);
@@ -365,56 +313,29 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
     if security_control(rc.security_control.get_ref()).is_none() {
         ctx.err(
             rc.security_control.span(),
-            format!(
-                "check '{id}': unknown security_control '{}' (see docs/checks.md)",
-                rc.security_control.get_ref()
-            ),
+            format!("check '{id}': unknown security_control '{}' (see docs/checks.md)", rc.security_control.get_ref()),
         );
     }
     let cloud = match rc.cloud.as_deref() {
-        Some(c) => c
-            .parse::<Cloud>()
-            .map_err(|e| ctx.err(rc.id.span(), e))
-            .ok(),
-        None => id
-            .split('.')
-            .next()
-            .and_then(|p| p.parse::<Cloud>().ok())
-            .or_else(|| {
-                ctx.err(
-                    rc.id.span(),
-                    format!(
-                        "check '{id}': id must start with azure., aws. or gcp. (or set `cloud`)"
-                    ),
-                );
-                None
-            }),
+        Some(c) => c.parse::<Cloud>().map_err(|e| ctx.err(rc.id.span(), e)).ok(),
+        None => id.split('.').next().and_then(|p| p.parse::<Cloud>().ok()).or_else(|| {
+            ctx.err(rc.id.span(), format!("check '{id}': id must start with azure., aws. or gcp. (or set `cloud`)"));
+            None
+        }),
     };
     if rc.resource_types.get_ref().is_empty() {
-        ctx.err(
-            rc.resource_types.span(),
-            format!("check '{id}': resource_types is empty"),
-        );
+        ctx.err(rc.resource_types.span(), format!("check '{id}': resource_types is empty"));
     }
     let resource_types: Vec<String> = rc
         .resource_types
         .get_ref()
         .iter()
-        .map(|t| {
-            if Cloud::of_resource_type(t) == Cloud::Azure {
-                t.to_ascii_lowercase()
-            } else {
-                t.clone()
-            }
-        })
+        .map(|t| if Cloud::of_resource_type(t) == Cloud::Azure { t.to_ascii_lowercase() } else { t.clone() })
         .collect();
     if let Some(cloud) = cloud {
         for t in &resource_types {
             if Cloud::of_resource_type(t) != cloud {
-                ctx.err(
-                    rc.resource_types.span(),
-                    format!("check '{id}': resource type '{t}' is not a {cloud} type"),
-                );
+                ctx.err(rc.resource_types.span(), format!("check '{id}': resource type '{t}' is not a {cloud} type"));
             }
         }
     }
@@ -440,10 +361,7 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
         mandatory: rc.mandatory,
         security_control: rc.security_control.get_ref().clone(),
         aliases: rc.aliases.clone(),
-        remediation: Remediation {
-            text: rc.remediation.text.clone(),
-            cli: rc.remediation.cli.clone(),
-        },
+        remediation: Remediation { text: rc.remediation.text.clone(), cli: rc.remediation.cli.clone() },
         origin: origin.to_string(),
     })
 }
@@ -471,10 +389,7 @@ fn build_standard(
         let c = rc.get_ref();
         let cid = c.id.get_ref().clone();
         if !seen.insert(cid.clone()) {
-            ctx.err(
-                c.id.span(),
-                format!("duplicate control id '{cid}' in standard '{}'", r.id),
-            );
+            ctx.err(c.id.span(), format!("duplicate control id '{cid}' in standard '{}'", r.id));
             continue;
         }
         let mut resolved: Vec<String> = Vec::new();
@@ -490,9 +405,7 @@ fn build_standard(
             } else {
                 ctx.err(
                     reference.span(),
-                    format!(
-                        "control '{cid}': unknown check id '{name}' (no check has this id or alias)"
-                    ),
+                    format!("control '{cid}': unknown check id '{name}' (no check has this id or alias)"),
                 );
             }
         }

@@ -1,11 +1,7 @@
 use super::*;
 
 fn file(name: &str, text: &str) -> SourceFile {
-    SourceFile {
-        name: name.into(),
-        origin: "user".into(),
-        text: text.into(),
-    }
+    SourceFile { name: name.into(), origin: "user".into(), text: text.into() }
 }
 
 const CHECKS: &str = r#"
@@ -52,20 +48,13 @@ fn loads_and_resolves_aliases() {
     assert!(s.controls[1].is_manual());
     let c = cat.check("azure.storage.secure_transfer").unwrap();
     assert_eq!(c.resource_types, vec!["microsoft.storage/storageaccounts"]);
-    assert_eq!(
-        cat.checks_for_type("microsoft.storage/storageaccounts"),
-        &[0]
-    );
+    assert_eq!(cat.checks_for_type("microsoft.storage/storageaccounts"), &[0]);
 }
 
 #[test]
 fn toml_syntax_error_names_file_and_line_and_rest_loads() {
     let broken = "[standard]\nid = \"x\"\nname = = \"oops\"\n";
-    let cat = Catalog::load(&[
-        file("checks.toml", CHECKS),
-        file("std.toml", STANDARD),
-        file("bad.toml", broken),
-    ]);
+    let cat = Catalog::load(&[file("checks.toml", CHECKS), file("std.toml", STANDARD), file("bad.toml", broken)]);
     assert_eq!(cat.errors.len(), 1, "{:?}", cat.errors);
     let e = &cat.errors[0];
     assert_eq!((e.file.as_str(), e.line), ("bad.toml", 3), "{e}");
@@ -74,37 +63,23 @@ fn toml_syntax_error_names_file_and_line_and_rest_loads() {
 
 #[test]
 fn unknown_check_reference_disables_that_standard_only() {
-    let other = STANDARD.replace("demo-1", "demo-2").replace(
-        "storage_secure_transfer_required_is_enabled",
-        "no_such_check",
-    );
-    let cat = Catalog::load(&[
-        file("checks.toml", CHECKS),
-        file("a.toml", STANDARD),
-        file("b.toml", &other),
-    ]);
+    let other =
+        STANDARD.replace("demo-1", "demo-2").replace("storage_secure_transfer_required_is_enabled", "no_such_check");
+    let cat = Catalog::load(&[file("checks.toml", CHECKS), file("a.toml", STANDARD), file("b.toml", &other)]);
     assert!(cat.standard("demo-1").is_some());
     assert!(cat.standard("demo-2").is_none());
     let e = &cat.errors[0];
     assert_eq!(e.file, "b.toml");
     assert_eq!(e.line, 12, "{e}");
-    assert!(
-        e.message.contains("unknown check id 'no_such_check'"),
-        "{e}"
-    );
+    assert!(e.message.contains("unknown check id 'no_such_check'"), "{e}");
     assert!(cat.errors[1].message.contains("disabled"));
 }
 
 #[test]
 fn cel_errors_and_duplicates_are_reported_with_lines() {
-    let bad_cel = CHECKS
-        .replace("== true\"", "== \"")
-        .replace("azure.storage.secure_transfer", "azure.storage.bad");
+    let bad_cel = CHECKS.replace("== true\"", "== \"").replace("azure.storage.secure_transfer", "azure.storage.bad");
     let unknown_fn = CHECKS
-        .replace(
-            "resource.properties.supportsHttpsTrafficOnly == true",
-            "bogus(resource)",
-        )
+        .replace("resource.properties.supportsHttpsTrafficOnly == true", "bogus(resource)")
         .replace("azure.storage.secure_transfer", "azure.storage.fn");
     let cat = Catalog::load(&[
         file("checks.toml", CHECKS),
@@ -113,30 +88,15 @@ fn cel_errors_and_duplicates_are_reported_with_lines() {
         file("fn.toml", &unknown_fn),
     ]);
     let msgs: Vec<String> = cat.errors.iter().map(|e| e.to_string()).collect();
-    assert!(
-        msgs.iter()
-            .any(|m| m.starts_with("dup.toml:3:") && m.contains("duplicate check id")),
-        "{msgs:?}"
-    );
-    assert!(
-        msgs.iter()
-            .any(|m| m.starts_with("cel.toml:7:") && m.contains("CEL syntax error")),
-        "{msgs:?}"
-    );
-    assert!(
-        msgs.iter()
-            .any(|m| m.starts_with("fn.toml:7:") && m.contains("unknown function 'bogus'")),
-        "{msgs:?}"
-    );
+    assert!(msgs.iter().any(|m| m.starts_with("dup.toml:3:") && m.contains("duplicate check id")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("cel.toml:7:") && m.contains("CEL syntax error")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("fn.toml:7:") && m.contains("unknown function 'bogus'")), "{msgs:?}");
     assert_eq!(cat.checks.len(), 1);
 }
 
 #[test]
 fn unknown_fields_and_words_are_errors() {
-    let typo = CHECKS.replace(
-        "severity = \"high\"",
-        "severity = \"hihg\"\nseverity_typo = 1",
-    );
+    let typo = CHECKS.replace("severity = \"high\"", "severity = \"hihg\"\nseverity_typo = 1");
     let cat = Catalog::load(&[file("t.toml", &typo)]);
     assert!(!cat.errors.is_empty());
     assert!(
@@ -149,13 +109,5 @@ fn unknown_fields_and_words_are_errors() {
 #[test]
 fn builtin_catalog_loads_without_errors() {
     let cat = Catalog::load(&Catalog::builtin_files());
-    assert!(
-        cat.errors.is_empty(),
-        "{}",
-        cat.errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert!(cat.errors.is_empty(), "{}", cat.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"));
 }

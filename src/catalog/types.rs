@@ -33,24 +33,15 @@ impl Remediation {
             ("resource_group", field("resource_group")),
             ("type", field("type")),
         ] {
-            out = out.replace(
-                &format!("{{{key}}}"),
-                &shell_quote(&crate::sanitize::clean(value)),
-            );
+            out = out.replace(&format!("{{{key}}}"), &shell_quote(&crate::sanitize::clean(value)));
         }
         Some(out)
     }
 }
 
 fn shell_quote(v: &str) -> String {
-    let safe = !v.is_empty()
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._/:@-=,+".contains(c));
-    if safe {
-        v.to_string()
-    } else {
-        format!("'{}'", v.replace('\'', "'\\''"))
-    }
+    let safe = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._/:@-=,+".contains(c));
+    if safe { v.to_string() } else { format!("'{}'", v.replace('\'', "'\\''")) }
 }
 
 /// One automated assessment.
@@ -102,10 +93,7 @@ mod tests {
         assert_eq!(r.fill(&doc).unwrap(), "az x -n st1 -g 'rg one' --sub s-1");
         let evil = serde_json::json!({"name": "x'; rm -rf ~; echo '\u{1b}[2J", "resource_group": "", "scope": ""});
         let out = r.fill(&evil).unwrap();
-        assert_eq!(
-            out,
-            "az x -n 'x'\\''; rm -rf ~; echo '\\''\u{FFFD}[2J' -g '' --sub ''"
-        );
+        assert_eq!(out, "az x -n 'x'\\''; rm -rf ~; echo '\\''\u{FFFD}[2J' -g '' --sub ''");
         assert!(!out.contains('\u{1b}'));
     }
 }

@@ -38,10 +38,7 @@ pub fn parse_sources(raw: &[String]) -> Result<Vec<SourceSpec>, CliError> {
             if let SourceSpec::Path { path, .. } = &spec
                 && !path.exists()
             {
-                return Err(CliError::input(format!(
-                    "{}: no such file or directory",
-                    path.display()
-                )));
+                return Err(CliError::input(format!("{}: no such file or directory", path.display())));
             }
             Ok(spec)
         })
@@ -53,37 +50,21 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     if let Some(p) = args.fail_under
         && !(0.0..=100.0).contains(&p)
     {
-        return Err(CliError::input(format!(
-            "--fail-under {p}: expected a percentage between 0 and 100"
-        )));
+        return Err(CliError::input(format!("--fail-under {p}: expected a percentage between 0 and 100")));
     }
-    let raw = if args.sources.is_empty() {
-        env.config.sources.clone()
-    } else {
-        args.sources.clone()
-    };
+    let raw = if args.sources.is_empty() { env.config.sources.clone() } else { args.sources.clone() };
     let specs = parse_sources(&raw)?;
     let catalog = env.catalog();
     for id in &args.standards {
         if catalog.standard(id).is_none() {
             let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
-            return Err(CliError::input(format!(
-                "unknown standard '{id}'; known: {}",
-                known.join(", ")
-            )));
+            return Err(CliError::input(format!("unknown standard '{id}'; known: {}", known.join(", "))));
         }
     }
     let mut store = env.store()?;
     let cancel = AtomicBool::new(false);
-    let outcome = run_and_store(
-        &mut store,
-        &catalog,
-        &specs,
-        &args.standards,
-        env.config.retention_days,
-        &cancel,
-        &mut |_| {},
-    )?;
+    let outcome =
+        run_and_store(&mut store, &catalog, &specs, &args.standards, env.config.retention_days, &cancel, &mut |_| {})?;
     for report in &outcome.result.sources {
         for e in &report.errors {
             eprintln!("warning: {e}");
@@ -163,20 +144,11 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
         }
     }
     if let Some(threshold) = args.fail_under {
-        let under: Vec<&StandardSummary> = r
-            .standards
-            .iter()
-            .filter(|s| s.compliance_pct < threshold)
-            .collect();
+        let under: Vec<&StandardSummary> = r.standards.iter().filter(|s| s.compliance_pct < threshold).collect();
         if !under.is_empty() {
-            let names: Vec<String> = under
-                .iter()
-                .map(|s| format!("{} ({})", s.id, output::pct(s.compliance_pct)))
-                .collect();
-            return Err(CliError {
-                code: 3,
-                message: format!("under {threshold} %: {}", names.join(", ")),
-            });
+            let names: Vec<String> =
+                under.iter().map(|s| format!("{} ({})", s.id, output::pct(s.compliance_pct))).collect();
+            return Err(CliError { code: 3, message: format!("under {threshold} %: {}", names.join(", ")) });
         }
     }
     Ok(())

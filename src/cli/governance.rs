@@ -182,11 +182,7 @@ pub fn attest(env: &Env, a: AttestArgs) -> CliResult {
             att.status.as_str(),
             att.attester,
             att.expires,
-            if att.evidence.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} evidence)", att.evidence.len())
-            }
+            if att.evidence.is_empty() { String::new() } else { format!(" ({} evidence)", att.evidence.len()) }
         ),
     }
     Ok(())
@@ -202,10 +198,7 @@ pub fn attestations(env: &Env, a: AttestationsArgs) -> CliResult {
         .into_iter()
         .filter(|(_, revoked)| a.all || !revoked)
         .filter(|(x, _)| a.standard.as_ref().is_none_or(|s| &x.standard == s))
-        .filter(|(x, _)| {
-            a.expiring_within
-                .is_none_or(|d| (x.expires - today).num_days() <= d)
-        })
+        .filter(|(x, _)| a.expiring_within.is_none_or(|d| (x.expires - today).num_days() <= d))
         .collect();
     match a.format {
         Format::Json => output::json(
@@ -267,10 +260,7 @@ pub fn exempt(env: &Env, a: ExemptArgs) -> CliResult {
             "exemption {}: {} on {} ({}) until {}",
             e.id,
             e.check,
-            e.resource
-                .as_deref()
-                .or(e.scope.as_deref())
-                .unwrap_or("everywhere"),
+            e.resource.as_deref().or(e.scope.as_deref()).unwrap_or("everywhere"),
             e.category,
             e.expires
         ),
@@ -281,19 +271,12 @@ pub fn exempt(env: &Env, a: ExemptArgs) -> CliResult {
 /// List or import exemptions.
 pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
     match a.command {
-        Some(ExemptionsCmd::Import {
-            kind,
-            file,
-            expires,
-            dry_run,
-        }) => {
+        Some(ExemptionsCmd::Import { kind, file, expires, dry_run }) => {
             if kind != "prowler-mutelist" {
-                return Err(CliError::input(format!(
-                    "unknown import kind '{kind}', expected prowler-mutelist"
-                )));
+                return Err(CliError::input(format!("unknown import kind '{kind}', expected prowler-mutelist")));
             }
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
             let now = Utc::now();
             let expires = match expires {
                 Some(d) => gov::parse_expiry(&d, now).map_err(field_error)?,
@@ -301,9 +284,8 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
             };
             let catalog = env.catalog();
             let name = file.display().to_string();
-            let imported =
-                gov::import_mutelist(&catalog, &text, &name, &env.config.attester(), expires, now)
-                    .map_err(CliError::input)?;
+            let imported = gov::import_mutelist(&catalog, &text, &name, &env.config.attester(), expires, now)
+                .map_err(CliError::input)?;
             let mut store = env.store()?;
             let mut ids = Vec::new();
             if !dry_run {
@@ -319,11 +301,7 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
                     println!(
                         "{} exemption(s) {}",
                         imported.exemptions.len(),
-                        if dry_run {
-                            "would be imported"
-                        } else {
-                            "imported"
-                        }
+                        if dry_run { "would be imported" } else { "imported" }
                     );
                     for e in &imported.exemptions {
                         println!(
@@ -331,11 +309,7 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
                             e.check,
                             e.scope.as_deref().unwrap_or("*"),
                             e.resource_pattern.as_deref().unwrap_or("*"),
-                            if e.regions.is_empty() {
-                                "*".to_string()
-                            } else {
-                                e.regions.join(",")
-                            }
+                            if e.regions.is_empty() { "*".to_string() } else { e.regions.join(",") }
                         );
                     }
                     if !imported.unmapped.is_empty() {
@@ -351,11 +325,7 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
         None => {
             let store = env.store()?;
             let today = Utc::now().date_naive();
-            let rows: Vec<_> = store
-                .exemption_history()?
-                .into_iter()
-                .filter(|(_, r)| a.all || !r)
-                .collect();
+            let rows: Vec<_> = store.exemption_history()?.into_iter().filter(|(_, r)| a.all || !r).collect();
             match a.format {
                 Format::Json => output::json(
                     &rows
@@ -369,18 +339,14 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
                         .collect::<Vec<_>>(),
                 ),
                 Format::Table => output::table(
-                    &[
-                        "ID", "CHECK", "WHERE", "CATEGORY", "EXPIRES", "BY", "REASON",
-                    ],
+                    &["ID", "CHECK", "WHERE", "CATEGORY", "EXPIRES", "BY", "REASON"],
                     rows.iter()
                         .map(|(e, revoked)| {
                             let place = e
                                 .resource
                                 .clone()
                                 .or_else(|| e.resource_pattern.as_ref().map(|p| format!("~{p}")))
-                                .unwrap_or_else(|| {
-                                    e.scope.clone().unwrap_or_else(|| "everywhere".into())
-                                });
+                                .unwrap_or_else(|| e.scope.clone().unwrap_or_else(|| "everywhere".into()));
                             let exp = if *revoked {
                                 format!("{} (revoked)", e.expires)
                             } else if e.expires < today {
@@ -411,17 +377,12 @@ pub fn validate_action(catalog: &crate::catalog::Catalog, action: &str) -> Resul
     if catalog.check(action).is_some() {
         return Ok(());
     }
-    if let Some((s, c)) = action.split_once('/') {
-        if catalog
-            .standard(s)
-            .is_some_and(|st| st.controls.iter().any(|x| x.id == c))
-        {
-            return Ok(());
-        }
+    if let Some((s, c)) = action.split_once('/')
+        && catalog.standard(s).is_some_and(|st| st.controls.iter().any(|x| x.id == c))
+    {
+        return Ok(());
     }
-    Err(format!(
-        "unknown improvement action '{action}': expected a check id or STANDARD/CONTROL"
-    ))
+    Err(format!("unknown improvement action '{action}': expected a check id or STANDARD/CONTROL"))
 }
 
 /// Record an owner and due date.
@@ -453,13 +414,7 @@ pub fn revoke(env: &Env, a: RevokeArgs) -> CliResult {
         return Err(CliError::input("--reason: say why it is revoked"));
     }
     let mut store = env.store()?;
-    store.revoke(
-        kind,
-        a.id,
-        &env.config.attester(),
-        a.reason.trim(),
-        Utc::now(),
-    )?;
+    store.revoke(kind, a.id, &env.config.attester(), a.reason.trim(), Utc::now())?;
     println!("{} {} revoked", kind.as_str(), a.id);
     Ok(())
 }
@@ -479,15 +434,12 @@ pub fn audit(env: &Env, a: AuditArgs) -> CliResult {
             }
             match v.first_bad {
                 None => Ok(()),
-                Some((seq, why)) => Err(CliError {
-                    code: 4,
-                    message: format!("audit log does not verify at entry {seq}: {why}"),
-                }),
+                Some((seq, why)) => {
+                    Err(CliError { code: 4, message: format!("audit log does not verify at entry {seq}: {why}") })
+                }
             }
         }
-        Some(other) => Err(CliError::input(format!(
-            "unknown audit command '{other}', expected verify"
-        ))),
+        Some(other) => Err(CliError::input(format!("unknown audit command '{other}', expected verify"))),
         None => {
             let entries = store.audit_entries()?;
             match a.format {

@@ -37,38 +37,18 @@ pub fn history(env: &Env, a: HistoryArgs) -> CliResult {
     match a.format {
         Format::Json => output::json(&entries),
         Format::Table => output::table(
-            &[
-                "RUN",
-                "STARTED",
-                "STATUS",
-                "RESOURCES",
-                "COMPLIANCE",
-                "SECURE",
-                "STANDARDS",
-            ],
+            &["RUN", "STARTED", "STATUS", "RESOURCES", "COMPLIANCE", "SECURE", "STANDARDS"],
             entries
                 .iter()
                 .map(|e| {
                     vec![
                         e.run.id.to_string(),
-                        e.run
-                            .started_at
-                            .get(..16)
-                            .unwrap_or(&e.run.started_at)
-                            .replace('T', " "),
-                        format!(
-                            "{}{}",
-                            e.run.status,
-                            if e.run.demo { " (demo)" } else { "" }
-                        ),
+                        e.run.started_at.get(..16).unwrap_or(&e.run.started_at).replace('T', " "),
+                        format!("{}{}", e.run.status, if e.run.demo { " (demo)" } else { "" }),
                         e.run.resources.to_string(),
                         output::pct(e.run.compliance.percentage),
                         output::pct(e.run.secure.percentage),
-                        e.standards
-                            .iter()
-                            .map(|(k, v)| format!("{k} {v:.1}%"))
-                            .collect::<Vec<_>>()
-                            .join("  "),
+                        e.standards.iter().map(|(k, v)| format!("{k} {v:.1}%")).collect::<Vec<_>>().join("  "),
                     ]
                 })
                 .collect(),
@@ -83,9 +63,9 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
     let (ra, rb) = match (a.run_a, a.run_b) {
         (Some(x), Some(y)) => (x, y),
         (Some(x), None) => (x, store.resolve_run(None)?.id),
-        _ => store.last_two_runs()?.ok_or_else(|| {
-            CliError::input("the cache holds fewer than two complete runs: nothing to compare")
-        })?,
+        _ => store
+            .last_two_runs()?
+            .ok_or_else(|| CliError::input("the cache holds fewer than two complete runs: nothing to compare"))?,
     };
     let d = store.diff(ra, rb)?;
     match a.format {
@@ -93,12 +73,7 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
         Format::Table => {
             println!(
                 "Run {} ({}) → run {} ({}) · compliance {:+.1} pts · secure {:+.1} pts",
-                d.from.id,
-                d.from.started_at,
-                d.to.id,
-                d.to.started_at,
-                d.compliance_delta,
-                d.secure_delta
+                d.from.id, d.from.started_at, d.to.id, d.to.started_at, d.compliance_delta, d.secure_delta
             );
             let section = |title: &str, n: usize| println!("\n{title} ({n})");
             section("New failures", d.new_failures.len());
@@ -134,18 +109,12 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
             section("Resources appeared", d.appeared.len());
             output::table(
                 &["TYPE", "RESOURCE"],
-                d.appeared
-                    .iter()
-                    .map(|r| vec![r.rtype.clone(), r.id.clone()])
-                    .collect(),
+                d.appeared.iter().map(|r| vec![r.rtype.clone(), r.id.clone()]).collect(),
             );
             section("Resources disappeared", d.disappeared.len());
             output::table(
                 &["TYPE", "RESOURCE"],
-                d.disappeared
-                    .iter()
-                    .map(|r| vec![r.rtype.clone(), r.id.clone()])
-                    .collect(),
+                d.disappeared.iter().map(|r| vec![r.rtype.clone(), r.id.clone()]).collect(),
             );
             section("Standards changed", d.standards.len());
             output::table(
@@ -168,12 +137,7 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
                 d.controls
                     .iter()
                     .map(|c| {
-                        vec![
-                            c.standard.clone(),
-                            c.control.clone().unwrap_or_default(),
-                            c.from.clone(),
-                            c.to.clone(),
-                        ]
+                        vec![c.standard.clone(), c.control.clone().unwrap_or_default(), c.from.clone(), c.to.clone()]
                     })
                     .collect(),
             );

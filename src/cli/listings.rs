@@ -85,11 +85,7 @@ pub struct ActionsArgs {
 /// List checks.
 pub fn checks(env: &Env, a: ChecksArgs) -> CliResult {
     let catalog = env.catalog();
-    let list: Vec<_> = catalog
-        .checks
-        .iter()
-        .filter(|c| a.cloud.is_none_or(|cl| c.cloud == cl))
-        .collect();
+    let list: Vec<_> = catalog.checks.iter().filter(|c| a.cloud.is_none_or(|cl| c.cloud == cl)).collect();
     match a.format {
         Format::Json => output::json(
             &list
@@ -110,10 +106,7 @@ pub fn checks(env: &Env, a: ChecksArgs) -> CliResult {
 
 fn unknown_standard(catalog: &crate::catalog::Catalog, id: &str) -> CliError {
     let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
-    CliError::input(format!(
-        "unknown standard '{id}'; known: {}",
-        known.join(", ")
-    ))
+    CliError::input(format!("unknown standard '{id}'; known: {}", known.join(", ")))
 }
 
 /// List the controls of a standard.
@@ -128,11 +121,7 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
     let Some(s) = rollup.standards.first() else {
         return Err(unknown_standard(&catalog, &a.standard));
     };
-    let controls: Vec<_> = s
-        .controls
-        .iter()
-        .filter(|c| a.state.is_none_or(|st| c.state == st))
-        .collect();
+    let controls: Vec<_> = s.controls.iter().filter(|c| a.state.is_none_or(|st| c.state == st)).collect();
     match a.format {
         Format::Json => output::json(
             &controls
@@ -145,7 +134,15 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
                 .collect::<Vec<_>>(),
         ),
         Format::Table => {
-            println!("{} {} · run {} · {} of {} controls passed ({})", s.name, s.version, run.id, s.passed_controls, s.counted(), output::pct(s.compliance_pct));
+            println!(
+                "{} {} · run {} · {} of {} controls passed ({})",
+                s.name,
+                s.version,
+                run.id,
+                s.passed_controls,
+                s.counted(),
+                output::pct(s.compliance_pct)
+            );
             output::table(
                 &["ID", "STATE", "HEALTHY", "UNHEALTHY", "TITLE"],
                 controls
@@ -155,7 +152,13 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
                             Some(att) => format!("{} (attested {att})", c.state),
                             None => c.state.to_string(),
                         };
-                        vec![c.id.clone(), state, c.healthy_resources.to_string(), c.unhealthy_resources.to_string(), c.title.clone()]
+                        vec![
+                            c.id.clone(),
+                            state,
+                            c.healthy_resources.to_string(),
+                            c.unhealthy_resources.to_string(),
+                            c.title.clone(),
+                        ]
                     })
                     .collect(),
             )
@@ -166,10 +169,7 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
 
 /// List findings, paging through the store so a large run is never loaded whole.
 pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
-    if matches!(
-        a.state,
-        Some(FindingState::Healthy | FindingState::NotApplicable)
-    ) {
+    if matches!(a.state, Some(FindingState::Healthy | FindingState::NotApplicable)) {
         return Err(CliError::input(
             "healthy and not_applicable results are kept as counts per check, not one by one: see `posture controls STANDARD`",
         ));
@@ -177,9 +177,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     let catalog = env.catalog();
     let mut checks: Option<Vec<String>> = None;
     if let Some(sid) = &a.standard {
-        let s = catalog
-            .standard(sid)
-            .ok_or_else(|| unknown_standard(&catalog, sid))?;
+        let s = catalog.standard(sid).ok_or_else(|| unknown_standard(&catalog, sid))?;
         let ids: Vec<String> = match &a.control {
             Some(cid) => s
                 .controls
@@ -214,11 +212,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     };
     let matcher = crate::governance::ExemptionMatcher::new(store.exemptions()?);
     let now = chrono::Utc::now();
-    let filter = FindingFilter {
-        checks,
-        states,
-        ..Default::default()
-    };
+    let filter = FindingFilter { checks, states, ..Default::default() };
     let limit = a.limit.unwrap_or(u64::MAX);
     let mut out = std::io::stdout().lock();
     let mut printed = 0u64;
@@ -239,8 +233,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         }
         offset += rows.len() as u64;
         for mut f in rows {
-            f.state =
-                crate::governance::effective_state(f.state, &f.check, &f.resource, &matcher, now);
+            f.state = crate::governance::effective_state(f.state, &f.check, &f.resource, &matcher, now);
             if a.state.is_some_and(|s| s != f.state) {
                 continue;
             }
@@ -254,18 +247,10 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
                     let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
                         "message": f.message, "controls": controls});
                     let sep = if printed == 0 { "\n  " } else { ",\n  " };
-                    let _ = write!(
-                        out,
-                        "{sep}{}",
-                        serde_json::to_string(&v).unwrap_or_default()
-                    );
+                    let _ = write!(out, "{sep}{}", serde_json::to_string(&v).unwrap_or_default());
                 }
                 Format::Table => {
-                    let ev: Vec<String> = f
-                        .evidence
-                        .iter()
-                        .map(|e| format!("{} = {}", e.path, e.value))
-                        .collect();
+                    let ev: Vec<String> = f.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect();
                     rows_table.push(vec![
                         f.state.to_string(),
                         f.check.clone(),
@@ -285,10 +270,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         }
         Format::Table => {
             drop(out);
-            output::table(
-                &["STATE", "CHECK", "CLOUD", "SCOPE", "RESOURCE", "EVIDENCE"],
-                rows_table,
-            );
+            output::table(&["STATE", "CHECK", "CLOUD", "SCOPE", "RESOURCE", "EVIDENCE"], rows_table);
         }
     }
     Ok(())

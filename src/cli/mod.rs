@@ -30,17 +30,11 @@ pub struct CliError {
 impl CliError {
     /// Bad input: exit 2.
     pub fn input(message: impl Into<String>) -> CliError {
-        CliError {
-            code: 2,
-            message: message.into(),
-        }
+        CliError { code: 2, message: message.into() }
     }
     /// Failure: exit 1.
     pub fn failure(message: impl Into<String>) -> CliError {
-        CliError {
-            code: 1,
-            message: message.into(),
-        }
+        CliError { code: 1, message: message.into() }
     }
 }
 
@@ -132,10 +126,7 @@ impl Env {
     /// Load the config named by `--config` / `POSTURE_CONFIG`, or the default.
     pub fn new(cli: &Cli) -> Result<Env, CliError> {
         let config = Config::load(cli.config.as_deref()).map_err(CliError::input)?;
-        Ok(Env {
-            config,
-            db: cli.db.clone(),
-        })
+        Ok(Env { config, db: cli.db.clone() })
     }
 
     /// The catalog; load errors are printed as warnings (the rest still loads).

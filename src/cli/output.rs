@@ -16,8 +16,7 @@ pub fn json<T: serde::Serialize>(v: &T) {
 /// Print rows under a header as aligned columns.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut t = Table::new();
-    t.load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(header.iter().map(|h| h.to_string()));
     for r in rows {
         t.add_row(r.into_iter().map(|c| clean(&c).into_owned()));

@@ -48,11 +48,7 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
                                 s.id.clone(),
                                 s.name.clone(),
                                 s.version.clone(),
-                                s.clouds
-                                    .iter()
-                                    .map(|c| c.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(","),
+                                s.clouds.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
                                 s.controls.len().to_string(),
                                 s.origin.clone(),
                             ]
@@ -64,29 +60,22 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
         }
         StandardsCmd::Validate { path, format } => {
             if !path.exists() {
-                return Err(CliError::input(format!(
-                    "{}: no such file or directory",
-                    path.display()
-                )));
+                return Err(CliError::input(format!("{}: no such file or directory", path.display())));
             }
             let mut errors = Vec::new();
             // A user's files may refer to shipped checks, so validate them together with the
             // builtin catalog, leaving out builtin files the path itself holds (validating a copy
             // of the shipped folder must not report every check as a duplicate).
             let own = Catalog::files_in(&path, &mut errors);
-            let own_names: std::collections::HashSet<String> =
-                own.iter().map(|f| f.name.clone()).collect();
-            let own_texts: std::collections::HashSet<&str> =
-                own.iter().map(|f| f.text.as_str()).collect();
+            let own_names: std::collections::HashSet<String> = own.iter().map(|f| f.name.clone()).collect();
+            let own_texts: std::collections::HashSet<&str> = own.iter().map(|f| f.text.as_str()).collect();
             let mut files: Vec<_> = Catalog::builtin_files()
                 .into_iter()
                 .filter(|b| {
                     // same content, or the same file (an edited copy of the shipped folder)
                     let rel = format!("/{}", b.name);
                     !own_texts.contains(b.text.as_str())
-                        && !own_names
-                            .iter()
-                            .any(|n| n.replace('\\', "/").ends_with(&rel))
+                        && !own_names.iter().any(|n| n.replace('\\', "/").ends_with(&rel))
                 })
                 .collect();
             files.extend(own.iter().cloned());
@@ -118,11 +107,7 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
             if errors.is_empty() {
                 Ok(())
             } else {
-                Err(CliError::input(format!(
-                    "{} error(s) in {}",
-                    errors.len(),
-                    path.display()
-                )))
+                Err(CliError::input(format!("{} error(s) in {}", errors.len(), path.display())))
             }
         }
     }

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// The evidence folder beside a cache file.
 pub fn evidence_dir(db: &Path) -> PathBuf {
-    db.parent()
-        .map(|p| p.join("evidence"))
-        .unwrap_or_else(|| PathBuf::from("evidence"))
+    db.parent().map(|p| p.join("evidence")).unwrap_or_else(|| PathBuf::from("evidence"))
 }
 
 fn digest(path: &Path) -> std::io::Result<(String, u64)> {
@@ -40,15 +38,8 @@ pub fn store_evidence(dir: &Path, file: &Path) -> std::io::Result<EvidenceRef> {
         std::fs::copy(file, &tmp)?;
         std::fs::rename(&tmp, &dest)?;
     }
-    let original = std::fs::canonicalize(file)
-        .unwrap_or_else(|_| file.to_path_buf())
-        .display()
-        .to_string();
-    Ok(EvidenceRef::File {
-        original,
-        sha256,
-        size,
-    })
+    let original = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()).display().to_string();
+    Ok(EvidenceRef::File { original, sha256, size })
 }
 
 /// How a piece of evidence stands today.
@@ -71,9 +62,7 @@ pub enum EvidenceStatus {
 pub fn evidence_status(dir: &Path, e: &EvidenceRef) -> EvidenceStatus {
     match e {
         EvidenceRef::Url { .. } => EvidenceStatus::Link,
-        EvidenceRef::File {
-            original, sha256, ..
-        } => {
+        EvidenceRef::File { original, sha256, .. } => {
             match digest(&dir.join(sha256)) {
                 Ok((h, _)) if &h == sha256 => {}
                 _ => return EvidenceStatus::CopyDamaged,
@@ -98,9 +87,7 @@ mod tests {
         let f = dir.path().join("review.pdf");
         std::fs::write(&f, b"quarterly access review").unwrap();
         let e = store_evidence(&store, &f).unwrap();
-        let EvidenceRef::File { size, .. } = &e else {
-            panic!()
-        };
+        let EvidenceRef::File { size, .. } = &e else { panic!() };
         assert_eq!(*size, 23);
         assert_eq!(evidence_status(&store, &e), EvidenceStatus::Ok);
         std::fs::write(&f, b"edited").unwrap();

@@ -8,9 +8,7 @@ pub use evidence::{EvidenceStatus, evidence_dir, evidence_status, store_evidence
 pub use mutelist::{MutelistImport, import_mutelist};
 
 use crate::catalog::Catalog;
-use crate::model::{
-    Attestation, AttestationStatus, EvidenceRef, Exemption, FindingState, ResourceRef,
-};
+use crate::model::{Attestation, AttestationStatus, EvidenceRef, Exemption, FindingState, ResourceRef};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use regex::Regex;
 use std::path::Path;
@@ -31,10 +29,7 @@ impl std::fmt::Display for FieldError {
 }
 
 fn err(field: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field,
-        message: message.into(),
-    }
+    FieldError { field, message: message.into() }
 }
 
 /// Parse an expiry date: `YYYY-MM-DD`, not in the past.
@@ -83,26 +78,13 @@ pub fn validate_attestation(
     let standard = catalog
         .standard(input.standard.trim())
         .ok_or_else(|| err("standard", format!("unknown standard '{}'", input.standard)))?;
-    if !standard
-        .controls
-        .iter()
-        .any(|c| c.id == input.control.trim())
-    {
-        return Err(err(
-            "control",
-            format!(
-                "standard '{}' has no control '{}'",
-                standard.id, input.control
-            ),
-        ));
+    if !standard.controls.iter().any(|c| c.id == input.control.trim()) {
+        return Err(err("control", format!("standard '{}' has no control '{}'", standard.id, input.control)));
     }
     let status: AttestationStatus = input.status.parse().map_err(|e: String| err("status", e))?;
     let note = input.note.trim().to_string();
     if status == AttestationStatus::Failed && note.is_empty() {
-        return Err(err(
-            "note",
-            "a failed attestation needs a note saying what is missing",
-        ));
+        return Err(err("note", "a failed attestation needs a note saying what is missing"));
     }
     let expires = if input.expires.trim().is_empty() {
         now.date_naive() + Duration::days(standard.attestation_validity_days as i64)
@@ -111,19 +93,11 @@ pub fn validate_attestation(
     };
     let mut files = Vec::new();
     let mut evidence = Vec::new();
-    for e in input
-        .evidence
-        .iter()
-        .map(|e| e.trim())
-        .filter(|e| !e.is_empty())
-    {
+    for e in input.evidence.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
         if e.contains("://") {
             let lower = e.to_ascii_lowercase();
             if !(lower.starts_with("https://") || lower.starts_with("http://")) || e.len() < 10 {
-                return Err(err(
-                    "evidence",
-                    format!("'{e}': only http(s) URLs are accepted"),
-                ));
+                return Err(err("evidence", format!("'{e}': only http(s) URLs are accepted")));
             }
             evidence.push(EvidenceRef::Url { url: e.to_string() });
         } else {
@@ -132,18 +106,13 @@ pub fn validate_attestation(
             if !meta.is_file() {
                 return Err(err("evidence", format!("{e}: not a file")));
             }
-            std::fs::File::open(p)
-                .map_err(|x| err("evidence", format!("{e}: cannot be read: {x}")))?;
+            std::fs::File::open(p).map_err(|x| err("evidence", format!("{e}: cannot be read: {x}")))?;
             files.push(p.to_path_buf());
         }
     }
-    let attester = if input.attester.trim().is_empty() {
-        "unknown".to_string()
-    } else {
-        input.attester.trim().to_string()
-    };
-    let scope = Some(input.scope.trim().to_string())
-        .filter(|s| !s.is_empty() && s != "*" && s != "everywhere");
+    let attester =
+        if input.attester.trim().is_empty() { "unknown".to_string() } else { input.attester.trim().to_string() };
+    let scope = Some(input.scope.trim().to_string()).filter(|s| !s.is_empty() && s != "*" && s != "everywhere");
     Ok((
         Attestation {
             id: 0,
@@ -192,24 +161,16 @@ pub fn validate_exemption(
     }
     let category = input.category.trim().to_ascii_lowercase();
     if category != "waiver" && category != "mitigated" {
-        return Err(err(
-            "category",
-            format!("'{}': expected waiver or mitigated", input.category),
-        ));
+        return Err(err("category", format!("'{}': expected waiver or mitigated", input.category)));
     }
     if input.reason.trim().is_empty() {
         return Err(err("reason", "say why the finding is exempt"));
     }
     if input.expires.trim().is_empty() {
-        return Err(err(
-            "expires",
-            "an exemption needs an expiry date (YYYY-MM-DD)",
-        ));
+        return Err(err("expires", "an exemption needs an expiry date (YYYY-MM-DD)"));
     }
     let expires = parse_expiry(&input.expires, now)?;
-    let opt = |s: &str| {
-        Some(s.trim().to_string()).filter(|s| !s.is_empty() && s != "*" && s != "everywhere")
-    };
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty() && s != "*" && s != "everywhere");
     Ok(Exemption {
         id: 0,
         check: check.to_string(),
@@ -219,11 +180,7 @@ pub fn validate_exemption(
         regions: Vec::new(),
         category,
         reason: input.reason.trim().to_string(),
-        author: if input.author.trim().is_empty() {
-            "unknown".into()
-        } else {
-            input.author.trim().to_string()
-        },
+        author: if input.author.trim().is_empty() { "unknown".into() } else { input.author.trim().to_string() },
         created_at: now,
         expires,
     })
@@ -240,10 +197,7 @@ impl ExemptionMatcher {
         let items = exemptions
             .into_iter()
             .map(|e| {
-                let re = e
-                    .resource_pattern
-                    .as_deref()
-                    .and_then(|p| Regex::new(p).ok());
+                let re = e.resource_pattern.as_deref().and_then(|p| Regex::new(p).ok());
                 (e, re)
             })
             .collect();

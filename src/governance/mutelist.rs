@@ -18,10 +18,7 @@ pub struct MutelistImport {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Sequence(items)) => items
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
+        Some(Value::Sequence(items)) => items.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
         Some(Value::String(s)) => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -58,62 +55,42 @@ pub fn import_mutelist(
             let check = check.as_str().unwrap_or_default().to_string();
             let what = format!("account '{account}', check '{check}'");
             if !strings(rule.get("Tags")).is_empty() {
-                out.unmapped.push(format!(
-                    "{what}: tag conditions cannot be expressed as posture exemptions; not imported"
-                ));
+                out.unmapped
+                    .push(format!("{what}: tag conditions cannot be expressed as posture exemptions; not imported"));
                 continue;
             }
             if rule.get("Exceptions").is_some_and(|e| !e.is_null()) {
-                out.unmapped.push(format!(
-                    "{what}: exceptions cannot be expressed as posture exemptions; not imported"
-                ));
+                out.unmapped
+                    .push(format!("{what}: exceptions cannot be expressed as posture exemptions; not imported"));
                 continue;
             }
             let Some(re) = glob(&check) else {
-                out.unmapped
-                    .push(format!("{what}: not a valid check pattern"));
+                out.unmapped.push(format!("{what}: not a valid check pattern"));
                 continue;
             };
             let targets: Vec<String> = catalog
                 .checks
                 .iter()
-                .filter(|c| {
-                    c.aliases.iter().any(|a| re.is_match(a)) || (check != "*" && re.is_match(&c.id))
-                })
+                .filter(|c| c.aliases.iter().any(|a| re.is_match(a)) || (check != "*" && re.is_match(&c.id)))
                 .map(|c| c.id.clone())
                 .collect();
             if targets.is_empty() {
-                out.unmapped
-                    .push(format!("{what}: no posture check answers for it"));
+                out.unmapped.push(format!("{what}: no posture check answers for it"));
                 continue;
             }
             let resources = strings(rule.get("Resources"));
             let pattern = if resources.is_empty() || resources.iter().any(|r| r == "*") {
                 None
             } else {
-                let alt = resources
-                    .iter()
-                    .map(|r| format!("(?:{r})"))
-                    .collect::<Vec<_>>()
-                    .join("|");
+                let alt = resources.iter().map(|r| format!("(?:{r})")).collect::<Vec<_>>().join("|");
                 if Regex::new(&alt).is_err() {
-                    out.unmapped.push(format!(
-                        "{what}: resource patterns are not valid regular expressions"
-                    ));
+                    out.unmapped.push(format!("{what}: resource patterns are not valid regular expressions"));
                     continue;
                 }
                 Some(alt)
             };
-            let regions: Vec<String> = strings(rule.get("Regions"))
-                .into_iter()
-                .filter(|r| r != "*")
-                .collect();
-            let description = rule
-                .get("Description")
-                .and_then(|d| d.as_str())
-                .unwrap_or("")
-                .trim()
-                .to_string();
+            let regions: Vec<String> = strings(rule.get("Regions")).into_iter().filter(|r| r != "*").collect();
+            let description = rule.get("Description").and_then(|d| d.as_str()).unwrap_or("").trim().to_string();
             let reason = if description.is_empty() {
                 format!("imported from Prowler mutelist {source}")
             } else {

@@ -22,9 +22,7 @@ impl std::str::FromStr for AttestationStatus {
             "passed" | "pass" => Ok(Self::Passed),
             "failed" | "fail" => Ok(Self::Failed),
             "not_applicable" | "na" | "n/a" => Ok(Self::NotApplicable),
-            _ => Err(format!(
-                "unknown status '{s}', expected passed, failed or not_applicable"
-            )),
+            _ => Err(format!("unknown status '{s}', expected passed, failed or not_applicable")),
         }
     }
 }
@@ -124,24 +122,12 @@ pub struct Exemption {
 impl Exemption {
     /// Whether it covers `check` on this resource at `now`, leaving the pattern to the caller
     /// (see `governance::ExemptionMatcher`, which compiles it once).
-    pub fn covers_without_pattern(
-        &self,
-        check: &str,
-        r: &crate::model::ResourceRef,
-        now: DateTime<Utc>,
-    ) -> bool {
+    pub fn covers_without_pattern(&self, check: &str, r: &crate::model::ResourceRef, now: DateTime<Utc>) -> bool {
         self.check == check
             && now.date_naive() <= self.expires
-            && self
-                .resource
-                .as_deref()
-                .is_none_or(|x| x == r.id || x == r.name)
+            && self.resource.as_deref().is_none_or(|x| x == r.id || x == r.name)
             && self.scope.as_deref().is_none_or(|s| s == r.scope)
-            && (self.regions.is_empty()
-                || self
-                    .regions
-                    .iter()
-                    .any(|g| g == "*" || g.eq_ignore_ascii_case(&r.region)))
+            && (self.regions.is_empty() || self.regions.iter().any(|g| g == "*" || g.eq_ignore_ascii_case(&r.region)))
     }
 }
 

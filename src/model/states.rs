@@ -129,10 +129,7 @@ mod tests {
         assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
         let err = "bogus".parse::<ControlState>().unwrap_err();
         assert!(err.contains("passed, failed"), "{err}");
-        assert_eq!(
-            serde_json::to_string(&FindingState::NotApplicable).unwrap(),
-            "\"not_applicable\""
-        );
+        assert_eq!(serde_json::to_string(&FindingState::NotApplicable).unwrap(), "\"not_applicable\"");
     }
 
     #[test]
@@ -146,13 +143,7 @@ mod tests {
     #[test]
     fn cloud_from_type_spelling() {
         assert_eq!(Cloud::of_resource_type("AWS::S3::Bucket"), Cloud::Aws);
-        assert_eq!(
-            Cloud::of_resource_type("storage.googleapis.com/Bucket"),
-            Cloud::Gcp
-        );
-        assert_eq!(
-            Cloud::of_resource_type("microsoft.storage/storageaccounts"),
-            Cloud::Azure
-        );
+        assert_eq!(Cloud::of_resource_type("storage.googleapis.com/Bucket"), Cloud::Gcp);
+        assert_eq!(Cloud::of_resource_type("microsoft.storage/storageaccounts"), Cloud::Azure);
     }
 }

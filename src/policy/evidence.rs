@@ -30,9 +30,7 @@ pub fn referenced_paths(expr: &IdedExpr) -> Vec<String> {
     collect(expr, &mut paths);
     let all = paths.clone();
     paths.retain(|p| {
-        !all.iter().any(|q| {
-            q.len() > p.len() && q.starts_with(p.as_str()) && q.as_bytes()[p.len()] == b'.'
-        })
+        !all.iter().any(|q| q.len() > p.len() && q.starts_with(p.as_str()) && q.as_bytes()[p.len()] == b'.')
     });
     paths
 }
@@ -57,9 +55,7 @@ fn path_of(expr: &IdedExpr) -> Option<String> {
             let base = path_of(&sel.operand)?;
             Some(join(&base, &sel.field))
         }
-        Expr::Call(call)
-            if (call.func_name == "_?._" || call.func_name == "_[_]") && call.args.len() == 2 =>
-        {
+        Expr::Call(call) if (call.func_name == "_?._" || call.func_name == "_[_]") && call.args.len() == 2 => {
             let base = path_of(&call.args[0])?;
             match &call.args[1].expr {
                 Expr::Literal(LiteralValue::String(s)) => Some(join(&base, s)),
@@ -71,29 +67,14 @@ fn path_of(expr: &IdedExpr) -> Option<String> {
 }
 
 fn join(base: &str, field: &str) -> String {
-    if base.is_empty() {
-        field.to_string()
-    } else {
-        format!("{base}.{field}")
-    }
+    if base.is_empty() { field.to_string() } else { format!("{base}.{field}") }
 }
 
 fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
     match &expr.expr {
-        Expr::Call(c) => c
-            .target
-            .iter()
-            .map(|t| t.as_ref())
-            .chain(c.args.iter())
-            .collect(),
+        Expr::Call(c) => c.target.iter().map(|t| t.as_ref()).chain(c.args.iter()).collect(),
         Expr::Select(s) => vec![s.operand.as_ref()],
-        Expr::Comprehension(c) => vec![
-            &c.iter_range,
-            &c.accu_init,
-            &c.loop_cond,
-            &c.loop_step,
-            &c.result,
-        ],
+        Expr::Comprehension(c) => vec![&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result],
         Expr::List(l) => l.elements.iter().collect(),
         Expr::Map(m) => m
             .entries

@@ -5,21 +5,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 
 /// Names registered by [`register`].
-const CUSTOM: &[&str] = &[
-    "portInRange",
-    "anyPortInRange",
-    "isInternet",
-    "anyInternet",
-    "daysSince",
-];
+const CUSTOM: &[&str] = &["portInRange", "anyPortInRange", "isInternet", "anyInternet", "daysSince"];
 
 /// Whether a condition may call `name`: an operator, a standard or extension function, or ours.
 pub fn is_known(env: &Arc<Env>, name: &str) -> bool {
-    if name.starts_with('_')
-        || name.starts_with('@')
-        || name.starts_with("!_")
-        || name.starts_with("-_")
-    {
+    if name.starts_with('_') || name.starts_with('@') || name.starts_with("!_") || name.starts_with("-_") {
         return true;
     }
     if CUSTOM.contains(&name) {
@@ -34,53 +24,35 @@ pub fn is_known(env: &Arc<Env>, name: &str) -> bool {
 /// Register posture's functions on a root context; `now` is the run's clock.
 pub fn register(ctx: &mut Context<'static, 'static>, now: DateTime<Utc>) {
     let results = [
-        ctx.add_function(
-            "portInRange",
-            |range: Value, port: i64| -> Result<bool, ExecutionError> {
-                port_in_range(&range, port)
-            },
-        ),
-        ctx.add_function(
-            "anyPortInRange",
-            |ranges: Value, port: i64| -> Result<bool, ExecutionError> {
-                match ranges {
-                    Value::List(items) => {
-                        for r in items.iter() {
-                            if port_in_range(r, port)? {
-                                return Ok(true);
-                            }
+        ctx.add_function("portInRange", |range: Value, port: i64| -> Result<bool, ExecutionError> {
+            port_in_range(&range, port)
+        }),
+        ctx.add_function("anyPortInRange", |ranges: Value, port: i64| -> Result<bool, ExecutionError> {
+            match ranges {
+                Value::List(items) => {
+                    for r in items.iter() {
+                        if port_in_range(r, port)? {
+                            return Ok(true);
                         }
-                        Ok(false)
                     }
-                    other => port_in_range(&other, port),
+                    Ok(false)
                 }
-            },
-        ),
-        ctx.add_function(
-            "isInternet",
-            |source: Value| -> Result<bool, ExecutionError> { Ok(is_internet(&source)) },
-        ),
-        ctx.add_function(
-            "anyInternet",
-            |sources: Value| -> Result<bool, ExecutionError> {
-                Ok(match sources {
-                    Value::List(items) => items.iter().any(is_internet),
-                    other => is_internet(&other),
-                })
-            },
-        ),
-        ctx.add_function(
-            "daysSince",
-            move |ts: Arc<String>| -> Result<i64, ExecutionError> {
-                let then = parse_time(&ts).ok_or_else(|| {
-                    ExecutionError::function_error(
-                        "daysSince",
-                        format!("'{ts}' is not an RFC 3339 timestamp or date"),
-                    )
-                })?;
-                Ok((now - then).num_days())
-            },
-        ),
+                other => port_in_range(&other, port),
+            }
+        }),
+        ctx.add_function("isInternet", |source: Value| -> Result<bool, ExecutionError> { Ok(is_internet(&source)) }),
+        ctx.add_function("anyInternet", |sources: Value| -> Result<bool, ExecutionError> {
+            Ok(match sources {
+                Value::List(items) => items.iter().any(is_internet),
+                other => is_internet(&other),
+            })
+        }),
+        ctx.add_function("daysSince", move |ts: Arc<String>| -> Result<i64, ExecutionError> {
+            let then = parse_time(&ts).ok_or_else(|| {
+                ExecutionError::function_error("daysSince", format!("'{ts}' is not an RFC 3339 timestamp or date"))
+            })?;
+            Ok((now - then).num_days())
+        }),
     ];
     for r in results {
         // Names are fixed and distinct from the standard library; a clash is a bug.
@@ -108,10 +80,7 @@ fn port_in_range(range: &Value, port: i64) -> Result<bool, ExecutionError> {
         other => {
             return Err(ExecutionError::function_error(
                 "portInRange",
-                format!(
-                    "expected a port range string or int, got {:?}",
-                    other.type_of()
-                ),
+                format!("expected a port range string or int, got {:?}", other.type_of()),
             ));
         }
     };
@@ -121,8 +90,7 @@ fn port_in_range(range: &Value, port: i64) -> Result<bool, ExecutionError> {
     if matches!(text.as_str(), "*" | "all" | "any" | "-1") {
         return Ok(true);
     }
-    let bad =
-        || ExecutionError::function_error("portInRange", format!("'{text}' is not a port range"));
+    let bad = || ExecutionError::function_error("portInRange", format!("'{text}' is not a port range"));
     match text.split_once('-') {
         Some((lo, hi)) => {
             let lo: i64 = lo.trim().parse().map_err(|_| bad())?;
@@ -139,15 +107,7 @@ fn is_internet(source: &Value) -> bool {
             let s = s.trim().to_ascii_lowercase();
             matches!(
                 s.as_str(),
-                "*" | "0.0.0.0/0"
-                    | "0.0.0.0"
-                    | "::/0"
-                    | "::"
-                    | "internet"
-                    | "any"
-                    | "all"
-                    | "<nw>/0"
-                    | "/0"
+                "*" | "0.0.0.0/0" | "0.0.0.0" | "::/0" | "::" | "internet" | "any" | "all" | "<nw>/0" | "/0"
             )
         }
         _ => false,
@@ -181,12 +141,7 @@ mod tests {
         for yes in ["*", "Internet", "0.0.0.0/0", "::/0", "Any"] {
             assert!(is_internet(&s(yes)), "{yes}");
         }
-        for no in [
-            "10.0.0.0/8",
-            "VirtualNetwork",
-            "AzureLoadBalancer",
-            "203.0.113.4/32",
-        ] {
+        for no in ["10.0.0.0/8", "VirtualNetwork", "AzureLoadBalancer", "203.0.113.4/32"] {
             assert!(!is_internet(&s(no)), "{no}");
         }
     }

@@ -58,28 +58,15 @@ fn env() -> &'static Arc<Env> {
 
 /// Compile and validate a condition: syntax, then every function and variable it names.
 pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
-    let program = env()
-        .compile(source)
-        .map_err(|e| PolicyError::Syntax(e.to_string().replace("ERROR: <input>:", "at ")))?;
+    let program =
+        env().compile(source).map_err(|e| PolicyError::Syntax(e.to_string().replace("ERROR: <input>:", "at ")))?;
     let refs = program.references();
     let mut locals = evidence::comprehension_vars(program.expression());
     locals.push("resource".to_string());
     // Type names are identifiers in CEL (`type(x) == map`).
     locals.extend(
-        [
-            "int",
-            "uint",
-            "double",
-            "bool",
-            "string",
-            "bytes",
-            "list",
-            "map",
-            "null_type",
-            "type",
-            "dyn",
-        ]
-        .map(String::from),
+        ["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"]
+            .map(String::from),
     );
     for var in refs.variables() {
         if !locals.iter().any(|l| l == var) {
@@ -128,10 +115,7 @@ impl Bound<'_> {
         match compiled.program.execute(&self.scope) {
             Ok(Value::Bool(true)) => Outcome::True,
             Ok(Value::Bool(false)) => Outcome::False,
-            Ok(other) => Outcome::Error(format!(
-                "condition returned {} instead of a bool",
-                describe(&other)
-            )),
+            Ok(other) => Outcome::Error(format!("condition returned {} instead of a bool", describe(&other))),
             Err(e) => Outcome::Error(explain_error(&e)),
         }
     }
@@ -169,37 +153,20 @@ mod tests {
     #[test]
     fn true_false_and_missing_field_is_error() {
         let doc = json!({"properties": {"a": true}});
-        assert_eq!(
-            run("resource.properties.a == true", doc.clone()),
-            Outcome::True
-        );
-        assert_eq!(
-            run("resource.properties.a == false", doc.clone()),
-            Outcome::False
-        );
+        assert_eq!(run("resource.properties.a == true", doc.clone()), Outcome::True);
+        assert_eq!(run("resource.properties.a == false", doc.clone()), Outcome::False);
         match run("resource.properties.b == true", doc.clone()) {
             Outcome::Error(m) => assert!(m.contains("'b' is missing"), "{m}"),
             o => panic!("expected error, got {o:?}"),
         }
-        assert!(
-            matches!(run("resource.properties", doc), Outcome::Error(m) if m.contains("instead of a bool"))
-        );
+        assert!(matches!(run("resource.properties", doc), Outcome::Error(m) if m.contains("instead of a bool")));
     }
 
     #[test]
     fn rejects_syntax_unknown_function_and_variable() {
-        assert!(matches!(
-            compile("resource.a =="),
-            Err(PolicyError::Syntax(_))
-        ));
-        assert_eq!(
-            compile("frobnicate(resource.a)").unwrap_err(),
-            PolicyError::UnknownFunction("frobnicate".into())
-        );
-        assert_eq!(
-            compile("other.a == 1").unwrap_err(),
-            PolicyError::UnknownVariable("other".into())
-        );
+        assert!(matches!(compile("resource.a =="), Err(PolicyError::Syntax(_))));
+        assert_eq!(compile("frobnicate(resource.a)").unwrap_err(), PolicyError::UnknownFunction("frobnicate".into()));
+        assert_eq!(compile("other.a == 1").unwrap_err(), PolicyError::UnknownVariable("other".into()));
         // comprehension variables and the strings extension are fine
         compile("resource.properties.rules.exists(r, r.name.lowerAscii() == 'x')").unwrap();
         compile("resource.?properties.?x.orValue(1) == 1 && size(resource.tags) >= 0").unwrap();

@@ -24,11 +24,7 @@ pub fn normalize(mut rec: Value) -> Result<Option<Resource>, String> {
         a if !a.is_empty() => a,
         _ => str_field(&rec, "ARN"),
     };
-    let id = if !arn.is_empty() {
-        arn
-    } else {
-        resource_id.clone()
-    };
+    let id = if !arn.is_empty() { arn } else { resource_id.clone() };
     if id.is_empty() {
         return Err("configuration item without `arn` or `resourceId`".into());
     }
@@ -73,23 +69,13 @@ pub fn normalize(mut rec: Value) -> Result<Option<Resource>, String> {
         Some(v @ Value::Array(_)) => v,
         _ => Value::Array(Vec::new()),
     };
-    let meta = ResourceRef {
-        id,
-        name,
-        rtype,
-        cloud: Cloud::Aws,
-        scope,
-        region,
-    };
+    let meta = ResourceRef { id, name, rtype, cloud: Cloud::Aws, scope, region };
     Ok(Some(build(
         meta,
         String::new(),
         tags,
         configuration,
-        vec![
-            ("supplementary", supplementary),
-            ("relationships", relationships),
-        ],
+        vec![("supplementary", supplementary), ("relationships", relationships)],
     )))
 }
 
@@ -98,10 +84,7 @@ fn decode_documents(v: &mut Value) {
     match v {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
-                let is_doc = k.ends_with("Document")
-                    || k == "policyText"
-                    || k == "keyPolicy"
-                    || k == "Policy";
+                let is_doc = k.ends_with("Document") || k == "policyText" || k == "keyPolicy" || k == "Policy";
                 if is_doc
                     && let Value::String(s) = child
                     && let Some(parsed) = decode_policy(s)
@@ -124,9 +107,7 @@ fn decode_policy(s: &str) -> Option<Value> {
     }
     if t.starts_with("%7B") || t.starts_with("%7b") {
         let decoded = percent_decode_str(t).decode_utf8().ok()?;
-        return serde_json::from_str(&decoded.replace('+', " "))
-            .ok()
-            .or_else(|| serde_json::from_str(&decoded).ok());
+        return serde_json::from_str(&decoded.replace('+', " ")).ok().or_else(|| serde_json::from_str(&decoded).ok());
     }
     None
 }

@@ -23,10 +23,7 @@ pub fn normalize(mut rec: Value) -> Result<Resource, String> {
     let id = str_field(&rec, "id");
     let rtype = str_field(&rec, "type").to_ascii_lowercase();
     if id.is_empty() || rtype.is_empty() {
-        return Err(
-            "an Azure resource needs `id` and `type` (project them in the Resource Graph query)"
-                .into(),
-        );
+        return Err("an Azure resource needs `id` and `type` (project them in the Resource Graph query)".into());
     }
     let name = match str_field(&rec, "name") {
         n if !n.is_empty() => n,
@@ -55,13 +52,6 @@ pub fn normalize(mut rec: Value) -> Result<Resource, String> {
             extra.push((key, v));
         }
     }
-    let meta = ResourceRef {
-        id,
-        name,
-        rtype,
-        cloud: Cloud::Azure,
-        scope,
-        region,
-    };
+    let meta = ResourceRef { id, name, rtype, cloud: Cloud::Azure, scope, region };
     Ok(build(meta, resource_group, tags, properties, extra))
 }

@@ -70,9 +70,7 @@ fn unwrap_envelope(v: Value) -> Vec<Value> {
 pub fn format_of(record: &Value) -> Option<Format> {
     let o = record.as_object()?;
     if o.contains_key("resourceType")
-        && (o.contains_key("configuration")
-            || o.contains_key("awsRegion")
-            || o.contains_key("accountId"))
+        && (o.contains_key("configuration") || o.contains_key("awsRegion") || o.contains_key("accountId"))
     {
         return Some(Format::Aws);
     }
@@ -81,9 +79,7 @@ pub fn format_of(record: &Value) -> Option<Format> {
     }
     let id = o.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let rtype = o.get("type").and_then(|v| v.as_str()).unwrap_or_default();
-    if id.to_ascii_lowercase().starts_with("/subscriptions/")
-        || (rtype.contains('/') && rtype.contains('.'))
-    {
+    if id.to_ascii_lowercase().starts_with("/subscriptions/") || (rtype.contains('/') && rtype.contains('.')) {
         return Some(Format::Azure);
     }
     None

@@ -19,20 +19,13 @@ impl Merger {
             return Err("expected a Cloud Asset Inventory asset object".into());
         };
         // Accept the camelCase spelling of the API as well as the export's snake_case.
-        for (camel, snake) in [
-            ("assetType", "asset_type"),
-            ("iamPolicy", "iam_policy"),
-            ("updateTime", "update_time"),
-        ] {
+        for (camel, snake) in [("assetType", "asset_type"), ("iamPolicy", "iam_policy"), ("updateTime", "update_time")]
+        {
             if let Some(v) = m.remove(camel) {
                 m.entry(snake.to_string()).or_insert(v);
             }
         }
-        let name = m
-            .get("name")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
+        let name = m.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
         if name.is_empty() {
             return Err("asset without `name`".into());
         }
@@ -81,11 +74,7 @@ fn project_in(s: &str) -> Option<String> {
 }
 
 fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
-    let rtype = m
-        .get("asset_type")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
+    let rtype = m.get("asset_type").and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let mut resource = match m.remove("resource") {
         Some(Value::Object(r)) => r,
         _ => Map::new(),
@@ -98,11 +87,7 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
     let ancestors: Vec<String> = m
         .get("ancestors")
         .and_then(|a| a.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     let scope = ancestors
         .iter()
@@ -143,13 +128,6 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
     if let Some(p) = m.remove("org_policy") {
         extra.push(("org_policy", p));
     }
-    let meta = ResourceRef {
-        id: name,
-        name: display,
-        rtype,
-        cloud: Cloud::Gcp,
-        scope,
-        region,
-    };
+    let meta = ResourceRef { id: name, name: display, rtype, cloud: Cloud::Gcp, scope, region };
     build(meta, String::new(), tags, data, extra)
 }

@@ -41,15 +41,9 @@ impl FromStr for SourceSpec {
             if rest.is_empty() {
                 return Err(format!("'{s}': missing a path after '{prefix}:'"));
             }
-            return Ok(SourceSpec::Path {
-                path: rest.into(),
-                cloud: Some(cloud),
-            });
+            return Ok(SourceSpec::Path { path: rest.into(), cloud: Some(cloud) });
         }
-        Ok(SourceSpec::Path {
-            path: s.into(),
-            cloud: None,
-        })
+        Ok(SourceSpec::Path { path: s.into(), cloud: None })
     }
 }
 
@@ -57,10 +51,7 @@ impl std::fmt::Display for SourceSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SourceSpec::Demo => f.write_str("demo"),
-            SourceSpec::Path {
-                path,
-                cloud: Some(c),
-            } => write!(f, "{c}:{}", path.display()),
+            SourceSpec::Path { path, cloud: Some(c) } => write!(f, "{c}:{}", path.display()),
             SourceSpec::Path { path, cloud: None } => write!(f, "{}", path.display()),
         }
     }
@@ -99,23 +90,19 @@ pub struct SourceReport {
 /// Read a source, calling `sink` with the resources of each file (GCP: once, at the end).
 /// Unreadable or malformed files are reported and skipped; the rest is read.
 pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> SourceReport {
-    let mut report = SourceReport {
-        source: spec.to_string(),
-        ..Default::default()
-    };
+    let mut report = SourceReport { source: spec.to_string(), ..Default::default() };
     let mut gcp = gcp::Merger::default();
-    let emit =
-        |report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Vec<Resource>)| {
-            for r in &batch {
-                if !report.clouds.contains(&r.meta.cloud) {
-                    report.clouds.push(r.meta.cloud);
-                }
+    let emit = |report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Vec<Resource>)| {
+        for r in &batch {
+            if !report.clouds.contains(&r.meta.cloud) {
+                report.clouds.push(r.meta.cloud);
             }
-            report.resources += batch.len();
-            if !batch.is_empty() {
-                sink(batch);
-            }
-        };
+        }
+        report.resources += batch.len();
+        if !batch.is_empty() {
+            sink(batch);
+        }
+    };
     match spec {
         SourceSpec::Demo => {
             let mut files = Vec::new();
@@ -124,10 +111,7 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
                 report.files += 1;
                 match parse_file(bytes, None, &mut gcp) {
                     Ok(batch) => emit(&mut report, batch, sink),
-                    Err(message) => report.errors.push(SourceError {
-                        file: name,
-                        message,
-                    }),
+                    Err(message) => report.errors.push(SourceError { file: name, message }),
                 }
             }
         }
@@ -145,19 +129,13 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
                 let bytes = match std::fs::read(&file) {
                     Ok(b) => b,
                     Err(e) => {
-                        report.errors.push(SourceError {
-                            file: name,
-                            message: format!("cannot read: {e}"),
-                        });
+                        report.errors.push(SourceError { file: name, message: format!("cannot read: {e}") });
                         continue;
                     }
                 };
                 match parse_file(&bytes, *cloud, &mut gcp) {
                     Ok(batch) => emit(&mut report, batch, sink),
-                    Err(message) => report.errors.push(SourceError {
-                        file: name,
-                        message,
-                    }),
+                    Err(message) => report.errors.push(SourceError { file: name, message }),
                 }
             }
         }
@@ -190,10 +168,7 @@ pub fn read_all(spec: &SourceSpec) -> (Vec<Resource>, SourceReport) {
     (all, report)
 }
 
-fn collect_embedded(
-    dir: &'static include_dir::Dir<'static>,
-    out: &mut Vec<(String, &'static [u8])>,
-) {
+fn collect_embedded(dir: &'static include_dir::Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
     for f in dir.files() {
         let ext = f.path().extension().and_then(|e| e.to_str()).unwrap_or("");
         if matches!(ext, "json" | "ndjson" | "jsonl") {
@@ -220,21 +195,14 @@ fn json_files(path: &Path, errors: &mut Vec<SourceError>) -> Vec<PathBuf> {
                 }
             }
             Ok(_) => {}
-            Err(e) => errors.push(SourceError {
-                file: path.display().to_string(),
-                message: e.to_string(),
-            }),
+            Err(e) => errors.push(SourceError { file: path.display().to_string(), message: e.to_string() }),
         }
     }
     out
 }
 
 /// Parse one file's bytes into resources (GCP records go to the merger instead).
-fn parse_file(
-    bytes: &[u8],
-    forced: Option<Cloud>,
-    gcp: &mut gcp::Merger,
-) -> Result<Vec<Resource>, String> {
+fn parse_file(bytes: &[u8], forced: Option<Cloud>, gcp: &mut gcp::Merger) -> Result<Vec<Resource>, String> {
     let records = detect::records(bytes)?;
     if records.is_empty() {
         return Ok(Vec::new());
@@ -280,21 +248,11 @@ pub(crate) fn build(
     doc.insert("region".into(), Value::String(meta.region.clone()));
     doc.insert("resource_group".into(), Value::String(resource_group));
     doc.insert("tags".into(), Value::Object(tags));
-    doc.insert(
-        "properties".into(),
-        if properties.is_object() {
-            properties
-        } else {
-            Value::Object(Map::new())
-        },
-    );
+    doc.insert("properties".into(), if properties.is_object() { properties } else { Value::Object(Map::new()) });
     for (k, v) in extra {
         doc.insert(k.into(), v);
     }
-    Resource {
-        meta,
-        doc: Value::Object(doc),
-    }
+    Resource { meta, doc: Value::Object(doc) }
 }
 
 /// Tags as a string map, whatever shape they came in (object, or list of key/value pairs).
@@ -308,14 +266,8 @@ pub(crate) fn tag_map(v: Option<Value>) -> Map<String, Value> {
         }
         Some(Value::Array(items)) => {
             for item in items {
-                let k = item
-                    .get("key")
-                    .or_else(|| item.get("Key"))
-                    .map(scalar_string);
-                let v = item
-                    .get("value")
-                    .or_else(|| item.get("Value"))
-                    .map(scalar_string);
+                let k = item.get("key").or_else(|| item.get("Key")).map(scalar_string);
+                let v = item.get("value").or_else(|| item.get("Value")).map(scalar_string);
                 if let (Some(k), Some(v)) = (k, v) {
                     out.insert(k, Value::String(v));
                 }
@@ -336,10 +288,7 @@ fn scalar_string(v: &Value) -> String {
 
 /// A string field of an object, or "".
 pub(crate) fn str_field(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(|x| x.as_str())
-        .unwrap_or_default()
-        .to_string()
+    v.get(key).and_then(|x| x.as_str()).unwrap_or_default().to_string()
 }
 
 #[cfg(test)]

@@ -2,16 +2,11 @@ use super::*;
 use std::io::Write;
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
     if p.exists() {
         Some(p)
     } else {
-        eprintln!(
-            "SKIPPED: {} is absent (it ships in ../shared beside the repo)",
-            p.display()
-        );
+        eprintln!("SKIPPED: {} is absent (it ships in ../shared beside the repo)", p.display());
         None
     }
 }
@@ -28,22 +23,13 @@ fn every_real_aws_config_item_loads() {
     let Some(dir) = shared("aws-config-rdk-example-ci") else {
         return;
     };
-    let (resources, report) = read_all(&SourceSpec::Path {
-        path: dir,
-        cloud: None,
-    });
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir, cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.files, 76);
     assert!(resources.len() >= 70, "{}", resources.len());
     assert!(resources.iter().all(|r| r.meta.cloud == Cloud::Aws));
-    let role = resources
-        .iter()
-        .find(|r| r.meta.rtype == "AWS::IAM::Role")
-        .unwrap();
-    assert_eq!(
-        role.doc["properties"]["assumeRolePolicyDocument"]["Version"],
-        "2012-10-17"
-    );
+    let role = resources.iter().find(|r| r.meta.rtype == "AWS::IAM::Role").unwrap();
+    assert_eq!(role.doc["properties"]["assumeRolePolicyDocument"]["Version"], "2012-10-17");
 }
 
 #[test]
@@ -54,15 +40,9 @@ fn url_encoded_policy_documents_are_decoded() {
         "role.json",
         r#"{"version":"1.2","accountId":"1","resourceType":"AWS::IAM::Role","resourceId":"r","arn":"arn:aws:iam::1:role/r","awsRegion":"global","configuration":{"assumeRolePolicyDocument":"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22*%22%7D%7D%5D%7D"}}"#,
     );
-    let (resources, report) = read_all(&SourceSpec::Path {
-        path: dir.path().into(),
-        cloud: None,
-    });
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    assert_eq!(
-        resources[0].doc["properties"]["assumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"],
-        "*"
-    );
+    assert_eq!(resources[0].doc["properties"]["assumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"], "*");
 }
 
 #[test]
@@ -70,23 +50,12 @@ fn every_real_gcp_export_loads_and_merges() {
     let Some(dir) = shared("gcp-policy-library-cai") else {
         return;
     };
-    let (resources, report) = read_all(&SourceSpec::Path {
-        path: dir,
-        cloud: None,
-    });
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir, cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.files, 18);
     assert!(resources.iter().all(|r| r.meta.cloud == Cloud::Gcp));
-    let bucket = resources
-        .iter()
-        .find(|r| r.meta.id == "//storage.googleapis.com/my-test-bucket")
-        .unwrap();
-    assert!(
-        !bucket.doc["iam_policy"]["bindings"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    let bucket = resources.iter().find(|r| r.meta.id == "//storage.googleapis.com/my-test-bucket").unwrap();
+    assert!(!bucket.doc["iam_policy"]["bindings"].as_array().unwrap().is_empty());
 }
 
 #[test]
@@ -102,24 +71,15 @@ fn gcp_resource_and_iam_records_merge_across_files() {
         "b.ndjson",
         "{\"name\":\"//storage.googleapis.com/b1\",\"asset_type\":\"storage.googleapis.com/Bucket\",\"iam_policy\":{\"bindings\":[{\"role\":\"roles/storage.objectViewer\",\"members\":[\"allUsers\"]}]}}\n\n{\"name\":\"//storage.googleapis.com/b2\",\"asset_type\":\"storage.googleapis.com/Bucket\"}\n",
     );
-    let (resources, report) = read_all(&SourceSpec::Path {
-        path: dir.path().into(),
-        cloud: None,
-    });
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(resources.len(), 2);
     let b1 = &resources[0];
     assert_eq!(b1.meta.scope, "123");
     assert_eq!(b1.meta.region, "eu");
     assert_eq!(b1.doc["tags"]["env"], "prod");
-    assert_eq!(
-        b1.doc["iam_policy"]["bindings"][0]["members"][0],
-        "allUsers"
-    );
-    assert_eq!(
-        resources[1].doc["iam_policy"]["bindings"],
-        serde_json::json!([])
-    );
+    assert_eq!(b1.doc["iam_policy"]["bindings"][0]["members"][0], "allUsers");
+    assert_eq!(resources[1].doc["iam_policy"]["bindings"], serde_json::json!([]));
 }
 
 #[test]
@@ -135,26 +95,14 @@ fn azure_resource_graph_and_arm_arrays() {
         "arm.json",
         r#"[{"id":"/subscriptions/s2/resourceGroups/RG2/providers/Microsoft.KeyVault/vaults/kv1","type":"Microsoft.KeyVault/vaults","location":"eastus","properties":{}}]"#,
     );
-    let (resources, report) = read_all(&SourceSpec::Path {
-        path: dir.path().into(),
-        cloud: None,
-    });
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let kv = resources.iter().find(|r| r.meta.name == "kv1").unwrap();
-    assert_eq!(
-        (
-            kv.meta.scope.as_str(),
-            kv.doc["resource_group"].as_str().unwrap()
-        ),
-        ("s2", "RG2")
-    );
+    assert_eq!((kv.meta.scope.as_str(), kv.doc["resource_group"].as_str().unwrap()), ("s2", "RG2"));
     let st = resources.iter().find(|r| r.meta.name == "st1").unwrap();
     assert_eq!(st.meta.rtype, "microsoft.storage/storageaccounts");
     assert_eq!(st.doc["kind"], "StorageV2");
-    assert!(
-        st.doc.get("identity").is_none(),
-        "null top-level fields are left out"
-    );
+    assert!(st.doc.get("identity").is_none(), "null top-level fields are left out");
 }
 
 #[test]
@@ -167,16 +115,10 @@ fn aws_snapshot_skips_deleted_and_parses_string_supplementary() {
       {"version":"1.3","accountId":"111122223333","configurationItemStatus":"OK","resourceType":"AWS::S3::Bucket","resourceId":"b","resourceName":"b","arn":"arn:aws:s3:::b","awsRegion":"us-east-1","tags":{"env":"dev"},"configuration":{"name":"b"},"supplementaryConfiguration":{"PublicAccessBlockConfiguration":"{\"blockPublicAcls\":true}"}},
       {"version":"1.3","accountId":"111122223333","configurationItemStatus":"ResourceDeleted","resourceType":"AWS::S3::Bucket","resourceId":"gone","awsRegion":"us-east-1"}]}"#,
     );
-    let (resources, report) = read_all(&SourceSpec::Path {
-        path: dir.path().into(),
-        cloud: None,
-    });
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(resources.len(), 1);
-    assert_eq!(
-        resources[0].doc["supplementary"]["PublicAccessBlockConfiguration"]["blockPublicAcls"],
-        true
-    );
+    assert_eq!(resources[0].doc["supplementary"]["PublicAccessBlockConfiguration"]["blockPublicAcls"], true);
     assert_eq!(resources[0].meta.scope, "111122223333");
 }
 
@@ -192,18 +134,11 @@ fn malformed_files_are_reported_and_the_rest_loads() {
     );
     let deep = "[".repeat(5000) + &"]".repeat(5000);
     write(dir.path(), "d-deep.json", &deep);
-    let (resources, report) = read_all(&SourceSpec::Path {
-        path: dir.path().into(),
-        cloud: None,
-    });
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
     assert_eq!(resources.len(), 1);
     assert_eq!(report.errors.len(), 3, "{:?}", report.errors);
     assert!(report.errors[0].file.ends_with("a-bad.json"));
-    assert!(
-        report.errors[0].message.contains("invalid JSON at line 1"),
-        "{}",
-        report.errors[0].message
-    );
+    assert!(report.errors[0].message.contains("invalid JSON at line 1"), "{}", report.errors[0].message);
     assert!(report.errors[1].message.contains("cannot tell which cloud"));
 }
 
@@ -212,17 +147,8 @@ fn forced_cloud_and_spec_parsing() {
     assert_eq!("demo".parse::<SourceSpec>().unwrap(), SourceSpec::Demo);
     assert_eq!(
         "aws:/tmp/x".parse::<SourceSpec>().unwrap(),
-        SourceSpec::Path {
-            path: "/tmp/x".into(),
-            cloud: Some(Cloud::Aws)
-        }
+        SourceSpec::Path { path: "/tmp/x".into(), cloud: Some(Cloud::Aws) }
     );
-    assert_eq!(
-        "./c:x".parse::<SourceSpec>().unwrap(),
-        SourceSpec::Path {
-            path: "./c:x".into(),
-            cloud: None
-        }
-    );
+    assert_eq!("./c:x".parse::<SourceSpec>().unwrap(), SourceSpec::Path { path: "./c:x".into(), cloud: None });
     assert!("gcp:".parse::<SourceSpec>().is_err());
 }

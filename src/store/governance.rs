@@ -47,9 +47,7 @@ impl std::str::FromStr for RecordKind {
             "attestation" => Ok(RecordKind::Attestation),
             "exemption" => Ok(RecordKind::Exemption),
             "assignment" => Ok(RecordKind::Assignment),
-            _ => Err(format!(
-                "unknown record kind '{s}', expected attestation, exemption or assignment"
-            )),
+            _ => Err(format!("unknown record kind '{s}', expected attestation, exemption or assignment")),
         }
     }
 }
@@ -142,16 +140,19 @@ pub fn canonical(v: &Value) -> String {
     out
 }
 
-fn entry_hash(
-    prev: &str,
+/// The fields of an audit entry that its hash covers.
+struct Fields<'a> {
     seq: i64,
-    at: &str,
-    actor: &str,
-    kind: &str,
-    action: &str,
+    at: &'a str,
+    actor: &'a str,
+    kind: &'a str,
+    action: &'a str,
     record_id: i64,
-    payload: &Value,
-) -> String {
+    payload: &'a Value,
+}
+
+fn entry_hash(prev: &str, f: &Fields) -> String {
+    let Fields { seq, at, actor, kind, action, record_id, payload } = *f;
     let content = serde_json::json!({
         "seq": seq, "at": at, "actor": actor, "kind": kind, "action": action, "record_id": record_id, "payload": payload,
     });
@@ -181,25 +182,12 @@ impl Store {
         payload: &Value,
     ) -> Result<()> {
         let (last_seq, prev): (i64, String) = tx
-            .query_row(
-                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .ctx("reading the audit log")?
             .unwrap_or((0, GENESIS.to_string()));
         let seq = last_seq + 1;
-        let hash = entry_hash(
-            &prev,
-            seq,
-            at,
-            actor,
-            kind.as_str(),
-            action,
-            record_id,
-            payload,
-        );
+        let hash = entry_hash(&prev, &Fields { seq, at, actor, kind: kind.as_str(), action, record_id, payload });
         tx.execute(
             "INSERT INTO audit_log (seq, at, actor, kind, action, record_id, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![seq, at, actor, kind.as_str(), action, record_id, canonical(payload), prev, hash],
@@ -208,23 +196,11 @@ impl Store {
         Ok(())
     }
 
-    fn add_record(
-        &mut self,
-        kind: RecordKind,
-        actor: &str,
-        payload: Value,
-        at: DateTime<Utc>,
-    ) -> Result<i64> {
+    fn add_record(&mut self, kind: RecordKind, actor: &str, payload: Value, at: DateTime<Utc>) -> Result<i64> {
         // IMMEDIATE: two processes appending at once serialize on the chain's head.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("recording")?;
+        tx.execute(&format!("INSERT INTO {} (payload) VALUES (?1)", kind.table()), [canonical(&payload)])
             .ctx("recording")?;
-        tx.execute(
-            &format!("INSERT INTO {} (payload) VALUES (?1)", kind.table()),
-            [canonical(&payload)],
-        )
-        .ctx("recording")?;
         let id = tx.last_insert_rowid();
         Store::append_entry(&tx, &at.to_rfc3339(), actor, kind, "create", id, &payload)?;
         tx.commit().ctx("recording")?;
@@ -233,53 +209,24 @@ impl Store {
 
     /// Record an attestation; returns its id.
     pub fn add_attestation(&mut self, a: &Attestation) -> Result<i64> {
-        self.add_record(
-            RecordKind::Attestation,
-            &a.attester,
-            record_payload(a)?,
-            a.created_at,
-        )
+        self.add_record(RecordKind::Attestation, &a.attester, record_payload(a)?, a.created_at)
     }
 
     /// Record an exemption; returns its id.
     pub fn add_exemption(&mut self, e: &Exemption) -> Result<i64> {
-        self.add_record(
-            RecordKind::Exemption,
-            &e.author,
-            record_payload(e)?,
-            e.created_at,
-        )
+        self.add_record(RecordKind::Exemption, &e.author, record_payload(e)?, e.created_at)
     }
 
     /// Record an assignment; returns its id.
     pub fn add_assignment(&mut self, a: &Assignment) -> Result<i64> {
-        self.add_record(
-            RecordKind::Assignment,
-            &a.author,
-            record_payload(a)?,
-            a.created_at,
-        )
+        self.add_record(RecordKind::Assignment, &a.author, record_payload(a)?, a.created_at)
     }
 
     /// Revoke a record: it stops counting; the record and its history stay.
-    pub fn revoke(
-        &mut self,
-        kind: RecordKind,
-        id: i64,
-        actor: &str,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .ctx("revoking")?;
+    pub fn revoke(&mut self, kind: RecordKind, id: i64, actor: &str, reason: &str, at: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("revoking")?;
         let exists: bool = tx
-            .query_row(
-                &format!("SELECT 1 FROM {} WHERE id = ?1", kind.table()),
-                [id],
-                |_| Ok(true),
-            )
+            .query_row(&format!("SELECT 1 FROM {} WHERE id = ?1", kind.table()), [id], |_| Ok(true))
             .optional()
             .ctx("revoking")?
             .unwrap_or(false);
@@ -296,10 +243,7 @@ impl Store {
             .ctx("revoking")?
             .unwrap_or(false);
         if done {
-            return Err(StoreError::NotFound(format!(
-                "{} {id} is already revoked",
-                kind.as_str()
-            )));
+            return Err(StoreError::NotFound(format!("{} {id} is already revoked", kind.as_str())));
         }
         let at_s = at.to_rfc3339();
         tx.execute(
@@ -307,15 +251,7 @@ impl Store {
             params![kind.as_str(), id, at_s, actor, reason],
         )
         .ctx("revoking")?;
-        Store::append_entry(
-            &tx,
-            &at_s,
-            actor,
-            kind,
-            "revoke",
-            id,
-            &serde_json::json!({"reason": reason}),
-        )?;
+        Store::append_entry(&tx, &at_s, actor, kind, "revoke", id, &serde_json::json!({"reason": reason}))?;
         tx.commit().ctx("revoking")
     }
 
@@ -330,13 +266,7 @@ impl Store {
         );
         let mut st = self.conn.prepare(&sql).ctx("reading records")?;
         let rows = st
-            .query_map([kind.as_str()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, bool>(2)?,
-                ))
-            })
+            .query_map([kind.as_str()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))
             .ctx("reading records")?;
         let mut out = Vec::new();
         for row in rows {
@@ -348,8 +278,7 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("{} {id}: {e}", kind.as_str())))?;
             v["id"] = id.into();
             out.push((
-                serde_json::from_value(v)
-                    .map_err(|e| StoreError::Corrupt(format!("{} {id}: {e}", kind.as_str())))?,
+                serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("{} {id}: {e}", kind.as_str())))?,
                 revoked,
             ));
         }
@@ -358,11 +287,7 @@ impl Store {
 
     /// Attestations not revoked (expired ones included: the rollup says they expired).
     pub fn attestations(&self) -> Result<Vec<Attestation>> {
-        Ok(self
-            .records(RecordKind::Attestation, false)?
-            .into_iter()
-            .map(|(a, _)| a)
-            .collect())
+        Ok(self.records(RecordKind::Attestation, false)?.into_iter().map(|(a, _)| a).collect())
     }
 
     /// Every attestation ever recorded, with whether it was revoked.
@@ -372,11 +297,7 @@ impl Store {
 
     /// Exemptions not revoked.
     pub fn exemptions(&self) -> Result<Vec<Exemption>> {
-        Ok(self
-            .records(RecordKind::Exemption, false)?
-            .into_iter()
-            .map(|(a, _)| a)
-            .collect())
+        Ok(self.records(RecordKind::Exemption, false)?.into_iter().map(|(a, _)| a).collect())
     }
 
     /// Every exemption ever recorded, with whether it was revoked.
@@ -386,18 +307,16 @@ impl Store {
 
     /// Assignments not revoked.
     pub fn assignments(&self) -> Result<Vec<Assignment>> {
-        Ok(self
-            .records(RecordKind::Assignment, false)?
-            .into_iter()
-            .map(|(a, _)| a)
-            .collect())
+        Ok(self.records(RecordKind::Assignment, false)?.into_iter().map(|(a, _)| a).collect())
     }
 
     /// The whole audit log, oldest first.
     pub fn audit_entries(&self) -> Result<Vec<AuditEntry>> {
         let mut st = self
             .conn
-            .prepare("SELECT seq, at, actor, kind, action, record_id, payload, prev_hash, hash FROM audit_log ORDER BY seq")
+            .prepare(
+                "SELECT seq, at, actor, kind, action, record_id, payload, prev_hash, hash FROM audit_log ORDER BY seq",
+            )
             .ctx("reading the audit log")?;
         let rows = st
             .query_map([], |r| {
@@ -415,20 +334,14 @@ impl Store {
                 })
             })
             .ctx("reading the audit log")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("reading the audit log")
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading the audit log")
     }
 
     /// Check the chain, and that every record and revocation matches its log entry.
     pub fn verify_audit(&self) -> Result<AuditVerdict> {
         let entries = self.audit_entries()?;
-        let bad = |seq: i64, why: String| {
-            Ok(AuditVerdict {
-                ok: false,
-                entries: entries.len(),
-                first_bad: Some((seq, why)),
-            })
-        };
+        let bad =
+            |seq: i64, why: String| Ok(AuditVerdict { ok: false, entries: entries.len(), first_bad: Some((seq, why)) });
         let mut prev = GENESIS.to_string();
         let mut created: std::collections::HashMap<(String, i64), Value> = Default::default();
         let mut revoked: std::collections::HashSet<(String, i64)> = Default::default();
@@ -437,20 +350,19 @@ impl Store {
                 return bad(e.seq, format!("entry {} is missing", i + 1));
             }
             if e.prev_hash != prev {
-                return bad(
-                    e.seq,
-                    "its previous-hash does not match the entry before it".into(),
-                );
+                return bad(e.seq, "its previous-hash does not match the entry before it".into());
             }
             let h = entry_hash(
                 &prev,
-                e.seq,
-                &e.at,
-                &e.actor,
-                &e.kind,
-                &e.action,
-                e.record_id,
-                &e.payload,
+                &Fields {
+                    seq: e.seq,
+                    at: &e.at,
+                    actor: &e.actor,
+                    kind: &e.kind,
+                    action: &e.action,
+                    record_id: e.record_id,
+                    payload: &e.payload,
+                },
             );
             if h != e.hash {
                 return bad(e.seq, "its content does not match its hash".into());
@@ -466,21 +378,10 @@ impl Store {
                 other => return bad(e.seq, format!("unknown action '{other}'")),
             }
         }
-        for kind in [
-            RecordKind::Attestation,
-            RecordKind::Exemption,
-            RecordKind::Assignment,
-        ] {
-            let mut st = self
-                .conn
-                .prepare(&format!(
-                    "SELECT id, payload FROM {} ORDER BY id",
-                    kind.table()
-                ))
-                .ctx("verifying")?;
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-                .ctx("verifying")?;
+        for kind in [RecordKind::Attestation, RecordKind::Exemption, RecordKind::Assignment] {
+            let mut st =
+                self.conn.prepare(&format!("SELECT id, payload FROM {} ORDER BY id", kind.table())).ctx("verifying")?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).ctx("verifying")?;
             for row in rows {
                 let (id, payload) = row.ctx("verifying")?;
                 let key = (kind.as_str().to_string(), id);
@@ -491,43 +392,26 @@ impl Store {
                     .unwrap_or(0);
                 match created.get(&key) {
                     None => {
-                        return bad(
-                            seq,
-                            format!("{} {id} has no entry in the audit log", kind.as_str()),
-                        );
+                        return bad(seq, format!("{} {id} has no entry in the audit log", kind.as_str()));
                     }
                     Some(logged) => {
                         let stored: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
                         if canonical(&stored) != canonical(logged) {
                             return bad(
                                 seq,
-                                format!(
-                                    "{} {id} differs from what the audit log recorded",
-                                    kind.as_str()
-                                ),
+                                format!("{} {id} differs from what the audit log recorded", kind.as_str()),
                             );
                         }
                     }
                 }
             }
         }
-        let mut st = self
-            .conn
-            .prepare("SELECT kind, record_id FROM revocations")
-            .ctx("verifying")?;
-        let rows = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .ctx("verifying")?;
+        let mut st = self.conn.prepare("SELECT kind, record_id FROM revocations").ctx("verifying")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).ctx("verifying")?;
         for row in rows {
             let key = row.ctx("verifying")?;
             if !revoked.contains(&key) {
-                return bad(
-                    0,
-                    format!(
-                        "revocation of {} {} has no entry in the audit log",
-                        key.0, key.1
-                    ),
-                );
+                return bad(0, format!("revocation of {} {} has no entry in the audit log", key.0, key.1));
             }
         }
         for key in &revoked {
@@ -547,16 +431,9 @@ impl Store {
                     .find(|e| e.kind == key.0 && e.record_id == key.1 && e.action == "revoke")
                     .map(|e| e.seq)
                     .unwrap_or(0);
-                return bad(
-                    seq,
-                    format!("the revocation of {} {} was removed", key.0, key.1),
-                );
+                return bad(seq, format!("the revocation of {} {} was removed", key.0, key.1));
             }
         }
-        Ok(AuditVerdict {
-            ok: true,
-            entries: entries.len(),
-            first_bad: None,
-        })
+        Ok(AuditVerdict { ok: true, entries: entries.len(), first_bad: None })
     }
 }

@@ -8,8 +8,7 @@ mod write;
 
 pub use governance::{AuditEntry, AuditVerdict, RecordKind, canonical};
 pub use query::{
-    DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot,
-    StandardDelta,
+    DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta,
 };
 pub use write::RunWriter;
 
@@ -95,24 +94,14 @@ impl Store {
     /// Open (creating or migrating) the cache at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                source: Box::new(e),
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
-            path: path.to_path_buf(),
-            source: Box::new(e),
-        })?;
-        conn.busy_timeout(Duration::from_secs(30))
-            .ctx("setting the busy timeout")?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
+        conn.busy_timeout(Duration::from_secs(30)).ctx("setting the busy timeout")?;
+        let mut store = Store { conn, path: path.to_path_buf() };
         schema::prepare(&mut store)?;
         Ok(store)
     }
@@ -120,10 +109,7 @@ impl Store {
     /// An in-memory cache (tests).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().ctx("opening in memory")?;
-        let mut store = Store {
-            conn,
-            path: PathBuf::from(":memory:"),
-        };
+        let mut store = Store { conn, path: PathBuf::from(":memory:") };
         schema::prepare(&mut store)?;
         Ok(store)
     }
@@ -135,10 +121,7 @@ impl Store {
 
     /// `PRAGMA integrity_check` says ok.
     pub fn integrity_ok(&self) -> Result<bool> {
-        let s: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .ctx("checking integrity")?;
+        let s: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).ctx("checking integrity")?;
         Ok(s == "ok")
     }
 }

@@ -171,11 +171,7 @@ fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
             possible: r.get(11)?,
             percentage: r.get(12)?,
         },
-        secure: crate::assess::SecureScore {
-            current: r.get(13)?,
-            max: r.get(14)?,
-            percentage: r.get(15)?,
-        },
+        secure: crate::assess::SecureScore { current: r.get(13)?, max: r.get(14)?, percentage: r.get(15)? },
     })
 }
 
@@ -199,7 +195,8 @@ fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
     })
 }
 
-const FINDING_COLS: &str = "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message";
+const FINDING_COLS: &str =
+    "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message";
 
 impl Store {
     /// The latest published run: complete if there is one, else the latest partial one.
@@ -208,28 +205,19 @@ impl Store {
             "SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial')
              ORDER BY (status = 'complete') DESC, id DESC LIMIT 1"
         );
-        self.conn
-            .query_row(&sql, [], run_info)
-            .optional()
-            .ctx("reading the latest run")
+        self.conn.query_row(&sql, [], run_info).optional().ctx("reading the latest run")
     }
 
     /// The latest published run of any status (what the console shows as "last run").
     pub fn latest_finished(&self) -> Result<Option<RunInfo>> {
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT 1"
-        );
-        self.conn
-            .query_row(&sql, [], run_info)
-            .optional()
-            .ctx("reading the latest run")
+        let sql =
+            format!("SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT 1");
+        self.conn.query_row(&sql, [], run_info).optional().ctx("reading the latest run")
     }
 
     /// A published run by id.
     pub fn run(&self, id: i64) -> Result<RunInfo> {
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND status IN ('complete','partial')"
-        );
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND status IN ('complete','partial')");
         self.conn
             .query_row(&sql, [id], run_info)
             .optional()
@@ -241,11 +229,9 @@ impl Store {
     pub fn resolve_run(&self, id: Option<i64>) -> Result<RunInfo> {
         match id {
             Some(id) => self.run(id),
-            None => self.latest_run()?.ok_or_else(|| {
-                StoreError::NotFound(
-                    "the cache holds no run yet: run `posture assess` first".into(),
-                )
-            }),
+            None => self
+                .latest_run()?
+                .ok_or_else(|| StoreError::NotFound("the cache holds no run yet: run `posture assess` first".into())),
         }
     }
 
@@ -280,31 +266,16 @@ impl Store {
         let mut security = BTreeMap::new();
         let mut st = self
             .conn
-            .prepare_cached(
-                "SELECT control, healthy, unhealthy FROM security_stats WHERE run_id = ?1",
-            )
+            .prepare_cached("SELECT control, healthy, unhealthy FROM security_stats WHERE run_id = ?1")
             .ctx("reading security stats")?;
         let rows = st
-            .query_map([run.id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    ScStats {
-                        healthy: r.get(1)?,
-                        unhealthy: r.get(2)?,
-                    },
-                ))
-            })
+            .query_map([run.id], |r| Ok((r.get::<_, String>(0)?, ScStats { healthy: r.get(1)?, unhealthy: r.get(2)? })))
             .ctx("reading security stats")?;
         for row in rows {
             let (k, v) = row.ctx("reading security stats")?;
             security.insert(k, v);
         }
-        Ok(RunSnapshot {
-            clouds: run.clouds.iter().copied().collect(),
-            info: run.clone(),
-            totals,
-            security,
-        })
+        Ok(RunSnapshot { clouds: run.clouds.iter().copied().collect(), info: run.clone(), totals, security })
     }
 
     fn finding_where(run_id: i64, f: &FindingFilter) -> (String, Vec<SqlValue>) {
@@ -313,37 +284,22 @@ impl Store {
         );
         let mut args: Vec<SqlValue> = vec![run_id.into()];
         if let Some(checks) = &f.checks {
-            sql.push_str(&format!(
-                " AND f.check_id IN ({})",
-                vec!["?"; checks.len().max(1)].join(",")
-            ));
+            sql.push_str(&format!(" AND f.check_id IN ({})", vec!["?"; checks.len().max(1)].join(",")));
             if checks.is_empty() {
                 args.push(SqlValue::Null);
             }
             args.extend(checks.iter().map(|c| SqlValue::from(c.clone())));
         }
         if let Some(states) = &f.states {
-            sql.push_str(&format!(
-                " AND f.state IN ({})",
-                vec!["?"; states.len().max(1)].join(",")
-            ));
+            sql.push_str(&format!(" AND f.state IN ({})", vec!["?"; states.len().max(1)].join(",")));
             if states.is_empty() {
                 args.push(SqlValue::Null);
             }
-            args.extend(
-                states
-                    .iter()
-                    .map(|s| SqlValue::from(s.as_str().to_string())),
-            );
+            args.extend(states.iter().map(|s| SqlValue::from(s.as_str().to_string())));
         }
         if let Some(t) = f.text.as_ref().filter(|t| !t.is_empty()) {
             sql.push_str(" AND (r.name LIKE ? ESCAPE '\\' OR r.id LIKE ? ESCAPE '\\')");
-            let pat = format!(
-                "%{}%",
-                t.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pat = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
             args.push(pat.clone().into());
             args.push(pat.into());
         }
@@ -363,41 +319,27 @@ impl Store {
     }
 
     /// One page of findings, ordered by check then resource name.
-    pub fn findings(
-        &self,
-        run_id: i64,
-        f: &FindingFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<FindingRow>> {
+    pub fn findings(&self, run_id: i64, f: &FindingFilter, offset: u64, limit: u64) -> Result<Vec<FindingRow>> {
         let (wh, mut args) = Store::finding_where(run_id, f);
-        let sql = format!(
-            "SELECT {FINDING_COLS}{wh} ORDER BY f.check_id, r.name, r.rid LIMIT ? OFFSET ?"
-        );
+        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY f.check_id, r.name, r.rid LIMIT ? OFFSET ?");
         args.push((limit.min(i64::MAX as u64) as i64).into());
         args.push((offset as i64).into());
         let mut st = self.conn.prepare_cached(&sql).ctx("listing findings")?;
-        let rows = st
-            .query_map(params_from_iter(args), finding_row)
-            .ctx("listing findings")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("listing findings")
+        let rows = st.query_map(params_from_iter(args), finding_row).ctx("listing findings")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing findings")
     }
 
     /// How many findings match.
     pub fn count_findings(&self, run_id: i64, f: &FindingFilter) -> Result<u64> {
         let (wh, args) = Store::finding_where(run_id, f);
         let sql = format!("SELECT count(*){wh}");
-        self.conn
-            .query_row(&sql, params_from_iter(args), |r| r.get(0))
-            .ctx("counting findings")
+        self.conn.query_row(&sql, params_from_iter(args), |r| r.get(0)).ctx("counting findings")
     }
 
     /// Published runs, newest first, with per-standard percentages.
     pub fn history(&self, standard: Option<&str>, limit: u64) -> Result<Vec<HistoryEntry>> {
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT ?1"
-        );
+        let sql =
+            format!("SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT ?1");
         let mut st = self.conn.prepare(&sql).ctx("reading history")?;
         let runs = st
             .query_map([limit as i64], run_info)
@@ -411,9 +353,7 @@ impl Store {
             .ctx("reading history")?;
         for run in runs {
             let standards = ss
-                .query_map(rusqlite::params![run.id, standard], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
-                })
+                .query_map(rusqlite::params![run.id, standard], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))
                 .ctx("reading history")?
                 .collect::<rusqlite::Result<BTreeMap<_, _>>>()
                 .ctx("reading history")?;
@@ -436,18 +376,13 @@ impl Store {
             .ctx("reading runs")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("reading runs")?;
-        Ok(if ids.len() == 2 {
-            Some((ids[1], ids[0]))
-        } else {
-            None
-        })
+        Ok(if ids.len() == 2 { Some((ids[1], ids[0])) } else { None })
     }
 
     fn findings_sql(&self, sql: &str, a: i64, b: i64) -> Result<Vec<FindingRow>> {
         let mut st = self.conn.prepare(sql).ctx("comparing runs")?;
         let rows = st.query_map([a, b], finding_row).ctx("comparing runs")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("comparing runs")
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing runs")
     }
 
     fn resources_only_in(&self, a: i64, b: i64) -> Result<Vec<ResourceRef>> {
@@ -471,8 +406,7 @@ impl Store {
                 })
             })
             .ctx("comparing resources")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("comparing resources")
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing resources")
     }
 
     /// What changed from run `a` to run `b`.
@@ -577,16 +511,11 @@ impl Store {
             .prepare_cached("SELECT DISTINCT scope FROM resources WHERE run_id = ?1 ORDER BY scope")
             .ctx("listing scopes")?;
         let rows = st.query_map([run_id], |r| r.get(0)).ctx("listing scopes")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("listing scopes")
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing scopes")
     }
 
     /// The normalized document of a resource with findings in a run.
-    pub fn resource_doc(
-        &self,
-        run_id: i64,
-        resource_id: &str,
-    ) -> Result<Option<serde_json::Value>> {
+    pub fn resource_doc(&self, run_id: i64, resource_id: &str) -> Result<Option<serde_json::Value>> {
         let text: Option<String> = self
             .conn
             .query_row(
@@ -596,19 +525,12 @@ impl Store {
             )
             .optional()
             .ctx("reading a resource")?;
-        text.map(|t| {
-            serde_json::from_str(&t)
-                .map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}")))
-        })
-        .transpose()
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}"))))
+            .transpose()
     }
 
     /// Per-run compliance percentage of one standard, newest first.
-    pub fn stored_standard_pct(
-        &self,
-        standard: &str,
-        limit: u64,
-    ) -> Result<Vec<(i64, String, f64)>> {
+    pub fn stored_standard_pct(&self, standard: &str, limit: u64) -> Result<Vec<(i64, String, f64)>> {
         let mut st = self
             .conn
             .prepare(
@@ -617,11 +539,8 @@ impl Store {
             )
             .ctx("reading standard history")?;
         let rows = st
-            .query_map(rusqlite::params![standard, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_map(rusqlite::params![standard, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .ctx("reading standard history")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("reading standard history")
+        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading standard history")
     }
 }

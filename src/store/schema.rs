@@ -139,54 +139,30 @@ pub fn prepare(store: &mut Store) -> Result<()> {
     // Reading the header fails right away on a file that is not SQLite.
     let app: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(|e| StoreError::NotACache {
-            path: path.clone(),
-            detail: e.to_string(),
-        })?;
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .ctx("reading the schema version")?;
+        .map_err(|e| StoreError::NotACache { path: path.clone(), detail: e.to_string() })?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")?;
     let tables: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
         .ctx("listing tables")?;
     if app != APPLICATION_ID && (app != 0 || tables > 0) {
-        return Err(StoreError::NotACache {
-            path,
-            detail: format!("application id {app:#x}, {tables} tables"),
-        });
+        return Err(StoreError::NotACache { path, detail: format!("application id {app:#x}, {tables} tables") });
     }
     if version > VERSION {
-        return Err(StoreError::TooNew {
-            path,
-            found: version,
-            supported: VERSION,
-        });
+        return Err(StoreError::TooNew { path, found: version, supported: VERSION });
     }
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .ctx("enabling WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .ctx("setting synchronous")?;
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .ctx("enabling foreign keys")?;
+    conn.pragma_update(None, "journal_mode", "WAL").ctx("enabling WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL").ctx("setting synchronous")?;
+    conn.pragma_update(None, "foreign_keys", "ON").ctx("enabling foreign keys")?;
     if version < VERSION {
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .ctx("starting a migration")?;
+        let tx =
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("starting a migration")?;
         // Another process may have migrated while we waited for the lock.
-        let now: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .ctx("reading the schema version")?;
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")?;
         for sql in &MIGRATIONS[now as usize..] {
             tx.execute_batch(sql).ctx("migrating the schema")?;
         }
-        tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .ctx("marking the cache")?;
-        tx.pragma_update(None, "user_version", VERSION)
-            .ctx("writing the schema version")?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID).ctx("marking the cache")?;
+        tx.pragma_update(None, "user_version", VERSION).ctx("writing the schema version")?;
         tx.commit().ctx("committing a migration")?;
     }
     Ok(())
@@ -198,7 +174,6 @@ pub fn apply_first(conn: &rusqlite::Connection, n: usize) {
     for sql in &MIGRATIONS[..n] {
         conn.execute_batch(sql).unwrap();
     }
-    conn.pragma_update(None, "application_id", APPLICATION_ID)
-        .unwrap();
+    conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
     conn.pragma_update(None, "user_version", n as i64).unwrap();
 }

@@ -6,9 +6,7 @@ use chrono::Utc;
 
 fn res(i: usize) -> ResourceRef {
     ResourceRef {
-        id: format!(
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st{i}"
-        ),
+        id: format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st{i}"),
         name: format!("st{i}"),
         rtype: "microsoft.storage/storageaccounts".into(),
         cloud: Cloud::Azure,
@@ -20,9 +18,7 @@ fn res(i: usize) -> ResourceRef {
 /// Store a run with `bad` failing resources out of `n`.
 fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
     let cat = Catalog::default();
-    let mut w = store
-        .begin_run(&["demo".into()], &[], true, Utc::now())
-        .unwrap();
+    let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
     let batch = BatchOutput {
         resources: (0..n).map(res).collect(),
         findings: bad
@@ -31,10 +27,7 @@ fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
                 check: "azure.storage.https".into(),
                 state: FindingState::Unhealthy,
                 resource: res(i),
-                evidence: vec![Evidence {
-                    path: "properties.supportsHttpsTrafficOnly".into(),
-                    value: "false".into(),
-                }],
+                evidence: vec![Evidence { path: "properties.supportsHttpsTrafficOnly".into(), value: "false".into() }],
                 message: None,
             })
             .collect(),
@@ -73,37 +66,19 @@ fn a_run_is_invisible_until_published() {
     let mut store = Store::open(&dir.path().join("c.db")).unwrap();
     assert!(store.latest_run().unwrap().is_none());
     let first = store_run(&mut store, 3, &[1]);
-    let mut w = store
-        .begin_run(&["demo".into()], &[], true, Utc::now())
-        .unwrap();
-    store
-        .write_batch(
-            &mut w,
-            &BatchOutput {
-                resources: vec![res(9)],
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
+    store.write_batch(&mut w, &BatchOutput { resources: vec![res(9)], ..Default::default() }).unwrap();
     // a second connection sees only the published run
     let other = Store::open(store.path()).unwrap();
     assert_eq!(other.latest_run().unwrap().unwrap().id, first);
-    let page = other
-        .findings(first, &FindingFilter::default(), 0, 10)
-        .unwrap();
+    let page = other.findings(first, &FindingFilter::default(), 0, 10).unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].resource.name, "st1");
     assert_eq!(page[0].evidence[0].value, "false");
     // cancelling removes what was written
     store.abandon_run(w.run_id).unwrap();
-    let n: i64 = store
-        .conn
-        .query_row(
-            "SELECT count(*) FROM resources WHERE run_id = ?1",
-            [w.run_id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n: i64 =
+        store.conn.query_row("SELECT count(*) FROM resources WHERE run_id = ?1", [w.run_id], |r| r.get(0)).unwrap();
     assert_eq!(n, 0);
     assert!(store.integrity_ok().unwrap());
 }
@@ -113,10 +88,7 @@ fn stale_runs_of_dead_processes_are_removed() {
     let mut store = Store::open_in_memory().unwrap();
     let w = store.begin_run(&[], &[], false, Utc::now()).unwrap();
     // pretend a process that no longer exists wrote it
-    store
-        .conn
-        .execute("UPDATE runs SET pid = 999999999 WHERE id = ?1", [w.run_id])
-        .unwrap();
+    store.conn.execute("UPDATE runs SET pid = 999999999 WHERE id = ?1", [w.run_id]).unwrap();
     assert_eq!(store.cleanup_stale_runs().unwrap(), 1);
 }
 
@@ -124,10 +96,7 @@ fn stale_runs_of_dead_processes_are_removed() {
 fn paging_filters_and_counts() {
     let mut store = Store::open_in_memory().unwrap();
     let run = store_run(&mut store, 50, &(0..30).collect::<Vec<_>>());
-    let f = FindingFilter {
-        text: Some("st1".into()),
-        ..Default::default()
-    };
+    let f = FindingFilter { text: Some("st1".into()), ..Default::default() };
     // st1, st10..st19
     assert_eq!(store.count_findings(run, &f).unwrap(), 11);
     let all = FindingFilter::default();
@@ -135,20 +104,10 @@ fn paging_filters_and_counts() {
     let p2 = store.findings(run, &all, 10, 10).unwrap();
     assert_eq!(p1.len(), 10);
     assert_ne!(p1[9].resource.id, p2[0].resource.id);
-    let none = FindingFilter {
-        states: Some(vec![FindingState::Error]),
-        ..Default::default()
-    };
+    let none = FindingFilter { states: Some(vec![FindingState::Error]), ..Default::default() };
     assert_eq!(store.count_findings(run, &none).unwrap(), 0);
-    let like = FindingFilter {
-        text: Some("%".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        store.count_findings(run, &like).unwrap(),
-        0,
-        "LIKE wildcards are escaped"
-    );
+    let like = FindingFilter { text: Some("%".into()), ..Default::default() };
+    assert_eq!(store.count_findings(run, &like).unwrap(), 0, "LIKE wildcards are escaped");
 }
 
 #[test]
@@ -157,20 +116,10 @@ fn diff_names_new_failures_fixes_and_resources() {
     let a = store_run(&mut store, 4, &[0, 1]);
     let b = store_run(&mut store, 5, &[1, 2, 4]);
     let d = store.diff(a, b).unwrap();
-    let names = |v: &[FindingRow]| {
-        v.iter()
-            .map(|f| f.resource.name.clone())
-            .collect::<Vec<_>>()
-    };
+    let names = |v: &[FindingRow]| v.iter().map(|f| f.resource.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(&d.new_failures), vec!["st2", "st4"]);
     assert_eq!(names(&d.fixed), vec!["st0"]);
-    assert_eq!(
-        d.appeared
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect::<Vec<_>>(),
-        vec!["st4"]
-    );
+    assert_eq!(d.appeared.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["st4"]);
     assert!(d.disappeared.is_empty());
     assert_eq!(store.last_two_runs().unwrap(), Some((a, b)));
     let h = store.history(None, 10).unwrap();
@@ -183,10 +132,7 @@ fn prune_keeps_the_latest() {
     let mut store = Store::open_in_memory().unwrap();
     let a = store_run(&mut store, 1, &[]);
     let b = store_run(&mut store, 1, &[]);
-    store
-        .conn
-        .execute("UPDATE runs SET started_at = '2000-01-01T00:00:00Z'", [])
-        .unwrap();
+    store.conn.execute("UPDATE runs SET started_at = '2000-01-01T00:00:00Z'", []).unwrap();
     assert_eq!(store.prune(90, Utc::now()).unwrap(), 1);
     assert!(store.run(a).is_err());
     assert!(store.run(b).is_ok());
@@ -203,15 +149,8 @@ fn migrates_an_older_cache_and_refuses_a_newer_one() {
             .unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(
-        store.latest_run().unwrap().unwrap().id,
-        1,
-        "data survives the migration"
-    );
-    assert!(
-        store.attestations().unwrap().is_empty(),
-        "version 2 tables exist"
-    );
+    assert_eq!(store.latest_run().unwrap().unwrap().id, 1, "data survives the migration");
+    assert!(store.attestations().unwrap().is_empty(), "version 2 tables exist");
     drop(store);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
@@ -222,10 +161,7 @@ fn migrates_an_older_cache_and_refuses_a_newer_one() {
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("opened a newer cache"),
     }
-    let v: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
+    let v: i64 = rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(v, 99, "a newer cache is left untouched");
 }
 
@@ -233,14 +169,8 @@ fn migrates_an_older_cache_and_refuses_a_newer_one() {
 fn other_sqlite_databases_and_unwritable_places_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute_batch("CREATE TABLE t (x)")
-        .unwrap();
-    assert!(matches!(
-        Store::open(&path),
-        Err(StoreError::NotACache { .. })
-    ));
+    rusqlite::Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+    assert!(matches!(Store::open(&path), Err(StoreError::NotACache { .. })));
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, "x").unwrap();
     match Store::open(&blocker.join("sub/c.db")) {

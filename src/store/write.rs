@@ -23,11 +23,7 @@ fn pid_alive(pid: i64) -> bool {
     if pid == std::process::id() as i64 {
         return true;
     }
-    if cfg!(target_os = "linux") {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
+    if cfg!(target_os = "linux") { std::path::Path::new(&format!("/proc/{pid}")).exists() } else { true }
 }
 
 impl Store {
@@ -46,10 +42,7 @@ impl Store {
                 params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
             )
             .ctx("starting a run")?;
-        Ok(RunWriter {
-            run_id: self.conn.last_insert_rowid(),
-            next_rid: 0,
-        })
+        Ok(RunWriter { run_id: self.conn.last_insert_rowid(), next_rid: 0 })
     }
 
     /// Append one batch of resources and findings to an unpublished run.
@@ -65,16 +58,7 @@ impl Store {
                 w.next_rid += 1;
                 rids.insert(r.id.as_str(), rid);
                 ins_res
-                    .execute(params![
-                        w.run_id,
-                        rid,
-                        r.id,
-                        r.name,
-                        r.rtype,
-                        r.cloud.as_str(),
-                        r.scope,
-                        r.region
-                    ])
+                    .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
                     .ctx("writing resources")?;
             }
             let mut ins_doc = tx
@@ -82,9 +66,7 @@ impl Store {
                 .ctx("writing documents")?;
             for (id, doc) in &batch.docs {
                 if let Some(rid) = rids.get(id.as_str()) {
-                    ins_doc
-                        .execute(params![w.run_id, rid, json(doc)])
-                        .ctx("writing documents")?;
+                    ins_doc.execute(params![w.run_id, rid, json(doc)]).ctx("writing documents")?;
                 }
             }
             let mut ins_f = tx
@@ -95,14 +77,7 @@ impl Store {
                     continue;
                 };
                 ins_f
-                    .execute(params![
-                        w.run_id,
-                        f.check,
-                        f.state.as_str(),
-                        rid,
-                        json(&f.evidence),
-                        f.message
-                    ])
+                    .execute(params![w.run_id, f.check, f.state.as_str(), rid, json(&f.evidence), f.message])
                     .ctx("writing findings")?;
             }
         }
@@ -115,10 +90,8 @@ impl Store {
             self.abandon_run(w.run_id)?;
             return Ok(w.run_id);
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .ctx("publishing a run")?;
+        let tx =
+            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("publishing a run")?;
         {
             let mut st = tx
                 .prepare("INSERT INTO check_stats VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
@@ -136,18 +109,18 @@ impl Store {
                 ])
                 .ctx("writing check stats")?;
             }
-            let mut sc = tx
-                .prepare("INSERT INTO security_stats VALUES (?1, ?2, ?3, ?4)")
-                .ctx("writing security stats")?;
+            let mut sc =
+                tx.prepare("INSERT INTO security_stats VALUES (?1, ?2, ?3, ?4)").ctx("writing security stats")?;
             for (id, s) in &result.security {
-                sc.execute(params![w.run_id, id, s.healthy, s.unhealthy])
-                    .ctx("writing security stats")?;
+                sc.execute(params![w.run_id, id, s.healthy, s.unhealthy]).ctx("writing security stats")?;
             }
             let mut ss = tx
                 .prepare("INSERT INTO standard_summaries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
                 .ctx("writing standard summaries")?;
             let mut cs = tx
-                .prepare("INSERT INTO control_summaries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+                .prepare(
+                    "INSERT INTO control_summaries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )
                 .ctx("writing control summaries")?;
             for s in &rollup.standards {
                 ss.execute(params![
@@ -222,8 +195,7 @@ impl Store {
             "runs",
         ] {
             let col = if table == "runs" { "id" } else { "run_id" };
-            tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id])
-                .ctx("removing a run")?;
+            tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id]).ctx("removing a run")?;
         }
         tx.commit().ctx("removing a run")
     }
@@ -231,19 +203,14 @@ impl Store {
     /// Remove runs left `running` by a process that no longer exists (killed mid-run).
     pub fn cleanup_stale_runs(&mut self) -> Result<usize> {
         let stale: Vec<i64> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT id, pid FROM runs WHERE status = 'running'")
-                .ctx("finding stale runs")?;
+            let mut st =
+                self.conn.prepare("SELECT id, pid FROM runs WHERE status = 'running'").ctx("finding stale runs")?;
             let rows = st
                 .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
                 .ctx("finding stale runs")?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .ctx("finding stale runs")?;
-            rows.into_iter()
-                .filter(|(_, pid)| !pid_alive(*pid))
-                .map(|(id, _)| id)
-                .collect()
+            rows.into_iter().filter(|(_, pid)| !pid_alive(*pid)).map(|(id, _)| id).collect()
         };
         for id in &stale {
             self.abandon_run(*id)?;

@@ -32,12 +32,7 @@ pub enum Pane {
 }
 
 impl Pane {
-    const ORDER: [Pane; 4] = [
-        Pane::Standards,
-        Pane::Controls,
-        Pane::Findings,
-        Pane::Actions,
-    ];
+    const ORDER: [Pane; 4] = [Pane::Standards, Pane::Controls, Pane::Findings, Pane::Actions];
 
     /// Title shown on the pane.
     pub fn title(self) -> &'static str {
@@ -234,6 +229,12 @@ pub struct App {
     pub scopes: Vec<String>,
     /// Screen rows a page moves.
     pub page: usize,
+    /// A form being filled in.
+    pub form: Option<super::form::Form>,
+    /// Name recorded on attestations and exemptions.
+    pub attester: String,
+    /// Exemptions on record now: findings are shown with their state as of now.
+    pub exemptions: crate::governance::ExemptionMatcher,
 }
 
 /// Sort orders per pane, as shown.
@@ -280,6 +281,9 @@ impl App {
             clock: Utc::now,
             scopes: Vec::new(),
             page: 10,
+            form: None,
+            attester: "unknown".into(),
+            exemptions: crate::governance::ExemptionMatcher::new(Vec::new()),
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));
@@ -290,26 +294,22 @@ impl App {
 
     /// Record an error: notification and error log.
     pub fn error(&mut self, text: impl Into<String>) {
-        let note = Note {
-            at: (self.clock)(),
-            error: true,
-            text: text.into(),
-        };
+        let note = Note { at: (self.clock)(), error: true, text: text.into() };
         self.errors.push(note.clone());
         self.notice = Some(note);
     }
 
     /// Show an information notice.
     pub fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Note {
-            at: (self.clock)(),
-            error: false,
-            text: text.into(),
-        });
+        self.notice = Some(Note { at: (self.clock)(), error: false, text: text.into() });
     }
 
     /// Load a run (None: the latest) and recompute everything shown, keeping selections.
     pub fn reload(&mut self, run: Option<i64>) {
+        match self.store.exemptions() {
+            Ok(e) => self.exemptions = crate::governance::ExemptionMatcher::new(e),
+            Err(e) => self.error(format!("reading exemptions: {e}")),
+        }
         let loaded = match run {
             Some(id) => self.store.run(id).map(Some),
             None => self.store.latest_run(),
@@ -347,11 +347,8 @@ impl App {
         let Some(r) = &self.rollup else {
             return Vec::new();
         };
-        let mut v: Vec<&StandardSummary> = r
-            .standards
-            .iter()
-            .filter(|s| App::matches(&self.filters[0], &[&s.id, &s.name]))
-            .collect();
+        let mut v: Vec<&StandardSummary> =
+            r.standards.iter().filter(|s| App::matches(&self.filters[0], &[&s.id, &s.name])).collect();
         match self.sorts[0] {
             1 => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
             2 => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
@@ -362,9 +359,7 @@ impl App {
 
     /// The selected standard.
     pub fn standard(&self) -> Option<&StandardSummary> {
-        self.visible_standards()
-            .get(self.standards.selected)
-            .copied()
+        self.visible_standards().get(self.standards.selected).copied()
     }
 
     /// Controls of the selected standard, filtered and sorted, as indices into its controls.
@@ -408,9 +403,7 @@ impl App {
     /// The selected control.
     pub fn control(&self) -> Option<&ControlSummary> {
         let s = self.standard()?;
-        self.visible_controls()
-            .get(self.controls.selected)
-            .map(|&i| &s.controls[i])
+        self.visible_controls().get(self.controls.selected).map(|&i| &s.controls[i])
     }
 
     /// Actions shown.
@@ -422,21 +415,11 @@ impl App {
             .actions
             .iter()
             .filter(|a| self.facets.action_state.is_none_or(|s| a.state == s))
-            .filter(|a| {
-                App::matches(
-                    &self.filters[3],
-                    &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")],
-                )
-            })
+            .filter(|a| App::matches(&self.filters[3], &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
             .collect();
         match self.sorts[3] {
             1 => v.sort_by_key(|a| state_rank(a.state)),
-            2 => v.sort_by(|a, b| {
-                a.owner
-                    .is_none()
-                    .cmp(&b.owner.is_none())
-                    .then(a.owner.cmp(&b.owner))
-            }),
+            2 => v.sort_by(|a, b| a.owner.is_none().cmp(&b.owner.is_none()).then(a.owner.cmp(&b.owner))),
             _ => {}
         }
         v
@@ -465,21 +448,13 @@ impl App {
         };
         let checks: Vec<String> = checks
             .into_iter()
-            .filter(|k| {
-                self.facets
-                    .severity
-                    .is_none_or(|sev| self.catalog.check(k).is_some_and(|c| c.severity == sev))
-            })
+            .filter(|k| self.facets.severity.is_none_or(|sev| self.catalog.check(k).is_some_and(|c| c.severity == sev)))
             .collect();
         let filter = FindingFilter {
             checks: Some(checks),
             states: Some(match self.facets.finding_state {
                 Some(s) => vec![s],
-                None => vec![
-                    FindingState::Unhealthy,
-                    FindingState::Error,
-                    FindingState::Exempt,
-                ],
+                None => vec![FindingState::Unhealthy, FindingState::Error, FindingState::Exempt],
             }),
             text: Some(self.filters[2].clone()),
             cloud: self.facets.cloud,
@@ -504,20 +479,9 @@ impl App {
                 0
             }
         };
-        let mut list = if same {
-            self.findings.list
-        } else {
-            ListState::default()
-        };
+        let mut list = if same { self.findings.list } else { ListState::default() };
         list.set_len(total as usize);
-        self.findings = FindingsView {
-            filter,
-            total,
-            start: 0,
-            rows: Vec::new(),
-            list,
-            subject,
-        };
+        self.findings = FindingsView { filter, total, start: 0, rows: Vec::new(), list, subject };
         self.ensure_findings_window();
     }
 
@@ -535,16 +499,22 @@ impl App {
             return;
         }
         let start = sel.saturating_sub(FINDINGS_WINDOW / 2);
-        match self
-            .store
-            .findings(run, &self.findings.filter, start, FINDINGS_WINDOW)
-        {
+        match self.store.findings(run, &self.findings.filter, start, FINDINGS_WINDOW) {
             Ok(rows) => {
                 self.findings.start = start;
-                self.findings.rows = rows;
+                self.findings.rows = self.as_of_now(rows);
             }
             Err(e) => self.error(format!("reading findings: {e}")),
         }
+    }
+
+    /// Rows with the state they have now, given the exemptions on record.
+    fn as_of_now(&self, mut rows: Vec<FindingRow>) -> Vec<FindingRow> {
+        let now = (self.clock)();
+        for r in &mut rows {
+            r.state = crate::governance::effective_state(r.state, &r.check, &r.resource, &self.exemptions, now);
+        }
+        rows
     }
 
     /// The selected finding, if loaded.
@@ -557,6 +527,10 @@ impl App {
 
     /// Handle one key.
     pub fn on_key(&mut self, key: KeyEvent) {
+        if self.form.is_some() {
+            self.on_form_key(key);
+            return;
+        }
         if self.prompt.is_some() {
             self.on_prompt_key(key);
             return;
@@ -632,11 +606,7 @@ impl App {
             Action::Sort => {
                 let i = self.focus.index();
                 self.sorts[i] = (self.sorts[i] + 1) % SORTS[i].len();
-                self.info(format!(
-                    "{}: sorted by {}",
-                    self.focus.title(),
-                    SORTS[i][self.sorts[i]]
-                ));
+                self.info(format!("{}: sorted by {}", self.focus.title(), SORTS[i][self.sorts[i]]));
                 self.refresh_lists();
                 return;
             }
@@ -669,8 +639,80 @@ impl App {
                 self.quit = true;
                 return;
             }
+            Action::Attest => return self.open_attest(),
+            Action::Exempt => return self.open_exempt(),
+            Action::Assign => return self.open_assign(),
         }
         self.moved();
+    }
+
+    fn open_attest(&mut self) {
+        let (Some(s), Some(c)) = (self.standard(), self.control()) else {
+            self.info("select a control to attest (Tab to the Controls pane)");
+            return;
+        };
+        let (sid, cid) = (s.id.clone(), c.id.clone());
+        self.form = Some(super::form::Form::attest(&self.catalog, &sid, &cid, &self.attester, (self.clock)()));
+    }
+
+    fn open_exempt(&mut self) {
+        let now = (self.clock)();
+        let target = match (&self.overlay, self.focus) {
+            (Some(Overlay::Resource(d)), _) => {
+                d.findings.get(d.selected).map(|f| (f.check.clone(), Some(f.resource.clone())))
+            }
+            (_, Pane::Findings) => self.finding().map(|f| (f.check.clone(), Some(f.resource.clone()))),
+            (_, Pane::Actions) => self
+                .visible_actions()
+                .get(self.actions.selected)
+                .filter(|a| !a.id.contains('/'))
+                .map(|a| (a.id.clone(), None)),
+            _ => None,
+        };
+        match target {
+            Some((check, resource)) => self.form = Some(super::form::Form::exempt(&check, resource, now)),
+            None => self.info("select a failing resource or a technical action to exempt"),
+        }
+    }
+
+    fn open_assign(&mut self) {
+        let now = (self.clock)();
+        let target = match self.focus {
+            Pane::Actions => self.visible_actions().get(self.actions.selected).map(|a| a.id.clone()),
+            Pane::Findings => self.finding().map(|f| f.check.clone()),
+            Pane::Controls => self
+                .control()
+                .filter(|c| c.checks.is_empty())
+                .and_then(|c| self.standard().map(|s| format!("{}/{}", s.id, c.id))),
+            Pane::Standards => None,
+        };
+        match target {
+            Some(action) => self.form = Some(super::form::Form::assign(&action, now)),
+            None => self.info("select an improvement action (or a check) to give it an owner"),
+        }
+    }
+
+    fn on_form_key(&mut self, key: KeyEvent) {
+        use super::form::FormOutcome;
+        let Some(form) = self.form.as_mut() else { return };
+        match form.on_key(key) {
+            FormOutcome::Open => {}
+            FormOutcome::Cancelled => {
+                self.form = None;
+                self.info("cancelled; nothing saved");
+            }
+            FormOutcome::Submit => {
+                let now = (self.clock)();
+                let attester = self.attester.clone();
+                let catalog = Arc::clone(&self.catalog);
+                if let Ok(msg) = form.save(&catalog, &mut self.store, &attester, now) {
+                    self.form = None;
+                    let run = if self.pinned { self.run.as_ref().map(|r| r.id) } else { None };
+                    self.reload(run);
+                    self.info(msg);
+                }
+            }
+        }
     }
 
     fn drill_in(&mut self) {
@@ -715,18 +757,11 @@ impl App {
     }
 
     fn open_resource(&mut self) {
-        let (Some(run), Some(f)) = (self.run.as_ref().map(|r| r.id), self.finding().cloned())
-        else {
+        let (Some(run), Some(f)) = (self.run.as_ref().map(|r| r.id), self.finding().cloned()) else {
             return;
         };
-        let filter = FindingFilter {
-            resource: Some(f.resource.id.clone()),
-            ..Default::default()
-        };
-        let findings = self
-            .store
-            .findings(run, &filter, 0, 500)
-            .unwrap_or_else(|_| vec![f.clone()]);
+        let filter = FindingFilter { resource: Some(f.resource.id.clone()), ..Default::default() };
+        let findings = self.as_of_now(self.store.findings(run, &filter, 0, 500).unwrap_or_else(|_| vec![f.clone()]));
         let doc = match self.store.resource_doc(run, &f.resource.id) {
             Ok(d) => d,
             Err(e) => {
@@ -734,10 +769,7 @@ impl App {
                 None
             }
         };
-        let selected = findings
-            .iter()
-            .position(|x| x.check == f.check)
-            .unwrap_or(0);
+        let selected = findings.iter().position(|x| x.check == f.check).unwrap_or(0);
         self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
             findings,
             doc,
@@ -749,11 +781,7 @@ impl App {
     }
 
     fn open_action(&mut self) {
-        let Some(a) = self
-            .visible_actions()
-            .get(self.actions.selected)
-            .map(|a| (*a).clone())
-        else {
+        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else {
             return;
         };
         // Jump to the first control that uses this action, and show its failing resources.
@@ -762,11 +790,7 @@ impl App {
                 s.controls
                     .iter()
                     .position(|c| {
-                        if a.id.contains('/') {
-                            format!("{}/{}", s.id, c.id) == a.id
-                        } else {
-                            c.checks.contains(&a.id)
-                        }
+                        if a.id.contains('/') { format!("{}/{}", s.id, c.id) == a.id } else { c.checks.contains(&a.id) }
                     })
                     .map(|ci| (s.id.clone(), ci))
             })
@@ -786,11 +810,7 @@ impl App {
                 self.controls.select(pos);
             }
             self.refresh_findings();
-            self.focus = if a.id.contains('/') {
-                Pane::Controls
-            } else {
-                Pane::Findings
-            };
+            self.focus = if a.id.contains('/') { Pane::Controls } else { Pane::Findings };
         }
     }
 
@@ -815,12 +835,7 @@ impl App {
     fn assess(&mut self) {
         match &self.commands {
             Some(tx) => {
-                if tx
-                    .send(WorkerCommand::AssessNow {
-                        standards: Vec::new(),
-                    })
-                    .is_err()
-                {
+                if tx.send(WorkerCommand::AssessNow { standards: Vec::new() }).is_err() {
                     self.error("the assessment worker has stopped");
                 } else if self.worker.running {
                     self.info("a run is in progress: another will follow it");
@@ -864,10 +879,7 @@ impl App {
                 Action::Top => d.scroll = 0,
                 Action::Bottom => d.scroll = usize::MAX / 2,
                 Action::NextPane => d.selected = (d.selected + 1) % d.findings.len().max(1),
-                Action::PrevPane => {
-                    d.selected =
-                        (d.selected + d.findings.len().max(1) - 1) % d.findings.len().max(1)
-                }
+                Action::PrevPane => d.selected = (d.selected + d.findings.len().max(1) - 1) % d.findings.len().max(1),
                 Action::Yank => self.yank(),
                 Action::Filter => self.prompt = Some(Prompt::Filter(Input::new(d.search.clone()))),
                 Action::NextMatch | Action::PrevMatch => d.jump = Some(action == Action::NextMatch),
@@ -887,9 +899,7 @@ impl App {
                 _ => {}
             },
             Some(Overlay::Facets { selected }) => match action {
-                Action::Down => {
-                    *selected = (*selected + 1).min(facet_rows(self.focus).saturating_sub(1))
-                }
+                Action::Down => *selected = (*selected + 1).min(facet_rows(self.focus).saturating_sub(1)),
                 Action::Up => *selected = selected.saturating_sub(1),
                 Action::Enter | Action::NextMatch => {
                     let s = *selected;
@@ -905,9 +915,7 @@ impl App {
             },
             Some(_) => match action {
                 Action::Quit => self.quit = true,
-                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail => {
-                    self.overlay = None
-                }
+                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail => self.overlay = None,
                 _ => {}
             },
             None => {}
@@ -919,29 +927,14 @@ impl App {
         let show = |o: Option<String>| o.unwrap_or_else(|| "all".into());
         match self.focus {
             Pane::Standards => vec![],
-            Pane::Controls => vec![(
-                "state".into(),
-                show(self.facets.control_state.map(|s| s.to_string())),
-            )],
+            Pane::Controls => vec![("state".into(), show(self.facets.control_state.map(|s| s.to_string())))],
             Pane::Findings => vec![
-                (
-                    "state".into(),
-                    show(self.facets.finding_state.map(|s| s.to_string())),
-                ),
-                (
-                    "severity".into(),
-                    show(self.facets.severity.map(|s| s.to_string())),
-                ),
-                (
-                    "cloud".into(),
-                    show(self.facets.cloud.map(|s| s.to_string())),
-                ),
+                ("state".into(), show(self.facets.finding_state.map(|s| s.to_string()))),
+                ("severity".into(), show(self.facets.severity.map(|s| s.to_string()))),
+                ("cloud".into(), show(self.facets.cloud.map(|s| s.to_string()))),
                 ("scope".into(), show(self.facets.scope.clone())),
             ],
-            Pane::Actions => vec![(
-                "state".into(),
-                show(self.facets.action_state.map(|s| s.to_string())),
-            )],
+            Pane::Actions => vec![("state".into(), show(self.facets.action_state.map(|s| s.to_string())))],
         }
     }
 
@@ -951,26 +944,15 @@ impl App {
             opts.extend(all.iter().cloned().map(Some));
             let i = opts.iter().position(|o| o == cur).unwrap_or(0);
             let n = opts.len();
-            opts[if forward {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            }]
-            .clone()
+            opts[if forward { (i + 1) % n } else { (i + n - 1) % n }].clone()
         }
         let f = &mut self.facets;
         match (self.focus, row) {
-            (Pane::Controls, 0) => {
-                f.control_state = cycle(&f.control_state, ControlState::ALL, forward)
-            }
+            (Pane::Controls, 0) => f.control_state = cycle(&f.control_state, ControlState::ALL, forward),
             (Pane::Findings, 0) => {
                 f.finding_state = cycle(
                     &f.finding_state,
-                    &[
-                        FindingState::Unhealthy,
-                        FindingState::Error,
-                        FindingState::Exempt,
-                    ],
+                    &[FindingState::Unhealthy, FindingState::Error, FindingState::Exempt],
                     forward,
                 )
             }
@@ -980,12 +962,7 @@ impl App {
             (Pane::Actions, 0) => {
                 f.action_state = cycle(
                     &f.action_state,
-                    &[
-                        ControlState::Failed,
-                        ControlState::Manual,
-                        ControlState::Passed,
-                        ControlState::Unsupported,
-                    ],
+                    &[ControlState::Failed, ControlState::Manual, ControlState::Passed, ControlState::Unsupported],
                     forward,
                 )
             }
@@ -1016,9 +993,7 @@ impl App {
                     self.run_command(i.value().trim());
                 }
             }
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.prompt = None
-            }
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => self.prompt = None,
             _ => {
                 input.handle_event(&crossterm::event::Event::Key(key));
                 let value = input.value().to_string();
@@ -1091,10 +1066,7 @@ impl App {
     }
 
     fn standard_ids(&self) -> Vec<String> {
-        self.visible_standards()
-            .iter()
-            .map(|s| s.id.clone())
-            .collect()
+        self.visible_standards().iter().map(|s| s.id.clone()).collect()
     }
 
     fn moved_from(&mut self, pane: Pane) {
@@ -1108,12 +1080,10 @@ impl App {
         let Some(run) = self.run.as_ref().map(|r| r.id) else {
             return;
         };
-        let filter = FindingFilter {
-            resource: Some(id.to_string()),
-            ..Default::default()
-        };
+        let filter = FindingFilter { resource: Some(id.to_string()), ..Default::default() };
         match self.store.findings(run, &filter, 0, 500) {
             Ok(findings) if !findings.is_empty() => {
+                let findings = self.as_of_now(findings);
                 let doc = self.store.resource_doc(run, id).ok().flatten();
                 self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
                     findings,
@@ -1124,9 +1094,7 @@ impl App {
                     jump: None,
                 })));
             }
-            Ok(_) => self.error(format!(
-                ":resource {id}: no finding for this resource in run {run}"
-            )),
+            Ok(_) => self.error(format!(":resource {id}: no finding for this resource in run {run}")),
             Err(e) => self.error(format!(":resource: {e}")),
         }
     }
@@ -1150,36 +1118,21 @@ impl App {
             Ok(d) => {
                 let mut lines = vec![
                     format!("run {} → run {}", d.from.id, d.to.id),
-                    format!(
-                        "compliance {:+.1} pts   secure {:+.1} pts",
-                        d.compliance_delta, d.secure_delta
-                    ),
+                    format!("compliance {:+.1} pts   secure {:+.1} pts", d.compliance_delta, d.secure_delta),
                     String::new(),
                     format!("New failures ({})", d.new_failures.len()),
                 ];
                 lines.extend(
-                    d.new_failures.iter().map(|f| {
-                        format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)
-                    }),
+                    d.new_failures.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)),
                 );
                 lines.push(format!("Fixed ({})", d.fixed.len()));
                 lines.extend(
-                    d.fixed.iter().map(|f| {
-                        format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)
-                    }),
+                    d.fixed.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)),
                 );
                 lines.push(format!("Resources appeared ({})", d.appeared.len()));
-                lines.extend(
-                    d.appeared
-                        .iter()
-                        .map(|r| format!("  {}  {}", r.rtype, r.id)),
-                );
+                lines.extend(d.appeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
                 lines.push(format!("Resources disappeared ({})", d.disappeared.len()));
-                lines.extend(
-                    d.disappeared
-                        .iter()
-                        .map(|r| format!("  {}  {}", r.rtype, r.id)),
-                );
+                lines.extend(d.disappeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
                 lines.push(format!("Standards changed ({})", d.standards.len()));
                 lines.extend(d.standards.iter().map(|s| {
                     let (a, b) = s.pct.unwrap_or_default();
@@ -1187,19 +1140,9 @@ impl App {
                 }));
                 lines.push(format!("Controls changed ({})", d.controls.len()));
                 lines.extend(d.controls.iter().map(|c| {
-                    format!(
-                        "  {} {}  {} → {}",
-                        c.standard,
-                        c.control.as_deref().unwrap_or(""),
-                        c.from,
-                        c.to
-                    )
+                    format!("  {} {}  {} → {}", c.standard, c.control.as_deref().unwrap_or(""), c.from, c.to)
                 }));
-                self.overlay = Some(Overlay::Text {
-                    title: "Diff with the previous run".into(),
-                    lines,
-                    scroll: 0,
-                });
+                self.overlay = Some(Overlay::Text { title: "Diff with the previous run".into(), lines, scroll: 0 });
             }
             Err(e) => self.error(format!(":diff: {e}")),
         }
@@ -1210,10 +1153,7 @@ impl App {
     /// Apply a worker event.
     pub fn on_worker(&mut self, e: WorkerEvent) {
         match e {
-            WorkerEvent::Started {
-                run_id,
-                files_total,
-            } => {
+            WorkerEvent::Started { run_id, files_total } => {
                 self.worker = WorkerState {
                     running: true,
                     run_id,

@@ -8,11 +8,7 @@ pub fn osc52(text: &str, tmux: bool) -> String {
     // Only the command text goes out, base64-encoded: nothing in it can act as an escape.
     let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
     let plain = format!("\x1b]52;c;{b64}\x07");
-    if tmux {
-        format!("{plain}\x1bPtmux;\x1b\x1b]52;c;{b64}\x07\x1b\\")
-    } else {
-        plain
-    }
+    if tmux { format!("{plain}\x1bPtmux;\x1b\x1b]52;c;{b64}\x07\x1b\\") } else { plain }
 }
 
 #[cfg(test)]

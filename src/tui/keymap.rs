@@ -49,6 +49,12 @@ pub enum Action {
     ErrorLog,
     /// Command line.
     Command,
+    /// Attest the selected control.
+    Attest,
+    /// Exempt the selected finding or check.
+    Exempt,
+    /// Give the selected action or check an owner and due date.
+    Assign,
     /// Quit.
     Quit,
 }
@@ -67,138 +73,61 @@ pub struct Binding {
 
 /// The default bindings, in help order.
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        action: Action::Down,
-        name: "down",
-        keys: &["j", "down"],
-        help: "move down",
-    },
-    Binding {
-        action: Action::Up,
-        name: "up",
-        keys: &["k", "up"],
-        help: "move up",
-    },
-    Binding {
-        action: Action::Top,
-        name: "top",
-        keys: &["g", "home"],
-        help: "first row",
-    },
-    Binding {
-        action: Action::Bottom,
-        name: "bottom",
-        keys: &["G", "end"],
-        help: "last row",
-    },
-    Binding {
-        action: Action::PageDown,
-        name: "page_down",
-        keys: &["pagedown", "ctrl-d"],
-        help: "page down",
-    },
-    Binding {
-        action: Action::PageUp,
-        name: "page_up",
-        keys: &["pageup", "ctrl-u"],
-        help: "page up",
-    },
-    Binding {
-        action: Action::Enter,
-        name: "enter",
-        keys: &["enter", "l", "right"],
-        help: "drill in / open",
-    },
-    Binding {
-        action: Action::Back,
-        name: "back",
-        keys: &["esc", "h", "left"],
-        help: "back (keeps the selection)",
-    },
-    Binding {
-        action: Action::NextPane,
-        name: "next_pane",
-        keys: &["tab"],
-        help: "next pane",
-    },
-    Binding {
-        action: Action::PrevPane,
-        name: "prev_pane",
-        keys: &["backtab"],
-        help: "previous pane",
-    },
+    Binding { action: Action::Down, name: "down", keys: &["j", "down"], help: "move down" },
+    Binding { action: Action::Up, name: "up", keys: &["k", "up"], help: "move up" },
+    Binding { action: Action::Top, name: "top", keys: &["g", "home"], help: "first row" },
+    Binding { action: Action::Bottom, name: "bottom", keys: &["G", "end"], help: "last row" },
+    Binding { action: Action::PageDown, name: "page_down", keys: &["pagedown", "ctrl-d"], help: "page down" },
+    Binding { action: Action::PageUp, name: "page_up", keys: &["pageup", "ctrl-u"], help: "page up" },
+    Binding { action: Action::Enter, name: "enter", keys: &["enter", "l", "right"], help: "drill in / open" },
+    Binding { action: Action::Back, name: "back", keys: &["esc", "h", "left"], help: "back (keeps the selection)" },
+    Binding { action: Action::NextPane, name: "next_pane", keys: &["tab"], help: "next pane" },
+    Binding { action: Action::PrevPane, name: "prev_pane", keys: &["backtab"], help: "previous pane" },
     Binding {
         action: Action::Filter,
         name: "filter",
         keys: &["/"],
         help: "filter the list as you type (search in details)",
     },
-    Binding {
-        action: Action::NextMatch,
-        name: "next_match",
-        keys: &["n"],
-        help: "next match",
-    },
-    Binding {
-        action: Action::PrevMatch,
-        name: "prev_match",
-        keys: &["N"],
-        help: "previous match",
-    },
-    Binding {
-        action: Action::Sort,
-        name: "sort",
-        keys: &["s"],
-        help: "cycle the sort order",
-    },
-    Binding {
-        action: Action::Facet,
-        name: "facet",
-        keys: &["f"],
-        help: "filter by state, severity, cloud or scope",
-    },
+    Binding { action: Action::NextMatch, name: "next_match", keys: &["n"], help: "next match" },
+    Binding { action: Action::PrevMatch, name: "prev_match", keys: &["N"], help: "previous match" },
+    Binding { action: Action::Sort, name: "sort", keys: &["s"], help: "cycle the sort order" },
+    Binding { action: Action::Facet, name: "facet", keys: &["f"], help: "filter by state, severity, cloud or scope" },
     Binding {
         action: Action::Detail,
         name: "detail",
         keys: &["d", "i"],
         help: "details of the selected standard or control",
     },
-    Binding {
-        action: Action::Assess,
-        name: "assess",
-        keys: &["r"],
-        help: "assess now",
-    },
+    Binding { action: Action::Assess, name: "assess", keys: &["r"], help: "assess now" },
     Binding {
         action: Action::Yank,
         name: "yank",
         keys: &["y"],
         help: "copy the fix command (OSC 52: works over SSH and in tmux)",
     },
+    Binding { action: Action::Help, name: "help", keys: &["?"], help: "this help" },
+    Binding { action: Action::ErrorLog, name: "error_log", keys: &["L"], help: "error log of this session" },
+    Binding { action: Action::Command, name: "command", keys: &[":"], help: "command line (:help lists commands)" },
     Binding {
-        action: Action::Help,
-        name: "help",
-        keys: &["?"],
-        help: "this help",
+        action: Action::Attest,
+        name: "attest",
+        keys: &["a"],
+        help: "attest the selected control (status, note, evidence, expiry)",
     },
     Binding {
-        action: Action::ErrorLog,
-        name: "error_log",
-        keys: &["L"],
-        help: "error log of this session",
+        action: Action::Exempt,
+        name: "exempt",
+        keys: &["e"],
+        help: "exempt the selected finding or check (waiver or mitigated)",
     },
     Binding {
-        action: Action::Command,
-        name: "command",
-        keys: &[":"],
-        help: "command line (:help lists commands)",
+        action: Action::Assign,
+        name: "assign",
+        keys: &["o"],
+        help: "give the selected action or check an owner and due date",
     },
-    Binding {
-        action: Action::Quit,
-        name: "quit",
-        keys: &["q", "ctrl-c"],
-        help: "quit",
-    },
+    Binding { action: Action::Quit, name: "quit", keys: &["q", "ctrl-c"], help: "quit" },
 ];
 
 /// A key as written in config: `j`, `G`, `ctrl-d`, `enter`, `f5`, ...
@@ -248,10 +177,7 @@ impl Key {
 
     /// From a terminal event.
     pub fn from_event(e: &KeyEvent) -> Key {
-        Key {
-            code: e.code,
-            ctrl: e.modifiers.contains(KeyModifiers::CONTROL),
-        }
+        Key { code: e.code, ctrl: e.modifiers.contains(KeyModifiers::CONTROL) }
     }
 }
 
@@ -286,9 +212,7 @@ impl Keymap {
                         if let Some(prev) = map.insert(key, *action)
                             && prev != *action
                         {
-                            warnings.push(format!(
-                                "[keys] '{k}' was bound to {prev:?}; now {action:?}"
-                            ));
+                            warnings.push(format!("[keys] '{k}' was bound to {prev:?}; now {action:?}"));
                         }
                     }
                     Err(e) => warnings.push(format!("[keys] {e}")),
@@ -303,13 +227,7 @@ impl Keymap {
         let k = Key::from_event(e);
         self.map.get(&k).copied().or_else(|| {
             // Shifted letters arrive as uppercase chars with SHIFT; match them without it.
-            self.map
-                .get(&Key {
-                    code: k.code,
-                    ctrl: false,
-                })
-                .copied()
-                .filter(|_| !k.ctrl)
+            self.map.get(&Key { code: k.code, ctrl: false }).copied().filter(|_| !k.ctrl)
         })
     }
 }
@@ -326,26 +244,14 @@ mod tests {
     fn defaults_and_overrides() {
         let (km, w) = Keymap::new(&BTreeMap::new());
         assert!(w.is_empty(), "{w:?}");
-        assert_eq!(
-            km.action(&ev(KeyCode::Char('j'), KeyModifiers::NONE)),
-            Some(Action::Down)
-        );
-        assert_eq!(
-            km.action(&ev(KeyCode::Char('d'), KeyModifiers::CONTROL)),
-            Some(Action::PageDown)
-        );
-        assert_eq!(
-            km.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
-            Some(Action::Bottom)
-        );
+        assert_eq!(km.action(&ev(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(km.action(&ev(KeyCode::Char('d'), KeyModifiers::CONTROL)), Some(Action::PageDown));
+        assert_eq!(km.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
         let mut o = BTreeMap::new();
         o.insert("quit".to_string(), vec!["x".to_string()]);
         o.insert("bogus".to_string(), vec!["z".to_string()]);
         let (km, w) = Keymap::new(&o);
-        assert_eq!(
-            km.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
-            Some(Action::Quit)
-        );
+        assert_eq!(km.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
         assert_eq!(km.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
         assert_eq!(w.len(), 1);
         assert!(Key::parse("ctrl-").is_err());

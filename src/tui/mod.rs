@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod clipboard;
+pub mod form;
 pub mod keymap;
 pub mod list;
 pub mod panes;
@@ -30,12 +31,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let interval = env.config.interval().map_err(CliError::input)?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (theme, theme_warnings) = theme::Theme::load(env.config.theme.as_deref(), no_color);
-    let overrides = env
-        .config
-        .keys
-        .iter()
-        .map(|(k, v)| (k.clone(), v.keys()))
-        .collect();
+    let overrides = env.config.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect();
     let (keymap, key_warnings) = keymap::Keymap::new(&overrides);
     let catalog = Arc::new(Catalog::load_with_dirs(&env.config.standards_dirs));
 
@@ -49,40 +45,49 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         install_signal_handlers(Arc::clone(&stop));
         crate::worker::spawn(WorkerConfig {
             db: db.clone(),
-            sources: if sources.is_empty() {
-                vec![SourceSpec::Demo]
-            } else {
-                sources
-            },
+            sources: if sources.is_empty() { vec![SourceSpec::Demo] } else { sources },
             standards_dirs: env.config.standards_dirs.clone(),
             interval,
             retention_days: env.config.retention_days,
         })
     });
 
-    let mut app = App::new(catalog, store, theme, keymap, Some(worker.commands.clone()));
+    let mut app = App::new(Arc::clone(&catalog), store, theme, keymap, Some(worker.commands.clone()));
+    app.attester = env.config.attester();
     for w in theme_warnings.into_iter().chain(key_warnings) {
         app.error(w);
     }
+    let draft = form::draft_path(&db);
+    if let Some((f, at)) = form::Form::take_draft(&draft, &catalog, &app.attester, chrono::Utc::now()) {
+        app.form = Some(f);
+        app.info(format!(
+            "restored the unsaved form from {} (Enter saves, Esc discards)",
+            at.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
 
-    let mut terminal = ratatui::try_init()
-        .map_err(|e| CliError::failure(format!("cannot open the terminal: {e}")))?;
+    let mut terminal = ratatui::try_init().map_err(|e| CliError::failure(format!("cannot open the terminal: {e}")))?;
     let result = (|| -> std::io::Result<()> {
         while !app.quit && !stop.load(Ordering::Relaxed) {
             terminal.draw(|f| ui::draw(f, &mut app))?;
             while let Some(payload) = app.clipboard.pop_front() {
                 let mut out = std::io::stdout();
-                out.write_all(
-                    clipboard::osc52(&payload, std::env::var_os("TMUX").is_some()).as_bytes(),
-                )?;
+                out.write_all(clipboard::osc52(&payload, std::env::var_os("TMUX").is_some()).as_bytes())?;
                 out.flush()?;
             }
-            if event::poll(Duration::from_millis(100))? {
+            // Handle every key already typed before drawing again, so fast typing or a paste
+            // never waits a frame per character.
+            let mut timeout = Duration::from_millis(100);
+            while event::poll(timeout)? {
                 match event::read()? {
                     Event::Key(k) if k.kind != KeyEventKind::Release => app.on_key(k),
                     Event::Resize(_, _) => terminal.autoresize()?,
                     _ => {}
                 }
+                if app.quit {
+                    break;
+                }
+                timeout = Duration::ZERO;
             }
             while let Ok(e) = worker.events.try_recv() {
                 app.on_worker(e);
@@ -91,6 +96,12 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         Ok(())
     })();
     ratatui::restore();
+    // The terminal went away (or the user quit) with a form open: keep what was typed.
+    if let Some(f) = app.form.as_ref().filter(|f| f.dirty)
+        && let Err(e) = f.save_draft(&draft, chrono::Utc::now())
+    {
+        eprintln!("error: could not keep the unsaved form in {}: {e}", draft.display());
+    }
     let _ = worker.commands.send(WorkerCommand::Shutdown);
     runtime.block_on(async {
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut worker.handle).await;

@@ -94,16 +94,13 @@ fn style(raw: &RawStyle) -> Result<Style, String> {
 }
 
 fn builtin_text(name: &str) -> Option<&'static str> {
-    crate::embedded::THEMES
-        .get_file(format!("{name}.toml"))
-        .and_then(|f| f.contents_utf8())
+    crate::embedded::THEMES.get_file(format!("{name}.toml")).and_then(|f| f.contents_utf8())
 }
 
 impl Theme {
     /// Parse a theme; missing keys come from `base`; returns warnings for unknown keys or bad values.
     fn parse(name: &str, text: &str, base: Option<&Theme>) -> Result<(Theme, Vec<String>), String> {
-        let raw: RawTheme =
-            toml::from_str(text).map_err(|e| format!("theme {name}: {}", e.message().trim()))?;
+        let raw: RawTheme = toml::from_str(text).map_err(|e| format!("theme {name}: {}", e.message().trim()))?;
         let mut warnings = Vec::new();
         let mut styles = base.map(|b| b.styles.clone()).unwrap_or_default();
         for (k, v) in &raw.palette {
@@ -120,24 +117,14 @@ impl Theme {
         for k in KEYS {
             styles.entry(k).or_default();
         }
-        Ok((
-            Theme {
-                name: name.to_string(),
-                styles,
-            },
-            warnings,
-        ))
+        Ok((Theme { name: name.to_string(), styles }, warnings))
     }
 
     /// The shipped default.
     pub fn default_theme() -> Theme {
-        builtin_text("default")
-            .and_then(|t| Theme::parse("default", t, None).ok())
-            .map(|(t, _)| t)
-            .unwrap_or_else(|| Theme {
-                name: "default".into(),
-                styles: KEYS.iter().map(|k| (*k, Style::default())).collect(),
-            })
+        builtin_text("default").and_then(|t| Theme::parse("default", t, None).ok()).map(|(t, _)| t).unwrap_or_else(
+            || Theme { name: "default".into(), styles: KEYS.iter().map(|k| (*k, Style::default())).collect() },
+        )
     }
 
     /// The theme named in config (a shipped name or a file), `mono` when `no_color`.
@@ -155,12 +142,9 @@ impl Theme {
                 Ok(r) => r,
                 Err(e) => (default, vec![e]),
             },
-            Err(e) => (
-                default,
-                vec![format!(
-                    "theme '{choice}': not a shipped theme and cannot read it as a file: {e}"
-                )],
-            ),
+            Err(e) => {
+                (default, vec![format!("theme '{choice}': not a shipped theme and cannot read it as a file: {e}")])
+            }
         }
     }
 
@@ -215,14 +199,14 @@ mod tests {
         assert_eq!(t.get("failed").fg, None);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("mine.toml");
-        std::fs::write(&p, "[palette]\nfailed = { fg = \"blue\" }\nbogus = { fg = \"red\" }\npassed = { fg = \"nocolour\" }\n").unwrap();
+        std::fs::write(
+            &p,
+            "[palette]\nfailed = { fg = \"blue\" }\nbogus = { fg = \"red\" }\npassed = { fg = \"nocolour\" }\n",
+        )
+        .unwrap();
         let (t, w) = Theme::load(Some(p.to_str().unwrap()), false);
         assert_eq!(t.get("failed").fg, Some(Color::Blue));
-        assert_eq!(
-            t.get("high"),
-            Theme::default_theme().get("high"),
-            "unset keys come from the default"
-        );
+        assert_eq!(t.get("high"), Theme::default_theme().get("high"), "unset keys come from the default");
         assert_eq!(w.len(), 2, "{w:?}");
     }
 }

@@ -38,6 +38,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     panes::statusbar::draw(f, status, app);
     panes::overlays::draw(f, body, app);
+    panes::form::draw(f, body, app);
 }
 
 fn draw_one(f: &mut Frame, area: Rect, app: &mut App, pane: Pane) {

@@ -62,33 +62,15 @@ pub fn cell(s: &str, width: usize) -> String {
 }
 
 /// A pane's frame: title, focus colour, and "more above/below" counts at the bottom.
-pub fn pane_block<'a>(
-    theme: &Theme,
-    title: String,
-    focused: bool,
-    above: usize,
-    below: usize,
-) -> Block<'a> {
-    let border = if focused {
-        theme.get("border_focus")
-    } else {
-        theme.get("border")
-    };
+pub fn pane_block<'a>(theme: &Theme, title: String, focused: bool, above: usize, below: usize) -> Block<'a> {
+    let border = if focused { theme.get("border_focus") } else { theme.get("border") };
     let mut b = Block::default()
         .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
         .border_style(border)
         .title(Line::from(Span::styled(
             format!(" {title} "),
-            if focused {
-                theme.get("accent")
-            } else {
-                theme.get("title")
-            },
+            if focused { theme.get("accent") } else { theme.get("title") },
         )));
     let mut more = Vec::new();
     if above > 0 {
@@ -98,13 +80,7 @@ pub fn pane_block<'a>(
         more.push(format!("↓{below} more"));
     }
     if !more.is_empty() {
-        b = b.title_bottom(
-            Line::from(Span::styled(
-                format!(" {} ", more.join(" ")),
-                theme.get("dim"),
-            ))
-            .right_aligned(),
-        );
+        b = b.title_bottom(Line::from(Span::styled(format!(" {} ", more.join(" ")), theme.get("dim"))).right_aligned());
     }
     b
 }
@@ -112,9 +88,7 @@ pub fn pane_block<'a>(
 /// A text gauge like `███████░░░ 70%`.
 pub fn gauge(pct: f64, width: usize) -> String {
     let width = width.max(1);
-    let filled = ((pct / 100.0) * width as f64)
-        .round()
-        .clamp(0.0, width as f64) as usize;
+    let filled = ((pct / 100.0) * width as f64).round().clamp(0.0, width as f64) as usize;
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
@@ -122,12 +96,7 @@ pub fn gauge(pct: f64, width: usize) -> String {
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
 /// A line of one style.

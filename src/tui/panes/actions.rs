@@ -22,10 +22,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let title_w = inner_w.saturating_sub(2 + 7 + 1 + 8 + owner_w + due_w + 2);
     let mut lines = Vec::new();
     if list.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "No improvement action.",
-            t.get("dim"),
-        )));
+        lines.push(Line::from(Span::styled("No improvement action.", t.get("dim"))));
     }
     for i in range.clone() {
         let a = list[i];
@@ -46,18 +43,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         ];
         if owner_w > 0 {
             spans.push(Span::raw(" "));
-            spans.push(Span::styled(
-                cell(a.owner.as_deref().unwrap_or(""), owner_w),
-                t.get("dim"),
-            ));
+            spans.push(Span::styled(cell(a.owner.as_deref().unwrap_or(""), owner_w), t.get("dim")));
             spans.push(Span::raw(" "));
             spans.push(Span::styled(
                 cell(&a.due.map(|d| d.to_string()).unwrap_or_default(), due_w),
-                if overdue {
-                    t.get("failed")
-                } else {
-                    t.get("dim")
-                },
+                if overdue { t.get("failed") } else { t.get("dim") },
             ));
         }
         if i == app.actions.selected {
@@ -76,12 +66,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if !app.filters[3].is_empty() {
         title.push_str(&format!(" /{}", app.filters[3]));
     }
-    let block = pane_block(
-        t,
-        title,
-        focused,
-        range.start,
-        list.len().saturating_sub(range.end),
-    );
+    let block = pane_block(t, title, focused, range.start, list.len().saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -13,54 +13,29 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let height = area.height.saturating_sub(2) as usize;
     let rows = app.control_rows();
     // The cursor counts controls only; find the display row of the selected control.
-    let control_positions: Vec<usize> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r, ControlRow::Control(_)))
-        .map(|(i, _)| i)
-        .collect();
-    let sel_row = control_positions
-        .get(app.controls.selected)
-        .copied()
-        .unwrap_or(0);
-    let mut view = crate::tui::list::ListState {
-        selected: sel_row,
-        offset: app.controls.offset,
-        len: rows.len(),
-    };
+    let control_positions: Vec<usize> =
+        rows.iter().enumerate().filter(|(_, r)| matches!(r, ControlRow::Control(_))).map(|(i, _)| i).collect();
+    let sel_row = control_positions.get(app.controls.selected).copied().unwrap_or(0);
+    let mut view = crate::tui::list::ListState { selected: sel_row, offset: app.controls.offset, len: rows.len() };
     let range = view.window(height);
     app.controls.offset = view.offset;
     let t = &app.theme;
     let Some(std) = app.standard() else {
         let b = pane_block(t, Pane::Controls.title().into(), focused, 0, 0);
-        f.render_widget(
-            Paragraph::new(Line::from(Span::styled("Select a standard.", t.get("dim")))).block(b),
-            area,
-        );
+        f.render_widget(Paragraph::new(Line::from(Span::styled("Select a standard.", t.get("dim")))).block(b), area);
         return;
     };
     let inner_w = area.width.saturating_sub(2) as usize;
-    let id_w = std
-        .controls
-        .iter()
-        .map(|c| c.id.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(3, 12);
+    let id_w = std.controls.iter().map(|c| c.id.chars().count()).max().unwrap_or(4).clamp(3, 12);
     let counts_w = 12;
     let title_w = inner_w.saturating_sub(2 + id_w + 1 + counts_w + 1);
     let mut lines = Vec::new();
     if rows.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "No control matches the filter.",
-            t.get("dim"),
-        )));
+        lines.push(Line::from(Span::styled("No control matches the filter.", t.get("dim"))));
     }
     for i in range.clone() {
         match &rows[i] {
-            ControlRow::Section(s) => {
-                lines.push(Line::from(Span::styled(cell(s, inner_w), t.get("dim"))))
-            }
+            ControlRow::Section(s) => lines.push(Line::from(Span::styled(cell(s, inner_w), t.get("dim")))),
             ControlRow::Control(ci) => {
                 let c = &std.controls[*ci];
                 let style = t.control(c.state);
@@ -71,11 +46,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                         None => "manual".to_string(),
                     }
                 } else {
-                    format!(
-                        "{:>4}✔ {:>4}✘",
-                        c.healthy_resources,
-                        c.unhealthy_resources + c.error_resources
-                    )
+                    format!("{:>4}✔ {:>4}✘", c.healthy_resources, c.unhealthy_resources + c.error_resources)
                 };
                 let mut row = vec![
                     Span::styled(format!("{} ", control_icon(c.state)), style),
@@ -106,12 +77,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if let Some(s) = app.facets.control_state {
         title.push_str(&format!(" [{s}]"));
     }
-    let block = pane_block(
-        t,
-        title,
-        focused,
-        range.start,
-        rows.len().saturating_sub(range.end),
-    );
+    let block = pane_block(t, title, focused, range.start, rows.len().saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

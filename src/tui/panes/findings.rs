@@ -36,22 +36,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     }
     let mut prev_check: Option<String> = None;
     for i in range.clone() {
-        let Some(row) = i
-            .checked_sub(app.findings.start as usize)
-            .and_then(|k| app.findings.rows.get(k))
-        else {
+        let Some(row) = i.checked_sub(app.findings.start as usize).and_then(|k| app.findings.rows.get(k)) else {
             lines.push(Line::from(Span::styled("…", t.get("dim"))));
             continue;
         };
         let check = app.catalog.check(&row.check);
         // Group by check: a heading line where the check changes (when sorted by check).
-        if app.sorts[2] == 0
-            && prev_check.as_deref() != Some(row.check.as_str())
-            && lines.len() < height
-        {
-            let title = check
-                .map(|c| c.title.as_str())
-                .unwrap_or(row.check.as_str());
+        if app.sorts[2] == 0 && prev_check.as_deref() != Some(row.check.as_str()) && lines.len() < height {
+            let title = check.map(|c| c.title.as_str()).unwrap_or(row.check.as_str());
             if i == range.start || prev_check.is_some() {
                 lines.push(Line::from(vec![
                     Span::styled("▸ ", t.get("dim")),
@@ -66,18 +58,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let sev = check.map(|c| c.severity);
         let evidence = match &row.message {
             Some(m) => m.clone(),
-            None => row
-                .evidence
-                .iter()
-                .map(|e| format!("{} = {}", e.path, e.value))
-                .collect::<Vec<_>>()
-                .join("; "),
+            None => row.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect::<Vec<_>>().join("; "),
         };
         let mut spans = vec![
-            Span::styled(
-                format!("{} ", finding_icon(row.state)),
-                t.finding(row.state),
-            ),
+            Span::styled(format!("{} ", finding_icon(row.state)), t.finding(row.state)),
             Span::styled(
                 cell(sev.map(|s| s.as_str()).unwrap_or("-"), sev_w),
                 sev.map(|s| t.severity(s)).unwrap_or_default(),
@@ -87,16 +71,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Span::raw(" "),
         ];
         if wide {
-            spans.push(Span::styled(
-                cell(&row.resource.scope, scope_w),
-                t.get("dim"),
-            ));
+            spans.push(Span::styled(cell(&row.resource.scope, scope_w), t.get("dim")));
             spans.push(Span::raw(" "));
         }
-        spans.push(Span::styled(
-            cell(&row.resource.name, name_w),
-            t.get("text"),
-        ));
+        spans.push(Span::styled(cell(&row.resource.name, name_w), t.get("text")));
         spans.push(Span::raw(" "));
         spans.push(Span::styled(cell(&evidence, ev_w), t.get("dim")));
         if i == app.findings.list.selected {
@@ -113,10 +91,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     }
     let mut title = Pane::Findings.title().to_string();
     if !app.findings.subject.is_empty() {
-        title.push_str(&format!(
-            " · {}",
-            crate::tui::widgets::fit(&app.findings.subject, 40)
-        ));
+        title.push_str(&format!(" · {}", crate::tui::widgets::fit(&app.findings.subject, 40)));
     }
     title.push_str(&format!(" ({})", app.findings.total));
     if !app.filters[2].is_empty() {
@@ -134,12 +109,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         }
     }
     let total = app.findings.total as usize;
-    let block = pane_block(
-        t,
-        title,
-        focused,
-        range.start,
-        total.saturating_sub(range.end),
-    );
+    let block = pane_block(t, title, focused, range.start, total.saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod controls;
 pub mod findings;
+pub mod form;
 pub mod overlays;
 pub mod resource;
 pub mod standards;

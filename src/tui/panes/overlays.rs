@@ -15,30 +15,16 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(app.theme.get("border_focus"))
-        .title(Line::from(Span::styled(
-            format!(" {title} "),
-            app.theme.get("accent"),
-        )))
+        .title(Line::from(Span::styled(format!(" {title} "), app.theme.get("accent"))))
         .title_bottom(Line::from(Span::styled(" Esc close ", app.theme.get("dim"))).right_aligned())
 }
 
-fn popup(
-    f: &mut Frame,
-    area: Rect,
-    app: &App,
-    title: &str,
-    lines: Vec<Line<'static>>,
-    w: u16,
-    scroll: usize,
-) {
+fn popup(f: &mut Frame, area: Rect, app: &App, title: &str, lines: Vec<Line<'static>>, w: u16, scroll: usize) {
     let h = (lines.len() as u16 + 2).min(area.height);
     let rect = centered(area, w, h.max(5));
     f.render_widget(Clear, rect);
     f.render_widget(
-        Paragraph::new(lines)
-            .block(frame(app, title))
-            .wrap(Wrap { trim: false })
-            .scroll((scroll as u16, 0)),
+        Paragraph::new(lines).block(frame(app, title)).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)),
         rect,
     );
 }
@@ -48,21 +34,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let t = app.theme.clone();
     match app.overlay.clone() {
         Some(Overlay::Help) => {
-            let mut lines = vec![
-                line(
-                    "Keys (override them in the config's [keys] table)",
-                    t.get("title"),
-                ),
-                Line::default(),
-            ];
+            let mut lines =
+                vec![line("Keys (override them in the config's [keys] table)", t.get("title")), Line::default()];
             for b in BINDINGS {
-                let keys = app
-                    .keymap
-                    .keys
-                    .get(&b.action)
-                    .cloned()
-                    .unwrap_or_default()
-                    .join(", ");
+                let keys = app.keymap.keys.get(&b.action).cloned().unwrap_or_default().join(", ");
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {keys:<22}"), t.get("accent")),
                     Span::styled(b.help.to_string(), t.get("text")),
@@ -101,9 +76,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             if lines.is_empty() {
                 lines.push(line("No error in this session.", t.get("dim")));
             }
-            let skip = lines
-                .len()
-                .saturating_sub(area.height.saturating_sub(4) as usize);
+            let skip = lines.len().saturating_sub(area.height.saturating_sub(4) as usize);
             popup(
                 f,
                 area,
@@ -122,15 +95,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 line(format!("{} {}", c.id, clean(&c.title)), t.get("title")),
                 line(format!("{} · {}", s.name, c.section), t.get("dim")),
                 Line::default(),
-                Line::from(vec![Span::styled(
-                    format!("{} {}", control_icon(c.state), c.state),
-                    t.control(c.state),
-                )]),
+                Line::from(vec![Span::styled(format!("{} {}", control_icon(c.state), c.state), t.control(c.state))]),
             ];
-            if let Some(ctl) = app
-                .catalog
-                .standard(&s.id)
-                .and_then(|st| st.controls.iter().find(|x| x.id == c.id))
+            if let Some(ctl) = app.catalog.standard(&s.id).and_then(|st| st.controls.iter().find(|x| x.id == c.id))
                 && !ctl.description.is_empty()
             {
                 lines.push(Line::default());
@@ -138,28 +105,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             lines.push(Line::default());
             if c.checks.is_empty() {
-                lines.push(line(
-                    "Manual control: no automated check. A person attests it.",
-                    t.get("manual"),
-                ));
+                lines.push(line("Manual control: no automated check. A person attests it.", t.get("manual")));
             } else {
                 lines.push(line(
                     format!(
                         "healthy {} · unhealthy {} · error {} · exempt {}",
-                        c.healthy_resources,
-                        c.unhealthy_resources,
-                        c.error_resources,
-                        c.exempt_resources
+                        c.healthy_resources, c.unhealthy_resources, c.error_resources, c.exempt_resources
                     ),
                     t.get("text"),
                 ));
                 lines.push(line("Checks:", t.get("title")));
                 for k in &c.checks {
-                    let (title, sev) = app
-                        .catalog
-                        .check(k)
-                        .map(|x| (x.title.clone(), x.severity.to_string()))
-                        .unwrap_or_default();
+                    let (title, sev) =
+                        app.catalog.check(k).map(|x| (x.title.clone(), x.severity.to_string())).unwrap_or_default();
                     lines.push(Line::from(vec![
                         Span::styled(format!("  {sev:<6} "), t.get("dim")),
                         Span::styled(title, t.get("text")),
@@ -185,10 +143,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 line(s.id.clone(), t.get("dim")),
                 Line::default(),
                 Line::from(vec![
-                    Span::styled(
-                        format!("{} of {} controls passed  ", s.passed_controls, s.counted()),
-                        t.get("text"),
-                    ),
+                    Span::styled(format!("{} of {} controls passed  ", s.passed_controls, s.counted()), t.get("text")),
                     Span::styled(
                         format!("{} {:.1}%", gauge(s.compliance_pct, 20), s.compliance_pct),
                         t.control(s.state),
@@ -197,10 +152,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 line(
                     format!(
                         "failed {} · manual {} · skipped {} · unsupported {}",
-                        s.failed_controls,
-                        s.manual_controls,
-                        s.skipped_controls,
-                        s.unsupported_controls
+                        s.failed_controls, s.manual_controls, s.skipped_controls, s.unsupported_controls
                     ),
                     t.get("dim"),
                 ),
@@ -216,10 +168,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             for (run, at, pct) in &history {
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!(
-                            "  #{run:<5} {}  ",
-                            at.get(..16).unwrap_or(at).replace('T', " ")
-                        ),
+                        format!("  #{run:<5} {}  ", at.get(..16).unwrap_or(at).replace('T', " ")),
                         t.get("dim"),
                     ),
                     Span::styled(format!("{} {pct:>5.1}%", gauge(*pct, 20)), t.get("gauge")),
@@ -227,53 +176,28 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             popup(f, area, app, "Standard", lines, 80, 0);
         }
-        Some(Overlay::Text {
-            title,
-            lines,
-            scroll,
-        }) => {
-            let lines: Vec<Line> = lines
-                .iter()
-                .map(|l| line(clean(l).into_owned(), t.get("text")))
-                .collect();
+        Some(Overlay::Text { title, lines, scroll }) => {
+            let lines: Vec<Line> = lines.iter().map(|l| line(clean(l).into_owned(), t.get("text"))).collect();
             let h = area.height.saturating_sub(2);
             let rect = centered(area, area.width.saturating_sub(4), h);
             f.render_widget(Clear, rect);
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(frame(app, &title))
-                    .scroll((scroll as u16, 0)),
-                rect,
-            );
+            f.render_widget(Paragraph::new(lines).block(frame(app, &title)).scroll((scroll as u16, 0)), rect);
         }
         Some(Overlay::Facets { selected }) => {
             let facets = app.facet_lines();
-            let mut lines = vec![
-                line(format!("Filter {} by", app.focus.title()), t.get("title")),
-                Default::default(),
-            ];
+            let mut lines = vec![line(format!("Filter {} by", app.focus.title()), t.get("title")), Default::default()];
             if facets.is_empty() {
-                lines.push(line(
-                    "Nothing to filter here; / filters by text.",
-                    t.get("dim"),
-                ));
+                lines.push(line("Nothing to filter here; / filters by text.", t.get("dim")));
             }
             for (i, (k, v)) in facets.iter().enumerate() {
-                let st = if i == selected {
-                    t.get("selected")
-                } else {
-                    t.get("text")
-                };
+                let st = if i == selected { t.get("selected") } else { t.get("text") };
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {k:<10}"), st),
                     Span::styled(format!("◂ {} ▸", fit(v, 40)), st),
                 ]));
             }
             lines.push(Line::default());
-            lines.push(line(
-                "j/k choose · Enter/n next value · N previous · Esc done",
-                t.get("dim"),
-            ));
+            lines.push(line("j/k choose · Enter/n next value · N previous · Esc done", t.get("dim")));
             popup(f, area, app, "Filter", lines, 60, 0);
         }
         Some(Overlay::Resource(_)) => super::resource::draw(f, area, app),

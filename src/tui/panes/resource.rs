@@ -28,11 +28,7 @@ fn json_lines(
     let key_span = |k: &str| {
         Span::styled(
             format!("{}: ", clean(k)),
-            if highlighted {
-                theme.get("highlight")
-            } else {
-                theme.get("json_key")
-            },
+            if highlighted { theme.get("highlight") } else { theme.get("json_key") },
         )
     };
     let scalar = |v: &Value| -> Span<'static> {
@@ -43,21 +39,10 @@ fn json_lines(
             Value::Null => ("null".into(), theme.get("json_literal")),
             _ => (String::new(), Style::default()),
         };
-        Span::styled(
-            text,
-            if highlighted {
-                style.patch(theme.get("highlight"))
-            } else {
-                style
-            },
-        )
+        Span::styled(text, if highlighted { style.patch(theme.get("highlight")) } else { style })
     };
     let child = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
+        if path.is_empty() { k.to_string() } else { format!("{path}.{k}") }
     };
     match v {
         Value::Object(m) => {
@@ -75,10 +60,7 @@ fn json_lines(
             for (k, val) in m {
                 json_lines(theme, val, Some(k), &child(k), indent + 1, hl, out);
             }
-            out.push(Line::from(vec![
-                Span::raw(pad),
-                Span::styled("}", theme.get("dim")),
-            ]));
+            out.push(Line::from(vec![Span::raw(pad), Span::styled("}", theme.get("dim"))]));
         }
         Value::Array(items) => {
             let mut spans = vec![Span::raw(pad.clone())];
@@ -94,17 +76,10 @@ fn json_lines(
             out.push(Line::from(spans));
             for (i, val) in items.iter().enumerate() {
                 // Items sit under the array's path so an array the checks read stays highlighted.
-                let item_path = if highlighted {
-                    path.to_string()
-                } else {
-                    child(&i.to_string())
-                };
+                let item_path = if highlighted { path.to_string() } else { child(&i.to_string()) };
                 json_lines(theme, val, None, &item_path, indent + 1, hl, out);
             }
-            out.push(Line::from(vec![
-                Span::raw(pad),
-                Span::styled("]", theme.get("dim")),
-            ]));
+            out.push(Line::from(vec![Span::raw(pad), Span::styled("]", theme.get("dim"))]));
         }
         scalar_v => {
             let mut spans = vec![Span::raw(pad)];
@@ -139,13 +114,7 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
         ]));
     }
     out.push(Line::default());
-    out.push(line(
-        format!(
-            "Fails {} check(s) — Tab selects, y copies its command",
-            d.findings.len()
-        ),
-        t.get("title"),
-    ));
+    out.push(line(format!("Fails {} check(s) — Tab selects, y copies its command", d.findings.len()), t.get("title")));
     let mut hl = HashSet::new();
     for (i, f) in d.findings.iter().enumerate() {
         let check = app.catalog.check(&f.check);
@@ -154,20 +123,10 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::styled(marker, t.get("accent")),
             Span::styled(format!("{} ", finding_icon(f.state)), t.finding(f.state)),
+            Span::styled(format!("{sev:<6} "), check.map(|c| t.severity(c.severity)).unwrap_or_default()),
             Span::styled(
-                format!("{sev:<6} "),
-                check.map(|c| t.severity(c.severity)).unwrap_or_default(),
-            ),
-            Span::styled(
-                fit(
-                    check.map(|c| c.title.as_str()).unwrap_or(&f.check),
-                    width.saturating_sub(12),
-                ),
-                if i == d.selected {
-                    t.get("selected")
-                } else {
-                    t.get("text")
-                },
+                fit(check.map(|c| c.title.as_str()).unwrap_or(&f.check), width.saturating_sub(12)),
+                if i == d.selected { t.get("selected") } else { t.get("text") },
             ),
         ]));
         out.push(line(format!("      {}", f.check), t.get("dim")));
@@ -175,13 +134,7 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
             hl.insert(e.path.clone());
             out.push(Line::from(vec![
                 Span::styled("      evidence  ", t.get("dim")),
-                Span::styled(
-                    fit(
-                        &format!("{} = {}", e.path, e.value),
-                        width.saturating_sub(16),
-                    ),
-                    t.get("highlight"),
-                ),
+                Span::styled(fit(&format!("{} = {}", e.path, e.value), width.saturating_sub(16)), t.get("highlight")),
             ]));
         }
         if let Some(m) = &f.message {
@@ -209,26 +162,16 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
     out.push(Line::default());
     match &d.doc {
         Some(doc) => {
-            out.push(line(
-                "Properties (fields the checks read are highlighted)",
-                t.get("title"),
-            ));
+            out.push(line("Properties (fields the checks read are highlighted)", t.get("title")));
             json_lines(t, doc, None, "", 0, &hl, &mut out);
         }
-        None => out.push(line(
-            "The properties of this resource are not in the cache.",
-            t.get("dim"),
-        )),
+        None => out.push(line("The properties of this resource are not in the cache.", t.get("dim"))),
     }
     out
 }
 
 fn plain(l: &Line) -> String {
-    l.spans
-        .iter()
-        .map(|s| s.content.as_ref())
-        .collect::<String>()
-        .to_lowercase()
+    l.spans.iter().map(|s| s.content.as_ref()).collect::<String>().to_lowercase()
 }
 
 /// Draw the resource detail over `area`.
@@ -236,11 +179,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let Some(crate::tui::app::Overlay::Resource(mut d)) = app.overlay.take() else {
         return;
     };
-    let rect = centered(
-        area,
-        area.width.saturating_sub(2).max(20),
-        area.height.saturating_sub(1).max(5),
-    );
+    let rect = centered(area, area.width.saturating_sub(2).max(20), area.height.saturating_sub(1).max(5));
     let inner_h = rect.height.saturating_sub(2) as usize;
     let mut lines = body(app, &d, rect.width.saturating_sub(2) as usize);
     let search = d.search.to_lowercase();
@@ -248,9 +187,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         && !search.is_empty()
     {
         let n = lines.len();
-        let hits: Vec<usize> = (0..n)
-            .filter(|&i| plain(&lines[i]).contains(&search))
-            .collect();
+        let hits: Vec<usize> = (0..n).filter(|&i| plain(&lines[i]).contains(&search)).collect();
         let next = if forward {
             hits.iter().find(|&&i| i > d.scroll).or(hits.first())
         } else {
@@ -270,40 +207,24 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     }
     let max = lines.len().saturating_sub(inner_h);
     d.scroll = d.scroll.min(max);
-    let name = d
-        .findings
-        .first()
-        .map(|x| x.resource.name.clone())
-        .unwrap_or_default();
+    let name = d.findings.first().map(|x| x.resource.name.clone()).unwrap_or_default();
     let mut title = format!(" {} ", fit(&name, 50));
     if !d.search.is_empty() {
         title.push_str(&format!("/{} ", clean(&d.search)));
     }
     let below = lines.len().saturating_sub(d.scroll + inner_h);
-    let more = if d.scroll > 0 || below > 0 {
-        format!(" ↑{} ↓{} ", d.scroll, below)
-    } else {
-        String::new()
-    };
+    let more = if d.scroll > 0 || below > 0 { format!(" ↑{} ↓{} ", d.scroll, below) } else { String::new() };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(app.theme.get("border_focus"))
         .title(Line::from(Span::styled(title, app.theme.get("accent"))))
         .title_bottom(
-            Line::from(Span::styled(
-                format!("{more} Esc back · Tab check · y copy · / search "),
-                app.theme.get("dim"),
-            ))
-            .right_aligned(),
+            Line::from(Span::styled(format!("{more} Esc back · Tab check · y copy · / search "), app.theme.get("dim")))
+                .right_aligned(),
         );
     let visible: Vec<Line> = lines.into_iter().skip(d.scroll).take(inner_h).collect();
     f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(visible)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    f.render_widget(Paragraph::new(visible).block(block).wrap(Wrap { trim: false }), rect);
     app.overlay = Some(crate::tui::app::Overlay::Resource(d));
 }

@@ -32,17 +32,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let mut row = vec![
             Span::styled(format!("{} ", control_icon(s.state)), style),
             Span::styled(cell(&s.name, name_w), t.get("text")),
-            Span::styled(
-                format!(
-                    " {:>10}",
-                    format!("{} of {}", s.passed_controls, s.counted())
-                ),
-                t.get("text"),
-            ),
-            Span::styled(
-                format!(" {}", gauge(s.compliance_pct, gauge_w)),
-                t.get("gauge"),
-            ),
+            Span::styled(format!(" {:>10}", format!("{} of {}", s.passed_controls, s.counted())), t.get("text")),
+            Span::styled(format!(" {}", gauge(s.compliance_pct, gauge_w)), t.get("gauge")),
             Span::styled(format!(" {:>5.1}%", s.compliance_pct), style),
         ];
         if i == app.standards.selected {
@@ -63,12 +54,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     } else {
         format!("{} /{}", Pane::Standards.title(), filter)
     };
-    let block = pane_block(
-        t,
-        title,
-        focused,
-        range.start,
-        list.len().saturating_sub(range.end),
-    );
+    let block = pane_block(t, title, focused, range.start, list.len().saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

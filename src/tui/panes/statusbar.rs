@@ -34,17 +34,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             if let Some(r) = &app.rollup {
                 top.push(Span::styled(
-                    format!(
-                        "compliance {:.1}% · secure {:.1}% ",
-                        r.compliance.percentage, r.secure.percentage
-                    ),
+                    format!("compliance {:.1}% · secure {:.1}% ", r.compliance.percentage, r.secure.percentage),
                     t.get("accent"),
                 ));
             }
-            let at = chrono::DateTime::parse_from_rfc3339(
-                run.finished_at.as_deref().unwrap_or(&run.started_at),
-            )
-            .ok();
+            let at = chrono::DateTime::parse_from_rfc3339(run.finished_at.as_deref().unwrap_or(&run.started_at)).ok();
             let when = at
                 .map(|a| {
                     format!(
@@ -56,10 +50,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 .unwrap_or_default();
             let pinned = if app.pinned { " · PAST RUN" } else { "" };
             tail.push(Span::styled(
-                format!(
-                    "│ run #{} {}{} · {} · {} resources",
-                    run.id, when, pinned, run.status, run.resources
-                ),
+                format!("│ run #{} {}{} · {} · {} resources", run.id, when, pinned, run.status, run.resources),
                 t.get("status"),
             ));
         }
@@ -68,11 +59,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if app.worker.running {
         let (done, total) = app.worker.files;
         let bar_w = 10usize;
-        let filled = if total > 0 {
-            (done as usize * bar_w / total as usize).min(bar_w)
-        } else {
-            0
-        };
+        let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };
         top.push(Span::styled(
             format!(
                 "⟳ {} ▕{}{}▏ {done}/{total} files · {} res ",
@@ -85,10 +72,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         ));
     }
     if !app.errors.is_empty() {
-        top.push(Span::styled(
-            format!("{} error(s): L ", app.errors.len()),
-            t.get("error"),
-        ));
+        top.push(Span::styled(format!("{} error(s): L ", app.errors.len()), t.get("error")));
     }
     top.extend(tail);
     let bottom = match &app.prompt {
@@ -103,14 +87,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Span::styled("▏", t.get("accent")),
         ]),
         None => match &app.notice {
-            Some(n) => Line::from(Span::styled(
-                fit(&n.text, w),
-                if n.error {
-                    t.get("error")
-                } else {
-                    t.get("text")
-                },
-            )),
+            Some(n) => Line::from(Span::styled(fit(&n.text, w), if n.error { t.get("error") } else { t.get("text") })),
             None => Line::from(Span::styled(
                 fit(
                     "? help · Tab pane · Enter drill in · Esc back · / filter · f facets · s sort · r assess · q quit",
@@ -140,8 +117,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     } else {
         Line::from(top)
     };
-    f.render_widget(
-        Paragraph::new(vec![top_line, bottom]).style(t.get("status")),
-        area,
-    );
+    f.render_widget(Paragraph::new(vec![top_line, bottom]).style(t.get("status")), area);
 }

@@ -75,6 +75,7 @@ pub fn run_and_store(
             clouds: &result.clouds,
             attestations: &attestations,
             assignments: &assignments,
+            scopes: &result.scopes,
             now,
         },
     );
@@ -138,6 +139,7 @@ pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[
             clouds: &snap.clouds,
             attestations: &attestations,
             assignments: &assignments,
+            scopes: &snap.scopes,
             now: Utc::now(),
         },
     ))

@@ -101,6 +101,8 @@ pub struct RunResult {
     pub security: BTreeMap<String, ScStats>,
     /// Clouds that had at least one resource.
     pub clouds: BTreeSet<Cloud>,
+    /// Scopes that had at least one assessed resource, by cloud.
+    pub scopes: BTreeSet<(Cloud, String)>,
     /// Standards selected (empty: all).
     pub standards: Vec<String>,
     /// Complete, partial or cancelled.
@@ -215,6 +217,7 @@ impl<'a> Assessor<'a> {
             stats: BTreeMap::new(),
             security: BTreeMap::new(),
             clouds: BTreeSet::new(),
+            scopes: BTreeSet::new(),
             standards: self.standards.clone(),
             status: RunStatus::Complete,
         };
@@ -268,6 +271,7 @@ impl<'a> Assessor<'a> {
             stats: BTreeMap::new(),
             security: BTreeMap::new(),
             clouds: BTreeSet::new(),
+            scopes: BTreeSet::new(),
             standards: self.standards.clone(),
             status: RunStatus::Complete,
         };
@@ -302,6 +306,9 @@ impl<'a> Assessor<'a> {
                 let Some(o) = outcome else { continue };
                 let scope = &chunk[i].meta.scope;
                 out.resources.push(chunk[i].meta.clone());
+                if !result.scopes.iter().any(|(c, sc)| *c == chunk[i].meta.cloud && sc == scope) {
+                    result.scopes.insert((chunk[i].meta.cloud, scope.clone()));
+                }
                 if !o.findings.is_empty() {
                     out.docs.push((chunk[i].meta.id.clone(), chunk[i].doc.clone()));
                 }

@@ -142,11 +142,14 @@ fn pct(num: f64, den: f64) -> f64 {
     if den <= 0.0 { 0.0 } else { (num / den * 1000.0).round() / 10.0 }
 }
 
-/// The latest attestation per (standard, control) that applies everywhere.
-fn latest_attestations(attestations: &[Attestation]) -> BTreeMap<(&str, &str), &Attestation> {
-    let mut out: BTreeMap<(&str, &str), &Attestation> = BTreeMap::new();
-    for a in attestations.iter().filter(|a| a.scope.is_none()) {
-        let key = (a.standard.as_str(), a.control.as_str());
+/// Attestation key: standard, control, scope (None: everywhere).
+type AttKey<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// The latest attestation per (standard, control, scope): a newer one replaces an older one.
+fn latest_attestations(attestations: &[Attestation]) -> BTreeMap<AttKey<'_>, &Attestation> {
+    let mut out: BTreeMap<AttKey, &Attestation> = BTreeMap::new();
+    for a in attestations {
+        let key = (a.standard.as_str(), a.control.as_str(), a.scope.as_deref());
         match out.get(&key) {
             Some(prev) if (prev.created_at, prev.id) >= (a.created_at, a.id) => {}
             _ => {
@@ -169,6 +172,8 @@ pub struct RollupInput<'a> {
     pub attestations: &'a [Attestation],
     /// Assignments on record.
     pub assignments: &'a [Assignment],
+    /// The scopes (subscription, account, project) that had resources, by cloud.
+    pub scopes: &'a BTreeSet<(Cloud, String)>,
     /// The clock.
     pub now: DateTime<Utc>,
 }
@@ -180,11 +185,8 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
         catalog.standards.iter().filter(|s| selected.is_empty() || selected.contains(&s.id)).collect();
     let mut summaries = Vec::new();
     for s in &standards {
-        let controls: Vec<ControlSummary> = s
-            .controls
-            .iter()
-            .map(|c| control_summary(catalog, s, c, input, latest.get(&(s.id.as_str(), c.id.as_str())).copied()))
-            .collect();
+        let controls: Vec<ControlSummary> =
+            s.controls.iter().map(|c| control_summary(catalog, s, c, input, &latest)).collect();
         let count = |st: ControlState| controls.iter().filter(|c| c.state == st).count() as u32;
         let (passed, failed, skipped, manual, unsupported) = (
             count(ControlState::Passed),
@@ -243,10 +245,10 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
 
 fn control_summary(
     catalog: &Catalog,
-    _s: &Standard,
+    s: &Standard,
     c: &Control,
     input: &RollupInput,
-    att: Option<&Attestation>,
+    latest: &BTreeMap<AttKey, &Attestation>,
 ) -> ControlSummary {
     let mut sum = CheckStats::default();
     let mut relevant = 0;
@@ -271,18 +273,7 @@ fn control_summary(
     } else {
         ControlState::Skipped
     };
-    let (state, attestation) = match att {
-        Some(a) if a.is_valid(input.now) => (
-            match a.status {
-                AttestationStatus::Passed => ControlState::Passed,
-                AttestationStatus::Failed => ControlState::Failed,
-                AttestationStatus::NotApplicable => ControlState::Skipped,
-            },
-            Some(a.status.as_str().to_string()),
-        ),
-        Some(_) => (automated, Some("expired".to_string())),
-        None => (automated, None),
-    };
+    let (state, attestation) = attested_state(s, c, input, latest, automated);
     ControlSummary {
         id: c.id.clone(),
         section: c.section.clone(),
@@ -295,6 +286,58 @@ fn control_summary(
         exempt_resources: sum.exempt,
         attestation,
     }
+}
+
+fn attested(status: AttestationStatus) -> ControlState {
+    match status {
+        AttestationStatus::Passed => ControlState::Passed,
+        AttestationStatus::Failed => ControlState::Failed,
+        AttestationStatus::NotApplicable => ControlState::Skipped,
+    }
+}
+
+/// A valid attestation for everywhere decides the state. Otherwise attestations for single
+/// scopes do: any failed one fails the control; passed (or not applicable) ones pass it only
+/// once they cover every scope of the standard's clouds that the run saw.
+fn attested_state(
+    s: &Standard,
+    c: &Control,
+    input: &RollupInput,
+    latest: &BTreeMap<AttKey, &Attestation>,
+    automated: ControlState,
+) -> (ControlState, Option<String>) {
+    if let Some(a) = latest.get(&(s.id.as_str(), c.id.as_str(), None)) {
+        if a.is_valid(input.now) {
+            return (attested(a.status), Some(a.status.as_str().to_string()));
+        }
+    }
+    let scoped: Vec<&Attestation> = latest
+        .range((s.id.as_str(), c.id.as_str(), Some(""))..)
+        .take_while(|((sid, cid, _), _)| *sid == s.id && *cid == c.id)
+        .map(|(_, a)| *a)
+        .collect();
+    let valid: Vec<&&Attestation> = scoped.iter().filter(|a| a.is_valid(input.now)).collect();
+    if valid.is_empty() {
+        let any_expired = latest.get(&(s.id.as_str(), c.id.as_str(), None)).is_some() || !scoped.is_empty();
+        return (automated, any_expired.then(|| "expired".to_string()));
+    }
+    if let Some(f) = valid.iter().find(|a| a.status == AttestationStatus::Failed) {
+        return (ControlState::Failed, Some(format!("failed in {}", f.scope.as_deref().unwrap_or(""))));
+    }
+    let needed: BTreeSet<&str> = input
+        .scopes
+        .iter()
+        .filter(|(cloud, _)| s.clouds.is_empty() || s.clouds.contains(cloud))
+        .map(|(_, scope)| scope.as_str())
+        .collect();
+    let covered: BTreeSet<&str> = valid.iter().filter_map(|a| a.scope.as_deref()).collect();
+    let done = needed.iter().filter(|x| covered.contains(*x)).count();
+    if !needed.is_empty() && done == needed.len() {
+        let all_na = valid.iter().all(|a| a.status == AttestationStatus::NotApplicable);
+        let state = if all_na { ControlState::Skipped } else { ControlState::Passed };
+        return (state, Some(format!("{} in every scope", if all_na { "not_applicable" } else { "passed" })));
+    }
+    (automated, Some(format!("partial: {done} of {} scopes", needed.len())))
 }
 
 fn improvement_actions(

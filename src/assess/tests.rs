@@ -123,6 +123,7 @@ fn roll(result: &RunResult, cat: &Catalog, atts: &[Attestation]) -> Rollup {
             clouds: &result.clouds,
             attestations: atts,
             assignments: &[],
+            scopes: &result.scopes,
             now: now(),
         },
     )
@@ -247,4 +248,36 @@ fn demo_estate_assesses_against_the_shipped_catalog() {
         return;
     }
     assert!(r.clouds.contains(&Cloud::Azure) || r.clouds.contains(&Cloud::Aws) || r.clouds.contains(&Cloud::Gcp));
+}
+
+#[test]
+fn scoped_attestations_pass_a_control_only_when_every_scope_is_covered() {
+    let cat = catalog();
+    let result = Assessor::new(&cat, &[], vec![]).run_resources(estate(), now());
+    let att = |scope: &str, status: AttestationStatus, id: i64| Attestation {
+        id,
+        standard: "t".into(),
+        control: "4".into(),
+        status,
+        scope: Some(scope.into()),
+        note: "n".into(),
+        evidence: vec![],
+        attester: "me".into(),
+        created_at: now() - Duration::days(1) + Duration::seconds(id),
+        expires: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+    };
+    let c4 = |atts: &[Attestation]| {
+        let r = roll(&result, &cat, atts);
+        r.standards[0].controls.iter().find(|c| c.id == "4").unwrap().clone()
+    };
+    let other = c4(&[att("other-sub", AttestationStatus::Passed, 1)]);
+    assert_eq!(other.state, ControlState::Manual);
+    assert_eq!(other.attestation.as_deref(), Some("partial: 0 of 1 scopes"));
+    let covered = c4(&[att("sub1", AttestationStatus::Passed, 1)]);
+    assert_eq!(covered.state, ControlState::Passed);
+    let failed = c4(&[att("sub1", AttestationStatus::Passed, 1), att("other-sub", AttestationStatus::Failed, 2)]);
+    assert_eq!(failed.state, ControlState::Failed);
+    // a newer attestation for the same scope replaces the older one
+    let replaced = c4(&[att("sub1", AttestationStatus::Failed, 1), att("sub1", AttestationStatus::Passed, 2)]);
+    assert_eq!(replaced.state, ControlState::Passed);
 }

@@ -47,6 +47,8 @@ pub struct RunSnapshot {
     pub security: BTreeMap<String, ScStats>,
     /// Clouds present.
     pub clouds: BTreeSet<Cloud>,
+    /// Scopes with assessed resources, by cloud.
+    pub scopes: BTreeSet<(Cloud, String)>,
 }
 
 /// A page of findings is selected by these.
@@ -275,7 +277,20 @@ impl Store {
             let (k, v) = row.ctx("reading security stats")?;
             security.insert(k, v);
         }
-        Ok(RunSnapshot { clouds: run.clouds.iter().copied().collect(), info: run.clone(), totals, security })
+        let mut scopes = BTreeSet::new();
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT cloud, scope FROM resources WHERE run_id = ?1")
+            .ctx("reading scopes")?;
+        let rows =
+            st.query_map([run.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).ctx("reading scopes")?;
+        for row in rows {
+            let (cloud, scope) = row.ctx("reading scopes")?;
+            if let Ok(c) = cloud.parse::<Cloud>() {
+                scopes.insert((c, scope));
+            }
+        }
+        Ok(RunSnapshot { clouds: run.clouds.iter().copied().collect(), info: run.clone(), totals, security, scopes })
     }
 
     fn finding_where(run_id: i64, f: &FindingFilter) -> (String, Vec<SqlValue>) {

@@ -54,6 +54,7 @@ fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
             clouds: &result.clouds,
             attestations: &[],
             assignments: &[],
+            scopes: &result.scopes,
             now: Utc::now(),
         },
     );

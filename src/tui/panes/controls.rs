@@ -39,14 +39,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             ControlRow::Control(ci) => {
                 let c = &std.controls[*ci];
                 let style = t.control(c.state);
-                let counts = if c.checks.is_empty() {
-                    match &c.attestation {
-                        Some(a) if a == "expired" => "att. expired".to_string(),
-                        Some(_) => "attested".to_string(),
-                        None => "manual".to_string(),
-                    }
-                } else {
-                    format!("{:>4}✔ {:>4}✘", c.healthy_resources, c.unhealthy_resources + c.error_resources)
+                let counts = match (&c.attestation, c.checks.is_empty()) {
+                    (Some(a), _) if a == "expired" => "att. expired".to_string(),
+                    (Some(a), _) if a.starts_with("partial") => "att. partial".to_string(),
+                    (Some(_), true) => "attested".to_string(),
+                    (None, true) => "manual".to_string(),
+                    _ => format!("{:>4}✔ {:>4}✘", c.healthy_resources, c.unhealthy_resources + c.error_resources),
                 };
                 let mut row = vec![
                     Span::styled(format!("{} ", control_icon(c.state)), style),

@@ -254,3 +254,36 @@ fn not_a_cache_is_a_clear_error() {
     let err = posture(&db).args(["history"]).assert().code(1).get_output().stderr.clone();
     assert!(String::from_utf8_lossy(&err).contains("not a posture cache"), "{}", String::from_utf8_lossy(&err));
 }
+
+#[test]
+fn import_prowler_and_oscal_frameworks_that_then_validate() {
+    let Some(prowler) = shared("prowler/compliance/azure/cis_6.0_azure.json") else { return };
+    let Some(oscal) = shared(
+        "oscal-content/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_LOW-baseline-resolved-profile_catalog.json",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let out = dir.path().join("std");
+    std::fs::create_dir(&out).unwrap();
+    posture(&db)
+        .args(["standards", "import", "prowler"])
+        .arg(&prowler)
+        .arg("--out")
+        .arg(out.join("cis6.toml"))
+        .assert()
+        .success();
+    posture(&db)
+        .args(["standards", "import", "oscal"])
+        .arg(&oscal)
+        .args(["--id", "nist-low", "--out"])
+        .arg(out.join("low.toml"))
+        .assert()
+        .success();
+    posture(&db).args(["standards", "validate"]).arg(&out).assert().success();
+    let text = std::fs::read_to_string(out.join("low.toml")).unwrap();
+    assert_eq!(text.matches("[[control]]").count(), 149, "131 controls and 18 enhancements");
+    assert!(text.contains("id = \"AC-2\""));
+    posture(&db).args(["standards", "import", "bogus"]).arg(&prowler).assert().code(2);
+}

@@ -1,5 +1,6 @@
 //! Standards and checks: load from TOML (embedded and user directories), validate, index.
 
+pub mod import;
 mod load;
 mod raw;
 mod security_controls;

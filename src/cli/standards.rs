@@ -16,6 +16,19 @@ pub enum StandardsCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Convert another tool's framework into a posture standard (TOML on stdout or --out).
+    Import {
+        /// `prowler` (compliance JSON) or `oscal` (catalog JSON).
+        kind: String,
+        /// The file.
+        file: PathBuf,
+        /// Standard id (default: derived from the file).
+        #[arg(long)]
+        id: Option<String>,
+        /// Write here instead of stdout (e.g. into a directory listed in `standards_dirs`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Check standard and check files; exit 2 with file:line:column errors.
     Validate {
         /// A file or directory of TOML files.
@@ -55,6 +68,33 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
                         })
                         .collect(),
                 ),
+            }
+            Ok(())
+        }
+        StandardsCmd::Import { kind, file, id, out } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+            let imported = match kind.as_str() {
+                "prowler" => crate::catalog::import::from_prowler(&env.catalog(), &text, id.as_deref()),
+                "oscal" => crate::catalog::import::from_oscal(&text, id.as_deref()),
+                other => {
+                    return Err(CliError::input(format!("unknown import kind '{other}', expected prowler or oscal")));
+                }
+            }
+            .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, &imported.toml)
+                        .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+                    eprintln!(
+                        "wrote {}: {} controls, {} with posture checks; {} source checks have no posture check",
+                        p.display(),
+                        imported.controls,
+                        imported.mapped,
+                        imported.unmapped_checks.len()
+                    );
+                }
+                None => print!("{}", imported.toml),
             }
             Ok(())
         }

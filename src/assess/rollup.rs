@@ -306,10 +306,10 @@ fn attested_state(
     latest: &BTreeMap<AttKey, &Attestation>,
     automated: ControlState,
 ) -> (ControlState, Option<String>) {
-    if let Some(a) = latest.get(&(s.id.as_str(), c.id.as_str(), None)) {
-        if a.is_valid(input.now) {
-            return (attested(a.status), Some(a.status.as_str().to_string()));
-        }
+    if let Some(a) = latest.get(&(s.id.as_str(), c.id.as_str(), None))
+        && a.is_valid(input.now)
+    {
+        return (attested(a.status), Some(a.status.as_str().to_string()));
     }
     let scoped: Vec<&Attestation> = latest
         .range((s.id.as_str(), c.id.as_str(), Some(""))..)

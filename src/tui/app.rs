@@ -9,7 +9,7 @@ use crate::catalog::Catalog;
 use crate::model::{Cloud, ControlState, FindingState, Severity};
 use crate::pipeline::live_rollup;
 use crate::store::{FindingFilter, FindingOrder, FindingRow, RunInfo, Store};
-use crate::worker::{Command as WorkerCommand, Event as WorkerEvent};
+use crate::worker::Command as WorkerCommand;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
@@ -509,7 +509,7 @@ impl App {
     }
 
     /// Rows with the state they have now, given the exemptions on record.
-    fn as_of_now(&self, mut rows: Vec<FindingRow>) -> Vec<FindingRow> {
+    pub(super) fn as_of_now(&self, mut rows: Vec<FindingRow>) -> Vec<FindingRow> {
         let now = (self.clock)();
         for r in &mut rows {
             r.state = crate::governance::effective_state(r.state, &r.check, &r.resource, &self.exemptions, now);
@@ -554,7 +554,7 @@ impl App {
         }
     }
 
-    fn moved(&mut self) {
+    pub(super) fn moved(&mut self) {
         match self.focus {
             Pane::Standards => {
                 self.controls = ListState::default();
@@ -644,75 +644,6 @@ impl App {
             Action::Assign => return self.open_assign(),
         }
         self.moved();
-    }
-
-    fn open_attest(&mut self) {
-        let (Some(s), Some(c)) = (self.standard(), self.control()) else {
-            self.info("select a control to attest (Tab to the Controls pane)");
-            return;
-        };
-        let (sid, cid) = (s.id.clone(), c.id.clone());
-        self.form = Some(super::form::Form::attest(&self.catalog, &sid, &cid, &self.attester, (self.clock)()));
-    }
-
-    fn open_exempt(&mut self) {
-        let now = (self.clock)();
-        let target = match (&self.overlay, self.focus) {
-            (Some(Overlay::Resource(d)), _) => {
-                d.findings.get(d.selected).map(|f| (f.check.clone(), Some(f.resource.clone())))
-            }
-            (_, Pane::Findings) => self.finding().map(|f| (f.check.clone(), Some(f.resource.clone()))),
-            (_, Pane::Actions) => self
-                .visible_actions()
-                .get(self.actions.selected)
-                .filter(|a| !a.id.contains('/'))
-                .map(|a| (a.id.clone(), None)),
-            _ => None,
-        };
-        match target {
-            Some((check, resource)) => self.form = Some(super::form::Form::exempt(&check, resource, now)),
-            None => self.info("select a failing resource or a technical action to exempt"),
-        }
-    }
-
-    fn open_assign(&mut self) {
-        let now = (self.clock)();
-        let target = match self.focus {
-            Pane::Actions => self.visible_actions().get(self.actions.selected).map(|a| a.id.clone()),
-            Pane::Findings => self.finding().map(|f| f.check.clone()),
-            Pane::Controls => self
-                .control()
-                .filter(|c| c.checks.is_empty())
-                .and_then(|c| self.standard().map(|s| format!("{}/{}", s.id, c.id))),
-            Pane::Standards => None,
-        };
-        match target {
-            Some(action) => self.form = Some(super::form::Form::assign(&action, now)),
-            None => self.info("select an improvement action (or a check) to give it an owner"),
-        }
-    }
-
-    fn on_form_key(&mut self, key: KeyEvent) {
-        use super::form::FormOutcome;
-        let Some(form) = self.form.as_mut() else { return };
-        match form.on_key(key) {
-            FormOutcome::Open => {}
-            FormOutcome::Cancelled => {
-                self.form = None;
-                self.info("cancelled; nothing saved");
-            }
-            FormOutcome::Submit => {
-                let now = (self.clock)();
-                let attester = self.attester.clone();
-                let catalog = Arc::clone(&self.catalog);
-                if let Ok(msg) = form.save(&catalog, &mut self.store, &attester, now) {
-                    self.form = None;
-                    let run = if self.pinned { self.run.as_ref().map(|r| r.id) } else { None };
-                    self.reload(run);
-                    self.info(msg);
-                }
-            }
-        }
     }
 
     fn drill_in(&mut self) {
@@ -832,7 +763,7 @@ impl App {
         }
     }
 
-    fn assess(&mut self) {
+    pub(super) fn assess(&mut self) {
         match &self.commands {
             Some(tx) => {
                 if tx.send(WorkerCommand::AssessNow { standards: Vec::new() }).is_err() {
@@ -1006,192 +937,6 @@ impl App {
                         self.refresh_lists();
                     }
                 }
-            }
-        }
-    }
-
-    /// Run a `:` command.
-    pub fn run_command(&mut self, line: &str) {
-        let mut parts = line.splitn(2, char::is_whitespace);
-        let cmd = parts.next().unwrap_or("");
-        let arg = parts.next().unwrap_or("").trim();
-        match cmd {
-            "" => {}
-            "q" | "quit" => self.quit = true,
-            "help" | "h" => self.overlay = Some(Overlay::Help),
-            "errors" | "log" => self.overlay = Some(Overlay::ErrorLog),
-            "assess" | "r" => self.assess(),
-            "cancel" => {
-                if let Some(tx) = &self.commands {
-                    let _ = tx.send(WorkerCommand::Cancel);
-                    self.info("cancelling the run");
-                }
-            }
-            "reload" => {
-                if let Some(tx) = &self.commands {
-                    let _ = tx.send(WorkerCommand::ReloadCatalog);
-                }
-            }
-            "standard" | "s" => {
-                let found = self.visible_standards().iter().position(|s| s.id == arg || s.id.starts_with(arg));
-                match found {
-                    Some(i) if !arg.is_empty() => {
-                        self.standards.select(i);
-                        self.focus = Pane::Controls;
-                        self.moved_from(Pane::Standards);
-                    }
-                    _ => self.error(format!(":standard {arg}: no such standard (known: {})", self.standard_ids().join(", "))),
-                }
-            }
-            "resource" | "res" => self.jump_to_resource(arg),
-            "run" => match arg.parse::<i64>() {
-                Ok(id) => {
-                    if self.store.run(id).is_ok() {
-                        self.pinned = true;
-                        self.reload(Some(id));
-                        self.info(format!("showing run {id} (:latest returns to the newest)"));
-                    } else {
-                        self.error(format!(":run {id}: no such run"));
-                    }
-                }
-                Err(_) => self.error(":run needs a run id (see posture history)"),
-            },
-            "latest" => {
-                self.pinned = false;
-                self.reload(None);
-            }
-            "diff" => self.show_diff(),
-            other => self.error(format!(":{other}: unknown command (standard ID, resource ID, run ID, latest, diff, assess, cancel, errors, help, quit)")),
-        }
-    }
-
-    fn standard_ids(&self) -> Vec<String> {
-        self.visible_standards().iter().map(|s| s.id.clone()).collect()
-    }
-
-    fn moved_from(&mut self, pane: Pane) {
-        let f = self.focus;
-        self.focus = pane;
-        self.moved();
-        self.focus = f;
-    }
-
-    fn jump_to_resource(&mut self, id: &str) {
-        let Some(run) = self.run.as_ref().map(|r| r.id) else {
-            return;
-        };
-        let filter = FindingFilter { resource: Some(id.to_string()), ..Default::default() };
-        match self.store.findings(run, &filter, 0, 500) {
-            Ok(findings) if !findings.is_empty() => {
-                let findings = self.as_of_now(findings);
-                let doc = self.store.resource_doc(run, id).ok().flatten();
-                self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
-                    findings,
-                    doc,
-                    selected: 0,
-                    scroll: 0,
-                    search: String::new(),
-                    jump: None,
-                })));
-            }
-            Ok(_) => self.error(format!(":resource {id}: no finding for this resource in run {run}")),
-            Err(e) => self.error(format!(":resource: {e}")),
-        }
-    }
-
-    fn show_diff(&mut self) {
-        let Some(to) = self.run.as_ref().map(|r| r.id) else {
-            return;
-        };
-        let from = match self.store.history(None, 200) {
-            Ok(h) => h.iter().map(|e| e.run.id).find(|id| *id < to),
-            Err(e) => {
-                self.error(format!(":diff: {e}"));
-                return;
-            }
-        };
-        let Some(from) = from else {
-            self.info("no earlier run to compare with");
-            return;
-        };
-        match self.store.diff(from, to) {
-            Ok(d) => {
-                let mut lines = vec![
-                    format!("run {} → run {}", d.from.id, d.to.id),
-                    format!("compliance {:+.1} pts   secure {:+.1} pts", d.compliance_delta, d.secure_delta),
-                    String::new(),
-                    format!("New failures ({})", d.new_failures.len()),
-                ];
-                lines.extend(
-                    d.new_failures.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)),
-                );
-                lines.push(format!("Fixed ({})", d.fixed.len()));
-                lines.extend(
-                    d.fixed.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)),
-                );
-                lines.push(format!("Resources appeared ({})", d.appeared.len()));
-                lines.extend(d.appeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
-                lines.push(format!("Resources disappeared ({})", d.disappeared.len()));
-                lines.extend(d.disappeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
-                lines.push(format!("Standards changed ({})", d.standards.len()));
-                lines.extend(d.standards.iter().map(|s| {
-                    let (a, b) = s.pct.unwrap_or_default();
-                    format!("  {}  {} {a:.1}% → {} {b:.1}%", s.standard, s.from, s.to)
-                }));
-                lines.push(format!("Controls changed ({})", d.controls.len()));
-                lines.extend(d.controls.iter().map(|c| {
-                    format!("  {} {}  {} → {}", c.standard, c.control.as_deref().unwrap_or(""), c.from, c.to)
-                }));
-                self.overlay = Some(Overlay::Text { title: "Diff with the previous run".into(), lines, scroll: 0 });
-            }
-            Err(e) => self.error(format!(":diff: {e}")),
-        }
-    }
-
-    // ---- worker --------------------------------------------------------------------------
-
-    /// Apply a worker event.
-    pub fn on_worker(&mut self, e: WorkerEvent) {
-        match e {
-            WorkerEvent::Started { run_id, files_total } => {
-                self.worker = WorkerState {
-                    running: true,
-                    run_id,
-                    files: (0, files_total),
-                    resources: 0,
-                    phase: "reading".into(),
-                };
-            }
-            WorkerEvent::Progress(p) => {
-                self.worker.running = true;
-                self.worker.files = (p.files_done, p.files_total);
-                self.worker.resources = p.done;
-                self.worker.phase = p.phase;
-            }
-            WorkerEvent::SourceError(err) => self.error(format!("source: {err}")),
-            WorkerEvent::Finished(s) => {
-                self.worker = WorkerState::default();
-                if !self.pinned {
-                    self.reload(None);
-                }
-                self.info(format!(
-                    "run {} {}: {} resources · compliance {:.1}% · secure {:.1}%",
-                    s.run_id, s.status, s.resources, s.compliance_pct, s.secure_pct
-                ));
-            }
-            WorkerEvent::Failed(msg) => {
-                self.worker = WorkerState::default();
-                self.error(format!("assessment failed (previous results kept): {msg}"));
-            }
-            WorkerEvent::Cancelled => {
-                self.worker = WorkerState::default();
-                self.info("run cancelled; previous results kept");
-            }
-            WorkerEvent::CatalogReloaded(errors) => {
-                for e in errors {
-                    self.error(format!("catalog: {e}"));
-                }
-                self.info("catalog reloaded");
             }
         }
     }

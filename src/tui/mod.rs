@@ -3,7 +3,10 @@
 
 pub mod app;
 pub mod clipboard;
+mod commands;
+mod events;
 pub mod form;
+mod forms;
 pub mod keymap;
 pub mod list;
 pub mod panes;

@@ -1,0 +1,52 @@
+//! Worker events applied to the console: progress, finished runs, errors.
+
+use super::app::{App, WorkerState};
+use crate::worker::Event as WorkerEvent;
+
+impl App {
+    /// Apply a worker event.
+    pub fn on_worker(&mut self, e: WorkerEvent) {
+        match e {
+            WorkerEvent::Started { run_id, files_total } => {
+                self.worker = WorkerState {
+                    running: true,
+                    run_id,
+                    files: (0, files_total),
+                    resources: 0,
+                    phase: "reading".into(),
+                };
+            }
+            WorkerEvent::Progress(p) => {
+                self.worker.running = true;
+                self.worker.files = (p.files_done, p.files_total);
+                self.worker.resources = p.done;
+                self.worker.phase = p.phase;
+            }
+            WorkerEvent::SourceError(err) => self.error(format!("source: {err}")),
+            WorkerEvent::Finished(s) => {
+                self.worker = WorkerState::default();
+                if !self.pinned {
+                    self.reload(None);
+                }
+                self.info(format!(
+                    "run {} {}: {} resources · compliance {:.1}% · secure {:.1}%",
+                    s.run_id, s.status, s.resources, s.compliance_pct, s.secure_pct
+                ));
+            }
+            WorkerEvent::Failed(msg) => {
+                self.worker = WorkerState::default();
+                self.error(format!("assessment failed (previous results kept): {msg}"));
+            }
+            WorkerEvent::Cancelled => {
+                self.worker = WorkerState::default();
+                self.info("run cancelled; previous results kept");
+            }
+            WorkerEvent::CatalogReloaded(errors) => {
+                for e in errors {
+                    self.error(format!("catalog: {e}"));
+                }
+                self.info("catalog reloaded");
+            }
+        }
+    }
+}

@@ -336,3 +336,18 @@ fn odd_sizes_do_not_break_the_screen() {
     }
     insta::assert_snapshot!("open_250x70", screen(app, 250, 70));
 }
+
+#[test]
+fn help_scrolls_at_80x24_and_says_so() {
+    let mut c = console();
+    let app = &mut c.app;
+    app.on_key(key('?'));
+    let first = screen(app, 80, 24);
+    assert!(first.contains("↓"), "a sign that there is more:\n{first}");
+    for _ in 0..40 {
+        app.on_key(key('j'));
+    }
+    insta::assert_snapshot!("help_scrolled_80x24", screen(app, 80, 24));
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+}

@@ -233,6 +233,8 @@ pub struct App {
     pub form: Option<super::form::Form>,
     /// Name recorded on attestations and exemptions.
     pub attester: String,
+    /// Scroll offset of the open popup (help, details, error log).
+    pub overlay_scroll: usize,
     /// Exemptions on record now: findings are shown with their state as of now.
     pub exemptions: crate::governance::ExemptionMatcher,
 }
@@ -284,6 +286,7 @@ impl App {
             form: None,
             attester: "unknown".into(),
             exemptions: crate::governance::ExemptionMatcher::new(Vec::new()),
+            overlay_scroll: 0,
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));
@@ -846,7 +849,15 @@ impl App {
             },
             Some(_) => match action {
                 Action::Quit => self.quit = true,
-                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail => self.overlay = None,
+                Action::Down => self.overlay_scroll += 1,
+                Action::Up => self.overlay_scroll = self.overlay_scroll.saturating_sub(1),
+                Action::PageDown => self.overlay_scroll += page,
+                Action::PageUp => self.overlay_scroll = self.overlay_scroll.saturating_sub(page),
+                Action::Top => self.overlay_scroll = 0,
+                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail => {
+                    self.overlay = None;
+                    self.overlay_scroll = 0;
+                }
                 _ => {}
             },
             None => {}

@@ -19,14 +19,26 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
         .title_bottom(Line::from(Span::styled(" Esc close ", app.theme.get("dim"))).right_aligned())
 }
 
-fn popup(f: &mut Frame, area: Rect, app: &App, title: &str, lines: Vec<Line<'static>>, w: u16, scroll: usize) {
-    let h = (lines.len() as u16 + 2).min(area.height);
+/// A centred popup that scrolls (j/k) when its lines do not fit, saying how many are hidden.
+fn popup(f: &mut Frame, area: Rect, app: &mut App, title: &str, lines: Vec<Line<'static>>, w: u16) {
+    // Rows after wrapping, so long descriptions scroll as far as they go.
+    let inner_w = w.min(area.width).saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
+    let h = (rows as u16 + 2).min(area.height);
     let rect = centered(area, w, h.max(5));
+    let inner = rect.height.saturating_sub(2) as usize;
+    let max = rows.saturating_sub(inner);
+    app.overlay_scroll = app.overlay_scroll.min(max);
+    let scroll = app.overlay_scroll;
+    let below = rows.saturating_sub(scroll + inner);
+    let mut block = frame(app, title);
+    if scroll > 0 || below > 0 {
+        block = block.title_top(
+            Line::from(Span::styled(format!(" ↑{scroll} ↓{below} j/k "), app.theme.get("dim"))).right_aligned(),
+        );
+    }
     f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(lines).block(frame(app, title)).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)),
-        rect,
-    );
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)), rect);
 }
 
 /// Draw whichever popup is open.
@@ -60,12 +72,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             lines.push(Line::default());
             lines.push(line(format!("theme: {}", t.name), t.get("dim")));
-            popup(f, area, app, "Help", lines, 84, 0);
+            popup(f, area, app, "Help", lines, 84);
         }
         Some(Overlay::ErrorLog) => {
+            // Newest first: the error that just happened is at the top.
             let mut lines: Vec<Line> = app
                 .errors
                 .iter()
+                .rev()
                 .map(|e| {
                     Line::from(vec![
                         Span::styled(e.at.format("%H:%M:%S  ").to_string(), t.get("dim")),
@@ -76,16 +90,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             if lines.is_empty() {
                 lines.push(line("No error in this session.", t.get("dim")));
             }
-            let skip = lines.len().saturating_sub(area.height.saturating_sub(4) as usize);
-            popup(
-                f,
-                area,
-                app,
-                &format!("Error log ({})", app.errors.len()),
-                lines.split_off(skip),
-                area.width.saturating_sub(4),
-                0,
-            );
+            let title = format!("Error log ({}, newest first)", app.errors.len());
+            popup(f, area, app, &title, lines, area.width.saturating_sub(4));
         }
         Some(Overlay::Control) => {
             let (Some(s), Some(c)) = (app.standard(), app.control()) else {
@@ -134,7 +140,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 },
                 t.get("dim"),
             ));
-            popup(f, area, app, "Control", lines, 90, 0);
+            popup(f, area, app, "Control", lines, 90);
         }
         Some(Overlay::Standard(history)) => {
             let Some(s) = app.standard() else { return };
@@ -174,7 +180,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                     Span::styled(format!("{} {pct:>5.1}%", gauge(*pct, 20)), t.get("gauge")),
                 ]));
             }
-            popup(f, area, app, "Standard", lines, 80, 0);
+            popup(f, area, app, "Standard", lines, 80);
         }
         Some(Overlay::Text { title, lines, scroll }) => {
             let lines: Vec<Line> = lines.iter().map(|l| line(clean(l).into_owned(), t.get("text"))).collect();
@@ -198,7 +204,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             lines.push(Line::default());
             lines.push(line("j/k choose · Enter/n next value · N previous · Esc done", t.get("dim")));
-            popup(f, area, app, "Filter", lines, 60, 0);
+            popup(f, area, app, "Filter", lines, 60);
         }
         Some(Overlay::Resource(_)) => super::resource::draw(f, area, app),
         None => {}

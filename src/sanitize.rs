@@ -1,6 +1,7 @@
 //! Strings from cloud data are untrusted: control characters never reach the terminal.
 
 use std::borrow::Cow;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Whether `c` could change what a terminal does (C0/C1 controls, DEL, bidi overrides).
 fn is_dangerous(c: char) -> bool {
@@ -14,6 +15,36 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// Untrusted text, cleaned and cut to `width` columns with an ellipsis when longer.
+pub fn fit(s: &str, width: usize) -> String {
+    let s = clean(s);
+    if s.width() <= width {
+        return s.into_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > width {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// `text` padded or cut to exactly `width` columns.
+pub fn cell(s: &str, width: usize) -> String {
+    let f = fit(s, width);
+    let pad = width.saturating_sub(f.width());
+    format!("{f}{}", " ".repeat(pad))
 }
 
 #[cfg(test)]

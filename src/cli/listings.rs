@@ -218,9 +218,32 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     let mut printed = 0u64;
     let mut offset = 0u64;
     let page = 2000u64;
-    let mut rows_table = Vec::new();
-    if a.format == Format::Json {
-        let _ = write!(out, "[");
+    // check → the controls that use it, built once (not per finding).
+    let mut controls_of: std::collections::HashMap<&str, Vec<serde_json::Value>> = Default::default();
+    for st in &catalog.standards {
+        for c in &st.controls {
+            for k in &c.checks {
+                controls_of.entry(k.as_str()).or_default().push(json!({"standard": st.id, "control": c.id}));
+            }
+        }
+    }
+    // Tables stream with fixed columns so a run of any size prints as it is read.
+    let cell = crate::sanitize::cell;
+    match a.format {
+        Format::Json => {
+            let _ = write!(out, "[");
+        }
+        Format::Table => {
+            let _ = writeln!(
+                out,
+                "{} {} {} {} {} EVIDENCE",
+                cell("STATE", 10),
+                cell("CHECK", 44),
+                cell("CLOUD", 5),
+                cell("SCOPE", 36),
+                cell("RESOURCE", 36)
+            );
+        }
     }
     loop {
         let want = page.min(limit - printed);
@@ -237,11 +260,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
             if a.state.is_some_and(|s| s != f.state) {
                 continue;
             }
-            let controls: Vec<_> = catalog
-                .controls_of_check(&f.check)
-                .iter()
-                .map(|(s, c)| json!({"standard": s.id, "control": c.id}))
-                .collect();
+            let controls = controls_of.get(f.check.as_str()).cloned().unwrap_or_default();
             match a.format {
                 Format::Json => {
                     let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
@@ -251,14 +270,17 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
                 }
                 Format::Table => {
                     let ev: Vec<String> = f.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect();
-                    rows_table.push(vec![
-                        f.state.to_string(),
-                        f.check.clone(),
-                        f.resource.cloud.to_string(),
-                        f.resource.scope.clone(),
-                        f.resource.name.clone(),
-                        f.message.clone().unwrap_or_else(|| ev.join("; ")),
-                    ]);
+                    let evidence = f.message.clone().unwrap_or_else(|| ev.join("; "));
+                    let _ = writeln!(
+                        out,
+                        "{} {} {} {} {} {}",
+                        cell(f.state.as_str(), 10),
+                        cell(&f.check, 44),
+                        cell(f.resource.cloud.as_str(), 5),
+                        cell(&f.resource.scope, 36),
+                        cell(&f.resource.name, 36),
+                        crate::sanitize::clean(&evidence)
+                    );
                 }
             }
             printed += 1;
@@ -268,10 +290,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         Format::Json => {
             let _ = writeln!(out, "{}]", if printed == 0 { "" } else { "\n" });
         }
-        Format::Table => {
-            drop(out);
-            output::table(&["STATE", "CHECK", "CLOUD", "SCOPE", "RESOURCE", "EVIDENCE"], rows_table);
-        }
+        Format::Table => {}
     }
     Ok(())
 }

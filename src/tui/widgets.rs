@@ -2,12 +2,10 @@
 
 use super::theme::Theme;
 use crate::model::{ControlState, FindingState};
-use crate::sanitize::clean;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
-use unicode_width::UnicodeWidthStr;
 
 /// Icon of a control state (readable without colour).
 pub fn control_icon(s: ControlState) -> &'static str {
@@ -31,35 +29,7 @@ pub fn finding_icon(s: FindingState) -> &'static str {
     }
 }
 
-/// Untrusted text, cleaned and cut to `width` columns with an ellipsis when longer.
-pub fn fit(s: &str, width: usize) -> String {
-    let s = clean(s);
-    if s.width() <= width {
-        return s.into_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if w + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
-}
-
-/// `text` padded or cut to exactly `width` columns.
-pub fn cell(s: &str, width: usize) -> String {
-    let f = fit(s, width);
-    let pad = width.saturating_sub(f.width());
-    format!("{f}{}", " ".repeat(pad))
-}
+pub use crate::sanitize::{cell, fit};
 
 /// A pane's frame: title, focus colour, and "more above/below" counts at the bottom.
 pub fn pane_block<'a>(theme: &Theme, title: String, focused: bool, above: usize, below: usize) -> Block<'a> {

@@ -3,36 +3,53 @@
 use super::{build, tag_map};
 use crate::model::{Cloud, Resource, ResourceRef};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// Collects CAI records by asset name until a source is finished.
+/// Merges CAI records of the same asset while streaming. A source is read twice: first only
+/// the records without resource data (IAM or org policies, exported separately) are kept, then
+/// every resource record is emitted at once with what was kept for its name. Memory holds the
+/// policy-only records, never the whole estate.
 #[derive(Default)]
 pub struct Merger {
+    pending: HashMap<String, Map<String, Value>>,
     order: Vec<String>,
-    assets: HashMap<String, Map<String, Value>>,
+    emitted: HashSet<String>,
+}
+
+/// A record with its keys in the export's snake_case spelling, and its name.
+fn prepare(rec: Value) -> Result<(String, Map<String, Value>), String> {
+    let Value::Object(mut m) = rec else {
+        return Err("expected a Cloud Asset Inventory asset object".into());
+    };
+    // Accept the camelCase spelling of the API as well as the export's snake_case.
+    for (camel, snake) in [
+        ("assetType", "asset_type"),
+        ("iamPolicy", "iam_policy"),
+        ("updateTime", "update_time"),
+        ("orgPolicy", "org_policy"),
+    ] {
+        if let Some(v) = m.remove(camel) {
+            m.entry(snake.to_string()).or_insert(v);
+        }
+    }
+    let name = m.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    if name.is_empty() {
+        return Err("asset without `name`".into());
+    }
+    if !m.contains_key("asset_type") {
+        return Err(format!("asset '{name}' without `asset_type`"));
+    }
+    Ok((name, m))
 }
 
 impl Merger {
-    /// Add one record; fields of a later record with the same name fill in the earlier one.
-    pub fn add(&mut self, rec: Value) -> Result<(), String> {
-        let Value::Object(mut m) = rec else {
-            return Err("expected a Cloud Asset Inventory asset object".into());
-        };
-        // Accept the camelCase spelling of the API as well as the export's snake_case.
-        for (camel, snake) in [("assetType", "asset_type"), ("iamPolicy", "iam_policy"), ("updateTime", "update_time")]
-        {
-            if let Some(v) = m.remove(camel) {
-                m.entry(snake.to_string()).or_insert(v);
-            }
+    /// First pass: keep a record that carries no resource data, for its resource to pick up.
+    pub fn prescan(&mut self, rec: Value) {
+        let Ok((name, m)) = prepare(rec) else { return };
+        if m.contains_key("resource") {
+            return;
         }
-        let name = m.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        if name.is_empty() {
-            return Err("asset without `name`".into());
-        }
-        if !m.contains_key("asset_type") {
-            return Err(format!("asset '{name}' without `asset_type`"));
-        }
-        match self.assets.get_mut(&name) {
+        match self.pending.get_mut(&name) {
             Some(existing) => {
                 for (k, v) in m {
                     existing.entry(k).or_insert(v);
@@ -40,18 +57,38 @@ impl Merger {
             }
             None => {
                 self.order.push(name.clone());
-                self.assets.insert(name, m);
+                self.pending.insert(name, m);
             }
         }
-        Ok(())
     }
 
-    /// Normalize every merged asset, in first-seen order.
+    /// Second pass: a resource record becomes a resource now (with its kept policies); a
+    /// policy-only record was kept in the first pass and yields nothing here.
+    pub fn add(&mut self, rec: Value) -> Result<Option<Resource>, String> {
+        let (name, mut m) = prepare(rec)?;
+        if !m.contains_key("resource") {
+            return Ok(None);
+        }
+        if !self.emitted.insert(name.clone()) {
+            // The same asset twice (overlapping exports): the first one stands.
+            return Ok(None);
+        }
+        if let Some(extra) = self.pending.remove(&name) {
+            for (k, v) in extra {
+                m.entry(k).or_insert(v);
+            }
+        }
+        Ok(Some(normalize(name, m)))
+    }
+
+    /// Assets that only had policy records (no resource record anywhere in the source).
     pub fn finish(&mut self) -> Vec<Resource> {
-        let mut out = Vec::with_capacity(self.order.len());
+        let mut out = Vec::new();
         for name in std::mem::take(&mut self.order) {
-            if let Some(m) = self.assets.remove(&name) {
-                out.push(normalize(name, m));
+            if let Some(m) = self.pending.remove(&name) {
+                if self.emitted.insert(name.clone()) {
+                    out.push(normalize(name, m));
+                }
             }
         }
         out

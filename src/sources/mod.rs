@@ -107,6 +107,9 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
         SourceSpec::Demo => {
             let mut files = Vec::new();
             collect_embedded(&crate::embedded::FIXTURES, &mut files);
+            for (_, bytes) in &files {
+                prescan(bytes, None, &mut gcp);
+            }
             for (name, bytes) in files {
                 report.files += 1;
                 match parse_file(bytes, None, &mut gcp) {
@@ -123,7 +126,14 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
                 });
                 return report;
             }
-            for file in json_files(path, &mut report.errors) {
+            let files = json_files(path, &mut report.errors);
+            // First pass: only GCP policy records exported apart from their resources.
+            for file in &files {
+                if let Ok(bytes) = std::fs::read(file) {
+                    prescan(&bytes, *cloud, &mut gcp);
+                }
+            }
+            for file in files {
                 report.files += 1;
                 let name = file.display().to_string();
                 let bytes = match std::fs::read(&file) {
@@ -201,7 +211,26 @@ fn json_files(path: &Path, errors: &mut Vec<SourceError>) -> Vec<PathBuf> {
     out
 }
 
-/// Parse one file's bytes into resources (GCP records go to the merger instead).
+/// First pass over a file: hand GCP records without resource data to the merger. Files that
+/// cannot hold such records are skipped without parsing.
+fn prescan(bytes: &[u8], forced: Option<Cloud>, gcp: &mut gcp::Merger) {
+    if matches!(forced, Some(Cloud::Azure | Cloud::Aws)) {
+        return;
+    }
+    let has = |needle: &[u8]| memchr::memmem::find(bytes, needle).is_some();
+    if !(has(b"iam_policy") || has(b"iamPolicy") || has(b"org_policy") || has(b"orgPolicy")) {
+        return;
+    }
+    let Ok(records) = detect::records(bytes) else { return };
+    let is_gcp = forced == Some(Cloud::Gcp) || records.first().and_then(detect::format_of) == Some(Format::Gcp);
+    if is_gcp {
+        for rec in records {
+            gcp.prescan(rec);
+        }
+    }
+}
+
+/// Parse one file's bytes into resources.
 fn parse_file(bytes: &[u8], forced: Option<Cloud>, gcp: &mut gcp::Merger) -> Result<Vec<Resource>, String> {
     let records = detect::records(bytes)?;
     if records.is_empty() {
@@ -225,7 +254,11 @@ fn parse_file(bytes: &[u8], forced: Option<Cloud>, gcp: &mut gcp::Merger) -> Res
                     out.push(r);
                 }
             }
-            Format::Gcp => gcp.add(rec).map_err(at)?,
+            Format::Gcp => {
+                if let Some(r) = gcp.add(rec).map_err(at)? {
+                    out.push(r);
+                }
+            }
         }
     }
     Ok(out)

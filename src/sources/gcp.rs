@@ -85,10 +85,10 @@ impl Merger {
     pub fn finish(&mut self) -> Vec<Resource> {
         let mut out = Vec::new();
         for name in std::mem::take(&mut self.order) {
-            if let Some(m) = self.pending.remove(&name) {
-                if self.emitted.insert(name.clone()) {
-                    out.push(normalize(name, m));
-                }
+            if let Some(m) = self.pending.remove(&name)
+                && self.emitted.insert(name.clone())
+            {
+                out.push(normalize(name, m));
             }
         }
         out

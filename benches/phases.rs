@@ -78,6 +78,7 @@ fn main() {
             clouds: &result.clouds,
             attestations: &attestations,
             assignments: &assignments,
+            scopes: &result.scopes,
             now,
         },
     );

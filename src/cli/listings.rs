@@ -216,8 +216,6 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     let limit = a.limit.unwrap_or(u64::MAX);
     let mut out = std::io::stdout().lock();
     let mut printed = 0u64;
-    let mut offset = 0u64;
-    let page = 2000u64;
     // check → the controls that use it, built once (not per finding).
     let mut controls_of: std::collections::HashMap<&str, Vec<serde_json::Value>> = Default::default();
     for st in &catalog.standards {
@@ -245,47 +243,37 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
             );
         }
     }
-    loop {
-        let want = page.min(limit - printed);
-        if want == 0 {
-            break;
+    store.for_each_finding(run.id, &filter, &mut |mut f| {
+        f.state = crate::governance::effective_state(f.state, &f.check, &f.resource, &matcher, now);
+        if a.state.is_some_and(|s| s != f.state) {
+            return true;
         }
-        let rows = store.findings(run.id, &filter, offset, want)?;
-        if rows.is_empty() {
-            break;
-        }
-        offset += rows.len() as u64;
-        for mut f in rows {
-            f.state = crate::governance::effective_state(f.state, &f.check, &f.resource, &matcher, now);
-            if a.state.is_some_and(|s| s != f.state) {
-                continue;
+        let controls = controls_of.get(f.check.as_str()).cloned().unwrap_or_default();
+        match a.format {
+            Format::Json => {
+                let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
+                    "message": f.message, "controls": controls});
+                let sep = if printed == 0 { "\n  " } else { ",\n  " };
+                let _ = write!(out, "{sep}{}", serde_json::to_string(&v).unwrap_or_default());
             }
-            let controls = controls_of.get(f.check.as_str()).cloned().unwrap_or_default();
-            match a.format {
-                Format::Json => {
-                    let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
-                        "message": f.message, "controls": controls});
-                    let sep = if printed == 0 { "\n  " } else { ",\n  " };
-                    let _ = write!(out, "{sep}{}", serde_json::to_string(&v).unwrap_or_default());
-                }
-                Format::Table => {
-                    let ev: Vec<String> = f.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect();
-                    let evidence = f.message.clone().unwrap_or_else(|| ev.join("; "));
-                    let _ = writeln!(
-                        out,
-                        "{} {} {} {} {} {}",
-                        cell(f.state.as_str(), 10),
-                        cell(&f.check, 44),
-                        cell(f.resource.cloud.as_str(), 5),
-                        cell(&f.resource.scope, 36),
-                        cell(&f.resource.name, 36),
-                        crate::sanitize::clean(&evidence)
-                    );
-                }
+            Format::Table => {
+                let ev: Vec<String> = f.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect();
+                let evidence = f.message.clone().unwrap_or_else(|| ev.join("; "));
+                let _ = writeln!(
+                    out,
+                    "{} {} {} {} {} {}",
+                    cell(f.state.as_str(), 10),
+                    cell(&f.check, 44),
+                    cell(f.resource.cloud.as_str(), 5),
+                    cell(&f.resource.scope, 36),
+                    cell(&f.resource.name, 36),
+                    crate::sanitize::clean(&evidence)
+                );
             }
-            printed += 1;
         }
-    }
+        printed += 1;
+        printed < limit
+    })?;
     match a.format {
         Format::Json => {
             let _ = writeln!(out, "{}]", if printed == 0 { "" } else { "\n" });

@@ -278,10 +278,8 @@ impl Store {
             security.insert(k, v);
         }
         let mut scopes = BTreeSet::new();
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT DISTINCT cloud, scope FROM resources WHERE run_id = ?1")
-            .ctx("reading scopes")?;
+        let mut st =
+            self.conn.prepare_cached("SELECT cloud, scope FROM run_scopes WHERE run_id = ?1").ctx("reading scopes")?;
         let rows =
             st.query_map([run.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).ctx("reading scopes")?;
         for row in rows {
@@ -333,15 +331,47 @@ impl Store {
         (sql, args)
     }
 
-    /// One page of findings, ordered by check then resource name.
+    /// ORDER BY for a filter. Grouped by check, resources by name when the query is narrowed
+    /// to some checks (a control's); unnarrowed, in the order they were read, which the index
+    /// serves without sorting every finding of the run.
+    fn finding_order(f: &FindingFilter) -> &'static str {
+        match (f.order, f.checks.is_some()) {
+            (FindingOrder::Check, true) => "f.check_id, r.name, r.rid",
+            (FindingOrder::Check, false) => "f.check_id, f.rid",
+            (FindingOrder::Resource, _) => "r.name, r.rid, f.check_id",
+            (FindingOrder::Scope, _) => "r.scope, f.check_id, r.name, r.rid",
+        }
+    }
+
+    /// One page of findings (the console's window on a list).
     pub fn findings(&self, run_id: i64, f: &FindingFilter, offset: u64, limit: u64) -> Result<Vec<FindingRow>> {
         let (wh, mut args) = Store::finding_where(run_id, f);
-        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY f.check_id, r.name, r.rid LIMIT ? OFFSET ?");
+        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY {} LIMIT ? OFFSET ?", Store::finding_order(f));
         args.push((limit.min(i64::MAX as u64) as i64).into());
         args.push((offset as i64).into());
         let mut st = self.conn.prepare_cached(&sql).ctx("listing findings")?;
         let rows = st.query_map(params_from_iter(args), finding_row).ctx("listing findings")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing findings")
+    }
+
+    /// Every matching finding, streamed from one query (a listing of any size, without
+    /// re-scanning for each page); `each` returns false to stop.
+    pub fn for_each_finding(
+        &self,
+        run_id: i64,
+        f: &FindingFilter,
+        each: &mut dyn FnMut(FindingRow) -> bool,
+    ) -> Result<()> {
+        let (wh, args) = Store::finding_where(run_id, f);
+        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY {}", Store::finding_order(f));
+        let mut st = self.conn.prepare(&sql).ctx("listing findings")?;
+        let mut rows = st.query(params_from_iter(args)).ctx("listing findings")?;
+        while let Some(row) = rows.next().ctx("listing findings")? {
+            if !each(finding_row(row).ctx("listing findings")?) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// How many findings match.
@@ -523,7 +553,7 @@ impl Store {
     pub fn scopes(&self, run_id: i64) -> Result<Vec<String>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT DISTINCT scope FROM resources WHERE run_id = ?1 ORDER BY scope")
+            .prepare_cached("SELECT DISTINCT scope FROM run_scopes WHERE run_id = ?1 ORDER BY scope")
             .ctx("listing scopes")?;
         let rows = st.query_map([run_id], |r| r.get(0)).ctx("listing scopes")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing scopes")

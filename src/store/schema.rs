@@ -127,6 +127,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER assignments_no_update BEFORE UPDATE ON assignments BEGIN SELECT RAISE(ABORT, 'assignments are append-only'); END;
     CREATE TRIGGER assignments_no_delete BEFORE DELETE ON assignments BEGIN SELECT RAISE(ABORT, 'assignments are append-only'); END;
     "#,
+    // 3: the scopes of each run, precomputed (a DISTINCT over a million resources is slow)
+    r#"
+    CREATE TABLE run_scopes (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        cloud TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        PRIMARY KEY (run_id, cloud, scope)
+    ) WITHOUT ROWID;
+    INSERT INTO run_scopes SELECT DISTINCT run_id, cloud, scope FROM resources;
+    "#,
 ];
 
 /// Schema version this posture writes.

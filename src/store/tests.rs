@@ -44,6 +44,7 @@ fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
         },
     );
     result.resources_assessed = n as u64;
+    result.scopes.insert((Cloud::Azure, "s".into()));
     let totals = result.check_totals();
     let r = rollup(
         &cat,
@@ -107,6 +108,22 @@ fn paging_filters_and_counts() {
     assert_ne!(p1[9].resource.id, p2[0].resource.id);
     let none = FindingFilter { states: Some(vec![FindingState::Error]), ..Default::default() };
     assert_eq!(store.count_findings(run, &none).unwrap(), 0);
+    // sort orders: by check (then name) when narrowed to checks, by resource name
+    let by_name = FindingFilter { order: FindingOrder::Resource, ..Default::default() };
+    let names: Vec<String> =
+        store.findings(run, &by_name, 0, 3).unwrap().into_iter().map(|f| f.resource.name).collect();
+    assert_eq!(names, vec!["st0", "st1", "st10"]);
+    let narrowed = FindingFilter { checks: Some(vec!["azure.storage.https".into()]), ..Default::default() };
+    assert_eq!(store.findings(run, &narrowed, 0, 2).unwrap()[1].resource.name, "st1");
+    let mut streamed = 0;
+    store
+        .for_each_finding(run, &all, &mut |_| {
+            streamed += 1;
+            streamed < 25
+        })
+        .unwrap();
+    assert_eq!(streamed, 25, "stops when asked");
+    assert_eq!(store.scopes(run).unwrap(), vec!["s".to_string()]);
     let like = FindingFilter { text: Some("%".into()), ..Default::default() };
     assert_eq!(store.count_findings(run, &like).unwrap(), 0, "LIKE wildcards are escaped");
 }

@@ -109,6 +109,10 @@ impl Store {
                 ])
                 .ctx("writing check stats")?;
             }
+            let mut rs = tx.prepare("INSERT INTO run_scopes VALUES (?1, ?2, ?3)").ctx("writing scopes")?;
+            for (cloud, scope) in &result.scopes {
+                rs.execute(params![w.run_id, cloud.as_str(), scope]).ctx("writing scopes")?;
+            }
             let mut sc =
                 tx.prepare("INSERT INTO security_stats VALUES (?1, ?2, ?3, ?4)").ctx("writing security stats")?;
             for (id, s) in &result.security {
@@ -187,6 +191,8 @@ impl Store {
         let tx = self.conn.transaction().ctx("removing a run")?;
         for table in [
             "findings",
+            "docs",
+            "run_scopes",
             "resources",
             "check_stats",
             "security_stats",

@@ -87,12 +87,16 @@ pub struct SourceReport {
     pub errors: Vec<SourceError>,
 }
 
-/// Read a source, calling `sink` with the resources of each file (GCP: once, at the end).
-/// Unreadable or malformed files are reported and skipped; the rest is read.
+/// Opens one file of a source afresh.
+type OwnedOpener = Box<dyn Fn() -> std::io::Result<Box<dyn std::io::Read>>>;
+
+/// Read a source, calling `sink` with resources in batches as files are read. Unreadable or
+/// malformed files are reported and skipped; the rest is read. A file that breaks partway is
+/// reported, and what was read before the break is assessed.
 pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> SourceReport {
     let mut report = SourceReport { source: spec.to_string(), ..Default::default() };
     let mut gcp = gcp::Merger::default();
-    let emit = |report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Vec<Resource>)| {
+    let mut emit = |report: &mut SourceReport, batch: Vec<Resource>| {
         for r in &batch {
             if !report.clouds.contains(&r.meta.cloud) {
                 report.clouds.push(r.meta.cloud);
@@ -103,22 +107,21 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
             sink(batch);
         }
     };
-    match spec {
+    // (name, opener) for every file of the source.
+    let files: Vec<(String, OwnedOpener)> = match spec {
         SourceSpec::Demo => {
             let mut files = Vec::new();
             collect_embedded(&crate::embedded::FIXTURES, &mut files);
-            for (_, bytes) in &files {
-                prescan(bytes, None, &mut gcp);
-            }
-            for (name, bytes) in files {
-                report.files += 1;
-                match parse_file(bytes, None, &mut gcp) {
-                    Ok(batch) => emit(&mut report, batch, sink),
-                    Err(message) => report.errors.push(SourceError { file: name, message }),
-                }
-            }
+            files
+                .into_iter()
+                .map(|(name, bytes)| {
+                    let open: OwnedOpener =
+                        Box::new(move || Ok(Box::new(std::io::Cursor::new(bytes)) as Box<dyn std::io::Read>));
+                    (name, open)
+                })
+                .collect()
         }
-        SourceSpec::Path { path, cloud } => {
+        SourceSpec::Path { path, .. } => {
             if !path.exists() {
                 report.errors.push(SourceError {
                     file: path.display().to_string(),
@@ -126,32 +129,34 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
                 });
                 return report;
             }
-            let files = json_files(path, &mut report.errors);
-            // First pass: only GCP policy records exported apart from their resources.
-            for file in &files {
-                if let Ok(bytes) = std::fs::read(file) {
-                    prescan(&bytes, *cloud, &mut gcp);
-                }
-            }
-            for file in files {
-                report.files += 1;
-                let name = file.display().to_string();
-                let bytes = match std::fs::read(&file) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        report.errors.push(SourceError { file: name, message: format!("cannot read: {e}") });
-                        continue;
-                    }
-                };
-                match parse_file(&bytes, *cloud, &mut gcp) {
-                    Ok(batch) => emit(&mut report, batch, sink),
-                    Err(message) => report.errors.push(SourceError { file: name, message }),
-                }
-            }
+            json_files(path, &mut report.errors)
+                .into_iter()
+                .map(|file| {
+                    let name = file.display().to_string();
+                    let open: OwnedOpener =
+                        Box::new(move || Ok(Box::new(std::fs::File::open(&file)?) as Box<dyn std::io::Read>));
+                    (name, open)
+                })
+                .collect()
+        }
+    };
+    let forced = match spec {
+        SourceSpec::Path { cloud, .. } => *cloud,
+        SourceSpec::Demo => None,
+    };
+    // First pass: only GCP policy records exported apart from their resources.
+    for (_, open) in &files {
+        prescan(open.as_ref(), forced, &mut gcp);
+    }
+    for (name, open) in &files {
+        report.files += 1;
+        let mut on_batch = |batch: Vec<Resource>| emit(&mut report, batch);
+        if let Err(message) = parse_file(open.as_ref(), forced, &mut gcp, &mut on_batch) {
+            report.errors.push(SourceError { file: name.clone(), message });
         }
     }
     let merged = gcp.finish();
-    emit(&mut report, merged, sink);
+    emit(&mut report, merged);
     report
 }
 
@@ -213,55 +218,69 @@ fn json_files(path: &Path, errors: &mut Vec<SourceError>) -> Vec<PathBuf> {
 
 /// First pass over a file: hand GCP records without resource data to the merger. Files that
 /// cannot hold such records are skipped without parsing.
-fn prescan(bytes: &[u8], forced: Option<Cloud>, gcp: &mut gcp::Merger) {
+fn prescan(open: detect::Opener, forced: Option<Cloud>, gcp: &mut gcp::Merger) {
     if matches!(forced, Some(Cloud::Azure | Cloud::Aws)) {
         return;
     }
-    let has = |needle: &[u8]| memchr::memmem::find(bytes, needle).is_some();
-    if !(has(b"iam_policy") || has(b"iamPolicy") || has(b"org_policy") || has(b"orgPolicy")) {
+    if !detect::contains_any(open, &[b"iam_policy", b"iamPolicy", b"org_policy", b"orgPolicy"]) {
         return;
     }
-    let Ok(records) = detect::records(bytes) else { return };
-    let is_gcp = forced == Some(Cloud::Gcp) || records.first().and_then(detect::format_of) == Some(Format::Gcp);
-    if is_gcp {
-        for rec in records {
-            gcp.prescan(rec);
+    let mut is_gcp: Option<bool> = forced.map(|c| c == Cloud::Gcp);
+    let _ = detect::stream_records(open, &mut |rec| {
+        let gcp_file = *is_gcp.get_or_insert_with(|| detect::format_of(&rec) == Some(Format::Gcp));
+        if !gcp_file {
+            return Err("not GCP".into());
         }
-    }
+        gcp.prescan(rec);
+        Ok(())
+    });
 }
 
-/// Parse one file's bytes into resources.
-fn parse_file(bytes: &[u8], forced: Option<Cloud>, gcp: &mut gcp::Merger) -> Result<Vec<Resource>, String> {
-    let records = detect::records(bytes)?;
-    if records.is_empty() {
-        return Ok(Vec::new());
-    }
-    let format = match forced {
-        Some(Cloud::Azure) => Format::Azure,
-        Some(Cloud::Aws) => Format::Aws,
-        Some(Cloud::Gcp) => Format::Gcp,
-        None => detect::format_of(&records[0]).ok_or_else(|| {
-            "cannot tell which cloud this is: expected Azure Resource Graph / ARM resources, AWS Config configuration items, or GCP Cloud Asset Inventory assets (prefix the path with azure:, aws: or gcp: to force it)".to_string()
-        })?,
-    };
-    let mut out = Vec::with_capacity(records.len());
-    for (i, rec) in records.into_iter().enumerate() {
-        let at = |m: String| format!("record {}: {m}", i + 1);
-        match format {
-            Format::Azure => out.push(azure::normalize(rec).map_err(at)?),
-            Format::Aws => {
-                if let Some(r) = aws::normalize(rec).map_err(at)? {
-                    out.push(r);
-                }
+/// Resources per batch handed on while a file is read.
+const BATCH: usize = 4096;
+
+/// Parse one file, handing resources on in batches.
+fn parse_file(
+    open: detect::Opener,
+    forced: Option<Cloud>,
+    gcp: &mut gcp::Merger,
+    emit: &mut dyn FnMut(Vec<Resource>),
+) -> Result<(), String> {
+    let mut format = forced.map(|c| match c {
+        Cloud::Azure => Format::Azure,
+        Cloud::Aws => Format::Aws,
+        Cloud::Gcp => Format::Gcp,
+    });
+    let mut batch = Vec::new();
+    let mut n = 0usize;
+    let result = detect::stream_records(open, &mut |rec| {
+        n += 1;
+        let f = match format {
+            Some(f) => f,
+            None => {
+                let f = detect::format_of(&rec).ok_or_else(|| {
+                    "cannot tell which cloud this is: expected Azure Resource Graph / ARM resources, AWS Config configuration items, or GCP Cloud Asset Inventory assets (prefix the path with azure:, aws: or gcp: to force it)".to_string()
+                })?;
+                format = Some(f);
+                f
             }
-            Format::Gcp => {
-                if let Some(r) = gcp.add(rec).map_err(at)? {
-                    out.push(r);
-                }
+        };
+        let at = |m: String| format!("record {n}: {m}");
+        let r = match f {
+            Format::Azure => Some(azure::normalize(rec).map_err(at)?),
+            Format::Aws => aws::normalize(rec).map_err(at)?,
+            Format::Gcp => gcp.add(rec).map_err(at)?,
+        };
+        if let Some(r) = r {
+            batch.push(r);
+            if batch.len() >= BATCH {
+                emit(std::mem::take(&mut batch));
             }
         }
-    }
-    Ok(out)
+        Ok(())
+    });
+    emit(batch);
+    result
 }
 
 /// Build a resource from its parts; `extra` fields are added to the document.

@@ -138,7 +138,12 @@ fn malformed_files_are_reported_and_the_rest_loads() {
     assert_eq!(resources.len(), 1);
     assert_eq!(report.errors.len(), 3, "{:?}", report.errors);
     assert!(report.errors[0].file.ends_with("a-bad.json"));
-    assert!(report.errors[0].message.contains("invalid JSON at line 1"), "{}", report.errors[0].message);
+    assert!(
+        report.errors[0].message.contains("invalid JSON") && report.errors[0].message.contains("line 1 column"),
+        "{}",
+        report.errors[0].message
+    );
+    assert!(report.errors[2].message.contains("recursion limit"), "{}", report.errors[2].message);
     assert!(report.errors[1].message.contains("cannot tell which cloud"));
 }
 
@@ -151,4 +156,49 @@ fn forced_cloud_and_spec_parsing() {
     );
     assert_eq!("./c:x".parse::<SourceSpec>().unwrap(), SourceSpec::Path { path: "./c:x".into(), cloud: None });
     assert!("gcp:".parse::<SourceSpec>().is_err());
+}
+
+#[test]
+fn large_files_stream_in_batches_and_every_shape_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |i: usize| {
+        format!(
+            r#"{{"id":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/w{i}","type":"Microsoft.Web/sites","name":"w{i}","location":"x","properties":{{}}}}"#
+        )
+    };
+    let rows: Vec<String> = (0..10_000).map(row).collect();
+    write(
+        dir.path(),
+        "big.json",
+        &format!("{{\"count\": 10000, \"data\": [{}], \"skip_token\": null}}", rows.join(",")),
+    );
+    let mut batches = 0;
+    let mut n = 0;
+    let report = read_source(&SourceSpec::Path { path: dir.path().join("big.json"), cloud: None }, &mut |b| {
+        batches += 1;
+        n += b.len();
+    });
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(n, 10_000);
+    assert!(batches >= 3, "streamed in batches, not held whole: {batches}");
+
+    let other = tempfile::tempdir().unwrap();
+    // a BOM, newline-delimited, blank lines
+    write(other.path(), "a.ndjson", &format!("\u{feff}{}\n\n{}\n", row(1), row(2)));
+    // one minified object on one line, nothing after it
+    write(other.path(), "b.json", &row(3));
+    // a pretty-printed single object
+    write(
+        other.path(),
+        "c.json",
+        &serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&row(4)).unwrap()).unwrap(),
+    );
+    // trailing garbage after a document
+    write(other.path(), "d.json", &format!("[{}] oops", row(5)));
+    let (resources, report) = read_all(&SourceSpec::Path { path: other.path().into(), cloud: None });
+    let mut names: Vec<&str> = resources.iter().map(|r| r.meta.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, vec!["w1", "w2", "w3", "w4", "w5"]);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(report.errors[0].file.ends_with("d.json"));
 }

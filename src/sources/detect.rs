@@ -26,6 +26,53 @@ const ENVELOPES: [&str; 3] = ["data", "value", "configurationItems"];
 /// Longest first line read when telling newline-delimited JSON from one document.
 const MAX_FIRST_LINE: u64 = 64 << 20;
 
+/// A file's content: in memory (parsed fastest), or a reader for files too large to hold.
+pub enum Input<'a> {
+    /// The bytes.
+    Bytes(&'a [u8]),
+    /// Opens the file afresh for each pass.
+    Reader(Opener<'a>),
+}
+
+/// Files up to this size are read into memory and parsed from there; larger ones stream.
+pub const IN_MEMORY_LIMIT: u64 = 256 << 20;
+
+/// Call `on` with every record of an input (see [`stream_records`]).
+pub fn stream(input: &Input, on: &mut dyn FnMut(Value) -> Result<(), String>) -> Result<(), String> {
+    match input {
+        Input::Reader(open) => stream_records(*open, on),
+        Input::Bytes(bytes) => stream_slice(bytes, on),
+    }
+}
+
+fn stream_slice(bytes: &[u8], on: &mut dyn FnMut(Value) -> Result<(), String>) -> Result<(), String> {
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let Some(&first) = body.iter().find(|b| !b.is_ascii_whitespace()) else { return Ok(()) };
+    if first == b'{' {
+        let mut lines = body.split(|b| *b == b'\n');
+        let head = lines.next().unwrap_or_default();
+        let more = lines.clone().any(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
+        if more && serde_json::from_slice::<Value>(head).is_ok_and(|v| v.is_object()) {
+            for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+                if line.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                match serde_json::from_slice::<Value>(line) {
+                    Ok(v) if v.is_object() => on(v)?,
+                    Ok(_) => return Err(format!("line {}: expected a JSON object", i + 1)),
+                    Err(e) => return Err(format!("line {}: invalid JSON: {e}", i + 1)),
+                }
+            }
+            return Ok(());
+        }
+    } else if first != b'[' {
+        return Err("not JSON: expected an array or an object".into());
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    Top { on }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
+    de.end().map_err(|e| format!("invalid JSON after the document: {e}"))
+}
+
 /// Call `on` with every record of a file — a JSON array, an envelope (`data`, `value`,
 /// `configurationItems`), a single object, or newline-delimited JSON — one at a time, so a
 /// file of any size is never held whole. Nesting deeper than serde_json's limit is an error.
@@ -217,6 +264,14 @@ impl<'de> Visitor<'de> for Elements<'_> {
     }
 }
 
+/// Whether an input holds any of `needles`.
+pub fn input_contains_any(input: &Input, needles: &[&[u8]]) -> bool {
+    match input {
+        Input::Bytes(b) => needles.iter().any(|n| memchr::memmem::find(b, n).is_some()),
+        Input::Reader(open) => contains_any(*open, needles),
+    }
+}
+
 /// Whether a file holds any of `needles`, read in blocks (for the GCP first pass, which
 /// skips files that cannot hold policy records without parsing them).
 pub fn contains_any(open: Opener, needles: &[&[u8]]) -> bool {
@@ -257,4 +312,46 @@ pub fn format_of(record: &Value) -> Option<Format> {
         return Some(Format::Azure);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both paths (in memory, and streaming from a reader) give the same records.
+    fn both(text: &'static str) -> (Result<Vec<Value>, String>, Result<Vec<Value>, String>) {
+        let mut a = Vec::new();
+        let ra = stream(&Input::Bytes(text.as_bytes()), &mut |v| {
+            a.push(v);
+            Ok(())
+        });
+        let open = || Ok(Box::new(std::io::Cursor::new(text.as_bytes())) as Box<dyn Read>);
+        let mut b = Vec::new();
+        let rb = stream(&Input::Reader(&open), &mut |v| {
+            b.push(v);
+            Ok(())
+        });
+        (ra.map(|_| a), rb.map(|_| b))
+    }
+
+    #[test]
+    fn memory_and_streaming_paths_agree() {
+        for (text, n) in [
+            ("[{\"a\":1},{\"a\":2}]", 2),
+            ("\u{feff}{\"count\":2,\"data\":[{\"a\":1},{\"a\":2}],\"skip_token\":null}", 2),
+            ("{\"fileVersion\":\"1.0\",\"configurationItems\":[{\"a\":1}]}", 1),
+            ("{\"a\":1}\n\n{\"a\":2}\n{\"a\":3}\n", 3),
+            ("{\n  \"a\": 1\n}\n", 1),
+            ("{\"a\":1}", 1),
+            ("   ", 0),
+        ] {
+            let (a, b) = both(text);
+            assert_eq!(a.as_ref().map(|v| v.len()), Ok(n), "{text:?}");
+            assert_eq!(a, b, "{text:?}");
+        }
+        for bad in ["[{\"a\":1}] trailing", "{\"data\": [ {\"id\": ", "\"just a string\"", "{\"a\":1}\n{oops}\n"] {
+            let (a, b) = both(bad);
+            assert!(a.is_err() && b.is_err(), "{bad:?}: {a:?} / {b:?}");
+        }
+    }
 }

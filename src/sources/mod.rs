@@ -146,12 +146,14 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
     };
     // First pass: only GCP policy records exported apart from their resources.
     for (_, open) in &files {
-        prescan(open.as_ref(), forced, &mut gcp);
+        with_input(open.as_ref(), &mut |input| prescan(input, forced, &mut gcp));
     }
     for (name, open) in &files {
         report.files += 1;
         let mut on_batch = |batch: Vec<Resource>| emit(&mut report, batch);
-        if let Err(message) = parse_file(open.as_ref(), forced, &mut gcp, &mut on_batch) {
+        let mut result = Ok(());
+        with_input(open.as_ref(), &mut |input| result = parse_file(input, forced, &mut gcp, &mut on_batch));
+        if let Err(message) = result {
             report.errors.push(SourceError { file: name.clone(), message });
         }
     }
@@ -216,17 +218,36 @@ fn json_files(path: &Path, errors: &mut Vec<SourceError>) -> Vec<PathBuf> {
     out
 }
 
+/// A file as an input: read into memory when it is small enough (fast to parse), else a
+/// reader that streams it.
+fn with_input(open: detect::Opener, f: &mut dyn FnMut(&detect::Input)) {
+    let mut head = Vec::new();
+    let small = match open() {
+        Ok(r) => {
+            let mut limited = std::io::Read::take(r, detect::IN_MEMORY_LIMIT + 1);
+            std::io::Read::read_to_end(&mut limited, &mut head).is_ok() && head.len() as u64 <= detect::IN_MEMORY_LIMIT
+        }
+        Err(_) => false,
+    };
+    if small {
+        f(&detect::Input::Bytes(&head));
+    } else {
+        drop(head);
+        f(&detect::Input::Reader(open));
+    }
+}
+
 /// First pass over a file: hand GCP records without resource data to the merger. Files that
 /// cannot hold such records are skipped without parsing.
-fn prescan(open: detect::Opener, forced: Option<Cloud>, gcp: &mut gcp::Merger) {
+fn prescan(input: &detect::Input, forced: Option<Cloud>, gcp: &mut gcp::Merger) {
     if matches!(forced, Some(Cloud::Azure | Cloud::Aws)) {
         return;
     }
-    if !detect::contains_any(open, &[b"iam_policy", b"iamPolicy", b"org_policy", b"orgPolicy"]) {
+    if !detect::input_contains_any(input, &[b"iam_policy", b"iamPolicy", b"org_policy", b"orgPolicy"]) {
         return;
     }
     let mut is_gcp: Option<bool> = forced.map(|c| c == Cloud::Gcp);
-    let _ = detect::stream_records(open, &mut |rec| {
+    let _ = detect::stream(input, &mut |rec| {
         let gcp_file = *is_gcp.get_or_insert_with(|| detect::format_of(&rec) == Some(Format::Gcp));
         if !gcp_file {
             return Err("not GCP".into());
@@ -241,7 +262,7 @@ const BATCH: usize = 4096;
 
 /// Parse one file, handing resources on in batches.
 fn parse_file(
-    open: detect::Opener,
+    input: &detect::Input,
     forced: Option<Cloud>,
     gcp: &mut gcp::Merger,
     emit: &mut dyn FnMut(Vec<Resource>),
@@ -253,7 +274,7 @@ fn parse_file(
     });
     let mut batch = Vec::new();
     let mut n = 0usize;
-    let result = detect::stream_records(open, &mut |rec| {
+    let result = detect::stream(input, &mut |rec| {
         n += 1;
         let f = match format {
             Some(f) => f,

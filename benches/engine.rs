@@ -242,6 +242,23 @@ fn store_and_console_on(
         })
     });
     g.sample_size(10);
+    // What a `j` costs when it leaves the loaded window: one window query in the middle of
+    // the list (the mean of `key_j_findings` hides these among the cheap moves).
+    g.bench_function("findings_window_reload_middle", |b| {
+        let app = app_cell.get_or_insert_with(|| console_on(catalog, &db()));
+        let middle = app.findings.list.len / 2;
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                app.findings.list.select(middle);
+                app.findings.rows.clear(); // forget the window, not measured
+                let t = Instant::now();
+                app.ensure_findings_window();
+                spent += t.elapsed();
+            }
+            spent
+        })
+    });
     g.bench_function("key_G_findings", |b| {
         let app = app_cell.get_or_insert_with(|| console_on(catalog, &db()));
         b.iter_custom(|iters| {

@@ -206,21 +206,7 @@ impl<'a> Assessor<'a> {
         progress: &mut dyn FnMut(Progress),
         mut sink: Option<&mut dyn FnMut(BatchOutput)>,
     ) -> RunResult {
-        let started_at = Utc::now();
-        let mut result = RunResult {
-            started_at,
-            finished_at: started_at,
-            sources: Vec::new(),
-            resources_assessed: 0,
-            resources_seen: 0,
-            findings: Vec::new(),
-            stats: BTreeMap::new(),
-            security: BTreeMap::new(),
-            clouds: BTreeSet::new(),
-            scopes: BTreeSet::new(),
-            standards: self.standards.clone(),
-            status: RunStatus::Complete,
-        };
+        let mut result = self.empty_result(Utc::now());
         let mut files_done = 0u64;
         for spec in specs {
             let source = spec.to_string();
@@ -259,11 +245,11 @@ impl<'a> Assessor<'a> {
         result
     }
 
-    /// Evaluate resources already in memory (tests, benchmarks).
-    pub fn run_resources(&self, resources: Vec<Resource>, now: DateTime<Utc>) -> RunResult {
-        let mut result = RunResult {
-            started_at: now,
-            finished_at: now,
+    /// A result with nothing in it yet, started at `at`.
+    fn empty_result(&self, at: DateTime<Utc>) -> RunResult {
+        RunResult {
+            started_at: at,
+            finished_at: at,
             sources: Vec::new(),
             resources_assessed: 0,
             resources_seen: 0,
@@ -274,7 +260,12 @@ impl<'a> Assessor<'a> {
             scopes: BTreeSet::new(),
             standards: self.standards.clone(),
             status: RunStatus::Complete,
-        };
+        }
+    }
+
+    /// Evaluate resources already in memory (tests, benchmarks).
+    pub fn run_resources(&self, resources: Vec<Resource>, now: DateTime<Utc>) -> RunResult {
+        let mut result = self.empty_result(now);
         let out = self.evaluate_batch(resources, now, &AtomicBool::new(false), &mut result);
         result.findings = out.findings;
         result

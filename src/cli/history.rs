@@ -57,6 +57,18 @@ pub fn history(env: &Env, a: HistoryArgs) -> CliResult {
     Ok(())
 }
 
+/// Findings as a CHECK / CLOUD / SCOPE / RESOURCE table.
+fn findings_table(rows: &[crate::store::FindingRow]) {
+    output::table(
+        &["CHECK", "CLOUD", "SCOPE", "RESOURCE"],
+        rows.iter()
+            .map(|f| {
+                vec![f.check.clone(), f.resource.cloud.to_string(), f.resource.scope.clone(), f.resource.name.clone()]
+            })
+            .collect(),
+    );
+}
+
 /// Compare two runs.
 pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
     let store = env.store()?;
@@ -77,35 +89,9 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
             );
             let section = |title: &str, n: usize| println!("\n{title} ({n})");
             section("New failures", d.new_failures.len());
-            output::table(
-                &["CHECK", "CLOUD", "SCOPE", "RESOURCE"],
-                d.new_failures
-                    .iter()
-                    .map(|f| {
-                        vec![
-                            f.check.clone(),
-                            f.resource.cloud.to_string(),
-                            f.resource.scope.clone(),
-                            f.resource.name.clone(),
-                        ]
-                    })
-                    .collect(),
-            );
+            findings_table(&d.new_failures);
             section("Fixed", d.fixed.len());
-            output::table(
-                &["CHECK", "CLOUD", "SCOPE", "RESOURCE"],
-                d.fixed
-                    .iter()
-                    .map(|f| {
-                        vec![
-                            f.check.clone(),
-                            f.resource.cloud.to_string(),
-                            f.resource.scope.clone(),
-                            f.resource.name.clone(),
-                        ]
-                    })
-                    .collect(),
-            );
+            findings_table(&d.fixed);
             section("Resources appeared", d.appeared.len());
             output::table(
                 &["TYPE", "RESOURCE"],

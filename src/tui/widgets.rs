@@ -73,3 +73,15 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 pub fn line(text: impl Into<String>, style: Style) -> Line<'static> {
     Line::from(Span::styled(text.into(), style))
 }
+
+/// A row's spans with the selection style laid over each (the cursor row of a list).
+pub fn selected(spans: Vec<Span<'static>>, theme: &Theme) -> Vec<Span<'static>> {
+    let sel = theme.get("selected");
+    spans
+        .into_iter()
+        .map(|sp| {
+            let st = sp.style.patch(sel);
+            sp.style(st)
+        })
+        .collect()
+}

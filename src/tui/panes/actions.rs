@@ -51,14 +51,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             ));
         }
         if i == app.actions.selected {
-            let sel = t.get("selected");
-            spans = spans
-                .into_iter()
-                .map(|sp| {
-                    let st = sp.style.patch(sel);
-                    sp.style(st)
-                })
-                .collect();
+            spans = crate::tui::widgets::selected(spans, t);
         }
         lines.push(Line::from(spans));
     }

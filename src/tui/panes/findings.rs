@@ -78,14 +78,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(cell(&evidence, ev_w), t.get("dim")));
         if i == app.findings.list.selected {
-            let sel = t.get("selected");
-            spans = spans
-                .into_iter()
-                .map(|sp| {
-                    let st = sp.style.patch(sel);
-                    sp.style(st)
-                })
-                .collect();
+            spans = crate::tui::widgets::selected(spans, t);
         }
         lines.push(Line::from(spans));
     }

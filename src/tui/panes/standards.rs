@@ -37,14 +37,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Span::styled(format!(" {:>5.1}%", s.compliance_pct), style),
         ];
         if i == app.standards.selected {
-            let sel = t.get("selected");
-            row = row
-                .into_iter()
-                .map(|sp| {
-                    let st = sp.style.patch(sel);
-                    sp.style(st)
-                })
-                .collect();
+            row = crate::tui::widgets::selected(row, t);
         }
         lines.push(Line::from(row));
     }

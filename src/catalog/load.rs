@@ -253,19 +253,6 @@ impl Catalog {
     pub fn standard(&self, id: &str) -> Option<&Standard> {
         self.standards.iter().find(|s| s.id == id)
     }
-
-    /// Every (standard, control) that uses a check.
-    pub fn controls_of_check(&self, check: &str) -> Vec<(&Standard, &Control)> {
-        let mut out = Vec::new();
-        for s in &self.standards {
-            for c in &s.controls {
-                if c.checks.iter().any(|k| k == check) {
-                    out.push((s, c));
-                }
-            }
-        }
-        out
-    }
 }
 
 fn collect_embedded(dir: &include_dir::Dir<'static>, out: &mut Vec<SourceFile>) {

@@ -17,6 +17,26 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Serialized JSON with DEL, C1 controls and bidi overrides written as `\uXXXX` escapes, so a
+/// terminal showing it does nothing a string asked for. serde_json already escapes C0 controls
+/// inside strings, so every raw control left in its output is structural whitespace, and every
+/// non-ASCII character lies inside a string, where an escape means the same character.
+pub fn json_escaped(json: String) -> String {
+    let hostile = |c: char| c == '\u{7f}' || (!c.is_ascii() && is_dangerous(c));
+    if !json.chars().any(hostile) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if hostile(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Untrusted text, cleaned and cut to `width` columns with an ellipsis when longer.
 pub fn fit(s: &str, width: usize) -> String {
     let s = clean(s);
@@ -59,5 +79,17 @@ mod tests {
         let out = clean(evil);
         assert!(!out.chars().any(|c| c.is_control() || c == '\u{202e}'), "{out:?}");
         assert!(out.contains("name"));
+    }
+
+    #[test]
+    fn json_escapes_what_serde_leaves_raw() {
+        let v = serde_json::json!({"name": "a\u{1b}[2J\u{7f}\u{9b}31m\u{202e}b\n", "ok": "é"});
+        let out = json_escaped(serde_json::to_string_pretty(&v).unwrap());
+        assert!(!out.chars().any(|c| c != '\n' && c != ' ' && is_dangerous(c)), "{out:?}");
+        assert!(
+            out.contains(r"\u001b") && out.contains(r"\u007f") && out.contains(r"\u009b") && out.contains(r"\u202e")
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, v);
     }
 }

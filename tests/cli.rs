@@ -137,7 +137,19 @@ fn listings_read_the_latest_run() {
         for k in ["id", "name", "type", "cloud", "scope", "region"] {
             assert!(f["resource"].get(k).is_some(), "{f}");
         }
+        assert!(f["remediation"].get("text").is_some(), "{f}");
     }
+    // The fix command is filled for the finding's resource (an Azure storage account here).
+    let f = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "azure.storage.min_tls_12")
+        .expect("the demo has an account that accepts TLS 1.0");
+    let cmd = f["remediation"]["command"].as_str().unwrap();
+    let name = f["resource"]["name"].as_str().unwrap();
+    let rg = f["resource"]["id"].as_str().unwrap().split('/').nth(4).unwrap();
+    assert_eq!(cmd, format!("az storage account update -n {name} -g {rg} --min-tls-version TLS1_2"));
     posture(&db).args(["findings", "--state", "healthy"]).assert().code(2);
     posture(&db).args(["findings", "--control", "1.1"]).assert().code(2);
 

@@ -326,6 +326,10 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
             }
         }
     }
+    let remediation = Remediation { text: rc.remediation.text.clone(), cli: rc.remediation.cli.clone() };
+    if let Err(e) = remediation.validate() {
+        ctx.err(rc.id.span(), format!("check '{id}': {e}"));
+    }
     let condition = compile(ctx, &id, "condition", &rc.condition);
     let applies = match &rc.applies {
         Some(a) => Some(compile(ctx, &id, "applies", a)?),
@@ -348,7 +352,7 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
         mandatory: rc.mandatory,
         security_control: rc.security_control.get_ref().clone(),
         aliases: rc.aliases.clone(),
-        remediation: Remediation { text: rc.remediation.text.clone(), cli: rc.remediation.cli.clone() },
+        remediation,
         origin: origin.to_string(),
     })
 }

@@ -3,6 +3,7 @@
 pub mod import;
 mod load;
 mod raw;
+mod remediation;
 mod security_controls;
 mod types;
 

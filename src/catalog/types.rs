@@ -4,45 +4,7 @@ use crate::model::{ActionType, Cloud, Severity};
 use crate::policy::Compiled;
 use serde::Serialize;
 
-/// How to fix a failing resource.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Remediation {
-    /// Plain-language fix.
-    pub text: String,
-    /// CLI template with `{name}`-style placeholders.
-    pub cli: Option<String>,
-}
-
-impl Remediation {
-    /// The CLI template with `{name}`, `{id}`, `{scope}`, `{region}`, `{resource_group}`, `{type}`
-    /// (and `{subscription}`/`{account}`/`{project}` for the scope) filled from a resource
-    /// document. Values are cleaned of control characters and shell-quoted when needed, so a
-    /// hostile resource name cannot smuggle a command into a pasted fix.
-    pub fn fill(&self, doc: &serde_json::Value) -> Option<String> {
-        let template = self.cli.as_ref()?;
-        let field = |k: &str| doc.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-        let mut out = template.clone();
-        for (key, value) in [
-            ("name", field("name")),
-            ("id", field("id")),
-            ("scope", field("scope")),
-            ("subscription", field("scope")),
-            ("account", field("scope")),
-            ("project", field("scope")),
-            ("region", field("region")),
-            ("resource_group", field("resource_group")),
-            ("type", field("type")),
-        ] {
-            out = out.replace(&format!("{{{key}}}"), &shell_quote(&crate::sanitize::clean(value)));
-        }
-        Some(out)
-    }
-}
-
-fn shell_quote(v: &str) -> String {
-    let safe = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._/:@-=,+".contains(c));
-    if safe { v.to_string() } else { format!("'{}'", v.replace('\'', "'\\''")) }
-}
+pub use super::remediation::Remediation;
 
 /// One automated assessment.
 #[derive(Debug)]
@@ -77,25 +39,6 @@ pub struct Check {
     pub remediation: Remediation,
     /// File it came from.
     pub origin: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fills_and_quotes() {
-        let r = Remediation {
-            text: String::new(),
-            cli: Some("az x -n {name} -g {resource_group} --sub {subscription}".into()),
-        };
-        let doc = serde_json::json!({"name": "st1", "resource_group": "rg one", "scope": "s-1"});
-        assert_eq!(r.fill(&doc).unwrap(), "az x -n st1 -g 'rg one' --sub s-1");
-        let evil = serde_json::json!({"name": "x'; rm -rf ~; echo '\u{1b}[2J", "resource_group": "", "scope": ""});
-        let out = r.fill(&evil).unwrap();
-        assert_eq!(out, "az x -n 'x'\\''; rm -rf ~; echo '\\''\u{FFFD}[2J' -g '' --sub ''");
-        assert!(!out.contains('\u{1b}'));
-    }
 }
 
 impl Check {

@@ -251,10 +251,24 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         let controls = controls_of.get(f.check.as_str()).cloned().unwrap_or_default();
         match a.format {
             Format::Json => {
+                let remediation = catalog.check(&f.check).map(|c| {
+                    // The console fills from the stored document; read it only when the template
+                    // needs a field the finding's resource does not carry.
+                    let doc = if c.remediation.needs_document() {
+                        store.resource_doc(run.id, &f.resource.id).ok().flatten()
+                    } else {
+                        None
+                    };
+                    json!({"text": c.remediation.text, "command": c.remediation.command_for(&f.resource, doc.as_ref())})
+                });
                 let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
-                    "message": f.message, "controls": controls});
+                    "message": f.message, "controls": controls, "remediation": remediation});
                 let sep = if printed == 0 { "\n  " } else { ",\n  " };
-                let _ = write!(out, "{sep}{}", serde_json::to_string(&v).unwrap_or_default());
+                let _ = write!(
+                    out,
+                    "{sep}{}",
+                    crate::sanitize::json_escaped(serde_json::to_string(&v).unwrap_or_default())
+                );
             }
             Format::Table => {
                 let ev: Vec<String> = f.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect();

@@ -8,7 +8,7 @@ pub use super::FormatArg as Format;
 /// Print a value as pretty JSON.
 pub fn json<T: serde::Serialize>(v: &T) {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => println!("{}", crate::sanitize::json_escaped(s)),
         Err(e) => eprintln!("error: cannot encode JSON: {e}"),
     }
 }

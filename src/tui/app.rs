@@ -792,8 +792,7 @@ impl App {
         let Some(check) = self.catalog.check(&f.check) else {
             return;
         };
-        let doc = d.doc.clone().unwrap_or_else(|| serde_json::json!({"name": f.resource.name, "id": f.resource.id, "scope": f.resource.scope, "region": f.resource.region}));
-        match check.remediation.fill(&doc) {
+        match check.remediation.command_for(&f.resource, d.doc.as_ref()) {
             Some(cmd) => {
                 self.clipboard.push_back(cmd.clone());
                 self.info(format!("copied: {cmd}"));

@@ -150,8 +150,7 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
                     Span::styled(c.remediation.text.clone(), t.get("text")),
                 ]));
             }
-            let doc = d.doc.clone().unwrap_or(Value::Null);
-            if let Some(cmd) = c.remediation.fill(&doc) {
+            if let Some(cmd) = c.remediation.command_for(&f.resource, d.doc.as_ref()) {
                 out.push(Line::from(vec![
                     Span::styled("      command   ", t.get("dim")),
                     Span::styled(cmd, t.get("accent")),

@@ -13,8 +13,9 @@ pub struct Config {
     pub sources: Vec<String>,
     /// Extra directories of standards and checks.
     pub standards_dirs: Vec<PathBuf>,
-    /// How often the console's worker re-assesses, e.g. `12h`, `30m`.
-    pub assess_interval: String,
+    /// How often the console's worker re-assesses, e.g. `12h`, `30m`, `1h 30m`.
+    #[serde(deserialize_with = "interval_from_text")]
+    pub assess_interval: Duration,
     /// Days of run history to keep.
     pub retention_days: u32,
     /// Theme name (`default`, `light`, `16color`, `mono`) or a path to a theme file.
@@ -50,7 +51,7 @@ impl Default for Config {
         Config {
             sources: Vec::new(),
             standards_dirs: Vec::new(),
-            assess_interval: "12h".into(),
+            assess_interval: Duration::from_secs(12 * 3600),
             retention_days: 90,
             theme: None,
             attester: None,
@@ -91,13 +92,7 @@ impl Config {
                 .unwrap_or((0, 0));
             format!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
-        cfg.interval().map_err(|e| format!("{}: assess_interval: {e}", path.display()))?;
         Ok(cfg)
-    }
-
-    /// `assess_interval` as a duration.
-    pub fn interval(&self) -> Result<Duration, String> {
-        parse_duration(&self.assess_interval)
     }
 
     /// The attester name: config, else the login name.
@@ -131,24 +126,29 @@ fn login_name() -> Option<String> {
     None
 }
 
-/// `90s`, `30m`, `12h`, `7d`.
+/// Shortest re-assessment interval accepted: a run of a large estate takes about that long.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(60);
+/// Longest accepted: a year (longer would overflow timers and means "never" anyway).
+pub const MAX_INTERVAL: Duration = Duration::from_secs(366 * 86400);
+
+/// `90s`, `30m`, `12h`, `7d`, `1h 30m` (humantime's syntax), between a minute and a year.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 30m, 12h or 7d"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" | "" => n * 3600,
-        "d" => n * 86400,
-        _ => {
-            return Err(format!("'{s}': unknown unit '{unit}', expected s, m, h or d"));
-        }
-    };
-    if secs == 0 {
-        return Err("the interval must be more than zero".into());
+    let d = humantime::parse_duration(s).map_err(|e| format!("'{s}' is not a duration like 30m, 12h or 7d: {e}"))?;
+    if d < MIN_INTERVAL || d > MAX_INTERVAL {
+        return Err(format!(
+            "'{s}' is out of range: the interval must be between {} and {}",
+            humantime::format_duration(MIN_INTERVAL),
+            humantime::format_duration(MAX_INTERVAL)
+        ));
     }
-    Ok(Duration::from_secs(secs))
+    Ok(d)
+}
+
+/// serde: a duration written as text, checked while the file is read so an error names its line.
+fn interval_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]
@@ -159,8 +159,24 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("12h").unwrap(), Duration::from_secs(43200));
         assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("0s").is_err());
+        // These panicked the worker or wrapped around to 128 s.
+        assert!(parse_duration("18446744073709551615s").is_err());
+        assert!(parse_duration("94368760191893771d").is_err());
+        assert!(parse_duration("400d").is_err());
+    }
+
+    #[test]
+    fn a_bad_interval_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "retention_days = 3\nassess_interval = \"94368760191893771d\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err();
+        assert!(e.contains("c.toml:2:19"), "{e}");
+        std::fs::write(&p, "assess_interval = \"2h\"\n").unwrap();
+        assert_eq!(Config::load(Some(&p)).unwrap().assess_interval, Duration::from_secs(7200));
     }
 
     #[test]

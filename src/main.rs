@@ -1,6 +1,7 @@
 //! The posture binary: parse the command line, run a subcommand or open the console.
 
 use clap::Parser;
+use std::io::Write;
 
 // The engine allocates many small values per resource (JSON → CEL); mimalloc halves the time
 // glibc's allocator takes for that (see BENCHMARKS.md).
@@ -16,21 +17,17 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let mut cli = Cli::parse();
-    let code = match cli.command.take() {
-        Some(command) => match run(cli, command) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("error: {}", e.message);
-                e.code
-            }
-        },
-        None => match posture::tui::run(&cli) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("error: {}", e.message);
-                e.code
-            }
-        },
+    let result = match cli.command.take() {
+        Some(command) => run(cli, command),
+        None => posture::tui::run(&cli),
+    };
+    let code = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            // Not eprintln!: it panics when stderr is a terminal that went away.
+            let _ = writeln!(std::io::stderr(), "error: {}", posture::sanitize::clean_lines(&e.message));
+            e.code
+        }
     };
     std::process::exit(code);
 }

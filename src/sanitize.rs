@@ -17,6 +17,14 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Like [`clean`], but line breaks are kept (multi-line messages for a terminal).
+pub fn clean_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_dangerous(c)) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(|l| clean(l).into_owned()).collect::<Vec<_>>().join("\n"))
+}
+
 /// Serialized JSON with DEL, C1 controls and bidi overrides written as `\uXXXX` escapes, so a
 /// terminal showing it does nothing a string asked for. serde_json already escapes C0 controls
 /// inside strings, so every raw control left in its output is structural whitespace, and every
@@ -79,6 +87,12 @@ mod tests {
         let out = clean(evil);
         assert!(!out.chars().any(|c| c.is_control() || c == '\u{202e}'), "{out:?}");
         assert!(out.contains("name"));
+    }
+
+    #[test]
+    fn clean_lines_keeps_line_breaks_only() {
+        assert_eq!(clean_lines("a\nb"), "a\nb");
+        assert_eq!(clean_lines("a\u{1b}[2J\nb\r"), "a\u{FFFD}[2J\nb\u{FFFD}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::assess::Progress;
 use crate::catalog::Catalog;
-use crate::pipeline::run_and_store;
+use crate::pipeline::{Outcome, run_and_store};
 use crate::sources::{SourceError, SourceSpec};
 use crate::store::Store;
 use std::path::PathBuf;
@@ -95,15 +95,56 @@ pub struct Worker {
 
 /// Start the worker on the current tokio runtime.
 pub fn spawn(cfg: WorkerConfig) -> Worker {
+    spawn_with(cfg, assess_and_store)
+}
+
+/// What one run does: assess the sources and store the run (a seam for tests).
+type Runner = fn(&WorkerConfig, &Catalog, &[String], &AtomicBool, &mut dyn FnMut(Progress)) -> Result<Outcome, String>;
+
+fn assess_and_store(
+    cfg: &WorkerConfig,
+    catalog: &Catalog,
+    standards: &[String],
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, String> {
+    let mut store = Store::open(&cfg.db).map_err(|e| e.to_string())?;
+    run_and_store(&mut store, catalog, &cfg.sources, standards, cfg.retention_days, cancel, progress)
+        .map_err(|e| e.to_string())
+}
+
+fn spawn_with(cfg: WorkerConfig, runner: Runner) -> Worker {
     let (ctx, crx) = unbounded_channel();
     let (etx, erx) = unbounded_channel();
-    let handle = tokio::spawn(run(cfg, crx, etx));
+    let handle = tokio::spawn(run(cfg, runner, crx, etx));
     Worker { commands: ctx, events: erx, handle }
 }
 
 struct Job {
     cancel: Arc<AtomicBool>,
     handle: JoinHandle<()>,
+}
+
+/// Tells the worker loop a job ended, however it ended: dropped on return and while a panic
+/// unwinds, so a panicked run never leaves the job flagged as running.
+struct DoneOnDrop(UnboundedSender<()>);
+
+impl Drop for DoneOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// The text of a panic payload.
+fn panic_text(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(p) => p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into()),
+        Err(e) => e.to_string(),
+    }
 }
 
 fn due_at_start(cfg: &WorkerConfig) -> bool {
@@ -124,7 +165,12 @@ fn due_at_start(cfg: &WorkerConfig) -> bool {
     }
 }
 
-async fn run(cfg: WorkerConfig, mut commands: UnboundedReceiver<Command>, events: UnboundedSender<Event>) {
+async fn run(
+    cfg: WorkerConfig,
+    runner: Runner,
+    mut commands: UnboundedReceiver<Command>,
+    events: UnboundedSender<Event>,
+) {
     let mut catalog = Arc::new(Catalog::load_with_dirs(&cfg.standards_dirs));
     let mut job: Option<Job> = None;
     // A request during a run becomes one follow-up run (the latest request's standards).
@@ -135,7 +181,7 @@ async fn run(cfg: WorkerConfig, mut commands: UnboundedReceiver<Command>, events
         if job.is_none()
             && let Some(standards) = pending.take()
         {
-            job = Some(start(&cfg, Arc::clone(&catalog), standards, events.clone(), done_tx.clone()));
+            job = Some(start(&cfg, runner, Arc::clone(&catalog), standards, events.clone(), done_tx.clone()));
         }
         tokio::select! {
             cmd = commands.recv() => match cmd {
@@ -164,8 +210,11 @@ async fn run(cfg: WorkerConfig, mut commands: UnboundedReceiver<Command>, events
                 }
             },
             _ = done_rx.recv() => {
-                if let Some(j) = job.take() {
-                    let _ = j.handle.await;
+                if let Some(j) = job.take()
+                    && let Err(e) = j.handle.await
+                {
+                    // The previous results stay; the worker goes on and takes the next request.
+                    let _ = events.send(Event::Failed(format!("the run stopped on an internal error: {}", panic_text(e))));
                 }
             }
             _ = ticker.tick() => {
@@ -179,6 +228,7 @@ async fn run(cfg: WorkerConfig, mut commands: UnboundedReceiver<Command>, events
 
 fn start(
     cfg: &WorkerConfig,
+    runner: Runner,
     catalog: Arc<Catalog>,
     standards: Vec<String>,
     events: UnboundedSender<Event>,
@@ -188,16 +238,9 @@ fn start(
     let flag = Arc::clone(&cancel);
     let cfg = cfg.clone();
     let handle = tokio::task::spawn_blocking(move || {
+        let _done = DoneOnDrop(done);
         let send = |e: Event| {
             let _ = events.send(e);
-        };
-        let mut store = match Store::open(&cfg.db) {
-            Ok(s) => s,
-            Err(e) => {
-                send(Event::Failed(e.to_string()));
-                let _ = done.send(());
-                return;
-            }
         };
         let mut progress = |p: Progress| {
             if p.phase == "started" {
@@ -206,7 +249,7 @@ fn start(
                 send(Event::Progress(p));
             }
         };
-        match run_and_store(&mut store, &catalog, &cfg.sources, &standards, cfg.retention_days, &flag, &mut progress) {
+        match runner(&cfg, &catalog, &standards, &flag, &mut progress) {
             Ok(outcome) => {
                 for report in &outcome.result.sources {
                     for e in &report.errors {
@@ -225,9 +268,59 @@ fn start(
                     }));
                 }
             }
-            Err(e) => send(Event::Failed(e.to_string())),
+            Err(e) => send(Event::Failed(e)),
         }
-        let _ = done.send(());
     });
     Job { cancel, handle }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Panics on its first call, fails cleanly on the next.
+    fn flaky(
+        _: &WorkerConfig,
+        _: &Catalog,
+        _: &[String],
+        _: &AtomicBool,
+        _: &mut dyn FnMut(Progress),
+    ) -> Result<Outcome, String> {
+        if CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("boom in a source");
+        }
+        Err("second run reached".into())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicked_run_is_reported_and_the_worker_takes_the_next_request() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = WorkerConfig {
+            db: dir.path().join("c.db"),
+            sources: vec![SourceSpec::Demo],
+            standards_dirs: vec![],
+            interval: Duration::from_secs(3600),
+            retention_days: 90,
+        };
+        let mut w = spawn_with(cfg, flaky);
+        let next = async |w: &mut Worker| {
+            loop {
+                match tokio::time::timeout(Duration::from_secs(60), w.events.recv()).await {
+                    Ok(Some(Event::Failed(m))) => return m,
+                    Ok(Some(_)) => {}
+                    other => panic!("no failure event: {other:?}"),
+                }
+            }
+        };
+        // The run at start (empty cache) panics: a failure, not a job flagged forever.
+        let first = next(&mut w).await;
+        assert!(first.contains("internal error") && first.contains("boom in a source"), "{first}");
+        w.commands.send(Command::AssessNow { standards: vec![] }).expect("worker alive");
+        assert_eq!(next(&mut w).await, "second run reached");
+        w.commands.send(Command::Shutdown).expect("worker alive");
+        w.handle.await.expect("worker ends");
+    }
 }

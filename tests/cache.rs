@@ -77,3 +77,17 @@ fn two_processes_on_one_cache() {
     assert!(store.integrity_ok().unwrap());
     assert_eq!(store.history(None, 100).unwrap().len(), 7);
 }
+
+#[test]
+fn a_negative_schema_version_is_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    assert!(posture(&db).arg("assess").status().unwrap().success());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.pragma_update(None, "user_version", -5).unwrap();
+    drop(conn);
+    let out = posture(&db).arg("history").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("schema version -5 is negative") && !err.contains("panicked"), "{err}");
+}

@@ -16,8 +16,13 @@ fn signal(pid: u32, sig: libc::c_int) {
 struct Session {
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
+    writer: Option<Box<dyn Write + Send>>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// The master side, kept for the session's life unless [`Session::hang_up`] closes it.
+    master: Option<Box<dyn portable_pty::MasterPty + Send>>,
+    /// Asks the reader thread to close its copy of the master after its next read.
+    stop_reading: Arc<std::sync::atomic::AtomicBool>,
+    reader: Option<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
 }
 
@@ -44,9 +49,11 @@ fn start_in(dir: tempfile::TempDir, cols: u16, rows: u16, extra_env: &[(&str, &s
     let writer = pair.master.take_writer().unwrap();
     let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
     let raw = Arc::new(Mutex::new(Vec::new()));
-    {
+    let stop_reading = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let thread = {
         let parser = Arc::clone(&parser);
         let raw = Arc::clone(&raw);
+        let stop = Arc::clone(&stop_reading);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -55,12 +62,22 @@ fn start_in(dir: tempfile::TempDir, cols: u16, rows: u16, extra_env: &[(&str, &s
                 }
                 parser.lock().unwrap().process(&buf[..n]);
                 raw.lock().unwrap().extend_from_slice(&buf[..n]);
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
             }
-        });
+        })
+    };
+    Session {
+        parser,
+        raw,
+        writer: Some(writer),
+        child,
+        master: Some(pair.master),
+        stop_reading,
+        reader: Some(thread),
+        _dir: dir,
     }
-    // keep the master alive for the session's life
-    std::mem::forget(pair.master);
-    Session { parser, raw, writer, child, _dir: dir }
 }
 
 impl Session {
@@ -81,9 +98,20 @@ impl Session {
     }
 
     fn send(&mut self, bytes: &str) {
-        self.writer.write_all(bytes.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
+        let w = self.writer.as_mut().expect("the connection is up");
+        w.write_all(bytes.as_bytes()).unwrap();
+        w.flush().unwrap();
         std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// Drop the connection as sshd does when the network goes: close every copy of the master.
+    /// `poke` is typed first so the console redraws and the reader wakes up to close its copy.
+    fn hang_up(&mut self, poke: &str) {
+        self.stop_reading.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.send(poke);
+        self.reader.take().unwrap().join().unwrap();
+        self.writer = None;
+        self.master = None;
     }
 
     fn wait_exit(&mut self) -> portable_pty::ExitStatus {
@@ -188,4 +216,25 @@ fn a_form_open_when_the_connection_drops_is_offered_again() {
     again.wait_for("attestation 1 saved");
     again.send("q");
     assert!(again.wait_exit().success());
+}
+
+#[cfg(unix)]
+#[test]
+fn closing_the_connection_with_a_form_open_keeps_the_draft_and_does_not_abort() {
+    use portable_pty::ExitStatus;
+    let mut s = start(120, 40, &[]);
+    s.wait_for("compliance");
+    s.send(":standard cis-aws-7.0\r");
+    s.wait_for("Controls · cis-aws-7.0");
+    s.send("a");
+    s.wait_for("Attest cis-aws-7.0");
+    s.send("\t\t");
+    s.send("reviewed before the line dropped");
+    s.wait_for("reviewed before the line dropped");
+    s.hang_up("!");
+    let status: ExitStatus = s.wait_exit();
+    // Exit 1 ("terminal: ...") or 0 are fine; a signal (SIGABRT) is not.
+    assert!(status.signal().is_none(), "posture died on a signal: {status:?}");
+    let draft = std::fs::read_to_string(s._dir.path().join("draft.json")).expect("a draft beside the cache");
+    assert!(draft.contains("reviewed before the line dropped!"), "{draft}");
 }

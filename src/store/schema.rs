@@ -160,6 +160,9 @@ pub fn prepare(store: &mut Store) -> Result<()> {
     if version > VERSION {
         return Err(StoreError::TooNew { path, found: version, supported: VERSION });
     }
+    if version < 0 {
+        return Err(StoreError::NotACache { path, detail: format!("schema version {version} is negative") });
+    }
     conn.pragma_update(None, "journal_mode", "WAL").ctx("enabling WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL").ctx("setting synchronous")?;
     conn.pragma_update(None, "foreign_keys", "ON").ctx("enabling foreign keys")?;
@@ -168,7 +171,12 @@ pub fn prepare(store: &mut Store) -> Result<()> {
             conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("starting a migration")?;
         // Another process may have migrated while we waited for the lock.
         let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")?;
-        for sql in &MIGRATIONS[now as usize..] {
+        // Checked again: the version read before the lock may have changed.
+        let from = usize::try_from(now)
+            .ok()
+            .filter(|n| *n <= MIGRATIONS.len())
+            .ok_or_else(|| StoreError::NotACache { path: path.clone(), detail: format!("schema version {now}") })?;
+        for sql in &MIGRATIONS[from..] {
             tx.execute_batch(sql).ctx("migrating the schema")?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID).ctx("marking the cache")?;

@@ -31,7 +31,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let db = env.db.clone().unwrap_or_else(crate::store::default_path);
     let store = crate::store::Store::open(&db).map_err(|e| CliError::failure(e.to_string()))?;
     let sources = crate::cli::parse_sources(&env.config.sources)?;
-    let interval = env.config.interval().map_err(CliError::input)?;
+    let interval = env.config.assess_interval;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (theme, theme_warnings) = theme::Theme::load(env.config.theme.as_deref(), no_color);
     let overrides = env.config.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect();
@@ -69,8 +69,10 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         ));
     }
 
-    let mut terminal = ratatui::try_init().map_err(|e| CliError::failure(format!("cannot open the terminal: {e}")))?;
-    let result = (|| -> std::io::Result<()> {
+    let mut terminal = open_terminal().map_err(|e| CliError::failure(format!("cannot open the terminal: {e}")))?;
+    // A panic while drawing or handling a key must still keep the open form: catch it, save,
+    // restore, then report.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> std::io::Result<()> {
         while !app.quit && !stop.load(Ordering::Relaxed) {
             terminal.draw(|f| ui::draw(f, &mut app))?;
             while let Some(payload) = app.clipboard.pop_front() {
@@ -97,20 +99,38 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
             }
         }
         Ok(())
-    })();
-    ratatui::restore();
-    // The terminal went away (or the user quit) with a form open: keep what was typed.
+    }));
+    // The draft first: when the connection dropped, the terminal is already gone and nothing
+    // written to it (restoring included) can succeed.
     if let Some(f) = app.form.as_ref().filter(|f| f.dirty)
         && let Err(e) = f.save_draft(&draft, chrono::Utc::now())
     {
-        eprintln!("error: could not keep the unsaved form in {}: {e}", draft.display());
+        let _ = writeln!(std::io::stderr(), "error: could not keep the unsaved form in {}: {e}", draft.display());
     }
+    let _ = ratatui::try_restore();
     let _ = worker.commands.send(WorkerCommand::Shutdown);
     runtime.block_on(async {
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut worker.handle).await;
     });
     runtime.shutdown_timeout(Duration::from_millis(500));
-    result.map_err(|e| CliError::failure(format!("terminal: {e}")))
+    match result {
+        Ok(r) => r.map_err(|e| CliError::failure(format!("terminal: {e}"))),
+        Err(_) => Err(CliError::failure("the console stopped on an internal error (reported above)")),
+    }
+}
+
+/// Raw mode and the alternate screen, with a panic hook that restores the terminal quietly:
+/// ratatui's own hook prints when restoring fails, and printing to a terminal that is gone
+/// panics again inside the hook, which aborts the process.
+fn open_terminal() -> std::io::Result<ratatui::DefaultTerminal> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = ratatui::try_restore();
+        hook(info);
+    }));
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
 }
 
 fn install_signal_handlers(stop: Arc<AtomicBool>) {

@@ -191,9 +191,9 @@ fn sigterm_and_sighup_restore_the_terminal() {
     }
 }
 
+/// A console with the attest form of a CIS AWS control open and `note` typed into it.
 #[cfg(unix)]
-#[test]
-fn a_form_open_when_the_connection_drops_is_offered_again() {
+fn attest_form_with_note(note: &str) -> Session {
     let mut s = start(120, 40, &[]);
     s.wait_for("compliance");
     s.send(":standard cis-aws-7.0\r");
@@ -201,8 +201,15 @@ fn a_form_open_when_the_connection_drops_is_offered_again() {
     s.send("a");
     s.wait_for("Attest cis-aws-7.0");
     s.send("\t\t");
-    s.send("access reviewed with the team lead");
-    s.wait_for("access reviewed with the team lead");
+    s.send(note);
+    s.wait_for(note);
+    s
+}
+
+#[cfg(unix)]
+#[test]
+fn a_form_open_when_the_connection_drops_is_offered_again() {
+    let mut s = attest_form_with_note("access reviewed with the team lead");
     let pid = s.child.process_id().unwrap();
     signal(pid, libc::SIGHUP);
     s.wait_exit();
@@ -222,15 +229,7 @@ fn a_form_open_when_the_connection_drops_is_offered_again() {
 #[test]
 fn closing_the_connection_with_a_form_open_keeps_the_draft_and_does_not_abort() {
     use portable_pty::ExitStatus;
-    let mut s = start(120, 40, &[]);
-    s.wait_for("compliance");
-    s.send(":standard cis-aws-7.0\r");
-    s.wait_for("Controls · cis-aws-7.0");
-    s.send("a");
-    s.wait_for("Attest cis-aws-7.0");
-    s.send("\t\t");
-    s.send("reviewed before the line dropped");
-    s.wait_for("reviewed before the line dropped");
+    let mut s = attest_form_with_note("reviewed before the line dropped");
     s.hang_up("!");
     let status: ExitStatus = s.wait_exit();
     // Exit 1 ("terminal: ...") or 0 are fine; a signal (SIGABRT) is not.

@@ -35,6 +35,10 @@ pub fn run_and_store(
     let attestations = store.attestations()?;
     let assignments = store.assignments()?;
     let demo = specs.iter().all(|s| *s == SourceSpec::Demo);
+    // Demo runs beside real ones would make history and diff say the estate changed.
+    if demo && store.has_real_runs()? {
+        return Err(StoreError::DemoIntoRealCache);
+    }
     let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
     let mut writer = store.begin_run(&names, standards, demo, now)?;
     let run_id = writer.run_id;
@@ -92,6 +96,16 @@ pub fn run_and_store(
         store.prune(retention_days, now)?;
     }
     Ok(Outcome { run_id, result, rollup: rolled })
+}
+
+/// The sources a stored run assessed, as they were given (`aws:/exports`, a path, `demo`).
+pub fn run_sources(run: &RunInfo) -> Vec<SourceSpec> {
+    let Some(reports) = run.sources.as_array() else { return Vec::new() };
+    reports
+        .iter()
+        .filter_map(|r| r.get("source").and_then(|s| s.as_str()).or_else(|| r.as_str()))
+        .filter_map(|s| s.parse().ok())
+        .collect()
 }
 
 /// Two cancel flags seen as one by the engine.

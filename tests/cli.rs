@@ -299,3 +299,19 @@ fn import_prowler_and_oscal_frameworks_that_then_validate() {
     assert!(text.contains("id = \"AC-2\""));
     posture(&db).args(["standards", "import", "bogus"]).arg(&prowler).assert().code(2);
 }
+
+#[test]
+fn the_demo_is_never_assessed_into_a_cache_of_real_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let azure = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/azure");
+    posture(&db).args(["assess", "--source"]).arg(format!("azure:{}", azure.display())).assert().success();
+    let out = posture(&db).args(["assess"]).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("demo estate is not assessed into it"));
+    let runs = json_of(&posture(&db).args(["history", "--format", "json"]).assert().success().get_output().stdout);
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
+    // A demo cache takes demo runs as before.
+    let demo = dir.path().join("demo.db");
+    posture(&demo).arg("assess").assert().success();
+    posture(&demo).arg("assess").assert().success();
+}

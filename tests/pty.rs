@@ -237,3 +237,32 @@ fn closing_the_connection_with_a_form_open_keeps_the_draft_and_does_not_abort() 
     let draft = std::fs::read_to_string(s._dir.path().join("draft.json")).expect("a draft beside the cache");
     assert!(draft.contains("reviewed before the line dropped!"), "{draft}");
 }
+
+#[test]
+fn r_on_a_cache_of_real_runs_reassesses_its_sources_not_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let azure = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/azure");
+    let db = dir.path().join("c.db");
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_posture"))
+        .env("POSTURE_DB", &db)
+        .env("POSTURE_CONFIG", dir.path().join("config.toml"))
+        .args(["assess", "--source"])
+        .arg(format!("azure:{}", azure.display()))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut s = start_in(dir, 120, 40, &[]);
+    s.wait_for("compliance");
+    assert!(!s.screen().contains("DEMO DATA"), "{}", s.screen());
+    s.send("r");
+    s.wait_for("run 2 complete");
+    s.send("q");
+    assert!(s.wait_exit().success());
+    let store = posture::store::Store::open(&db).unwrap();
+    let run = store.latest_run().unwrap().unwrap();
+    assert_eq!(run.id, 2);
+    assert!(!run.demo, "the demo went into a cache of real runs");
+    assert_eq!(posture::pipeline::run_sources(&run), vec![format!("azure:{}", azure.display()).parse().unwrap()]);
+}

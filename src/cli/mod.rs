@@ -41,7 +41,9 @@ impl CliError {
 impl From<crate::store::StoreError> for CliError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::NotFound(_) => CliError::input(e.to_string()),
+            crate::store::StoreError::NotFound(_) | crate::store::StoreError::DemoIntoRealCache => {
+                CliError::input(e.to_string())
+            }
             _ => CliError::failure(e.to_string()),
         }
     }

@@ -62,6 +62,11 @@ pub enum StoreError {
     /// Content that does not decode.
     #[error("cache content: {0}")]
     Corrupt(String),
+    /// A run that would mix the demo estate into a cache of real runs.
+    #[error(
+        "this cache holds runs of your own sources; the demo estate is not assessed into it (give --source, set `sources` in the config, or use another --db for the demo)"
+    )]
+    DemoIntoRealCache,
 }
 
 /// Result with a [`StoreError`].

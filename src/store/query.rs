@@ -217,6 +217,17 @@ impl Store {
         self.conn.query_row(&sql, [], run_info).optional().ctx("reading the latest run")
     }
 
+    /// Whether any published run assessed sources other than the demo estate.
+    pub fn has_real_runs(&self) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM runs WHERE demo = 0 AND status IN ('complete','partial'))",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("reading the runs")
+    }
+
     /// A published run by id.
     pub fn run(&self, id: i64) -> Result<RunInfo> {
         let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND status IN ('complete','partial')");

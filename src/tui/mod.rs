@@ -30,7 +30,15 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let env = Env::new(cli)?;
     let db = env.db.clone().unwrap_or_else(crate::store::default_path);
     let store = crate::store::Store::open(&db).map_err(|e| CliError::failure(e.to_string()))?;
-    let sources = crate::cli::parse_sources(&env.config.sources)?;
+    let mut sources = crate::cli::parse_sources(&env.config.sources)?;
+    // No sources configured: `r` re-assesses what the cache's last run assessed, so the demo
+    // estate never lands in a cache of real runs.
+    if env.config.sources.is_empty()
+        && let Ok(Some(run)) = store.latest_finished()
+        && !run.demo
+    {
+        sources = crate::pipeline::run_sources(&run);
+    }
     let interval = env.config.assess_interval;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (theme, theme_warnings) = theme::Theme::load(env.config.theme.as_deref(), no_color);

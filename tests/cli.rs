@@ -16,14 +16,11 @@ fn json_of(out: &[u8]) -> Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
 }
 
+/// A folder of the real public data in ../shared/data; CI has it, so its absence is a failure.
 fn shared(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIPPED: {} is absent (../shared beside the repo)", p.display());
-        None
-    }
+    assert!(p.exists(), "{} is absent: clone the repo with ../shared beside it (CI does)", p.display());
+    Some(p)
 }
 
 #[test]

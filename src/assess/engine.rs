@@ -271,6 +271,21 @@ impl<'a> Assessor<'a> {
         result
     }
 
+    /// Every selected check's state on one resource, with the finding of the non-healthy ones
+    /// (check tests; the same judgement a run makes).
+    pub fn judge(&self, r: &Resource, now: DateTime<Utc>) -> Vec<(String, FindingState, Option<Finding>)> {
+        let Some(o) = self.evaluate(&Evaluator::new(now), r, now) else { return Vec::new() };
+        let mut findings = o.findings;
+        o.counts
+            .into_iter()
+            .map(|(idx, state)| {
+                let id = self.catalog.checks[idx].id.clone();
+                let f = findings.iter().position(|f| f.check == id).map(|i| findings.swap_remove(i));
+                (id, state, f)
+            })
+            .collect()
+    }
+
     fn evaluate_batch(
         &self,
         batch: Vec<Resource>,

@@ -1,5 +1,6 @@
 //! A run: sources → engine → rollup → scores. No storage and no screen here.
 
+pub mod cases;
 mod engine;
 mod rollup;
 

@@ -12,6 +12,9 @@ use std::io::Write;
 /// `posture checks`
 #[derive(Debug, Args)]
 pub struct ChecksArgs {
+    /// `test`: run the checks' test cases.
+    #[command(subcommand)]
+    pub action: Option<super::checktest::ChecksCmd>,
     /// Only this cloud.
     #[arg(long)]
     pub cloud: Option<Cloud>,
@@ -84,6 +87,9 @@ pub struct ActionsArgs {
 
 /// List checks.
 pub fn checks(env: &Env, a: ChecksArgs) -> CliResult {
+    if let Some(super::checktest::ChecksCmd::Test(t)) = a.action {
+        return super::checktest::run(env, t);
+    }
     let catalog = env.catalog();
     let list: Vec<_> = catalog.checks.iter().filter(|c| a.cloud.is_none_or(|cl| c.cloud == cl)).collect();
     match a.format {

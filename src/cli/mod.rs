@@ -2,6 +2,7 @@
 //! stable; see DESIGN.md). No subcommand opens the console.
 
 mod assess;
+mod checktest;
 mod governance;
 mod history;
 mod listings;

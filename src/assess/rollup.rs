@@ -32,6 +32,9 @@ pub struct ControlSummary {
     /// `passed`/`failed`/`not_applicable` when a valid attestation decides the state,
     /// `expired` when the latest one has expired, else None.
     pub attestation: Option<String>,
+    /// Why a control is skipped or unsupported ("no resource of type … in any scope").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One standard's rolled-up result.
@@ -57,6 +60,10 @@ pub struct StandardSummary {
     pub unsupported_controls: u32,
     /// passed / (passed + failed + manual), in percent.
     pub compliance_pct: f64,
+    /// Clouds of the run this standard has no automated control for: its percentage says
+    /// nothing about them.
+    #[serde(default)]
+    pub clouds_without_checks: Vec<Cloud>,
     /// Per control.
     pub controls: Vec<ControlSummary>,
 }
@@ -196,6 +203,8 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
             count(ControlState::Unsupported),
         );
         let counted = passed + failed + manual;
+        let clouds_without_checks: Vec<Cloud> =
+            input.clouds.iter().copied().filter(|c| !s.clouds.contains(c)).collect();
         let state = if counted == 0 {
             if unsupported > 0 { ControlState::Unsupported } else { ControlState::Skipped }
         } else if passed == counted {
@@ -216,13 +225,16 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
             manual_controls: manual,
             unsupported_controls: unsupported,
             compliance_pct: pct(passed as f64, counted as f64),
+            clouds_without_checks,
             controls,
         });
     }
 
     let actions = improvement_actions(catalog, &standards, &summaries, input);
     let mut compliance = ComplianceScore::default();
-    for a in actions.iter().filter(|a| a.state != ControlState::Unsupported) {
+    // Out of scope (nothing applies, or attested not applicable) and unsupported actions count
+    // neither as achieved nor as possible, as in Purview Compliance Manager.
+    for a in actions.iter().filter(|a| !matches!(a.state, ControlState::Unsupported | ControlState::Skipped)) {
         compliance.possible += a.points as u64;
         compliance.achieved += a.achieved as u64;
     }
@@ -274,6 +286,19 @@ fn control_summary(
         ControlState::Skipped
     };
     let (state, attestation) = attested_state(s, c, input, latest, automated);
+    let reason = match state {
+        ControlState::Skipped if attestation.is_none() => Some(nothing_applies(catalog, &c.checks)),
+        ControlState::Unsupported if !c.broken_checks.is_empty() => {
+            Some(format!("checks that did not load: {}", c.broken_checks.join(", ")))
+        }
+        ControlState::Unsupported => {
+            let mut clouds: Vec<&str> =
+                c.checks.iter().filter_map(|id| catalog.check(id)).map(|k| k.cloud.as_str()).collect();
+            clouds.dedup();
+            Some(format!("no source for {}", clouds.join(", ")))
+        }
+        _ => None,
+    };
     ControlSummary {
         id: c.id.clone(),
         section: c.section.clone(),
@@ -285,7 +310,20 @@ fn control_summary(
         error_resources: sum.error,
         exempt_resources: sum.exempt,
         attestation,
+        reason,
     }
+}
+
+/// "no resource of type a, b in any scope" for checks that judged nothing.
+fn nothing_applies(catalog: &Catalog, checks: &[String]) -> String {
+    let mut types: Vec<&str> = checks
+        .iter()
+        .filter_map(|id| catalog.check(id))
+        .flat_map(|k| k.resource_types.iter().map(String::as_str))
+        .collect();
+    types.sort();
+    types.dedup();
+    format!("no resource of type {} in any scope", types.join(", "))
 }
 
 fn attested(status: AttestationStatus) -> ControlState {
@@ -365,8 +403,7 @@ fn improvement_actions(
             if c.is_manual() {
                 let id = format!("{}/{}", s.id, c.id);
                 let points = c.action.points(c.mandatory);
-                let achieved =
-                    if cs.state == ControlState::Passed || cs.state == ControlState::Skipped { points } else { 0 };
+                let achieved = if cs.state == ControlState::Passed { points } else { 0 };
                 actions.push(Action {
                     id,
                     kind: ActionKind::Manual,
@@ -397,7 +434,7 @@ fn improvement_actions(
                 } else if t.healthy + t.exempt > 0 {
                     (ControlState::Passed, points)
                 } else {
-                    (ControlState::Skipped, points)
+                    (ControlState::Skipped, 0)
                 };
                 actions.push(Action {
                     id: id.clone(),

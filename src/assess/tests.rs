@@ -281,3 +281,41 @@ fn scoped_attestations_pass_a_control_only_when_every_scope_is_covered() {
     let replaced = c4(&[att("sub1", AttestationStatus::Failed, 1), att("sub1", AttestationStatus::Passed, 2)]);
     assert_eq!(replaced.state, ControlState::Passed);
 }
+
+#[test]
+fn nothing_applies_is_out_of_scope_and_earns_no_points() {
+    let cat = catalog();
+    // Only storage accounts: the key vault check judges nothing.
+    let estate: Vec<_> = estate().into_iter().filter(|r| r.meta.rtype == "microsoft.storage/storageaccounts").collect();
+    let result = Assessor::new(&cat, &[], vec![]).run_resources(estate, now());
+    let r = roll(&result, &cat, &[]);
+    let kv = r.standards[0].controls.iter().find(|c| c.id == "3").unwrap();
+    assert_eq!(kv.state, ControlState::Skipped);
+    assert_eq!(kv.reason.as_deref(), Some("no resource of type microsoft.keyvault/vaults in any scope"));
+    let action = r.actions.iter().find(|a| a.id == "azure.kv.purge").unwrap();
+    assert_eq!((action.state, action.achieved), (ControlState::Skipped, 0));
+    // https 27 (failed), tls 9 (achieved), manual 1; kv out of scope, aws unsupported: 9 of 37.
+    assert_eq!((r.compliance.achieved, r.compliance.possible), (9, 37));
+    let aws = r.standards[0].controls.iter().find(|c| c.id == "5").unwrap();
+    assert_eq!(aws.reason.as_deref(), Some("no source for aws"));
+}
+
+#[test]
+fn a_standard_says_which_clouds_of_the_run_it_has_no_checks_for() {
+    let cat = catalog();
+    let mut estate = estate();
+    estate.push(crate::model::Resource {
+        meta: crate::model::ResourceRef {
+            id: "//compute.googleapis.com/projects/p/zones/z/instances/i".into(),
+            name: "i".into(),
+            rtype: "compute.googleapis.com/Instance".into(),
+            cloud: Cloud::Gcp,
+            scope: "p".into(),
+            region: "z".into(),
+        },
+        doc: json!({}),
+    });
+    let result = Assessor::new(&cat, &[], vec![]).run_resources(estate, now());
+    let r = roll(&result, &cat, &[]);
+    assert_eq!(r.standards[0].clouds_without_checks, vec![Cloud::Gcp]);
+}

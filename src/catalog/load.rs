@@ -387,11 +387,28 @@ fn build_standard(
         let mut broken_refs = Vec::new();
         for reference in &c.checks {
             let name = reference.get_ref();
+            // `gcp:alias` narrows a Prowler alias to one cloud; a plain alias resolves within
+            // the standard's clouds (Prowler reuses check names across providers).
+            let (only, bare) = match name.split_once(':').map(|(c, a)| (c.parse::<Cloud>(), a)) {
+                Some((Ok(c), a)) => (Some(c), a),
+                _ => (None, name.as_str()),
+            };
+            let in_scope = |id: &&&str| {
+                let cloud = checks.get(**id).map(|k| k.cloud);
+                only.map_or(clouds.is_empty() || cloud.is_some_and(|c| clouds.contains(&c)), |o| cloud == Some(o))
+            };
             if checks.contains_key(name) {
                 resolved.push(name.clone());
-            } else if let Some(ids) = aliases.get(name.as_str()) {
-                resolved.extend(ids.iter().map(|s| s.to_string()));
-            } else if broken.contains(name) {
+            } else if let Some(ids) = aliases.get(bare) {
+                let matching: Vec<&&str> = ids.iter().filter(in_scope).collect();
+                if matching.is_empty() {
+                    ctx.err(
+                        reference.span(),
+                        format!("control '{cid}': alias '{name}' names no check of this standard's clouds"),
+                    );
+                }
+                resolved.extend(matching.into_iter().map(|s| s.to_string()));
+            } else if broken.contains(bare) {
                 broken_refs.push(name.clone());
             } else {
                 ctx.err(
@@ -420,6 +437,13 @@ fn build_standard(
             mandatory: c.mandatory,
         });
     }
+    // A standard claims the clouds it has checks for (all it declares when it has none).
+    let mapped: Vec<Cloud> = clouds
+        .iter()
+        .copied()
+        .filter(|cl| controls.iter().flat_map(|c| &c.checks).any(|id| checks.get(id).is_some_and(|k| k.cloud == *cl)))
+        .collect();
+    let clouds = if mapped.is_empty() { clouds } else { mapped };
     Standard {
         id: r.id.clone(),
         name: r.name.clone(),

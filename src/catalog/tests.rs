@@ -111,3 +111,54 @@ fn builtin_catalog_loads_without_errors() {
     let cat = Catalog::load(&Catalog::builtin_files());
     assert!(cat.errors.is_empty(), "{}", cat.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"));
 }
+
+#[test]
+fn prowler_aliases_resolve_within_the_standards_clouds() {
+    let checks = r#"
+[[check]]
+id = "aws.kms.not_public"
+title = "t"
+severity = "high"
+resource_types = ["AWS::KMS::Key"]
+condition = "true"
+action = "preventive"
+security_control = "manage-access-permissions"
+aliases = ["kms_key_not_publicly_accessible"]
+
+[[check]]
+id = "gcp.kms.not_public"
+title = "t"
+severity = "high"
+resource_types = ["cloudkms.googleapis.com/CryptoKey"]
+condition = "true"
+action = "preventive"
+security_control = "manage-access-permissions"
+aliases = ["kms_key_not_publicly_accessible"]
+"#;
+    let standards = r#"
+[standard]
+id = "gcp-only"
+name = "G"
+version = "1"
+clouds = ["gcp", "azure"]
+
+[[control]]
+id = "1.10"
+section = "1"
+title = "keys"
+checks = ["kms_key_not_publicly_accessible"]
+
+[[control]]
+id = "1.11"
+section = "1"
+title = "keys, narrowed"
+checks = ["aws:kms_key_not_publicly_accessible"]
+"#;
+    let c = Catalog::load(&[file("c.toml", checks), file("s.toml", standards)]);
+    let s = c.standard("gcp-only").unwrap();
+    assert_eq!(s.controls[0].checks, vec!["gcp.kms.not_public".to_string()]);
+    assert_eq!(s.controls[1].checks, vec!["aws.kms.not_public".to_string()]);
+    // Azure has no check here: the standard claims the clouds it maps.
+    assert_eq!(s.clouds, vec![crate::model::Cloud::Gcp]);
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+}

@@ -135,7 +135,7 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
                 .map(|c| {
                     json!({"id": c.id, "section": c.section, "title": c.title, "state": c.state, "checks": c.checks,
                         "healthy_resources": c.healthy_resources, "unhealthy_resources": c.unhealthy_resources,
-                        "attestation": c.attestation})
+                        "attestation": c.attestation, "reason": c.reason})
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -149,14 +149,19 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
                 s.counted(),
                 output::pct(s.compliance_pct)
             );
+            if !s.clouds_without_checks.is_empty() {
+                let clouds: Vec<&str> = s.clouds_without_checks.iter().map(|c| c.as_str()).collect();
+                println!("no automated control of this standard covers {} (also in this run)", clouds.join(", "));
+            }
             output::table(
                 &["ID", "STATE", "HEALTHY", "UNHEALTHY", "TITLE"],
                 controls
                     .iter()
                     .map(|c| {
-                        let state = match &c.attestation {
-                            Some(att) => format!("{} (attested {att})", c.state),
-                            None => c.state.to_string(),
+                        let state = match (&c.attestation, &c.reason) {
+                            (Some(att), _) => format!("{} (attested {att})", c.state),
+                            (None, Some(why)) => format!("{} ({why})", c.state),
+                            (None, None) => c.state.to_string(),
                         };
                         vec![
                             c.id.clone(),

@@ -32,6 +32,9 @@ pub struct Case {
     /// Paths the evidence of an unhealthy or error finding must name.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// The clock the case runs at (for conditions on ages, `daysSince`); default: now.
+    #[serde(default)]
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// A case and the file it came from.
@@ -154,7 +157,10 @@ pub fn run_cases(catalog: &Catalog, cases: &[LoadedCase], now: DateTime<Utc>) ->
         });
         entry.cases += 1;
         let outcome = match &scratch {
-            Some(dir) => judge_case(catalog, &assessor, &lc.case, &dir.path().join(format!("case-{i}.json")), now),
+            Some(dir) => {
+                let at = lc.case.now.unwrap_or(now);
+                judge_case(catalog, &assessor, &lc.case, &dir.path().join(format!("case-{i}.json")), at)
+            }
             None => Err("cannot create a scratch folder for the case's records".into()),
         };
         match outcome {

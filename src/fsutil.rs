@@ -120,7 +120,7 @@ pub fn private_temp_in(dir: &Path, stem: &str) -> io::Result<NamedTempFile> {
     tempfile::Builder::new()
         .prefix(&format!(".{stem}."))
         .suffix(".partial")
-        .make_in(dir, |p| create_new_private(p))
+        .make_in(dir, create_new_private)
         .map_err(|e| with_path(dir, e))
 }
 

@@ -360,3 +360,114 @@ impl Store {
         rows.collect::<rusqlite::Result<HashMap<_, _>>>().ctx("verifying")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attestation, AttestationStatus};
+    use chrono::Utc;
+
+    fn attestation(status: AttestationStatus, note: &str) -> Attestation {
+        Attestation {
+            id: 0,
+            standard: "cis-azure-2.0".into(),
+            control: "1.1".into(),
+            status,
+            scope: None,
+            note: note.into(),
+            evidence: vec![],
+            attester: "alice".into(),
+            created_at: Utc::now(),
+            expires: Utc::now().date_naive(),
+        }
+    }
+
+    fn why(store: &Store) -> String {
+        let v = store.verify_audit().unwrap();
+        assert!(!v.ok, "{v:?}");
+        v.first_bad.unwrap().1
+    }
+
+    #[test]
+    fn a_deleted_record_whose_creation_is_logged_fails_verification() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.add_attestation(&attestation(AttestationStatus::Passed, "ok")).unwrap();
+        s.add_attestation(&attestation(AttestationStatus::Failed, "MFA missing")).unwrap();
+        assert!(s.verify_audit().unwrap().ok);
+        s.conn.execute_batch("DROP TRIGGER attestations_no_delete; DELETE FROM attestations WHERE id = 2;").unwrap();
+        assert!(why(&s).contains("attestation 2 was removed"), "{}", why(&s));
+        assert_eq!(s.verify_audit().unwrap().first_bad.unwrap().0, 2);
+    }
+
+    #[test]
+    fn an_edited_or_removed_revocation_fails_verification() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = s.add_attestation(&attestation(AttestationStatus::Passed, "ok")).unwrap();
+        s.revoke(RecordKind::Attestation, id, "bob", "wrong evidence", Utc::now()).unwrap();
+        assert!(s.verify_audit().unwrap().ok);
+        assert!(s.conn.execute("UPDATE revocations SET reason = 'x'", []).is_err(), "append-only now");
+        s.conn.execute_batch("DROP TRIGGER revocations_no_update; UPDATE revocations SET actor = 'mallory';").unwrap();
+        assert!(why(&s).contains("revocation of attestation 1 differs"), "{}", why(&s));
+        s.conn.execute_batch("UPDATE revocations SET actor = 'bob', reason = 'typo';").unwrap();
+        assert!(why(&s).contains("differs"));
+        s.conn.execute_batch("UPDATE revocations SET reason = 'wrong evidence';").unwrap();
+        assert!(s.verify_audit().unwrap().ok);
+        s.conn.execute_batch("DROP TRIGGER revocations_no_delete; DELETE FROM revocations;").unwrap();
+        assert!(why(&s).contains("was removed"), "{}", why(&s));
+    }
+
+    #[test]
+    fn a_kept_head_catches_entries_removed_from_the_end() {
+        let mut s = Store::open_in_memory().unwrap();
+        assert_eq!(s.audit_head().unwrap(), AuditHead { entries: 0, hash: GENESIS.into() });
+        assert_eq!(s.head_mismatch(Some(0), GENESIS).unwrap(), None);
+        for note in ["a", "b", "c"] {
+            s.add_attestation(&attestation(AttestationStatus::Passed, note)).unwrap();
+        }
+        let head = s.audit_head().unwrap();
+        assert_eq!(head.entries, 3);
+        assert_eq!(s.head_mismatch(Some(3), &head.hash).unwrap(), None);
+        assert_eq!(s.head_mismatch(None, &head.hash).unwrap(), None);
+        s.conn
+            .execute_batch(
+                "DROP TRIGGER audit_log_no_delete; DROP TRIGGER attestations_no_delete;
+                 DELETE FROM audit_log WHERE seq = 3; DELETE FROM attestations WHERE id = 3;",
+            )
+            .unwrap();
+        // inside the file the shortened log is consistent...
+        assert!(s.verify_audit().unwrap().ok);
+        // ...the head kept elsewhere is not
+        assert!(s.head_mismatch(Some(3), &head.hash).unwrap().unwrap().contains("entries were removed"));
+        assert!(s.head_mismatch(None, &head.hash).unwrap().unwrap().contains("no entry has the kept hash"));
+        assert!(s.head_mismatch(Some(2), &head.hash).unwrap().unwrap().contains("rewritten"));
+    }
+
+    struct Fixed(std::result::Result<&'static str, &'static str>);
+    impl EntrySigner for Fixed {
+        fn sign(&mut self, message: &[u8]) -> std::result::Result<EntrySignature, String> {
+            self.0
+                .map(|k| EntrySignature {
+                    armored: format!("sig of {}", String::from_utf8_lossy(message)),
+                    key: k.into(),
+                })
+                .map_err(str::to_string)
+        }
+    }
+
+    #[test]
+    fn entries_carry_the_signature_of_their_hash_and_a_failed_signing_is_said() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_signer(Some(Box::new(Fixed(Ok("key A")))));
+        s.add_attestation(&attestation(AttestationStatus::Passed, "a")).unwrap();
+        s.revoke(RecordKind::Attestation, 1, "alice", "oops", Utc::now()).unwrap();
+        assert_eq!(s.take_notices(), vec!["signed with key A".to_string()], "said once");
+        s.set_signer(Some(Box::new(Fixed(Err("agent gone")))));
+        s.add_attestation(&attestation(AttestationStatus::Passed, "b")).unwrap();
+        assert_eq!(s.take_notices(), vec!["audit entry 3 recorded unsigned: agent gone".to_string()]);
+        let e = s.audit_entries().unwrap();
+        assert_eq!(e[0].signature.as_deref(), Some(format!("sig of {}", e[0].hash).as_str()));
+        assert_eq!(e[1].signature.as_deref(), Some(format!("sig of {}", e[1].hash).as_str()));
+        assert_eq!(e[2].signature, None);
+        assert!(s.verify_audit().unwrap().ok, "the signature is outside the hash");
+    }
+}

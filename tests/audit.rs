@@ -13,6 +13,10 @@ fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stderr).into_owned()
 }
 
+/// A waiver of one check everywhere.
+const EXEMPT: [&str; 8] =
+    ["exempt", "aws.cloudfront.viewer_https", "--category", "waiver", "--reason", "r", "--expires", "2099-01-01"];
+
 fn attest(c: &Cache, agent: Option<&Agent>, status: &str, note: &str) -> assert_cmd::assert::Assert {
     let ctl = manual_control(c);
     let mut cmd = c.cmd();
@@ -92,21 +96,7 @@ fn without_an_agent_decisions_are_unsigned_and_verify_says_how_many() {
     let out = stdout_of(&c.cmd().args(["audit", "verify"]).assert().success());
     assert!(out.contains("0 signed, 1 unsigned"), "{out}");
     // an agent that is not there: recorded unsigned, and said
-    let a = c
-        .cmd()
-        .env("SSH_AUTH_SOCK", c.dir.path().join("no-agent.sock"))
-        .args([
-            "exempt",
-            "aws.cloudfront.viewer_https",
-            "--category",
-            "waiver",
-            "--reason",
-            "r",
-            "--expires",
-            "2099-01-01",
-        ])
-        .assert()
-        .success();
+    let a = c.cmd().env("SSH_AUTH_SOCK", c.dir.path().join("no-agent.sock")).args(EXEMPT).assert().success();
     assert!(stderr_of(&a).contains("recorded unsigned"), "{}", stderr_of(&a));
     // asking for signatures: an unsigned decision is not proven, so it fails
     let agent = Agent::start();
@@ -127,20 +117,7 @@ fn decisions_are_signed_by_the_agent_and_verify_against_allowed_signers() {
     let said = stderr_of(&a);
     assert!(said.contains("signed with ssh-ed25519 SHA256:") && said.contains("its comment is the attester"), "{said}");
     assert!(said.contains(ATTESTER), "{said}");
-    c.cmd()
-        .env("SSH_AUTH_SOCK", &agent.sock)
-        .args([
-            "exempt",
-            "aws.cloudfront.viewer_https",
-            "--category",
-            "waiver",
-            "--reason",
-            "r",
-            "--expires",
-            "2099-01-01",
-        ])
-        .assert()
-        .success();
+    c.cmd().env("SSH_AUTH_SOCK", &agent.sock).args(EXEMPT).assert().success();
     c.cmd()
         .env("SSH_AUTH_SOCK", &agent.sock)
         .args(["revoke", "exemption", "1", "--reason", "no longer accepted"])

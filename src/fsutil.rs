@@ -72,7 +72,7 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Narrow a regular file to 0600 when group or others have any access to it. A missing path,
-/// a symlink (never followed to change something elsewhere) or anything but a file is left alone.
+/// a symlink (not followed to change something elsewhere) or anything but a file is left alone.
 pub fn tighten_file(path: &Path) -> io::Result<Option<Tightened>> {
     tighten(path, FILE_MODE, false)
 }
@@ -85,19 +85,20 @@ pub fn tighten_dir(path: &Path) -> io::Result<Option<Tightened>> {
 fn tighten(path: &Path, mode: u32, dir: bool) -> io::Result<Option<Tightened>> {
     #[cfg(unix)]
     {
-        let f = match open_no_follow(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
+        // lstat and chmod by path, never through a descriptor: closing any descriptor of a file
+        // drops the fcntl locks SQLite holds on it in this process (the cache, -wal, -shm), and
+        // another process would then take the shared memory for unused and truncate it.
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(with_path(path, e)),
         };
-        let meta = f.metadata().map_err(|e| with_path(path, e))?;
         let from = meta.permissions().mode() & 0o7777;
         let right_kind = if dir { meta.is_dir() } else { meta.is_file() };
         if !right_kind || from & 0o077 == 0 {
             return Ok(None);
         }
-        // fchmod on the descriptor we opened: nothing can swap the file in between.
-        f.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(|e| with_path(path, e))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| with_path(path, e))?;
         Ok(Some(Tightened { path: path.to_path_buf(), from, to: mode }))
     }
     #[cfg(not(unix))]

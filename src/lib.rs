@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod embedded;
+pub mod fsutil;
 pub mod governance;
 pub mod model;
 pub mod pipeline;

@@ -1,53 +1,9 @@
 //! Attestation, exemptions, ownership and the audit log through the real binary.
 
-use assert_cmd::Command;
-use serde_json::Value;
-use std::path::{Path, PathBuf};
+mod common;
 
-struct Cache {
-    db: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-fn cache() -> Cache {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    std::fs::write(dir.path().join("config.toml"), "attester = \"alice@example.com\"\n").unwrap();
-    let c = Cache { db, dir };
-    c.cmd().arg("assess").assert().success();
-    c
-}
-
-impl Cache {
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("posture").unwrap();
-        c.env("POSTURE_DB", &self.db).env("POSTURE_CONFIG", self.dir.path().join("config.toml"));
-        c
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.cmd().args(args).assert().success().get_output().stdout.clone();
-        serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
-    }
-
-    fn control(&self, standard: &str, id: &str) -> Value {
-        let v = self.json(&["controls", standard, "--format", "json"]);
-        v.as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap()
-    }
-
-    fn compliance(&self, standard: &str) -> (f64, i64) {
-        let v = self.json(&["actions", "--standard", standard, "--format", "json"]);
-        let achieved: i64 = v.as_array().unwrap().iter().map(|a| a["achieved"].as_i64().unwrap()).sum();
-        let c = self.json(&["controls", standard, "--format", "json"]);
-        let passed = c.as_array().unwrap().iter().filter(|c| c["state"] == "passed").count() as f64;
-        (passed, achieved)
-    }
-}
-
-fn manual_control(c: &Cache) -> String {
-    let v = c.json(&["controls", "cis-azure-2.0", "--format", "json"]);
-    v.as_array().unwrap().iter().find(|c| c["state"] == "manual").unwrap()["id"].as_str().unwrap().to_string()
-}
+use common::{cache, manual_control};
+use std::path::Path;
 
 #[test]
 fn an_attestation_changes_state_and_score_at_once_and_keeps_its_evidence() {
@@ -248,4 +204,146 @@ fn the_audit_log_is_hash_chained_and_verify_catches_an_edit() {
     drop(conn);
     let out = c.cmd().args(["audit", "verify"]).assert().code(4).get_output().stdout.clone();
     assert!(String::from_utf8_lossy(&out).contains("entry 2"), "{}", String::from_utf8_lossy(&out));
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn the_cache_its_folder_and_evidence_copies_are_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/posture/c.db");
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let run = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("posture")
+            .unwrap()
+            .env("POSTURE_DB", &db)
+            .env("POSTURE_CONFIG", dir.path().join("config.toml"))
+            .env_remove("SSH_AUTH_SOCK")
+            .args(args)
+            .assert()
+            .success()
+    };
+    run(&["assess"]);
+    assert_eq!(mode(db.parent().unwrap()), 0o700);
+    assert_eq!(mode(&dir.path().join("data")), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    for side in ["c.db-wal", "c.db-shm"] {
+        let p = db.with_file_name(side);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{side}");
+        }
+    }
+    let evidence = dir.path().join("review.txt");
+    std::fs::write(&evidence, "access review notes").unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&run(&["controls", "cis-azure-2.0", "--format", "json"]).get_output().stdout).unwrap();
+    let ctl =
+        v.as_array().unwrap().iter().find(|c| c["state"] == "manual").unwrap()["id"].as_str().unwrap().to_string();
+    run(&["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--evidence", evidence.to_str().unwrap()]);
+    let store = db.with_file_name("evidence");
+    assert_eq!(mode(&store), 0o700);
+    for f in std::fs::read_dir(&store).unwrap() {
+        let p = f.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+        assert!(!p.to_string_lossy().ends_with(".partial"));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_left_readable_by_others_is_tightened_and_said() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = cache();
+    std::fs::set_permissions(&c.db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = c.cmd().args(["history"]).assert().success().get_output().stderr.clone();
+    let said = String::from_utf8_lossy(&out);
+    assert!(said.contains("was readable by other users (mode 0644); tightened to 0600"), "{said}");
+    assert_eq!(mode(&c.db), 0o600);
+    let out = c.cmd().args(["history"]).assert().success().get_output().stderr.clone();
+    assert!(!String::from_utf8_lossy(&out).contains("tightened"), "said once");
+}
+
+#[cfg(unix)]
+#[test]
+fn evidence_given_as_a_symlink_is_refused_and_names_its_target() {
+    let c = cache();
+    let ctl = manual_control(&c);
+    let real = c.dir.path().join("real.txt");
+    std::fs::write(&real, "x").unwrap();
+    let link = c.dir.path().join("link.txt");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = c
+        .cmd()
+        .args(["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--evidence", link.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let said = String::from_utf8_lossy(&out);
+    assert!(said.contains("is a symbolic link") && said.contains("real.txt"), "{said}");
+    assert_eq!(c.json(&["attestations", "--format", "json"]).as_array().unwrap().len(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_draft_is_written_owner_only_and_a_planted_symlink_does_not_redirect_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "precious").unwrap();
+    let draft = dir.path().join("draft.json");
+    std::os::unix::fs::symlink(&outside, &draft).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.path().join("draft.json.partial")).unwrap();
+    let form = posture::tui::form::Form::assign("aws.cloudfront.viewer_https", chrono::Utc::now());
+    form.save_draft(&draft, chrono::Utc::now()).unwrap();
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+    assert!(std::fs::read_to_string(&draft).unwrap().contains("aws.cloudfront.viewer_https"));
+    assert_eq!(mode(&draft), 0o600);
+}
+
+#[test]
+fn echoes_of_typed_and_imported_text_carry_no_terminal_escapes() {
+    let c = cache();
+    let ctl = manual_control(&c);
+    let evil = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{202e}";
+    // the attester's name is echoed by every decision
+    std::fs::write(c.dir.path().join("config.toml"), "attester = \"alice\\u001b[2J\"\n").unwrap();
+    let outputs = [
+        c.cmd()
+            .args(["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--scope", &format!("sub{evil}")])
+            .assert(),
+        c.cmd()
+            .args(["exempt", "aws.cloudfront.viewer_https", "--resource", &format!("r{evil}"), "--category", "waiver"])
+            .args(["--reason", &format!("why{evil}"), "--expires", "2099-01-01"])
+            .assert(),
+        c.cmd()
+            .args(["assign", "aws.cloudfront.viewer_https", "--owner", &format!("bob{evil}"), "--due", "2099-01-01"])
+            .assert(),
+        c.cmd().args(["revoke", &format!("attestation{evil}"), "1", "--reason", "x"]).assert(),
+    ];
+    let mutelist = c.dir.path().join("mutelist.yaml");
+    std::fs::write(
+        &mutelist,
+        "Mutelist:\n  Accounts:\n    \"1234\\e[2J\":\n      Checks:\n        \"nope\\e]52;c;x\\a\":\n          Regions: ['*']\n          Resources: ['*']\n        \"cloudfront_*\":\n          Regions: ['eu\\e[31m']\n          Resources: ['bucket\\e[31m']\n          Description: \"ok\\e[31m\"\n",
+    )
+    .unwrap();
+    let import =
+        c.cmd().args(["exemptions", "import", "prowler-mutelist", mutelist.to_str().unwrap()]).assert().success();
+    let listings = [c.cmd().arg("exemptions").assert().success(), c.cmd().arg("audit").assert().success()];
+    for a in outputs.iter().chain([&import]).chain(listings.iter()) {
+        let o = a.get_output();
+        for stream in [&o.stdout, &o.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(!text.chars().any(|ch| ch == '\u{1b}' || ch == '\u{7}' || ch == '\u{202e}'), "{text:?}");
+        }
+    }
+    let text = String::from_utf8_lossy(&import.get_output().stdout).into_owned();
+    assert!(text.contains("1234\u{fffd}[2J") && text.contains("nope\u{fffd}]52"), "{text}");
+    assert!(String::from_utf8_lossy(&outputs[0].get_output().stdout).contains("by alice\u{fffd}[2J"));
+    assert!(String::from_utf8_lossy(&outputs[2].get_output().stdout).contains("bob\u{fffd}"));
 }

@@ -1,16 +1,41 @@
-//! `posture attest | attestations | exempt | exemptions | assign | revoke | audit`.
+//! `posture attest | attestations | exempt | exemptions | assign | revoke`. Decisions are
+//! signed through the SSH agent when one is there; every echo of what was typed or read is
+//! cleaned of control characters.
 
 use super::output::{self, Format};
 use super::{CliError, CliResult, Env};
 use crate::governance::{self as gov, AttestationInput, ExemptionInput, FieldError};
 use crate::model::{Assignment, EvidenceRef};
-use crate::store::RecordKind;
+use crate::sanitize::clean;
+use crate::store::{RecordKind, Store};
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 fn field_error(e: FieldError) -> CliError {
-    CliError::input(format!("--{}: {}", e.field, e.message))
+    CliError::input(clean(&format!("--{}: {}", e.field, e.message)))
+}
+
+/// Print a line for people: what was typed or read may hold terminal escapes.
+fn say(line: &str) {
+    println!("{}", clean(line));
+}
+
+/// Tell the user what the store noticed (permissions tightened, the signing key, unsigned entries).
+pub(super) fn print_notices(store: &mut Store) {
+    for n in store.take_notices() {
+        eprintln!("note: {}", clean(&n));
+    }
+}
+
+/// The cache, with decisions signed by the SSH agent's key for the attester when there is one.
+fn decision_store(env: &Env) -> Result<Store, CliError> {
+    let mut store = env.store()?;
+    match gov::AgentSigner::from_env(&env.config.attester()) {
+        Ok(signer) => store.set_signer(signer.map(|s| Box::new(s) as Box<dyn crate::store::EntrySigner>)),
+        Err(why) => eprintln!("warning: {}; decisions are recorded unsigned", clean(&why)),
+    }
+    Ok(store)
 }
 
 /// `posture attest`
@@ -139,16 +164,6 @@ pub struct RevokeArgs {
     pub reason: String,
 }
 
-/// `posture audit`
-#[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// `verify`: check the hash chain; exit 0 when intact, 4 naming the first bad entry.
-    pub verify: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
-}
-
 /// Record an attestation.
 pub fn attest(env: &Env, a: AttestArgs) -> CliResult {
     let catalog = env.catalog();
@@ -164,18 +179,30 @@ pub fn attest(env: &Env, a: AttestArgs) -> CliResult {
         attester: env.config.attester(),
     };
     let (mut att, files) = gov::validate_attestation(&catalog, &input, now).map_err(field_error)?;
-    let mut store = env.store()?;
+    let mut store = decision_store(env)?;
     let dir = gov::evidence_dir(store.path());
     for f in files {
-        let e = gov::store_evidence(&dir, &f)
-            .map_err(|e| CliError::failure(format!("{}: copying evidence: {e}", f.display())))?;
-        att.evidence.insert(0, e);
+        let stored = gov::store_evidence_with(&dir, &f, gov::DEFAULT_MAX_EVIDENCE_BYTES).map_err(|e| match e {
+            gov::EvidenceError::Io { .. } => CliError::failure(clean(&format!("copying evidence: {e}"))),
+            _ => CliError::input(clean(&format!("--evidence: {e}"))),
+        })?;
+        for t in &stored.tightened {
+            eprintln!("note: {t}");
+        }
+        if stored.copied == gov::Copied::Repaired {
+            eprintln!(
+                "note: {}: the stored copy was damaged; replaced from this file",
+                clean(&f.display().to_string())
+            );
+        }
+        att.evidence.insert(0, stored.evidence);
     }
     let id = store.add_attestation(&att)?;
+    print_notices(&mut store);
     att.id = id;
     match a.format {
         Format::Json => output::json(&att),
-        Format::Table => println!(
+        Format::Table => say(&format!(
             "attestation {id}: {} {} {} by {} until {}{}",
             att.standard,
             att.control,
@@ -183,7 +210,7 @@ pub fn attest(env: &Env, a: AttestArgs) -> CliResult {
             att.attester,
             att.expires,
             if att.evidence.is_empty() { String::new() } else { format!(" ({} evidence)", att.evidence.len()) }
-        ),
+        )),
     }
     Ok(())
 }
@@ -252,18 +279,19 @@ pub fn exempt(env: &Env, a: ExemptArgs) -> CliResult {
         author: env.config.attester(),
     };
     let mut e = gov::validate_exemption(&catalog, &input, Utc::now()).map_err(field_error)?;
-    let mut store = env.store()?;
+    let mut store = decision_store(env)?;
     e.id = store.add_exemption(&e)?;
+    print_notices(&mut store);
     match a.format {
         Format::Json => output::json(&e),
-        Format::Table => println!(
+        Format::Table => say(&format!(
             "exemption {}: {} on {} ({}) until {}",
             e.id,
             e.check,
             e.resource.as_deref().or(e.scope.as_deref()).unwrap_or("everywhere"),
             e.category,
             e.expires
-        ),
+        )),
     }
     Ok(())
 }
@@ -273,10 +301,12 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
     match a.command {
         Some(ExemptionsCmd::Import { kind, file, expires, dry_run }) => {
             if kind != "prowler-mutelist" {
-                return Err(CliError::input(format!("unknown import kind '{kind}', expected prowler-mutelist")));
+                return Err(CliError::input(clean(&format!(
+                    "unknown import kind '{kind}', expected prowler-mutelist"
+                ))));
             }
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::input(clean(&format!("{}: {e}", file.display()))))?;
             let now = Utc::now();
             let expires = match expires {
                 Some(d) => gov::parse_expiry(&d, now).map_err(field_error)?,
@@ -285,14 +315,15 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
             let catalog = env.catalog();
             let name = file.display().to_string();
             let imported = gov::import_mutelist(&catalog, &text, &name, &env.config.attester(), expires, now)
-                .map_err(CliError::input)?;
-            let mut store = env.store()?;
+                .map_err(|e| CliError::input(clean(&e)))?;
+            let mut store = if dry_run { env.store()? } else { decision_store(env)? };
             let mut ids = Vec::new();
             if !dry_run {
                 for e in &imported.exemptions {
                     ids.push(store.add_exemption(e)?);
                 }
             }
+            print_notices(&mut store);
             match a.format {
                 Format::Json => output::json(
                     &json!({"imported": imported.exemptions.len(), "ids": ids, "unmapped": imported.unmapped, "dry_run": dry_run}),
@@ -304,18 +335,18 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
                         if dry_run { "would be imported" } else { "imported" }
                     );
                     for e in &imported.exemptions {
-                        println!(
+                        say(&format!(
                             "  {}  scope={}  resources={}  regions={}",
                             e.check,
                             e.scope.as_deref().unwrap_or("*"),
                             e.resource_pattern.as_deref().unwrap_or("*"),
                             if e.regions.is_empty() { "*".to_string() } else { e.regions.join(",") }
-                        );
+                        ));
                     }
                     if !imported.unmapped.is_empty() {
                         println!("{} entr(ies) not imported:", imported.unmapped.len());
                         for u in &imported.unmapped {
-                            println!("  {u}");
+                            say(&format!("  {u}"));
                         }
                     }
                 }
@@ -388,12 +419,12 @@ pub fn validate_action(catalog: &crate::catalog::Catalog, action: &str) -> Resul
 /// Record an owner and due date.
 pub fn assign(env: &Env, a: AssignArgs) -> CliResult {
     let catalog = env.catalog();
-    validate_action(&catalog, &a.action).map_err(CliError::input)?;
+    validate_action(&catalog, &a.action).map_err(|e| CliError::input(clean(&e)))?;
     if a.owner.trim().is_empty() {
         return Err(CliError::input("--owner: say who owns it"));
     }
     let due = gov::parse_due(&a.due).map_err(field_error)?;
-    let mut store = env.store()?;
+    let mut store = decision_store(env)?;
     let asg = Assignment {
         id: 0,
         action: a.action.clone(),
@@ -403,66 +434,20 @@ pub fn assign(env: &Env, a: AssignArgs) -> CliResult {
         created_at: Utc::now(),
     };
     let id = store.add_assignment(&asg)?;
-    println!("assignment {id}: {} → {} due {due}", a.action, asg.owner);
+    print_notices(&mut store);
+    say(&format!("assignment {id}: {} → {} due {due}", a.action, asg.owner));
     Ok(())
 }
 
 /// Revoke a record.
 pub fn revoke(env: &Env, a: RevokeArgs) -> CliResult {
-    let kind: RecordKind = a.kind.parse().map_err(CliError::input)?;
+    let kind: RecordKind = a.kind.parse().map_err(|e: String| CliError::input(clean(&e)))?;
     if a.reason.trim().is_empty() {
         return Err(CliError::input("--reason: say why it is revoked"));
     }
-    let mut store = env.store()?;
+    let mut store = decision_store(env)?;
     store.revoke(kind, a.id, &env.config.attester(), a.reason.trim(), Utc::now())?;
+    print_notices(&mut store);
     println!("{} {} revoked", kind.as_str(), a.id);
     Ok(())
-}
-
-/// List or verify the audit log.
-pub fn audit(env: &Env, a: AuditArgs) -> CliResult {
-    let store = env.store()?;
-    match a.verify.as_deref() {
-        Some("verify") => {
-            let v = store.verify_audit()?;
-            match a.format {
-                Format::Json => output::json(&v),
-                Format::Table => match &v.first_bad {
-                    None => println!("ok: {} entries, the chain is intact", v.entries),
-                    Some((seq, why)) => println!("TAMPERED: entry {seq}: {why}"),
-                },
-            }
-            match v.first_bad {
-                None => Ok(()),
-                Some((seq, why)) => {
-                    Err(CliError { code: 4, message: format!("audit log does not verify at entry {seq}: {why}") })
-                }
-            }
-        }
-        Some(other) => Err(CliError::input(format!("unknown audit command '{other}', expected verify"))),
-        None => {
-            let entries = store.audit_entries()?;
-            match a.format {
-                Format::Json => output::json(&entries),
-                Format::Table => output::table(
-                    &["SEQ", "AT", "ACTOR", "ACTION", "KIND", "RECORD", "HASH"],
-                    entries
-                        .iter()
-                        .map(|e| {
-                            vec![
-                                e.seq.to_string(),
-                                e.at.clone(),
-                                e.actor.clone(),
-                                e.action.clone(),
-                                e.kind.clone(),
-                                e.record_id.to_string(),
-                                e.hash[..16].to_string(),
-                            ]
-                        })
-                        .collect(),
-                ),
-            }
-            Ok(())
-        }
-    }
 }

@@ -2,6 +2,7 @@
 //! stable; see DESIGN.md). No subcommand opens the console.
 
 mod assess;
+mod audit;
 mod checktest;
 mod governance;
 mod history;
@@ -113,8 +114,8 @@ pub enum Command {
     Assign(governance::AssignArgs),
     /// Revoke an attestation, exemption or assignment (it stays in the history).
     Revoke(governance::RevokeArgs),
-    /// The append-only audit log; `posture audit verify` checks its hash chain.
-    Audit(governance::AuditArgs),
+    /// The append-only audit log; `audit verify` checks it, `audit head` prints its head.
+    Audit(audit::AuditArgs),
 }
 
 /// Shared context: config, catalog, cache.
@@ -144,7 +145,9 @@ impl Env {
     /// Open the cache.
     pub fn store(&self) -> Result<Store, CliError> {
         let path = self.db.clone().unwrap_or_else(crate::store::default_path);
-        Store::open(&path).map_err(|e| CliError::failure(e.to_string()))
+        let mut store = Store::open(&path).map_err(|e| CliError::failure(e.to_string()))?;
+        governance::print_notices(&mut store);
+        Ok(store)
     }
 }
 
@@ -166,6 +169,6 @@ pub fn run(cli: Cli, command: Command) -> CliResult {
         Command::Exemptions(a) => governance::exemptions(&env, a),
         Command::Assign(a) => governance::assign(&env, a),
         Command::Revoke(a) => governance::revoke(&env, a),
-        Command::Audit(a) => governance::audit(&env, a),
+        Command::Audit(a) => audit::audit(&env, a),
     }
 }

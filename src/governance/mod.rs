@@ -3,9 +3,14 @@
 
 mod evidence;
 mod mutelist;
+mod signing;
 
-pub use evidence::{EvidenceStatus, evidence_dir, evidence_status, store_evidence};
+pub use evidence::{
+    Copied, DEFAULT_MAX_EVIDENCE_BYTES, EvidenceError, EvidenceStatus, Stored, evidence_dir, evidence_status,
+    store_evidence, store_evidence_with,
+};
 pub use mutelist::{MutelistImport, import_mutelist};
+pub use signing::{AgentSigner, AllowedSigners, NAMESPACE, SignatureReport, check_signature, check_signatures};
 
 use crate::catalog::Catalog;
 use crate::model::{Attestation, AttestationStatus, EvidenceRef, Exemption, FindingState, ResourceRef};
@@ -102,7 +107,12 @@ pub fn validate_attestation(
             evidence.push(EvidenceRef::Url { url: e.to_string() });
         } else {
             let p = Path::new(e);
-            let meta = std::fs::metadata(p).map_err(|x| err("evidence", format!("{e}: {x}")))?;
+            let meta = std::fs::symlink_metadata(p).map_err(|x| err("evidence", format!("{e}: {x}")))?;
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(p).unwrap_or_default();
+                let refused = evidence::EvidenceError::Symlink { path: p.to_path_buf(), target };
+                return Err(err("evidence", refused.to_string()));
+            }
             if !meta.is_file() {
                 return Err(err("evidence", format!("{e}: not a file")));
             }

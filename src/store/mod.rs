@@ -1,17 +1,20 @@
 //! The SQLite cache: runs, findings, summaries, history, governance and the audit log.
 //! The only place in posture with SQL.
 
+mod audit;
 mod governance;
 mod query;
 mod schema;
 mod write;
 
-pub use governance::{AuditEntry, AuditVerdict, RecordKind, canonical};
+pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
+pub use governance::RecordKind;
 pub use query::{
     DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta,
 };
 pub use write::RunWriter;
 
+use crate::fsutil;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -86,6 +89,10 @@ impl<T> Ctx<T> for rusqlite::Result<T> {
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Signs new audit entries when set.
+    signer: Option<Box<dyn EntrySigner>>,
+    /// Things the user should be told (permissions tightened, entries signed or not).
+    notices: Vec<String>,
 }
 
 /// Where the cache lives when neither `--db` nor `POSTURE_DB` says.
@@ -96,27 +103,61 @@ pub fn default_path() -> PathBuf {
 }
 
 impl Store {
-    /// Open (creating or migrating) the cache at `path`.
+    /// Open (creating or migrating) the cache at `path`. A new cache and its folder are
+    /// owner-only (0600 / 0700); a cache, `-wal` or `-shm` an older posture left readable by
+    /// others is tightened, and [`Store::take_notices`] says so.
     pub fn open(path: &Path) -> Result<Store> {
+        let open_err = |e: std::io::Error| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) };
+        let mut notices = Vec::new();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
+            let existed = dir.exists();
+            fsutil::create_private_dir(dir).map_err(open_err)?;
+            // Only posture's own folder is narrowed: a folder the user chose is theirs to set.
+            if existed && default_path().parent() == Some(dir) {
+                notices.extend(fsutil::tighten_dir(dir).map_err(open_err)?.map(|t| t.to_string()));
+            }
+        }
+        // Create the file owner-only before SQLite does: SQLite gives -wal and -shm the mode of
+        // the database file. Anything already there (a cache, a symlink to one) is opened as is.
+        match fsutil::create_new_private(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                notices.extend(fsutil::tighten_file(path).map_err(open_err)?.map(|t| t.to_string()));
+            }
+            Err(e) => return Err(open_err(e)),
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
         conn.busy_timeout(Duration::from_secs(30)).ctx("setting the busy timeout")?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store { conn, path: path.to_path_buf(), signer: None, notices: Vec::new() };
         schema::prepare(&mut store)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            notices.extend(fsutil::tighten_file(Path::new(&side)).map_err(open_err)?.map(|t| t.to_string()));
+        }
+        store.notices = notices;
         Ok(store)
     }
 
     /// An in-memory cache (tests).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().ctx("opening in memory")?;
-        let mut store = Store { conn, path: PathBuf::from(":memory:") };
+        let mut store = Store { conn, path: PathBuf::from(":memory:"), signer: None, notices: Vec::new() };
         schema::prepare(&mut store)?;
         Ok(store)
+    }
+
+    /// Sign every audit entry appended from now on with `signer` (None: unsigned).
+    pub fn set_signer(&mut self, signer: Option<Box<dyn EntrySigner>>) {
+        self.signer = signer;
+    }
+
+    /// What the user should be told since the last call: permissions that were tightened,
+    /// the key entries were signed with, entries that could not be signed.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 
     /// The file this cache lives in.

@@ -137,6 +137,12 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT INTO run_scopes SELECT DISTINCT run_id, cloud, scope FROM resources;
     "#,
+    // 4: signed audit entries, and revocations as append-only as the records they revoke
+    r#"
+    ALTER TABLE audit_log ADD COLUMN signature TEXT; -- armored SSH signature of the entry's hash, or NULL
+    CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
+    CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
+    "#,
 ];
 
 /// Schema version this posture writes.

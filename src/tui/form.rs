@@ -335,9 +335,8 @@ impl Form {
             saved_at: now,
         };
         let json = serde_json::to_string_pretty(&d).map_err(std::io::Error::other)?;
-        let tmp = path.with_extension("json.partial");
-        std::fs::write(&tmp, json)?;
-        std::fs::rename(tmp, path)
+        // Owner-only, through a fresh temporary file: a planted symlink cannot redirect it.
+        crate::fsutil::write_private(path, json.as_bytes())
     }
 
     /// Take a kept draft back (the file is removed; it is written again if the form is

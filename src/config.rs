@@ -24,6 +24,8 @@ pub struct Config {
     pub attester: Option<String>,
     /// Key overrides: action name → key(s), e.g. `quit = "ctrl-q"`.
     pub keys: BTreeMap<String, KeySpec>,
+    /// Largest evidence file an attestation may attach, in bytes (default 100 MiB).
+    pub max_evidence_bytes: u64,
 }
 
 /// One key or several for an action.
@@ -56,6 +58,7 @@ impl Default for Config {
             theme: None,
             attester: None,
             keys: BTreeMap::new(),
+            max_evidence_bytes: crate::governance::DEFAULT_MAX_EVIDENCE_BYTES,
         }
     }
 }

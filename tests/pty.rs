@@ -1,5 +1,7 @@
 //! End to end: the real binary in a pseudo-terminal, read back through a terminal emulator.
 
+mod common;
+
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -194,7 +196,12 @@ fn sigterm_and_sighup_restore_the_terminal() {
 /// A console with the attest form of a CIS AWS control open and `note` typed into it.
 #[cfg(unix)]
 fn attest_form_with_note(note: &str) -> Session {
-    let mut s = start(120, 40, &[]);
+    attest_form_with_note_env(note, &[])
+}
+
+#[cfg(unix)]
+fn attest_form_with_note_env(note: &str, env: &[(&str, &str)]) -> Session {
+    let mut s = start(120, 40, env);
     s.wait_for("compliance");
     s.send(":standard cis-aws-7.0\r");
     s.wait_for("Controls · cis-aws-7.0");
@@ -265,4 +272,27 @@ fn r_on_a_cache_of_real_runs_reassesses_its_sources_not_the_demo() {
     assert_eq!(run.id, 2);
     assert!(!run.demo, "the demo went into a cache of real runs");
     assert_eq!(posture::pipeline::run_sources(&run), vec![format!("azure:{}", azure.display()).parse().unwrap()]);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_attestation_made_in_the_console_is_signed_by_the_ssh_agent() {
+    let agent = common::Agent::start();
+    agent.add_key("lead", "lead@example.com");
+    let sock = agent.sock.display().to_string();
+    let mut s = attest_form_with_note_env("signed from the console", &[("SSH_AUTH_SOCK", sock.as_str())]);
+    s.send("\r");
+    // The signing note follows the "saved" message in the status bar.
+    s.wait_for("signed with ssh-ed25519");
+    s.send("q");
+    assert!(s.wait_exit().success());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_posture"))
+        .env("POSTURE_DB", s._dir.path().join("c.db"))
+        .env("POSTURE_CONFIG", s._dir.path().join("config.toml"))
+        .args(["audit", "--format", "json"])
+        .output()
+        .unwrap();
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sig = log[0]["signature"].as_str().unwrap_or_default();
+    assert!(sig.starts_with("-----BEGIN SSH SIGNATURE-----"), "{log}");
 }

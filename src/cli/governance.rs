@@ -182,7 +182,7 @@ pub fn attest(env: &Env, a: AttestArgs) -> CliResult {
     let mut store = decision_store(env)?;
     let dir = gov::evidence_dir(store.path());
     for f in files {
-        let stored = gov::store_evidence_with(&dir, &f, gov::DEFAULT_MAX_EVIDENCE_BYTES).map_err(|e| match e {
+        let stored = gov::store_evidence_with(&dir, &f, env.config.max_evidence_bytes).map_err(|e| match e {
             gov::EvidenceError::Io { .. } => CliError::failure(clean(&format!("copying evidence: {e}"))),
             _ => CliError::input(clean(&format!("--evidence: {e}"))),
         })?;

@@ -233,6 +233,8 @@ pub struct App {
     pub form: Option<super::form::Form>,
     /// Name recorded on attestations and exemptions.
     pub attester: String,
+    /// Largest evidence file a form may attach (config `max_evidence_bytes`).
+    pub max_evidence_bytes: u64,
     /// Scroll offset of the open popup (help, details, error log).
     pub overlay_scroll: usize,
     /// Exemptions on record now: findings are shown with their state as of now.
@@ -285,6 +287,7 @@ impl App {
             page: 10,
             form: None,
             attester: "unknown".into(),
+            max_evidence_bytes: crate::governance::DEFAULT_MAX_EVIDENCE_BYTES,
             exemptions: crate::governance::ExemptionMatcher::new(Vec::new()),
             overlay_scroll: 0,
         };

@@ -220,6 +220,7 @@ impl Form {
         catalog: &Catalog,
         store: &mut Store,
         author: &str,
+        max_evidence_bytes: u64,
         now: DateTime<Utc>,
     ) -> Result<String, String> {
         self.error = None;
@@ -246,8 +247,8 @@ impl Form {
                 };
                 let dir = gov::evidence_dir(store.path());
                 for f in files {
-                    match gov::store_evidence(&dir, &f) {
-                        Ok(e) => att.evidence.insert(0, e),
+                    match gov::store_evidence_with(&dir, &f, max_evidence_bytes) {
+                        Ok(stored) => att.evidence.insert(0, stored.evidence),
                         Err(e) => {
                             return self
                                 .fail(FieldError { field: "evidence", message: format!("{}: {e}", f.display()) });

@@ -64,11 +64,15 @@ impl App {
                 let now = (self.clock)();
                 let attester = self.attester.clone();
                 let catalog = Arc::clone(&self.catalog);
-                if let Ok(msg) = form.save(&catalog, &mut self.store, &attester, now) {
+                if let Ok(msg) = form.save(&catalog, &mut self.store, &attester, self.max_evidence_bytes, now) {
                     self.form = None;
                     let run = if self.pinned { self.run.as_ref().map(|r| r.id) } else { None };
                     self.reload(run);
                     self.info(msg);
+                    // Which key signed it, or why it is unsigned.
+                    for note in self.store.take_notices() {
+                        self.info(note);
+                    }
                 }
             }
         }

@@ -29,7 +29,14 @@ use std::time::Duration;
 pub fn run(cli: &Cli) -> Result<(), CliError> {
     let env = Env::new(cli)?;
     let db = env.db.clone().unwrap_or_else(crate::store::default_path);
-    let store = crate::store::Store::open(&db).map_err(|e| CliError::failure(e.to_string()))?;
+    let mut store = crate::store::Store::open(&db).map_err(|e| CliError::failure(e.to_string()))?;
+    // Decisions made in the console are signed like those of the CLI (SSH agent forwarding
+    // signs with the key the engineer logged in with).
+    let mut startup_notes = store.take_notices();
+    match crate::governance::AgentSigner::from_env(&env.config.attester()) {
+        Ok(signer) => store.set_signer(signer.map(|s| Box::new(s) as Box<dyn crate::store::EntrySigner>)),
+        Err(why) => startup_notes.push(format!("{why}; decisions are recorded unsigned")),
+    }
     let mut sources = crate::cli::parse_sources(&env.config.sources)?;
     // No sources configured: `r` re-assesses what the cache's last run assessed, so the demo
     // estate never lands in a cache of real runs.
@@ -65,8 +72,12 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
 
     let mut app = App::new(Arc::clone(&catalog), store, theme, keymap, Some(worker.commands.clone()));
     app.attester = env.config.attester();
+    app.max_evidence_bytes = env.config.max_evidence_bytes;
     for w in theme_warnings.into_iter().chain(key_warnings) {
         app.error(w);
+    }
+    for n in startup_notes {
+        app.info(n);
     }
     let draft = form::draft_path(&db);
     if let Some((f, at)) = form::Form::take_draft(&draft, &catalog, &app.attester, chrono::Utc::now()) {

@@ -1,5 +1,6 @@
 use super::*;
 use std::io::Write;
+use std::path::Path;
 
 fn shared(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);

@@ -146,3 +146,36 @@ fn warnings_quote_names_and_file_names_without_their_escapes() {
     assert!(stderr.contains("\u{FFFD}[2Jx.json"), "{stderr:?}");
     assert!(stderr.contains("evil\u{FFFD}]0;pwned\u{FFFD}"), "{stderr:?}");
 }
+
+/// The largest resident set of any child this test process has waited for, in bytes.
+fn children_peak_rss() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
+    let usage = unsafe {
+        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()), 0);
+        usage.assume_init()
+    };
+    usage.ru_maxrss as u64 * 1024 // kilobytes on Linux
+}
+
+#[test]
+fn a_64_mb_resource_name_is_cut_and_memory_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.json");
+    let name = "n".repeat(64 << 20);
+    std::fs::write(
+        &file,
+        format!(
+            r#"[{{"id":"/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/{name}","type":"Microsoft.Storage/storageAccounts","name":"{name}","properties":{{}}}}]"#
+        ),
+    )
+    .unwrap();
+    drop(name);
+    let db = dir.path().join("c.db");
+    let (run, stderr) = assess(&db, &file);
+    let peak = children_peak_rss();
+    assert_eq!(run["run"]["resources_seen"], 1, "{run}");
+    assert!(stderr.contains("record 1: 2 strings cut to max_string_bytes (1048576 bytes)"), "{stderr}");
+    // every child so far counts: the other tests' runs are far smaller than this bound
+    assert!(peak < 512 << 20, "peak RSS {} MB", peak >> 20);
+}

@@ -15,8 +15,18 @@ fn has_json_extension(p: &Path) -> bool {
     EXTENSIONS.contains(&p.extension().and_then(|e| e.to_str()).unwrap_or(""))
 }
 
-/// `(name, opener)` for every file of a source, in name order; what cannot be read is an error.
-pub fn list(spec: &SourceSpec, errors: &mut Vec<SourceError>) -> Vec<(String, OwnedOpener)> {
+/// One file of a source.
+pub struct SourceFile {
+    /// As reported.
+    pub name: String,
+    /// Opens it afresh.
+    pub open: OwnedOpener,
+    /// Its size when listed (the buffer that holds a small file is allocated once).
+    pub size: u64,
+}
+
+/// Every file of a source, in name order; what cannot be read is an error.
+pub fn list(spec: &SourceSpec, errors: &mut Vec<SourceError>) -> Vec<SourceFile> {
     match spec {
         SourceSpec::Demo => {
             let mut files = Vec::new();
@@ -26,7 +36,7 @@ pub fn list(spec: &SourceSpec, errors: &mut Vec<SourceError>) -> Vec<(String, Ow
                 .map(|(name, bytes)| {
                     let open: OwnedOpener =
                         Box::new(move || Ok(Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read>));
-                    (name, open)
+                    SourceFile { name, open, size: bytes.len() as u64 }
                 })
                 .collect()
         }
@@ -34,8 +44,9 @@ pub fn list(spec: &SourceSpec, errors: &mut Vec<SourceError>) -> Vec<(String, Ow
             .into_iter()
             .map(|file| {
                 let name = file.display().to_string();
+                let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
                 let open: OwnedOpener = Box::new(move || open_regular(&file).map(|f| Box::new(f) as Box<dyn Read>));
-                (name, open)
+                SourceFile { name, open, size }
             })
             .collect(),
     }

@@ -122,7 +122,7 @@ pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> So
 /// One source being read: its files and what it yielded.
 struct Reading {
     report: SourceReport,
-    files: Vec<(String, files::OwnedOpener)>,
+    files: Vec<files::SourceFile>,
     forced: Option<Format>,
     /// The place of its first file among all files of the run.
     first_file: u32,
@@ -160,7 +160,7 @@ pub fn read_sources(
     let winners = first_pass(&mut readings, limits, cancel);
     for (s, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;
-        for (name, open) in &reading.files {
+        for files::SourceFile { name, open, size } in &reading.files {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
@@ -175,7 +175,7 @@ pub fn read_sources(
                 report: &mut reading.report,
             };
             let mut result = Ok(());
-            with_input(open.as_ref(), &mut |input| result = file.parse(input, &mut |batch| sink(s, batch)));
+            with_input(open.as_ref(), *size, &mut |input| result = file.parse(input, &mut |batch| sink(s, batch)));
             if let Err(message) = result {
                 reading.report.errors.push(SourceError { file: name.clone(), message });
             }
@@ -252,13 +252,13 @@ fn first_pass(readings: &mut [Reading], limits: Limits, cancel: &AtomicBool) -> 
     let mut index = Index::default();
     for reading in readings.iter_mut() {
         let mut file_no = reading.first_file;
-        for (_, open) in &reading.files {
+        for files::SourceFile { open, size, .. } in &reading.files {
             if cancel.load(Ordering::Relaxed) {
                 return Winners::default();
             }
             let mut format = None;
             let mut n = 0usize;
-            with_input(open.as_ref(), &mut |input| {
+            with_input(open.as_ref(), *size, &mut |input| {
                 let _ = detect::stream(input, limits, &mut |rec| {
                     n += 1;
                     let Some(v) = rec.value else { return Ok(()) };
@@ -286,9 +286,10 @@ fn first_pass(readings: &mut [Reading], limits: Limits, cancel: &AtomicBool) -> 
 }
 
 /// A file as an input: read into memory when it is small enough (fast to parse), else a
-/// reader that streams it.
-fn with_input(open: detect::Opener, f: &mut dyn FnMut(&detect::Input)) {
-    let mut head = Vec::new();
+/// reader that streams it. `size` (as listed) sizes the buffer once: grown by doubling, it
+/// would briefly need three times the file.
+fn with_input(open: detect::Opener, size: u64, f: &mut dyn FnMut(&detect::Input)) {
+    let mut head = Vec::with_capacity(if size <= detect::IN_MEMORY_LIMIT { size as usize } else { 0 });
     let small = match open() {
         Ok(r) => {
             let mut limited = std::io::Read::take(r, detect::IN_MEMORY_LIMIT + 1);

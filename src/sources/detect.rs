@@ -33,9 +33,6 @@ pub enum Input<'a> {
     Reader(Opener<'a>),
 }
 
-/// Files up to this size are read into memory and parsed from there; larger ones stream.
-pub const IN_MEMORY_LIMIT: u64 = 256 << 20;
-
 /// The handler of each record.
 pub type OnRecord<'a> = &'a mut dyn FnMut(Record) -> Result<(), String>;
 
@@ -290,7 +287,7 @@ mod tests {
 
     #[test]
     fn both_paths_cut_long_strings_and_skip_big_records() {
-        let limits = Limits { max_string_bytes: 8, max_record_bytes: 64 };
+        let limits = Limits { max_string_bytes: 8, max_record_bytes: 64, ..Limits::default() };
         let long = "x".repeat(1000);
         let big: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
         let big = format!("{{{}}}", big.join(","));

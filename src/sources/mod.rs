@@ -175,7 +175,9 @@ pub fn read_sources(
                 report: &mut reading.report,
             };
             let mut result = Ok(());
-            with_input(open.as_ref(), *size, &mut |input| result = file.parse(input, &mut |batch| sink(s, batch)));
+            with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
+                result = file.parse(input, &mut |batch| sink(s, batch))
+            });
             if let Err(message) = result {
                 reading.report.errors.push(SourceError { file: name.clone(), message });
             }
@@ -258,7 +260,7 @@ fn first_pass(readings: &mut [Reading], limits: Limits, cancel: &AtomicBool) -> 
             }
             let mut format = None;
             let mut n = 0usize;
-            with_input(open.as_ref(), *size, &mut |input| {
+            with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
                 let _ = detect::stream(input, limits, &mut |rec| {
                     n += 1;
                     let Some(v) = rec.value else { return Ok(()) };
@@ -288,12 +290,12 @@ fn first_pass(readings: &mut [Reading], limits: Limits, cancel: &AtomicBool) -> 
 /// A file as an input: read into memory when it is small enough (fast to parse), else a
 /// reader that streams it. `size` (as listed) sizes the buffer once: grown by doubling, it
 /// would briefly need three times the file.
-fn with_input(open: detect::Opener, size: u64, f: &mut dyn FnMut(&detect::Input)) {
-    let mut head = Vec::with_capacity(if size <= detect::IN_MEMORY_LIMIT { size as usize } else { 0 });
+fn with_input(open: detect::Opener, size: u64, limit: u64, f: &mut dyn FnMut(&detect::Input)) {
+    let mut head = Vec::with_capacity(if size <= limit { size as usize } else { 0 });
     let small = match open() {
         Ok(r) => {
-            let mut limited = std::io::Read::take(r, detect::IN_MEMORY_LIMIT + 1);
-            std::io::Read::read_to_end(&mut limited, &mut head).is_ok() && head.len() as u64 <= detect::IN_MEMORY_LIMIT
+            let mut limited = std::io::Read::take(r, limit.saturating_add(1));
+            std::io::Read::read_to_end(&mut limited, &mut head).is_ok() && head.len() as u64 <= limit
         }
         Err(_) => false,
     };

@@ -19,11 +19,14 @@ pub struct Limits {
     pub max_string_bytes: usize,
     /// Largest record kept (about its size as JSON); a larger one is skipped, with a warning.
     pub max_record_bytes: usize,
+    /// Files up to this size are read into memory and parsed from there (fastest); larger
+    /// ones stream record by record.
+    pub in_memory_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_string_bytes: 1 << 20, max_record_bytes: 16 << 20 }
+        Limits { max_string_bytes: 1 << 20, max_record_bytes: 16 << 20, in_memory_bytes: 256 << 20 }
     }
 }
 
@@ -470,7 +473,7 @@ mod tests {
 
     #[test]
     fn long_strings_are_cut_and_counted_and_big_records_skipped() {
-        let limits = Limits { max_string_bytes: 4, max_record_bytes: 200 };
+        let limits = Limits { max_string_bytes: 4, max_record_bytes: 200, ..Limits::default() };
         let r = record(r#"{"name":"abcdefgh","é":"ééé","n":[1,2]}"#, limits);
         assert_eq!(r.value, Some(serde_json::json!({"name": "abcd", "é": "éé", "n": [1, 2]})));
         assert_eq!(r.truncated, 2);

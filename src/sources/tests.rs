@@ -320,12 +320,19 @@ fn a_valid_record_that_is_not_a_resource_is_not_called_invalid_json() {
 
 #[test]
 fn oversized_strings_and_records_are_warned_with_file_and_record() {
+    // in memory, then streamed
+    for in_memory_bytes in [Limits::default().in_memory_bytes, 0] {
+        warned_with_file_and_record(in_memory_bytes);
+    }
+}
+
+fn warned_with_file_and_record(in_memory_bytes: u64) {
     let dir = tempfile::tempdir().unwrap();
     let long = "n".repeat((1 << 20) + 10);
     let big = aws_item("2024-01-01T00:00:00Z", &"v".repeat(1000)).replace("s3:::b", "s3:::big");
     let named = aws_item("2024-01-01T00:00:00Z", "Off").replace(r#""name":"b""#, &format!(r#""name":"{long}""#));
     write(dir.path(), "a.json", &format!("[{named},{big}]"));
-    let limits = Limits { max_record_bytes: 1 << 21, ..Limits::default() };
+    let limits = Limits { max_record_bytes: 1 << 21, in_memory_bytes, ..Limits::default() };
     let mut got = Vec::new();
     let reports = read_sources(
         &[SourceSpec::Path { path: dir.path().into(), cloud: None }],
@@ -340,7 +347,7 @@ fn oversized_strings_and_records_are_warned_with_file_and_record() {
     assert_eq!(got[0].doc["properties"]["name"].as_str().unwrap().len(), 100);
     let reports = read_sources(
         &[SourceSpec::Path { path: dir.path().into(), cloud: None }],
-        Limits { max_record_bytes: 2000, max_string_bytes: 1 << 21 },
+        Limits { max_record_bytes: 2000, max_string_bytes: 1 << 21, in_memory_bytes },
         &AtomicBool::new(false),
         &mut |_, _| {},
     );

@@ -472,7 +472,7 @@ fn every_parser_survives_mutated_real_files() {
         let other = pool[rng.random_range(0..pool.len())];
         let input = mutate(kind, base, other, &mut rng);
         let bits: u64 = rng.random();
-        let binary = matches!(kind, Kind::Inventory | Kind::Config) && (i / KINDS.len()) % BINARY_EVERY == 0;
+        let binary = matches!(kind, Kind::Inventory | Kind::Config) && (i / KINDS.len()).is_multiple_of(BINARY_EVERY);
         let label = format!("seed {seed} case {i} ({})", kind.name());
         failures.extend(case(kind, &label, &input, &ctx, bits, binary, &current));
         ran += 1;

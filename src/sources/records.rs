@@ -80,12 +80,18 @@ impl Budget {
     fn string(&self, s: &str) -> Option<String> {
         let s = if s.len() > self.max_string {
             self.truncated.set(self.truncated.get() + 1);
-            &s[..s.floor_char_boundary(self.max_string)]
+            &s[..floor_char_boundary(s, self.max_string)]
         } else {
             s
         };
         self.spend(s.len() + VALUE_COST).then(|| s.to_string())
     }
+}
+
+/// The largest index at most `at` that is a character boundary of `s` (`str::floor_char_boundary`
+/// needs a newer Rust than the MSRV).
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    (0..=at.min(s.len())).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0)
 }
 
 /// A JSON value built within a budget; Null once the budget is spent (the record is dropped).

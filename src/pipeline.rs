@@ -3,7 +3,7 @@
 
 use crate::assess::{Assessor, Progress, Rollup, RollupInput, RunResult, RunStatus, rollup};
 use crate::catalog::Catalog;
-use crate::sources::SourceSpec;
+use crate::sources::{Limits, SourceSpec};
 use crate::store::{RunInfo, Store, StoreError};
 use chrono::Utc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,8 +19,9 @@ pub struct Outcome {
     pub rollup: Rollup,
 }
 
-/// Assess `specs` against `standards` (empty: all) and store the run atomically.
-/// A cancelled run leaves the cache as it was.
+/// Assess `specs` against `standards` (empty: all) and store the run atomically, reading
+/// within the default [`Limits`]. A cancelled run, or one where every source failed (status
+/// `Failed`), leaves the cache as it was.
 pub fn run_and_store(
     store: &mut Store,
     catalog: &Catalog,
@@ -30,6 +31,32 @@ pub fn run_and_store(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
+    let run = Run { specs, standards, retention_days, limits: Limits::default() };
+    run_and_store_with(store, catalog, &run, cancel, progress)
+}
+
+/// What to assess, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    /// The sources.
+    pub specs: &'a [SourceSpec],
+    /// Selected standards (empty: all).
+    pub standards: &'a [String],
+    /// Days of runs kept.
+    pub retention_days: u32,
+    /// Caps on one string and one record of the sources.
+    pub limits: Limits,
+}
+
+/// [`run_and_store`] with every setting given.
+pub fn run_and_store_with(
+    store: &mut Store,
+    catalog: &Catalog,
+    run: &Run,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, StoreError> {
+    let Run { specs, standards, retention_days, limits } = *run;
     let now = Utc::now();
     let exemptions = store.exemptions()?;
     let attestations = store.attestations()?;
@@ -49,7 +76,7 @@ pub fn run_and_store(
         p.files_total = files_total;
         progress(p)
     };
-    let assessor = Assessor::new(catalog, standards, exemptions);
+    let assessor = Assessor::new(catalog, standards, exemptions).with_limits(limits);
     let mut write_error: Option<StoreError> = None;
     let stop = AtomicBool::new(false);
     let result = {
@@ -92,7 +119,7 @@ pub fn run_and_store(
         files_done: files_total,
     });
     store.finish_run(writer, &result, &rolled)?;
-    if result.status != RunStatus::Cancelled {
+    if !matches!(result.status, RunStatus::Cancelled | RunStatus::Failed) {
         store.prune(retention_days, now)?;
     }
     Ok(Outcome { run_id, result, rollup: rolled })

@@ -4,7 +4,7 @@
 use crate::catalog::{Catalog, Check};
 use crate::model::{Cloud, Exemption, Finding, FindingState, Resource};
 use crate::policy::{Evaluator, Outcome, evidence_for};
-use crate::sources::{SourceReport, SourceSpec, read_source};
+use crate::sources::{Limits, SourceReport, SourceSpec, read_sources};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,8 @@ pub enum RunStatus {
     Partial,
     /// Stopped by request; not stored as a result.
     Cancelled,
+    /// Every source failed: nothing was read, nothing is stored.
+    Failed,
 }
 
 impl RunStatus {
@@ -76,6 +78,7 @@ impl RunStatus {
             RunStatus::Complete => "complete",
             RunStatus::Partial => "partial",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Failed => "failed",
         }
     }
 }
@@ -155,6 +158,7 @@ pub struct Assessor<'a> {
     selected: HashSet<usize>,
     exemptions: crate::governance::ExemptionMatcher,
     standards: Vec<String>,
+    limits: Limits,
 }
 
 struct ResourceOutcome {
@@ -182,7 +186,14 @@ impl<'a> Assessor<'a> {
             selected,
             exemptions: crate::governance::ExemptionMatcher::new(exemptions),
             standards: standards.to_vec(),
+            limits: Limits::default(),
         }
+    }
+
+    /// Read sources within these caps on strings and records (default: [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Read every source and evaluate, keeping findings in the result.
@@ -208,36 +219,34 @@ impl<'a> Assessor<'a> {
     ) -> RunResult {
         let mut result = self.empty_result(Utc::now());
         let mut files_done = 0u64;
-        for spec in specs {
-            let source = spec.to_string();
-            let mut on_resources = |batch: Vec<Resource>| {
-                if cancel.load(Ordering::Relaxed) {
-                    return;
-                }
-                files_done += 1;
-                let out = self.evaluate_batch(batch, now, cancel, &mut result);
-                match sink.as_mut() {
-                    Some(s) => s(out),
-                    None => result.findings.extend(out.findings),
-                }
-                progress(Progress {
-                    run_id: 0,
-                    files_total: 0,
-                    phase: "evaluating".into(),
-                    source: source.clone(),
-                    done: result.resources_seen,
-                    files_done,
-                });
-            };
-            let report = read_source(spec, &mut on_resources);
-            if !report.errors.is_empty() {
-                result.status = RunStatus::Partial;
-            }
-            result.sources.push(report);
+        let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+        let mut on_resources = |source: usize, batch: Vec<Resource>| {
             if cancel.load(Ordering::Relaxed) {
-                break;
+                return;
             }
+            files_done += 1;
+            let out = self.evaluate_batch(batch, now, cancel, &mut result);
+            match sink.as_mut() {
+                Some(s) => s(out),
+                None => result.findings.extend(out.findings),
+            }
+            progress(Progress {
+                run_id: 0,
+                files_total: 0,
+                phase: "evaluating".into(),
+                source: names.get(source).cloned().unwrap_or_default(),
+                done: result.resources_seen,
+                files_done,
+            });
+        };
+        let reports = read_sources(specs, self.limits, cancel, &mut on_resources);
+        if reports.iter().any(|r| !r.errors.is_empty()) {
+            result.status = RunStatus::Partial;
         }
+        if !reports.is_empty() && reports.iter().all(SourceReport::failed) {
+            result.status = RunStatus::Failed;
+        }
+        result.sources = reports;
         if cancel.load(Ordering::Relaxed) {
             result.status = RunStatus::Cancelled;
         }

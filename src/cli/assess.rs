@@ -2,8 +2,9 @@
 
 use super::output::{self, Format};
 use super::{CliError, CliResult, Env};
-use crate::assess::StandardSummary;
+use crate::assess::{RunStatus, StandardSummary};
 use crate::pipeline::run_and_store;
+use crate::sanitize::clean;
 use crate::sources::SourceSpec;
 use clap::Args;
 use serde_json::json;
@@ -65,10 +66,18 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     let cancel = AtomicBool::new(false);
     let outcome =
         run_and_store(&mut store, &catalog, &specs, &args.standards, env.config.retention_days, &cancel, &mut |_| {})?;
+    // File names and record messages quote untrusted text (names, escapes in file names).
     for report in &outcome.result.sources {
         for e in &report.errors {
-            eprintln!("warning: {e}");
+            eprintln!("error: {}", clean(&e.to_string()));
         }
+        for w in &report.warnings {
+            eprintln!("warning: {}", clean(&w.to_string()));
+        }
+    }
+    if outcome.result.status == RunStatus::Failed {
+        let failed: Vec<String> = outcome.result.sources.iter().map(|r| clean(&r.source).into_owned()).collect();
+        return Err(CliError::input(format!("nothing could be read from {}; no run was stored", failed.join(", "))));
     }
     let r = &outcome.rollup;
     let run = &outcome.result;

@@ -5,6 +5,28 @@ use crate::model::{Cloud, Resource, ResourceRef};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
+/// What a record that is not a configuration item is told.
+const NOT_AN_ITEM: &str = "a JSON object but not an AWS Config configuration item";
+
+/// The id a configuration item is known by: its ARN (older items spell it `ARN`), else its
+/// resource id; "" when it has neither.
+pub fn id_of(rec: &Value) -> &str {
+    ["arn", "ARN", "resourceId"]
+        .iter()
+        .filter_map(|k| rec.get(*k).and_then(Value::as_str))
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
+}
+
+/// The identity of a configuration item [`normalize`] accepts (deleted ones too: a deletion
+/// newer than the item replaces it): its id and capture time in ms.
+pub fn identity(rec: &Value) -> Option<(&str, Option<i64>)> {
+    let id = id_of(rec);
+    let typed = rec.get("resourceType").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
+    let time = rec.get("configurationItemCaptureTime").and_then(Value::as_str).and_then(super::dedupe::millis);
+    (typed && !id.is_empty()).then_some((id, time))
+}
+
 /// Normalize one configuration item; deleted resources yield None.
 pub fn normalize(mut rec: Value) -> Result<Option<Resource>, String> {
     if !rec.is_object() {
@@ -16,17 +38,12 @@ pub fn normalize(mut rec: Value) -> Result<Option<Resource>, String> {
     }
     let rtype = str_field(&rec, "resourceType");
     if rtype.is_empty() {
-        return Err("configuration item without `resourceType`".into());
+        return Err(format!("{NOT_AN_ITEM}: missing resourceType"));
     }
     let resource_id = str_field(&rec, "resourceId");
-    // Older items spell these `ARN` and `awsAccountId`.
-    let arn = match str_field(&rec, "arn") {
-        a if !a.is_empty() => a,
-        _ => str_field(&rec, "ARN"),
-    };
-    let id = if !arn.is_empty() { arn } else { resource_id.clone() };
+    let id = id_of(&rec).to_string();
     if id.is_empty() {
-        return Err("configuration item without `arn` or `resourceId`".into());
+        return Err(format!("{NOT_AN_ITEM}: missing arn and resourceId"));
     }
     let name = match str_field(&rec, "resourceName") {
         n if !n.is_empty() => n,

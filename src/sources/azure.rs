@@ -15,6 +15,12 @@ fn id_segment(id: &str, key: &str) -> Option<String> {
     None
 }
 
+/// The id of a row [`normalize`] accepts.
+pub fn identity(rec: &Value) -> Option<&str> {
+    let id = rec.get("id").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+    rec.get("type").and_then(Value::as_str).is_some_and(|t| !t.is_empty()).then_some(id)
+}
+
 /// Normalize one Azure row.
 pub fn normalize(mut rec: Value) -> Result<Resource, String> {
     if !rec.is_object() {
@@ -23,7 +29,10 @@ pub fn normalize(mut rec: Value) -> Result<Resource, String> {
     let id = str_field(&rec, "id");
     let rtype = str_field(&rec, "type").to_ascii_lowercase();
     if id.is_empty() || rtype.is_empty() {
-        return Err("an Azure resource needs `id` and `type` (project them in the Resource Graph query)".into());
+        return Err(
+            "a JSON object but not an Azure resource: missing id or type (project both in the Resource Graph query)"
+                .into(),
+        );
     }
     let name = match str_field(&rec, "name") {
         n if !n.is_empty() => n,

@@ -1,9 +1,11 @@
-//! Tell formats apart by content, and split a file into records.
+//! Tell formats apart by content, and split a file into bounded records.
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use super::records::{CapStrings, Limits, Record, RecordSeed, Sink};
+use serde::de::IgnoredAny;
 use serde_json::Value;
+use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
 
 /// The export formats posture reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,11 +19,8 @@ pub enum Format {
 }
 
 /// Opens a file's content afresh (files are read more than once: to sniff NDJSON, and in
-/// the GCP first pass).
+/// the first pass).
 pub type Opener<'a> = &'a dyn Fn() -> std::io::Result<Box<dyn Read>>;
-
-/// Keys of the envelopes whose array holds the records.
-const ENVELOPES: [&str; 3] = ["data", "value", "configurationItems"];
 
 /// Longest first line read when telling newline-delimited JSON from one document.
 const MAX_FIRST_LINE: u64 = 64 << 20;
@@ -34,33 +33,70 @@ pub enum Input<'a> {
     Reader(Opener<'a>),
 }
 
-/// Files up to this size are read into memory and parsed from there; larger ones stream.
-pub const IN_MEMORY_LIMIT: u64 = 256 << 20;
+/// The handler of each record.
+pub type OnRecord<'a> = &'a mut dyn FnMut(Record) -> Result<(), String>;
 
 /// Call `on` with every record of an input (see [`stream_records`]).
-pub fn stream(input: &Input, on: &mut dyn FnMut(Value) -> Result<(), String>) -> Result<(), String> {
+pub fn stream(input: &Input, limits: Limits, on: OnRecord) -> Result<(), String> {
     match input {
-        Input::Reader(open) => stream_records(*open, on),
-        Input::Bytes(bytes) => stream_slice(bytes, on),
+        Input::Reader(open) => stream_records(*open, limits, on),
+        Input::Bytes(bytes) => stream_slice(bytes, limits, on),
     }
 }
 
-fn stream_slice(bytes: &[u8], on: &mut dyn FnMut(Value) -> Result<(), String>) -> Result<(), String> {
+/// Whether `line` is one whole JSON object (checked without building it).
+fn is_object_line(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    let t = t.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(t);
+    t.first() == Some(&b'{') && serde_json::from_slice::<IgnoredAny>(t).is_ok()
+}
+
+/// One line of newline-delimited JSON as a record.
+fn line_record(line: &[u8], n: usize, limits: Limits) -> Result<Option<Record>, String> {
+    let t = line.trim_ascii();
+    let t = t.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(t);
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.first() != Some(&b'{') {
+        return Err(match serde_json::from_slice::<IgnoredAny>(t) {
+            Ok(_) => format!("line {n}: valid JSON but not an object (each line must hold one record)"),
+            Err(e) => format!("line {n}: invalid JSON: {e}"),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(t);
+    let r = serde::de::DeserializeSeed::deserialize(RecordSeed { limits, cut: None }, &mut de)
+        .and_then(|r| de.end().map(|_| r))
+        .map_err(|e| format!("line {n}: invalid JSON: {e}"))?;
+    Ok(Some(r))
+}
+
+/// Split one JSON document with `de`, keeping the handler's errors apart from JSON errors.
+fn document<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    seed: RecordSeed,
+    on: OnRecord,
+) -> Result<(), String> {
+    let mut sink = Sink { on, seed, failed: None };
+    let parsed = sink.document(&mut de);
+    if let Some(m) = sink.failed {
+        return Err(m);
+    }
+    parsed.map_err(|e| format!("invalid JSON: {e}"))?;
+    de.end().map_err(|e| format!("invalid JSON after the document: {e}"))
+}
+
+fn stream_slice(bytes: &[u8], limits: Limits, on: OnRecord) -> Result<(), String> {
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     let Some(&first) = body.iter().find(|b| !b.is_ascii_whitespace()) else { return Ok(()) };
     if first == b'{' {
         let mut lines = body.split(|b| *b == b'\n');
         let head = lines.next().unwrap_or_default();
         let more = lines.clone().any(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
-        if more && serde_json::from_slice::<Value>(head).is_ok_and(|v| v.is_object()) {
+        if more && is_object_line(head) {
             for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-                if line.iter().all(|b| b.is_ascii_whitespace()) {
-                    continue;
-                }
-                match serde_json::from_slice::<Value>(line) {
-                    Ok(v) if v.is_object() => on(v)?,
-                    Ok(_) => return Err(format!("line {}: expected a JSON object", i + 1)),
-                    Err(e) => return Err(format!("line {}: invalid JSON: {e}", i + 1)),
+                if let Some(r) = line_record(line, i + 1, limits)? {
+                    on(r)?;
                 }
             }
             return Ok(());
@@ -68,15 +104,14 @@ fn stream_slice(bytes: &[u8], on: &mut dyn FnMut(Value) -> Result<(), String>) -
     } else if first != b'[' {
         return Err("not JSON: expected an array or an object".into());
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    Top { on }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
-    de.end().map_err(|e| format!("invalid JSON after the document: {e}"))
+    document(serde_json::Deserializer::from_slice(body), RecordSeed { limits, cut: None }, on)
 }
 
 /// Call `on` with every record of a file — a JSON array, an envelope (`data`, `value`,
 /// `configurationItems`), a single object, or newline-delimited JSON — one at a time, so a
-/// file of any size is never held whole. Nesting deeper than serde_json's limit is an error.
-pub fn stream_records(open: Opener, on: &mut dyn FnMut(Value) -> Result<(), String>) -> Result<(), String> {
+/// file of any size is never held whole, and no record or string beyond the caps is either.
+/// Nesting deeper than serde_json's limit is an error.
+pub fn stream_records(open: Opener, limits: Limits, on: OnRecord) -> Result<(), String> {
     let io = |e: std::io::Error| format!("cannot read: {e}");
     let mut r = BufReader::new(open().map_err(io)?);
     // The first meaningful byte, past a BOM and whitespace.
@@ -93,46 +128,78 @@ pub fn stream_records(open: Opener, on: &mut dyn FnMut(Value) -> Result<(), Stri
         r.consume(skip);
     };
     if first == b'{' && is_ndjson(open)? {
-        let mut reader = BufReader::new(open().map_err(io)?);
-        let mut line = String::new();
-        let mut n = 0usize;
+        // Long strings are cut before lines are split, so a line is only as long as what is
+        // kept of it; a line longer than the record cap is read past, never held.
+        let positions = Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+        let cap_strings =
+            CapStrings::new(SkipBom::new(BufReader::new(open().map_err(io)?)), limits.max_string_bytes, Rc::default())
+                .noting(positions.clone());
+        let mut reader = BufReader::new(cap_strings);
+        let mut line = Vec::new();
+        let (mut n, mut offset) = (0usize, 0u64);
+        let cap = limits.max_record_bytes.saturating_add(2);
         loop {
-            line.clear();
-            if reader.read_line(&mut line).map_err(io)? == 0 {
-                return Ok(());
-            }
+            let Some((whole, len)) = read_line_capped(&mut reader, &mut line, cap).map_err(io)? else { return Ok(()) };
             n += 1;
-            let t = line.trim().trim_start_matches('\u{feff}');
-            if t.is_empty() {
-                continue;
+            offset += len;
+            let mut cut = 0;
+            while positions.borrow().front().is_some_and(|p| *p < offset) {
+                positions.borrow_mut().pop_front();
+                cut += 1;
             }
-            match serde_json::from_str::<Value>(t) {
-                Ok(v) if v.is_object() => on(v)?,
-                Ok(_) => return Err(format!("line {n}: expected a JSON object")),
-                Err(e) => return Err(format!("line {n}: invalid JSON: {e}")),
+            let r = if whole { line_record(&line, n, limits)? } else { Some(Record { value: None, truncated: 0 }) };
+            if let Some(mut r) = r {
+                r.truncated += cut;
+                on(r)?;
             }
         }
     }
     if first != b'{' && first != b'[' {
         return Err("not JSON: expected an array or an object".into());
     }
-    let reader = BufReader::new(open().map_err(io)?);
-    let mut de = serde_json::Deserializer::from_reader(SkipBom::new(reader));
-    Top { on }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
-    de.end().map_err(|e| format!("invalid JSON after the document: {e}"))
+    let cut = Rc::new(Cell::new(0));
+    let reader =
+        CapStrings::new(SkipBom::new(BufReader::new(open().map_err(io)?)), limits.max_string_bytes, cut.clone());
+    document(serde_json::Deserializer::from_reader(reader), RecordSeed { limits, cut: Some(&cut) }, on)
+}
+
+/// Read one line into `line` (without its newline), keeping at most `cap` bytes: whether the
+/// line is whole (not cut short; the rest is read past) and the bytes it took, or None at
+/// the end.
+fn read_line_capped(r: &mut impl BufRead, line: &mut Vec<u8>, cap: usize) -> std::io::Result<Option<(bool, u64)>> {
+    line.clear();
+    let mut whole = true;
+    let mut taken = 0u64;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((taken > 0).then_some((whole, taken)));
+        }
+        let (len, found) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i, true),
+            None => (buf.len(), false),
+        };
+        let room = cap.saturating_sub(line.len());
+        if len > room {
+            whole = false;
+        }
+        line.extend_from_slice(&buf[..len.min(room)]);
+        let used = len + usize::from(found);
+        r.consume(used);
+        taken += used as u64;
+        if found {
+            return Ok(Some((whole, taken)));
+        }
+    }
 }
 
 /// Newline-delimited: the first line is a whole object and more follows it.
 fn is_ndjson(open: Opener) -> Result<bool, String> {
     let io = |e: std::io::Error| format!("cannot read: {e}");
     let mut r = BufReader::new(open().map_err(io)?.take(MAX_FIRST_LINE));
-    let mut line = String::new();
-    r.read_line(&mut line).map_err(io)?;
-    if !line.ends_with('\n')
-        || serde_json::from_str::<Value>(line.trim().trim_start_matches('\u{feff}'))
-            .map(|v| !v.is_object())
-            .unwrap_or(true)
-    {
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).map_err(io)?;
+    if line.last() != Some(&b'\n') || !is_object_line(&line) {
         return Ok(false);
     }
     let mut rest = [0u8; 256];
@@ -172,129 +239,6 @@ impl<R: BufRead> Read for SkipBom<R> {
     }
 }
 
-/// The top-level value: an array streams its elements; an object streams the array of its
-/// envelope key, or is itself the one record.
-struct Top<'a> {
-    on: &'a mut dyn FnMut(Value) -> Result<(), String>,
-}
-
-impl<'de> DeserializeSeed<'de> for Top<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON array or object of resources")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
-            (self.on)(v).map_err(de::Error::custom)?;
-        }
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut rest = serde_json::Map::new();
-        let mut streamed = false;
-        while let Some(k) = map.next_key::<String>()? {
-            if !streamed && ENVELOPES.contains(&k.as_str()) {
-                match map.next_value_seed(Elements { on: &mut *self.on })? {
-                    None => streamed = true,
-                    Some(v) => {
-                        rest.insert(k, v);
-                    }
-                }
-            } else {
-                rest.insert(k, map.next_value::<Value>()?);
-            }
-        }
-        if !streamed {
-            (self.on)(Value::Object(rest)).map_err(de::Error::custom)?;
-        }
-        Ok(())
-    }
-}
-
-/// An envelope's value: streamed when it is an array (None), kept as a value otherwise.
-struct Elements<'a> {
-    on: &'a mut dyn FnMut(Value) -> Result<(), String>,
-}
-
-impl<'de> DeserializeSeed<'de> for Elements<'_> {
-    type Value = Option<Value>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Elements<'_> {
-    type Value = Option<Value>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
-            (self.on)(v).map_err(de::Error::custom)?;
-        }
-        Ok(None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
-        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Value>, E> {
-        Ok(Some(Value::String(v.to_string())))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<Value>, E> {
-        Ok(Some(Value::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Value>, E> {
-        Ok(Some(Value::from(v)))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Value>, E> {
-        Ok(Some(Value::from(v)))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Value>, E> {
-        Ok(Some(Value::from(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Option<Value>, E> {
-        Ok(Some(Value::Null))
-    }
-}
-
-/// Whether an input holds any of `needles`.
-pub fn input_contains_any(input: &Input, needles: &[&[u8]]) -> bool {
-    match input {
-        Input::Bytes(b) => needles.iter().any(|n| memchr::memmem::find(b, n).is_some()),
-        Input::Reader(open) => contains_any(*open, needles),
-    }
-}
-
-/// Whether a file holds any of `needles`, read in blocks (for the GCP first pass, which
-/// skips files that cannot hold policy records without parsing them).
-pub fn contains_any(open: Opener, needles: &[&[u8]]) -> bool {
-    let Ok(mut r) = open() else { return false };
-    let keep = needles.iter().map(|n| n.len()).max().unwrap_or(0);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut filled = 0;
-    loop {
-        let n = match r.read(&mut buf[filled..]) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => n,
-        };
-        let end = filled + n;
-        if needles.iter().any(|nd| memchr::memmem::find(&buf[..end], nd).is_some()) {
-            return true;
-        }
-        // keep the tail so a needle across blocks is still seen
-        let tail = end.saturating_sub(keep);
-        buf.copy_within(tail..end, 0);
-        filled = end - tail;
-    }
-}
-
 /// Which format a record follows, or None.
 pub fn format_of(record: &Value) -> Option<Format> {
     let o = record.as_object()?;
@@ -319,19 +263,60 @@ mod tests {
     use super::*;
 
     /// Both paths (in memory, and streaming from a reader) give the same records.
-    fn both(text: &'static str) -> (Result<Vec<Value>, String>, Result<Vec<Value>, String>) {
+    fn both_with(text: &str, limits: Limits) -> (Result<Vec<Record>, String>, Result<Vec<Record>, String>) {
         let mut a = Vec::new();
-        let ra = stream(&Input::Bytes(text.as_bytes()), &mut |v| {
+        let ra = stream(&Input::Bytes(text.as_bytes()), limits, &mut |v| {
             a.push(v);
             Ok(())
         });
-        let open = || Ok(Box::new(std::io::Cursor::new(text.as_bytes())) as Box<dyn Read>);
+        let owned = text.as_bytes().to_vec();
+        let open = move || Ok(Box::new(std::io::Cursor::new(owned.clone())) as Box<dyn Read>);
         let mut b = Vec::new();
-        let rb = stream(&Input::Reader(&open), &mut |v| {
+        let rb = stream(&Input::Reader(&open), limits, &mut |v| {
             b.push(v);
             Ok(())
         });
         (ra.map(|_| a), rb.map(|_| b))
+    }
+
+    fn both(text: &str) -> (Result<Vec<Value>, String>, Result<Vec<Value>, String>) {
+        let values = |r: Result<Vec<Record>, String>| r.map(|v| v.into_iter().filter_map(|r| r.value).collect());
+        let (a, b) = both_with(text, Limits::default());
+        (values(a), values(b))
+    }
+
+    #[test]
+    fn both_paths_cut_long_strings_and_skip_big_records() {
+        let limits = Limits { max_string_bytes: 8, max_record_bytes: 64, ..Limits::default() };
+        let long = "x".repeat(1000);
+        let big: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let big = format!("{{{}}}", big.join(","));
+        for text in [
+            format!("[{{\"name\":\"{long}\"}},{big},{{\"name\":\"ok\"}}]"),
+            format!("{{\"name\":\"{long}\"}}\n{big}\n{{\"name\":\"ok\"}}\n"),
+            format!("{{\"data\":[{{\"name\":\"{long}\"}},{big},{{\"name\":\"ok\"}}]}}"),
+        ] {
+            let (a, b) = both_with(&text, limits);
+            let a = a.unwrap();
+            assert_eq!(a, b.unwrap(), "{text:.80}");
+            assert_eq!(a.len(), 3, "{a:?}");
+            assert_eq!(a[0].value.as_ref().unwrap()["name"], "xxxxxxxx");
+            assert_eq!(a[0].truncated, 1);
+            assert_eq!(a[1].value, None, "over max_record_bytes: skipped");
+            assert_eq!(a[2], Record { value: Some(serde_json::json!({"name": "ok"})), truncated: 0 });
+        }
+    }
+
+    #[test]
+    fn a_handler_error_is_not_called_invalid_json() {
+        for text in ["[{\"a\":1},{\"a\":2}]", "{\"a\":1}\n{\"a\":2}\n", "{\"a\":1}"] {
+            let owned = text.as_bytes().to_vec();
+            let open = move || Ok(Box::new(std::io::Cursor::new(owned.clone())) as Box<dyn Read>);
+            for input in [Input::Bytes(text.as_bytes()), Input::Reader(&open)] {
+                let e = stream(&input, Limits::default(), &mut |_| Err("record 1: not a resource".into()));
+                assert_eq!(e, Err("record 1: not a resource".to_string()), "{text}");
+            }
+        }
     }
 
     #[test]

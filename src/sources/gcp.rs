@@ -34,12 +34,25 @@ fn prepare(rec: Value) -> Result<(String, Map<String, Value>), String> {
     }
     let name = m.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
     if name.is_empty() {
-        return Err("asset without `name`".into());
+        return Err("a JSON object but not a Cloud Asset Inventory asset: missing name".into());
     }
     if !m.contains_key("asset_type") {
-        return Err(format!("asset '{name}' without `asset_type`"));
+        return Err(format!("a JSON object but not a Cloud Asset Inventory asset: '{name}' has no asset_type"));
     }
     Ok((name, m))
+}
+
+/// The name of a resource record (one with resource data) [`Merger::add`] accepts; None for
+/// a policy-only record or one it refuses.
+pub fn identity(rec: &Value) -> Option<&str> {
+    let name = rec.get("name").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+    let typed = rec.get("asset_type").or_else(|| rec.get("assetType")).is_some();
+    (typed && rec.get("resource").is_some()).then_some(name)
+}
+
+/// Whether a record carries no resource data (an IAM or org policy exported on its own).
+pub fn policy_only(rec: &Value) -> bool {
+    rec.get("resource").is_none()
 }
 
 impl Merger {
@@ -81,11 +94,18 @@ impl Merger {
         Ok(Some(normalize(name, m)))
     }
 
-    /// Assets that only had policy records (no resource record anywhere in the source).
-    pub fn finish(&mut self) -> Vec<Resource> {
+    /// The names of the assets kept so far that have only policy records.
+    pub fn pending(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(String::as_str).filter(|n| self.pending.contains_key(*n))
+    }
+
+    /// Assets that only had policy records (no resource record anywhere in the source), except
+    /// those `keep` refuses (a copy elsewhere stands for them).
+    pub fn finish(&mut self, keep: &dyn Fn(&str) -> bool) -> Vec<Resource> {
         let mut out = Vec::new();
         for name in std::mem::take(&mut self.order) {
             if let Some(m) = self.pending.remove(&name)
+                && keep(&name)
                 && self.emitted.insert(name.clone())
             {
                 out.push(normalize(name, m));

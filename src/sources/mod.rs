@@ -5,15 +5,23 @@
 
 mod aws;
 mod azure;
+mod dedupe;
 mod detect;
+mod files;
 mod gcp;
+mod records;
+
+pub use records::Limits;
 
 use crate::model::{Cloud, Resource, ResourceRef};
+use dedupe::{Index, Key, Occurrence, Winners};
 use detect::Format;
+use records::Record;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where to read resources from, as given on the command line or in config.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,147 +93,209 @@ pub struct SourceReport {
     pub clouds: Vec<Cloud>,
     /// Files that failed.
     pub errors: Vec<SourceError>,
+    /// What was read but changed on the way: strings cut, records skipped, copies merged.
+    #[serde(default)]
+    pub warnings: Vec<SourceError>,
+    /// Copies of a resource read here that another copy replaced.
+    #[serde(default)]
+    pub duplicates: u64,
 }
 
-/// Opens one file of a source afresh.
-type OwnedOpener = Box<dyn Fn() -> std::io::Result<Box<dyn std::io::Read>>>;
+impl SourceReport {
+    /// Nothing could be read from it: it has errors and produced no resource.
+    pub fn failed(&self) -> bool {
+        !self.errors.is_empty() && self.resources == 0
+    }
+}
 
-/// Read a source, calling `sink` with resources in batches as files are read. Unreadable or
-/// malformed files are reported and skipped; the rest is read. A file that breaks partway is
-/// reported, and what was read before the break is assessed.
+/// Record-level warnings kept per file; beyond them, only a count.
+const WARNINGS_PER_FILE: usize = 10;
+
+/// Read a source, calling `sink` with resources in batches as files are read (see
+/// [`read_sources`]).
 pub fn read_source(spec: &SourceSpec, sink: &mut dyn FnMut(Vec<Resource>)) -> SourceReport {
-    let mut report = SourceReport { source: spec.to_string(), ..Default::default() };
-    let mut gcp = gcp::Merger::default();
-    let mut emit = |report: &mut SourceReport, batch: Vec<Resource>| {
-        for r in &batch {
-            if !report.clouds.contains(&r.meta.cloud) {
-                report.clouds.push(r.meta.cloud);
-            }
-        }
-        report.resources += batch.len();
-        if !batch.is_empty() {
-            sink(batch);
-        }
-    };
-    // (name, opener) for every file of the source.
-    let files: Vec<(String, OwnedOpener)> = match spec {
-        SourceSpec::Demo => {
-            let mut files = Vec::new();
-            collect_embedded(&crate::embedded::FIXTURES, &mut files);
-            files
-                .into_iter()
-                .map(|(name, bytes)| {
-                    let open: OwnedOpener =
-                        Box::new(move || Ok(Box::new(std::io::Cursor::new(bytes)) as Box<dyn std::io::Read>));
-                    (name, open)
-                })
-                .collect()
-        }
-        SourceSpec::Path { path, .. } => {
-            if !path.exists() {
-                report.errors.push(SourceError {
-                    file: path.display().to_string(),
-                    message: "no such file or directory".into(),
-                });
-                return report;
-            }
-            json_files(path, &mut report.errors)
-                .into_iter()
-                .map(|file| {
-                    let name = file.display().to_string();
-                    let open: OwnedOpener =
-                        Box::new(move || Ok(Box::new(std::fs::File::open(&file)?) as Box<dyn std::io::Read>));
-                    (name, open)
-                })
-                .collect()
-        }
-    };
-    let forced = match spec {
-        SourceSpec::Path { cloud, .. } => *cloud,
-        SourceSpec::Demo => None,
-    };
-    // First pass: only GCP policy records exported apart from their resources.
-    for (_, open) in &files {
-        with_input(open.as_ref(), &mut |input| prescan(input, forced, &mut gcp));
-    }
-    for (name, open) in &files {
-        report.files += 1;
-        let mut on_batch = |batch: Vec<Resource>| emit(&mut report, batch);
-        let mut result = Ok(());
-        with_input(open.as_ref(), &mut |input| result = parse_file(input, forced, &mut gcp, &mut on_batch));
-        if let Err(message) = result {
-            report.errors.push(SourceError { file: name.clone(), message });
-        }
-    }
-    let merged = gcp.finish();
-    emit(&mut report, merged);
-    report
+    let cancel = AtomicBool::new(false);
+    let mut reports = read_sources(std::slice::from_ref(spec), Limits::default(), &cancel, &mut |_, b| sink(b));
+    reports.pop().unwrap_or_default()
 }
 
-/// How many files the sources hold (for progress); cheap: names only.
-pub fn count_files(specs: &[SourceSpec]) -> u64 {
-    let mut n = 0u64;
+/// One source being read: its files and what it yielded.
+struct Reading {
+    report: SourceReport,
+    files: Vec<files::SourceFile>,
+    forced: Option<Format>,
+    /// The place of its first file among all files of the run.
+    first_file: u32,
+    gcp: gcp::Merger,
+}
+
+/// Read sources, calling `sink` with (source index, resources) in batches as files are read.
+/// Unreadable or malformed files are reported and skipped; the rest is read. A file that
+/// breaks partway is reported, and what was read before the break is assessed. A resource
+/// read more than once (in one file or several, in one source or several) is assessed once:
+/// the newest AWS configuration item, else the last copy read. `cancel` stops between files.
+pub fn read_sources(
+    specs: &[SourceSpec],
+    limits: Limits,
+    cancel: &AtomicBool,
+    sink: &mut dyn FnMut(usize, Vec<Resource>),
+) -> Vec<SourceReport> {
+    let mut readings = Vec::with_capacity(specs.len());
+    let mut next_file = 0u32;
     for spec in specs {
-        match spec {
-            SourceSpec::Demo => {
-                let mut files = Vec::new();
-                collect_embedded(&crate::embedded::FIXTURES, &mut files);
-                n += files.len() as u64;
+        let mut report = SourceReport { source: spec.to_string(), ..Default::default() };
+        let files = files::list(spec, &mut report.errors);
+        let forced = match spec {
+            SourceSpec::Path { cloud, .. } => cloud.map(|c| match c {
+                Cloud::Azure => Format::Azure,
+                Cloud::Aws => Format::Aws,
+                Cloud::Gcp => Format::Gcp,
+            }),
+            SourceSpec::Demo => None,
+        };
+        let first_file = next_file;
+        next_file = next_file.saturating_add(files.len() as u32);
+        readings.push(Reading { report, files, forced, first_file, gcp: gcp::Merger::default() });
+    }
+    let winners = first_pass(&mut readings, limits, cancel);
+    for (s, reading) in readings.iter_mut().enumerate() {
+        let mut file_no = reading.first_file;
+        for files::SourceFile { name, open, size } in &reading.files {
+            if cancel.load(Ordering::Relaxed) {
+                break;
             }
-            SourceSpec::Path { path, .. } => n += json_files(path, &mut Vec::new()).len() as u64,
-        }
-    }
-    n
-}
-
-/// Read a whole source into memory (tests and small estates).
-pub fn read_all(spec: &SourceSpec) -> (Vec<Resource>, SourceReport) {
-    let mut all = Vec::new();
-    let report = read_source(spec, &mut |batch| all.extend(batch));
-    (all, report)
-}
-
-fn collect_embedded(dir: &'static include_dir::Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
-    for f in dir.files() {
-        let ext = f.path().extension().and_then(|e| e.to_str()).unwrap_or("");
-        if matches!(ext, "json" | "ndjson" | "jsonl") {
-            out.push((format!("demo:{}", f.path().display()), f.contents()));
-        }
-    }
-    for d in dir.dirs() {
-        collect_embedded(d, out);
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-}
-
-fn json_files(path: &Path, errors: &mut Vec<SourceError>) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_path_buf()];
-    }
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let ext = e.path().extension().and_then(|x| x.to_str()).unwrap_or("");
-                if matches!(ext, "json" | "ndjson" | "jsonl") {
-                    out.push(e.into_path());
-                }
+            reading.report.files += 1;
+            let mut file = FileReading {
+                name,
+                file_no,
+                forced: reading.forced,
+                limits,
+                winners: &winners,
+                gcp: &mut reading.gcp,
+                report: &mut reading.report,
+            };
+            let mut result = Ok(());
+            with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
+                result = file.parse(input, &mut |batch| sink(s, batch))
+            });
+            if let Err(message) = result {
+                reading.report.errors.push(SourceError { file: name.clone(), message });
             }
-            Ok(_) => {}
-            Err(e) => errors.push(SourceError { file: path.display().to_string(), message: e.to_string() }),
+            file_no += 1;
+        }
+        let end = Occurrence::end_of(file_no.saturating_sub(1));
+        let keep = |name: &str| !winners.replaced(Key::of(Cloud::Gcp, name), end);
+        let merged = reading.gcp.finish(&keep);
+        emit(&mut reading.report, merged, &mut |batch| sink(s, batch));
+        if reading.report.duplicates > 0 {
+            let n = reading.report.duplicates;
+            reading.report.warnings.push(SourceError {
+                file: reading.report.source.clone(),
+                message: format!(
+                    "{n} duplicate {} merged: the same resource read more than once is assessed once (the newest AWS configuration item, else the last copy read)",
+                    if n == 1 { "copy" } else { "copies" }
+                ),
+            });
         }
     }
-    out
+    readings.into_iter().map(|r| r.report).collect()
+}
+
+/// Count a batch into the report and hand it on.
+fn emit(report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Vec<Resource>)) {
+    for r in &batch {
+        if !report.clouds.contains(&r.meta.cloud) {
+            report.clouds.push(r.meta.cloud);
+        }
+    }
+    report.resources += batch.len();
+    if !batch.is_empty() {
+        sink(batch);
+    }
+}
+
+/// The format of a file: forced, or told by its first record.
+fn format_of_file(forced: Option<Format>, first: &Value) -> Result<Format, String> {
+    if let Some(f) = forced {
+        return Ok(f);
+    }
+    if !first.is_object() {
+        return Err(format!("record 1: {}", not_an_object(first)));
+    }
+    detect::format_of(first).ok_or_else(|| {
+        "cannot tell which cloud this is: expected Azure Resource Graph / ARM resources, AWS Config configuration items, or GCP Cloud Asset Inventory assets (prefix the path with azure:, aws: or gcp: to force it)".to_string()
+    })
+}
+
+fn not_an_object(v: &Value) -> String {
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    format!("a JSON {kind}, not an object (a resource is an object)")
+}
+
+/// A record's identity for the duplicate index, and its capture time (AWS).
+fn identity(format: Format, rec: &Value) -> Option<(Key, Option<i64>)> {
+    match format {
+        Format::Azure => azure::identity(rec).map(|id| (Key::of(Cloud::Azure, id), None)),
+        Format::Aws => aws::identity(rec).map(|(id, t)| (Key::of(Cloud::Aws, id), t)),
+        Format::Gcp => gcp::identity(rec).map(|id| (Key::of(Cloud::Gcp, id), None)),
+    }
+}
+
+/// The first pass: every resource record's identity, for the duplicate index, and the GCP
+/// policy records exported apart from their resources (kept for the second pass to merge).
+fn first_pass(readings: &mut [Reading], limits: Limits, cancel: &AtomicBool) -> Winners {
+    let mut index = Index::default();
+    for reading in readings.iter_mut() {
+        let mut file_no = reading.first_file;
+        for files::SourceFile { open, size, .. } in &reading.files {
+            if cancel.load(Ordering::Relaxed) {
+                return Winners::default();
+            }
+            let mut format = None;
+            let mut n = 0usize;
+            with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
+                let _ = detect::stream(input, limits, &mut |rec| {
+                    n += 1;
+                    let Some(v) = rec.value else { return Ok(()) };
+                    let f = match format {
+                        Some(f) => f,
+                        None => *format.insert(format_of_file(reading.forced, &v)?),
+                    };
+                    if let Some((key, time)) = identity(f, &v) {
+                        index.add(key, time, Occurrence::new(file_no, n), reading.first_file);
+                    }
+                    if f == Format::Gcp && gcp::policy_only(&v) {
+                        reading.gcp.prescan(v);
+                    }
+                    Ok(())
+                });
+            });
+            file_no += 1;
+        }
+        let end = Occurrence::end_of(file_no.saturating_sub(1));
+        for name in reading.gcp.pending() {
+            index.add(Key::of(Cloud::Gcp, name), None, end, reading.first_file);
+        }
+    }
+    index.winners()
 }
 
 /// A file as an input: read into memory when it is small enough (fast to parse), else a
-/// reader that streams it.
-fn with_input(open: detect::Opener, f: &mut dyn FnMut(&detect::Input)) {
-    let mut head = Vec::new();
+/// reader that streams it. `size` (as listed) sizes the buffer once: grown by doubling, it
+/// would briefly need three times the file.
+fn with_input(open: detect::Opener, size: u64, limit: u64, f: &mut dyn FnMut(&detect::Input)) {
+    let mut head = Vec::with_capacity(if size <= limit { size as usize } else { 0 });
     let small = match open() {
         Ok(r) => {
-            let mut limited = std::io::Read::take(r, detect::IN_MEMORY_LIMIT + 1);
-            std::io::Read::read_to_end(&mut limited, &mut head).is_ok() && head.len() as u64 <= detect::IN_MEMORY_LIMIT
+            let mut limited = std::io::Read::take(r, limit.saturating_add(1));
+            std::io::Read::read_to_end(&mut limited, &mut head).is_ok() && head.len() as u64 <= limit
         }
         Err(_) => false,
     };
@@ -237,71 +307,102 @@ fn with_input(open: detect::Opener, f: &mut dyn FnMut(&detect::Input)) {
     }
 }
 
-/// First pass over a file: hand GCP records without resource data to the merger. Files that
-/// cannot hold such records are skipped without parsing.
-fn prescan(input: &detect::Input, forced: Option<Cloud>, gcp: &mut gcp::Merger) {
-    if matches!(forced, Some(Cloud::Azure | Cloud::Aws)) {
-        return;
-    }
-    if !detect::input_contains_any(input, &[b"iam_policy", b"iamPolicy", b"org_policy", b"orgPolicy"]) {
-        return;
-    }
-    let mut is_gcp: Option<bool> = forced.map(|c| c == Cloud::Gcp);
-    let _ = detect::stream(input, &mut |rec| {
-        let gcp_file = *is_gcp.get_or_insert_with(|| detect::format_of(&rec) == Some(Format::Gcp));
-        if !gcp_file {
-            return Err("not GCP".into());
-        }
-        gcp.prescan(rec);
-        Ok(())
-    });
-}
-
 /// Resources per batch handed on while a file is read.
 const BATCH: usize = 4096;
 
-/// Parse one file, handing resources on in batches.
-fn parse_file(
-    input: &detect::Input,
-    forced: Option<Cloud>,
-    gcp: &mut gcp::Merger,
-    emit: &mut dyn FnMut(Vec<Resource>),
-) -> Result<(), String> {
-    let mut format = forced.map(|c| match c {
-        Cloud::Azure => Format::Azure,
-        Cloud::Aws => Format::Aws,
-        Cloud::Gcp => Format::Gcp,
-    });
-    let mut batch = Vec::new();
-    let mut n = 0usize;
-    let result = detect::stream(input, &mut |rec| {
-        n += 1;
-        let f = match format {
-            Some(f) => f,
-            None => {
-                let f = detect::format_of(&rec).ok_or_else(|| {
-                    "cannot tell which cloud this is: expected Azure Resource Graph / ARM resources, AWS Config configuration items, or GCP Cloud Asset Inventory assets (prefix the path with azure:, aws: or gcp: to force it)".to_string()
-                })?;
-                format = Some(f);
-                f
+/// One file of a source in the second pass.
+struct FileReading<'a> {
+    name: &'a str,
+    file_no: u32,
+    forced: Option<Format>,
+    limits: Limits,
+    winners: &'a Winners,
+    gcp: &'a mut gcp::Merger,
+    report: &'a mut SourceReport,
+}
+
+impl FileReading<'_> {
+    /// Parse the file, handing resources on in batches.
+    fn parse(&mut self, input: &detect::Input, sink: &mut dyn FnMut(Vec<Resource>)) -> Result<(), String> {
+        let mut format = self.forced;
+        let mut batch = Vec::new();
+        let mut n = 0usize;
+        let mut noted = 0usize;
+        let result = detect::stream(input, self.limits, &mut |rec: Record| {
+            n += 1;
+            if let Some(note) = self.note(&rec, n) {
+                noted += 1;
+                if noted <= WARNINGS_PER_FILE {
+                    self.report.warnings.push(SourceError { file: self.name.to_string(), message: note });
+                }
             }
-        };
-        let at = |m: String| format!("record {n}: {m}");
-        let r = match f {
-            Format::Azure => Some(azure::normalize(rec).map_err(at)?),
-            Format::Aws => aws::normalize(rec).map_err(at)?,
-            Format::Gcp => gcp.add(rec).map_err(at)?,
-        };
-        if let Some(r) = r {
-            batch.push(r);
-            if batch.len() >= BATCH {
-                emit(std::mem::take(&mut batch));
+            let Some(v) = rec.value else { return Ok(()) };
+            let f = match format {
+                Some(f) => f,
+                None => *format.insert(format_of_file(None, &v)?),
+            };
+            let at = |m: String| format!("record {n}: {m}");
+            if !v.is_object() {
+                return Err(at(not_an_object(&v)));
             }
+            if !self.winners.is_empty()
+                && let Some((key, _)) = identity(f, &v)
+                && self.winners.replaced(key, Occurrence::new(self.file_no, n))
+            {
+                self.report.duplicates += 1;
+                return Ok(());
+            }
+            let r = match f {
+                Format::Azure => Some(azure::normalize(v).map_err(at)?),
+                Format::Aws => aws::normalize(v).map_err(at)?,
+                Format::Gcp => self.gcp.add(v).map_err(at)?,
+            };
+            if let Some(r) = r {
+                batch.push(r);
+                if batch.len() >= BATCH {
+                    emit(self.report, std::mem::take(&mut batch), sink);
+                }
+            }
+            Ok(())
+        });
+        emit(self.report, batch, sink);
+        if noted > WARNINGS_PER_FILE {
+            let more = noted - WARNINGS_PER_FILE;
+            self.report.warnings.push(SourceError {
+                file: self.name.to_string(),
+                message: format!("and {more} more records changed as above"),
+            });
         }
-        Ok(())
-    });
-    emit(batch);
-    result
+        result
+    }
+
+    /// What a record lost to the caps, if anything.
+    fn note(&self, rec: &Record, n: usize) -> Option<String> {
+        let l = self.limits;
+        if rec.value.is_none() {
+            return Some(format!("record {n}: skipped: larger than max_record_bytes ({} bytes)", l.max_record_bytes));
+        }
+        (rec.truncated > 0).then(|| {
+            format!(
+                "record {n}: {} {} cut to max_string_bytes ({} bytes)",
+                rec.truncated,
+                if rec.truncated == 1 { "string" } else { "strings" },
+                l.max_string_bytes
+            )
+        })
+    }
+}
+
+/// How many files the sources hold (for progress); cheap: names only.
+pub fn count_files(specs: &[SourceSpec]) -> u64 {
+    specs.iter().map(|s| files::count(s) as u64).sum()
+}
+
+/// Read a whole source into memory (tests and small estates).
+pub fn read_all(spec: &SourceSpec) -> (Vec<Resource>, SourceReport) {
+    let mut all = Vec::new();
+    let report = read_source(spec, &mut |batch| all.extend(batch));
+    (all, report)
 }
 
 /// Build a resource from its parts; `extra` fields are added to the document.

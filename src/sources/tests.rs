@@ -1,5 +1,7 @@
 use super::*;
 use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 fn shared(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
@@ -201,4 +203,155 @@ fn large_files_stream_in_batches_and_every_shape_is_read() {
     assert_eq!(names, vec!["w1", "w2", "w3", "w4", "w5"]);
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     assert!(report.errors[0].file.ends_with("d.json"));
+}
+
+/// An AWS Config item for bucket `b`, captured at `at`, with versioning `status`.
+fn aws_item(at: &str, status: &str) -> String {
+    format!(
+        r#"{{"configurationItemCaptureTime":"{at}","configurationItemStatus":"OK","accountId":"1","resourceType":"AWS::S3::Bucket","resourceId":"b","arn":"arn:aws:s3:::b","awsRegion":"eu-west-1","configuration":{{"name":"b"}},"supplementaryConfiguration":{{"BucketVersioningConfiguration":{{"status":"{status}"}}}}}}"#
+    )
+}
+
+fn versioning(r: &Resource) -> &str {
+    r.doc["supplementary"]["BucketVersioningConfiguration"]["status"].as_str().unwrap()
+}
+
+#[test]
+fn the_newest_aws_configuration_item_wins_in_either_order() {
+    let older = aws_item("2024-01-01T00:00:00.000Z", "Off");
+    let newer = aws_item("2024-06-01T00:00:00.000Z", "Enabled");
+    for (a, b) in [(&older, &newer), (&newer, &older)] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "history.json", &format!("{{\"configurationItems\":[{a},{b}]}}"));
+        let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(resources.len(), 1);
+        assert_eq!(versioning(&resources[0]), "Enabled", "the newest item's properties are the ones judged");
+        assert_eq!((report.resources, report.duplicates), (1, 1));
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        assert!(report.warnings[0].message.starts_with("1 duplicate copy merged"), "{:?}", report.warnings);
+    }
+}
+
+#[test]
+fn a_newer_deletion_removes_the_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let deleted = aws_item("2024-09-01T00:00:00.000Z", "Off").replace("\"OK\"", "\"ResourceDeleted\"");
+    write(dir.path(), "a.json", &format!("[{},{deleted}]", aws_item("2024-01-01T00:00:00Z", "Off")));
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
+    assert!(resources.is_empty() && report.errors.is_empty(), "{resources:?} {:?}", report.errors);
+}
+
+#[test]
+fn copies_in_two_files_and_two_sources_are_one_resource() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write(a.path(), "1.json", &aws_item("2024-06-01T00:00:00Z", "Enabled"));
+    write(a.path(), "2.json", &aws_item("2024-01-01T00:00:00Z", "Off"));
+    let (resources, report) = read_all(&SourceSpec::Path { path: a.path().into(), cloud: None });
+    assert_eq!((resources.len(), report.duplicates), (1, 1));
+    assert_eq!(versioning(&resources[0]), "Enabled");
+    // across sources: the copy of the second source is the last read
+    let azure = |tag: &str| {
+        format!(
+            r#"{{"id":"/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/x","type":"Microsoft.Storage/storageAccounts","name":"x","tags":{{"copy":"{tag}"}}}}"#
+        )
+    };
+    write(a.path(), "3.json", &format!("[{}]", azure("first")));
+    write(b.path(), "4.json", &format!("[{}]", azure("second")));
+    let specs = [
+        SourceSpec::Path { path: a.path().into(), cloud: None },
+        SourceSpec::Path { path: b.path().into(), cloud: None },
+    ];
+    let mut all = Vec::new();
+    let reports = read_sources(&specs, Limits::default(), &AtomicBool::new(false), &mut |_, batch| all.extend(batch));
+    let azure: Vec<&Resource> = all.iter().filter(|r| r.meta.cloud == Cloud::Azure).collect();
+    assert_eq!(azure.len(), 1);
+    assert_eq!(azure[0].doc["tags"]["copy"], "second");
+    assert_eq!((reports[0].duplicates, reports[1].duplicates), (2, 0), "{reports:?}");
+}
+
+#[test]
+fn azure_copies_in_one_file_keep_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |n: u32| {
+        format!(
+            r#"{{"id":"/subscriptions/s/resourceGroups/g/providers/Microsoft.Web/sites/w","type":"Microsoft.Web/sites","properties":{{"n":{n}}}}}"#
+        )
+    };
+    // two exports concatenated as NDJSON
+    write(dir.path(), "a.ndjson", &format!("{}\n{}\n{}\n", row(1), row(2), row(3)));
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
+    assert_eq!(resources.len(), 1);
+    assert_eq!(resources[0].doc["properties"]["n"], 3);
+    assert_eq!(report.duplicates, 2);
+    assert!(report.warnings[0].message.starts_with("2 duplicate copies merged"), "{:?}", report.warnings);
+}
+
+#[test]
+fn estates_without_copies_read_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.json", &aws_item("2024-01-01T00:00:00Z", "Off"));
+    write(dir.path(), "b.json", &aws_item("2024-01-01T00:00:00Z", "Off").replace("s3:::b", "s3:::c"));
+    let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
+    assert_eq!(resources.len(), 2);
+    assert!(report.warnings.is_empty() && report.duplicates == 0, "{:?}", report.warnings);
+}
+
+#[test]
+fn a_valid_record_that_is_not_a_resource_is_not_called_invalid_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let item = aws_item("2024-01-01T00:00:00Z", "Off");
+    let no_type = item.replace(r#""resourceType":"AWS::S3::Bucket","#, "");
+    write(dir.path(), "a.json", &format!("[{item},{item},{no_type}]"));
+    write(dir.path(), "b.json", "[1]");
+    let (_, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: Some(Cloud::Aws) });
+    let messages: Vec<&str> = report.errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "record 3: a JSON object but not an AWS Config configuration item: missing resourceType",
+            "record 1: a JSON number, not an object (a resource is an object)"
+        ]
+    );
+    write(dir.path(), "c.json", "[{\"a\" 1}]");
+    let (_, report) = read_all(&SourceSpec::Path { path: dir.path().join("c.json"), cloud: Some(Cloud::Aws) });
+    assert!(report.errors[0].message.starts_with("invalid JSON"), "{:?}", report.errors);
+}
+
+#[test]
+fn oversized_strings_and_records_are_warned_with_file_and_record() {
+    // in memory, then streamed
+    for in_memory_bytes in [Limits::default().in_memory_bytes, 0] {
+        warned_with_file_and_record(in_memory_bytes);
+    }
+}
+
+fn warned_with_file_and_record(in_memory_bytes: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "n".repeat((1 << 20) + 10);
+    let big = aws_item("2024-01-01T00:00:00Z", &"v".repeat(1000)).replace("s3:::b", "s3:::big");
+    let named = aws_item("2024-01-01T00:00:00Z", "Off").replace(r#""name":"b""#, &format!(r#""name":"{long}""#));
+    write(dir.path(), "a.json", &format!("[{named},{big}]"));
+    let limits = Limits { max_record_bytes: 1 << 21, in_memory_bytes, ..Limits::default() };
+    let mut got = Vec::new();
+    let reports = read_sources(
+        &[SourceSpec::Path { path: dir.path().into(), cloud: None }],
+        Limits { max_string_bytes: 100, ..limits },
+        &AtomicBool::new(false),
+        &mut |_, b| got.extend(b),
+    );
+    let w: Vec<String> = reports[0].warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].ends_with("a.json: record 1: 1 string cut to max_string_bytes (100 bytes)"), "{w:?}");
+    assert!(w[1].ends_with("a.json: record 2: 1 string cut to max_string_bytes (100 bytes)"), "{w:?}");
+    assert_eq!(got[0].doc["properties"]["name"].as_str().unwrap().len(), 100);
+    let reports = read_sources(
+        &[SourceSpec::Path { path: dir.path().into(), cloud: None }],
+        Limits { max_record_bytes: 2000, max_string_bytes: 1 << 21, in_memory_bytes },
+        &AtomicBool::new(false),
+        &mut |_, _| {},
+    );
+    let w: Vec<String> = reports[0].warnings.iter().map(|w| w.to_string()).collect();
+    assert!(w[0].ends_with("a.json: record 1: skipped: larger than max_record_bytes (2000 bytes)"), "{w:?}");
+    assert_eq!(reports[0].resources, 1, "the other record is read");
 }

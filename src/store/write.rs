@@ -84,9 +84,10 @@ impl Store {
         tx.commit().ctx("committing a batch")
     }
 
-    /// Publish a run with its stats, summaries and scores, atomically; a cancelled run is removed.
+    /// Publish a run with its stats, summaries and scores, atomically; a cancelled or failed
+    /// run is removed.
     pub fn finish_run(&mut self, w: RunWriter, result: &RunResult, rollup: &Rollup) -> Result<i64> {
-        if result.status == RunStatus::Cancelled {
+        if matches!(result.status, RunStatus::Cancelled | RunStatus::Failed) {
             self.abandon_run(w.run_id)?;
             return Ok(w.run_id);
         }

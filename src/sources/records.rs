@@ -1,0 +1,508 @@
+//! Records as bounded JSON values. serde_json's own `Value` takes whatever the input holds (a
+//! 64 MB resource name becomes 64 MB, then is copied into every finding), so records are built
+//! here instead: a string longer than `max_string_bytes` is cut, and a record larger than
+//! `max_record_bytes` is skipped (read past, never held). When parsing from a reader serde_json
+//! buffers a whole string before handing it on, so [`CapStrings`] cuts long strings in the byte
+//! stream first.
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::cell::Cell;
+use std::io::Read;
+use std::rc::Rc;
+
+/// Caps on what one record may hold, so memory is bounded by them and not by the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest string kept (bytes of UTF-8); longer ones are cut, with a warning.
+    pub max_string_bytes: usize,
+    /// Largest record kept (about its size as JSON); a larger one is skipped, with a warning.
+    pub max_record_bytes: usize,
+    /// Files up to this size are read into memory and parsed from there (fastest); larger
+    /// ones stream record by record.
+    pub in_memory_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_string_bytes: 1 << 20, max_record_bytes: 16 << 20, in_memory_bytes: 256 << 20 }
+    }
+}
+
+/// One record as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The value; None when the record was larger than `max_record_bytes` and was skipped.
+    pub value: Option<Value>,
+    /// Strings cut to `max_string_bytes`.
+    pub truncated: u64,
+}
+
+/// What a value that is not a string counts against the record's size.
+const VALUE_COST: usize = 16;
+
+/// The room left in the record being built.
+struct Budget {
+    max_string: usize,
+    left: Cell<usize>,
+    truncated: Cell<u64>,
+}
+
+impl Budget {
+    fn new(limits: Limits) -> Budget {
+        Budget {
+            max_string: limits.max_string_bytes,
+            left: Cell::new(limits.max_record_bytes),
+            truncated: Cell::new(0),
+        }
+    }
+
+    fn over(&self) -> bool {
+        self.left.get() == 0
+    }
+
+    /// Spend `n`; false (and nothing left) when it does not fit.
+    fn spend(&self, n: usize) -> bool {
+        match self.left.get().checked_sub(n) {
+            Some(l) if l > 0 || n == 0 => {
+                self.left.set(l);
+                true
+            }
+            _ => {
+                self.left.set(0);
+                false
+            }
+        }
+    }
+
+    /// `s` cut to the string cap (at a character boundary), if the record has room for it.
+    fn string(&self, s: &str) -> Option<String> {
+        let s = if s.len() > self.max_string {
+            self.truncated.set(self.truncated.get() + 1);
+            &s[..floor_char_boundary(s, self.max_string)]
+        } else {
+            s
+        };
+        self.spend(s.len() + VALUE_COST).then(|| s.to_string())
+    }
+}
+
+/// The largest index at most `at` that is a character boundary of `s` (`str::floor_char_boundary`
+/// needs a newer Rust than the MSRV).
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    (0..=at.min(s.len())).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0)
+}
+
+/// A JSON value built within a budget; Null once the budget is spent (the record is dropped).
+struct Bounded<'b>(&'b Budget);
+
+impl<'de> DeserializeSeed<'de> for Bounded<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        if self.0.over() {
+            IgnoredAny::deserialize(d)?;
+            return Ok(Value::Null);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Bounded<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        self.0.spend(VALUE_COST);
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        self.0.spend(VALUE_COST);
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        self.0.spend(VALUE_COST);
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        self.0.spend(VALUE_COST);
+        Ok(Value::from(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        self.0.spend(VALUE_COST);
+        Ok(Value::Null)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(self.0.string(v).map(Value::String).unwrap_or(Value::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(Bounded(self.0))? {
+            if !self.0.spend(VALUE_COST) {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(Value::Null);
+            }
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key_seed(Key(self.0))? {
+            let v = map.next_value_seed(Bounded(self.0))?;
+            match k {
+                Some(k) if !self.0.over() => {
+                    out.insert(k, v);
+                }
+                _ => {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    return Ok(Value::Null);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// An object key within a budget (None once the budget is spent).
+struct Key<'b>(&'b Budget);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<String>, E> {
+        Ok(self.0.string(v))
+    }
+}
+
+/// One record: a fresh budget, and the strings the reader cut while it was read.
+#[derive(Clone, Copy)]
+pub struct RecordSeed<'c> {
+    /// The caps.
+    pub limits: Limits,
+    /// Strings [`CapStrings`] has cut so far (streaming path).
+    pub cut: Option<&'c Cell<u64>>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = Record;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Record, D::Error> {
+        let before = self.cut.map(Cell::get).unwrap_or(0);
+        let budget = Budget::new(self.limits);
+        let value = Bounded(&budget).deserialize(d)?;
+        Ok(self.finish(&budget, value, before))
+    }
+}
+
+impl RecordSeed<'_> {
+    fn finish(&self, budget: &Budget, value: Value, cut_before: u64) -> Record {
+        let cut = self.cut.map(Cell::get).unwrap_or(0).saturating_sub(cut_before);
+        let value = (!budget.over()).then_some(value);
+        Record { value, truncated: budget.truncated.get() + cut }
+    }
+}
+
+/// Keys of the envelopes whose array holds the records.
+pub const ENVELOPES: [&str; 3] = ["data", "value", "configurationItems"];
+
+/// Where records go while a document is split. A handler's error stops the document; it is
+/// kept apart from JSON errors so it is never reported as "invalid JSON".
+pub struct Sink<'a> {
+    /// Called with every record.
+    pub on: &'a mut dyn FnMut(Record) -> Result<(), String>,
+    /// How each record is built.
+    pub seed: RecordSeed<'a>,
+    /// The handler's error, when it stopped the document.
+    pub failed: Option<String>,
+}
+
+impl Sink<'_> {
+    fn deliver<E: de::Error>(&mut self, r: Record) -> Result<(), E> {
+        (self.on)(r).map_err(|m| {
+            self.failed = Some(m);
+            E::custom("stopped")
+        })
+    }
+
+    /// Split one JSON document read by `de`: an array streams its elements; an object streams
+    /// the array of its envelope key, or is itself the one record.
+    pub fn document<'de, D: Deserializer<'de>>(&mut self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(Top { sink: self })
+    }
+}
+
+struct Top<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+}
+
+impl<'de> Visitor<'de> for Top<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array or object of resources")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        stream_elements(self.sink, seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let seed = self.sink.seed;
+        let before = seed.cut.map(Cell::get).unwrap_or(0);
+        let budget = Budget::new(seed.limits);
+        let mut rest = Map::new();
+        let mut streamed = false;
+        while let Some(k) = map.next_key_seed(Key(&budget))? {
+            let Some(k) = k else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if !streamed && ENVELOPES.contains(&k.as_str()) {
+                match map.next_value_seed(Elements { sink: &mut *self.sink, budget: &budget })? {
+                    None => streamed = true,
+                    Some(v) => {
+                        rest.insert(k, v);
+                    }
+                }
+            } else {
+                let v = map.next_value_seed(Bounded(&budget))?;
+                rest.insert(k, v);
+            }
+        }
+        if !streamed {
+            let r = seed.finish(&budget, Value::Object(rest), before);
+            self.sink.deliver(r)?;
+        }
+        Ok(())
+    }
+}
+
+fn stream_elements<'de, A: SeqAccess<'de>>(sink: &mut Sink, mut seq: A) -> Result<(), A::Error> {
+    while let Some(r) = seq.next_element_seed(sink.seed)? {
+        sink.deliver(r)?;
+    }
+    Ok(())
+}
+
+/// An envelope's value: streamed when it is an array (None), kept as a value otherwise.
+struct Elements<'s, 'a, 'b> {
+    sink: &'s mut Sink<'a>,
+    budget: &'b Budget,
+}
+
+impl<'de> DeserializeSeed<'de> for Elements<'_, '_, '_> {
+    type Value = Option<Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Elements<'_, '_, '_> {
+    type Value = Option<Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<Value>, A::Error> {
+        stream_elements(self.sink, seq).map(|_| None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
+        Bounded(self.budget).visit_map(map).map(Some)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Value>, E> {
+        Bounded(self.budget).visit_str(v).map(Some)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<Value>, E> {
+        Bounded(self.budget).visit_bool(v).map(Some)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Value>, E> {
+        Bounded(self.budget).visit_i64(v).map(Some)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Value>, E> {
+        Bounded(self.budget).visit_u64(v).map(Some)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Value>, E> {
+        Bounded(self.budget).visit_f64(v).map(Some)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Value>, E> {
+        Bounded(self.budget).visit_unit().map(Some)
+    }
+}
+
+/// A reader that cuts every JSON string longer than `max` bytes (as written, escapes counted
+/// as written) in the byte stream, so no parser ever buffers more than that for one string.
+/// It only cuts where a character or an escape sequence starts, and never between the two
+/// halves of a surrogate pair, so its output stays valid JSON when its input is.
+pub struct CapStrings<R> {
+    inner: R,
+    max: usize,
+    buf: Vec<u8>,
+    pos: usize,
+    lex: Lex,
+    cut: Rc<Cell<u64>>,
+    /// Bytes handed out so far, and where each cut happened (for readers that buffer ahead
+    /// of the parser, such as a line reader).
+    emitted: u64,
+    positions: Option<Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>>,
+}
+
+#[derive(Clone, Copy)]
+enum Lex {
+    Outside,
+    InString {
+        /// Bytes kept of this string so far.
+        len: usize,
+        /// Bytes still to come of the escape sequence being read (`\` then one, or `u` then four).
+        escape: u8,
+        /// The hex digits of a `\u` escape, as read so far.
+        unit: u16,
+        /// The last thing read was a `\u` high surrogate: its low half must follow unbroken.
+        high: bool,
+        /// Past the cap: bytes are dropped until the closing quote.
+        dropping: bool,
+    },
+}
+
+impl<R: Read> CapStrings<R> {
+    /// Wrap `inner`; `cut` counts the strings cut.
+    pub fn new(inner: R, max: usize, cut: Rc<Cell<u64>>) -> Self {
+        CapStrings { inner, max, buf: Vec::new(), pos: 0, lex: Lex::Outside, cut, emitted: 0, positions: None }
+    }
+
+    /// Also note the position (in its output) of every cut in `positions`.
+    pub fn noting(mut self, positions: Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>) -> Self {
+        self.positions = Some(positions);
+        self
+    }
+
+    /// Whether to keep byte `b`, moving the lexer on.
+    fn keep(&mut self, b: u8) -> bool {
+        match &mut self.lex {
+            Lex::Outside => {
+                if b == b'"' {
+                    self.lex = Lex::InString { len: 0, escape: 0, unit: 0, high: false, dropping: false };
+                }
+                true
+            }
+            Lex::InString { len, escape, unit, high, dropping } => {
+                if *escape > 0 {
+                    if *escape == 5 && b != b'u' {
+                        *escape = 0;
+                        *high = false;
+                    } else {
+                        if *escape <= 4 {
+                            let digit = (b as char).to_digit(16).unwrap_or(0) as u16;
+                            *unit = (*unit << 4) | digit;
+                        }
+                        *escape -= 1;
+                        if *escape == 0 {
+                            *high = (0xD800..=0xDBFF).contains(unit);
+                        }
+                    }
+                    *len += usize::from(!*dropping);
+                    return !*dropping;
+                }
+                if b == b'"' {
+                    self.lex = Lex::Outside;
+                    return true;
+                }
+                let starts_unit = b & 0xC0 != 0x80;
+                if !*dropping && *len >= self.max && starts_unit && !(*high && b == b'\\') {
+                    *dropping = true;
+                    self.cut.set(self.cut.get() + 1);
+                    if let Some(p) = &self.positions {
+                        p.borrow_mut().push_back(self.emitted);
+                    }
+                }
+                if b == b'\\' {
+                    // `\` then the escape letter; a `u` adds four hex digits (counted as 5..1)
+                    *escape = 5;
+                    *unit = 0;
+                } else if starts_unit {
+                    *high = false;
+                }
+                *len += usize::from(!*dropping);
+                !*dropping
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for CapStrings<R> {
+    /// Filters only as far as asked: serde_json reads a byte at a time, so a string is cut
+    /// while the parser is inside it, and the count of cuts belongs to the record being read.
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut written = 0;
+        while written < out.len() {
+            if self.pos >= self.buf.len() {
+                self.buf.resize(64 * 1024, 0);
+                let n = self.inner.read(&mut self.buf)?;
+                self.buf.truncate(n);
+                self.pos = 0;
+                if n == 0 {
+                    break;
+                }
+            }
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            if self.keep(b) {
+                out[written] = b;
+                written += 1;
+                self.emitted += 1;
+            }
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(text: &str, limits: Limits) -> Record {
+        let mut de = serde_json::Deserializer::from_str(text);
+        RecordSeed { limits, cut: None }.deserialize(&mut de).unwrap()
+    }
+
+    fn capped(text: &str, max: usize) -> (String, u64) {
+        let cut = Rc::new(Cell::new(0));
+        let mut out = String::new();
+        CapStrings::new(text.as_bytes(), max, cut.clone()).read_to_string(&mut out).unwrap();
+        (out, cut.get())
+    }
+
+    #[test]
+    fn long_strings_are_cut_and_counted_and_big_records_skipped() {
+        let limits = Limits { max_string_bytes: 4, max_record_bytes: 200, ..Limits::default() };
+        let r = record(r#"{"name":"abcdefgh","é":"ééé","n":[1,2]}"#, limits);
+        assert_eq!(r.value, Some(serde_json::json!({"name": "abcd", "é": "éé", "n": [1, 2]})));
+        assert_eq!(r.truncated, 2);
+        let r = record(&format!("[{}]", vec!["1"; 100].join(",")), limits);
+        assert_eq!(r.value, None, "a record over max_record_bytes is skipped");
+        let r = record(r#"{"a":{"b":[true,null,"x"]}}"#, Limits::default());
+        assert_eq!(r, Record { value: Some(serde_json::json!({"a": {"b": [true, null, "x"]}})), truncated: 0 });
+    }
+
+    #[test]
+    fn the_reader_cuts_strings_and_keeps_json_valid() {
+        assert_eq!(capped(r#"{"a":"0123456789","b":"01"}"#, 4), (r#"{"a":"0123","b":"01"}"#.into(), 1));
+        // escapes are never split, a quote inside a dropped tail does not end the string
+        assert_eq!(capped(r#"["ab\"\"\"cd\"ef","x"]"#, 3), (r#"["ab\"","x"]"#.into(), 1));
+        assert_eq!(capped(r#"["abc\u00e9xyz"]"#, 4), (r#"["abc\u00e9"]"#.into(), 1));
+        // a surrogate pair stays whole; multi-byte characters are not split
+        let (out, n) = capped(r#"["a\ud83d\ude00zzz"]"#, 3);
+        assert_eq!((out.as_str(), n), (r#"["a\ud83d\ude00"]"#, 1));
+        assert_eq!(serde_json::from_str::<Vec<String>>(&out).unwrap(), vec!["a😀"]);
+        let (out, _) = capped("[\"ééééé\"]", 3);
+        assert_eq!(serde_json::from_str::<Vec<String>>(&out).unwrap(), vec!["éé"]);
+        // nothing to cut: byte for byte the same
+        let text = r#"{"k":["v",1,{"x":"\"y\\"}]}"#;
+        assert_eq!(capped(text, 100), (text.into(), 0));
+    }
+}

@@ -26,6 +26,12 @@ pub struct Config {
     pub keys: BTreeMap<String, KeySpec>,
     /// Largest evidence file an attestation may attach, in bytes (default 100 MiB).
     pub max_evidence_bytes: u64,
+    /// Longest string kept from an inventory record, in bytes (default 1 MiB); longer ones are
+    /// cut, with a warning.
+    pub max_string_bytes: usize,
+    /// Largest inventory record kept, in bytes (default 16 MiB); larger ones are skipped, with
+    /// a warning.
+    pub max_record_bytes: usize,
 }
 
 /// One key or several for an action.
@@ -59,6 +65,8 @@ impl Default for Config {
             attester: None,
             keys: BTreeMap::new(),
             max_evidence_bytes: crate::governance::DEFAULT_MAX_EVIDENCE_BYTES,
+            max_string_bytes: crate::sources::Limits::default().max_string_bytes,
+            max_record_bytes: crate::sources::Limits::default().max_record_bytes,
         }
     }
 }
@@ -96,6 +104,15 @@ impl Config {
             format!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
         Ok(cfg)
+    }
+
+    /// The caps on one string and one record of the inventory sources.
+    pub fn limits(&self) -> crate::sources::Limits {
+        crate::sources::Limits {
+            max_string_bytes: self.max_string_bytes,
+            max_record_bytes: self.max_record_bytes,
+            ..Default::default()
+        }
     }
 
     /// The attester name: config, else the login name.

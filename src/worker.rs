@@ -3,7 +3,7 @@
 
 use crate::assess::Progress;
 use crate::catalog::Catalog;
-use crate::pipeline::{Outcome, run_and_store};
+use crate::pipeline::{Outcome, Run, run_and_store_with};
 use crate::sources::{SourceError, SourceSpec};
 use crate::store::Store;
 use std::path::PathBuf;
@@ -81,6 +81,8 @@ pub struct WorkerConfig {
     pub interval: Duration,
     /// History retention.
     pub retention_days: u32,
+    /// Caps on one string and one record of the sources.
+    pub limits: crate::sources::Limits,
 }
 
 /// Handles to a running worker.
@@ -109,8 +111,8 @@ fn assess_and_store(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, String> {
     let mut store = Store::open(&cfg.db).map_err(|e| e.to_string())?;
-    run_and_store(&mut store, catalog, &cfg.sources, standards, cfg.retention_days, cancel, progress)
-        .map_err(|e| e.to_string())
+    let run = Run { specs: &cfg.sources, standards, retention_days: cfg.retention_days, limits: cfg.limits };
+    run_and_store_with(&mut store, catalog, &run, cancel, progress).map_err(|e| e.to_string())
 }
 
 fn spawn_with(cfg: WorkerConfig, runner: Runner) -> Worker {
@@ -258,6 +260,13 @@ fn start(
                 }
                 if flag.load(Ordering::Relaxed) {
                     send(Event::Cancelled);
+                } else if outcome.result.status == crate::assess::RunStatus::Failed {
+                    // Nothing was stored: the last good results stay on screen.
+                    let sources: Vec<&str> = outcome.result.sources.iter().map(|r| r.source.as_str()).collect();
+                    send(Event::Failed(format!(
+                        "nothing could be read from {}; no run was stored",
+                        sources.join(", ")
+                    )));
                 } else {
                     send(Event::Finished(RunSummary {
                         run_id: outcome.run_id,
@@ -304,6 +313,7 @@ mod tests {
             standards_dirs: vec![],
             interval: Duration::from_secs(3600),
             retention_days: 90,
+            limits: Default::default(),
         };
         let mut w = spawn_with(cfg, flaky);
         let next = async |w: &mut Worker| {

@@ -13,6 +13,7 @@ fn config(db: &std::path::Path, sources: Vec<SourceSpec>) -> WorkerConfig {
         standards_dirs: vec![],
         interval: Duration::from_secs(3600),
         retention_days: 90,
+        limits: Default::default(),
     }
 }
 
@@ -82,6 +83,21 @@ async fn requests_during_a_run_coalesce_and_cancel_keeps_the_previous_run() {
     assert_eq!(store.latest_run().unwrap().unwrap().id, first);
     assert!(store.run(second).is_err(), "the cancelled run left nothing");
     assert!(store.integrity_ok().unwrap());
+    w.commands.send(Command::Shutdown).unwrap();
+    w.handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_where_every_source_fails_is_a_failure_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let mut w = spawn(config(&db, vec![SourceSpec::Path { path: bad, cloud: None }]));
+    let (_, end) = until_end(&mut w.events).await;
+    let Event::Failed(why) = end else { panic!("{end:?}") };
+    assert!(why.contains("nothing could be read") && why.contains("bad.json"), "{why}");
+    assert!(Store::open(&db).unwrap().latest_run().unwrap().is_none());
     w.commands.send(Command::Shutdown).unwrap();
     w.handle.await.unwrap();
 }

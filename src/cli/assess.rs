@@ -3,7 +3,7 @@
 use super::output::{self, Format};
 use super::{CliError, CliResult, Env};
 use crate::assess::{RunStatus, StandardSummary};
-use crate::pipeline::run_and_store;
+use crate::pipeline::{Run, run_and_store_with};
 use crate::sanitize::clean;
 use crate::sources::SourceSpec;
 use clap::Args;
@@ -64,8 +64,13 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     }
     let mut store = env.store()?;
     let cancel = AtomicBool::new(false);
-    let outcome =
-        run_and_store(&mut store, &catalog, &specs, &args.standards, env.config.retention_days, &cancel, &mut |_| {})?;
+    let run = Run {
+        specs: &specs,
+        standards: &args.standards,
+        retention_days: env.config.retention_days,
+        limits: env.config.limits(),
+    };
+    let outcome = run_and_store_with(&mut store, &catalog, &run, &cancel, &mut |_| {})?;
     // File names and record messages quote untrusted text (names, escapes in file names).
     for report in &outcome.result.sources {
         for e in &report.errors {

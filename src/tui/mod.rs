@@ -67,6 +67,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
             standards_dirs: env.config.standards_dirs.clone(),
             interval,
             retention_days: env.config.retention_days,
+            limits: env.config.limits(),
         })
     });
 

@@ -55,6 +55,8 @@ pub struct Catalog {
     pub errors: Vec<CatalogError>,
     by_id: HashMap<String, usize>,
     by_type: HashMap<String, Vec<usize>>,
+    scope_checks: Vec<usize>,
+    related_types: std::collections::BTreeSet<String>,
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -231,12 +233,32 @@ impl Catalog {
     fn reindex(&mut self) {
         self.by_id.clear();
         self.by_type.clear();
+        self.scope_checks.clear();
+        self.related_types.clear();
         for (i, c) in self.checks.iter().enumerate() {
             self.by_id.insert(c.id.clone(), i);
+            self.related_types.extend(c.related.iter().cloned());
+            if c.over.is_some() {
+                // A scope check sees its types' resources through `related`; it judges scopes.
+                self.scope_checks.push(i);
+                self.related_types.extend(c.resource_types.iter().cloned());
+                continue;
+            }
             for t in &c.resource_types {
                 self.by_type.entry(t.clone()).or_default().push(i);
             }
         }
+    }
+
+    /// Indices of the scope checks.
+    pub fn scope_checks(&self) -> &[usize] {
+        &self.scope_checks
+    }
+
+    /// Types some check reads beside its own resource (related types, scope checks' types):
+    /// the run indexes resources of these types per scope.
+    pub fn related_types(&self) -> &std::collections::BTreeSet<String> {
+        &self.related_types
     }
 
     /// A check by id.
@@ -317,9 +339,20 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
         .resource_types
         .get_ref()
         .iter()
-        .map(|t| if Cloud::of_resource_type(t) == Cloud::Azure { t.to_ascii_lowercase() } else { t.clone() })
+        .map(|t| super::normalized_type(t))
         .collect();
+    let related: Vec<String> =
+        rc.related.as_ref().map(|r| r.get_ref().iter().map(|t| super::normalized_type(t)).collect()).unwrap_or_default();
+    let over = match &rc.over {
+        Some(o) => o.get_ref().parse::<super::ScopeLevel>().map_err(|e| ctx.err(o.span(), format!("check '{id}': {e}"))).ok(),
+        None => None,
+    };
     if let Some(cloud) = cloud {
+        for t in &related {
+            if Cloud::of_resource_type(t) != cloud {
+                ctx.err(rc.related.as_ref().map_or(rc.id.span(), |r| r.span()), format!("check '{id}': related type '{t}' is not a {cloud} type"));
+            }
+        }
         for t in &resource_types {
             if Cloud::of_resource_type(t) != cloud {
                 ctx.err(rc.resource_types.span(), format!("check '{id}': resource type '{t}' is not a {cloud} type"));
@@ -348,6 +381,8 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
         applies,
         condition: condition?,
         condition_src: rc.condition.get_ref().clone(),
+        related,
+        over,
         action: action?,
         mandatory: rc.mandatory,
         security_control: rc.security_control.get_ref().clone(),

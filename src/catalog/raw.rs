@@ -54,6 +54,10 @@ pub struct RawCheck {
     pub resource_types: Spanned<Vec<String>>,
     pub applies: Option<Spanned<String>>,
     pub condition: Spanned<String>,
+    /// Types of the same scope the condition reads through `related`.
+    pub related: Option<Spanned<Vec<String>>>,
+    /// `scope` or `region`: one finding per scope (or region in use) instead of per resource.
+    pub over: Option<Spanned<String>>,
     pub action: Spanned<String>,
     #[serde(default)]
     pub mandatory: bool,

@@ -27,6 +27,10 @@ pub struct Check {
     pub condition: Compiled,
     /// The condition as written.
     pub condition_src: String,
+    /// Types of the same scope the condition reads through `related` (normalized).
+    pub related: Vec<String>,
+    /// Set for a scope check: it judges each scope (or region), not each resource.
+    pub over: Option<super::ScopeLevel>,
     /// Improvement-action type.
     pub action: ActionType,
     /// Mandatory actions are worth more points.

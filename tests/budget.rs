@@ -62,7 +62,7 @@ fn hostile_conditions_end_as_budget_errors_and_other_checks_are_unaffected() {
 
     let of = |check: &str| -> Vec<&Value> { hostile.iter().filter(|f| f["check"] == check).collect() };
     for (id, limit) in
-        [("azure.hostile.loops", "evaluation budget exceeded"), ("azure.hostile.memory", "allocated more than 256 MiB")]
+        [("azure.hostile.loops", "evaluation budget exceeded"), ("azure.hostile.memory", "held more than 256 MiB")]
     {
         let findings = of(id);
         assert!(!findings.is_empty(), "{id}: no findings");

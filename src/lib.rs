@@ -2,6 +2,7 @@
 //!
 //! Layers, lowest first: `model` ← `catalog`, `policy` ← `assess` ← `store` ← `worker` ← `tui`/`cli`.
 
+pub mod alloc;
 pub mod assess;
 pub mod catalog;
 pub mod cli;
@@ -18,3 +19,8 @@ pub mod store;
 pub mod synth;
 pub mod tui;
 pub mod worker;
+
+// The unit tests count allocations as the binary does, so memory budgets are tested for real.
+#[cfg(test)]
+#[global_allocator]
+static TEST_ALLOCATOR: alloc::Counting<mimalloc::MiMalloc> = alloc::Counting::new(mimalloc::MiMalloc);

@@ -4,9 +4,10 @@ use clap::Parser;
 use std::io::Write;
 
 // The engine allocates many small values per resource (JSON → CEL); mimalloc halves the time
-// glibc's allocator takes for that (see BENCHMARKS.md).
+// glibc's allocator takes for that (see BENCHMARKS.md). Counting lets a CEL evaluation be
+// stopped once it holds more than its memory budget.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: posture::alloc::Counting<mimalloc::MiMalloc> = posture::alloc::Counting::new(mimalloc::MiMalloc);
 use posture::cli::{Cli, run};
 
 fn main() {

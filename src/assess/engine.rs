@@ -3,7 +3,7 @@
 
 use crate::catalog::{Catalog, Check};
 use crate::model::{Cloud, Exemption, Finding, FindingState, Resource};
-use crate::policy::{Evaluator, Outcome, evidence_for};
+use crate::policy::{Budget, Evaluator, Outcome, evidence_for};
 use crate::sources::{Limits, SourceReport, SourceSpec, read_sources};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -159,6 +159,7 @@ pub struct Assessor<'a> {
     exemptions: crate::governance::ExemptionMatcher,
     standards: Vec<String>,
     limits: Limits,
+    budget: Budget,
 }
 
 struct ResourceOutcome {
@@ -187,7 +188,14 @@ impl<'a> Assessor<'a> {
             exemptions: crate::governance::ExemptionMatcher::new(exemptions),
             standards: standards.to_vec(),
             limits: Limits::default(),
+            budget: Budget::default(),
         }
+    }
+
+    /// Evaluate each condition on each resource within `budget` (default: [`Budget::default`]).
+    pub fn with_budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
     }
 
     /// Read sources within these caps on strings and records (default: [`Limits::default`]).
@@ -208,12 +216,25 @@ impl<'a> Assessor<'a> {
     }
 
     /// Read every source and evaluate. With a sink, each batch's resources and findings go
-    /// there instead of into the result. `cancel` is polled between files and batches.
+    /// there instead of into the result. `cancel` is polled between files and batches, and
+    /// inside long evaluations.
     pub fn run_with(
         &self,
         specs: &[SourceSpec],
         now: DateTime<Utc>,
         cancel: &AtomicBool,
+        progress: &mut dyn FnMut(Progress),
+        sink: Option<&mut dyn FnMut(BatchOutput)>,
+    ) -> RunResult {
+        with_shared_cancel(cancel, |shared| self.run_sources(specs, now, cancel, shared, progress, sink))
+    }
+
+    fn run_sources(
+        &self,
+        specs: &[SourceSpec],
+        now: DateTime<Utc>,
+        cancel: &AtomicBool,
+        shared: &Arc<AtomicBool>,
         progress: &mut dyn FnMut(Progress),
         mut sink: Option<&mut dyn FnMut(BatchOutput)>,
     ) -> RunResult {
@@ -225,7 +246,7 @@ impl<'a> Assessor<'a> {
                 return;
             }
             files_done += 1;
-            let out = self.evaluate_batch(batch, now, cancel, &mut result);
+            let out = self.evaluate_batch(batch, now, shared, &mut result);
             match sink.as_mut() {
                 Some(s) => s(out),
                 None => result.findings.extend(out.findings),
@@ -275,7 +296,7 @@ impl<'a> Assessor<'a> {
     /// Evaluate resources already in memory (tests, benchmarks).
     pub fn run_resources(&self, resources: Vec<Resource>, now: DateTime<Utc>) -> RunResult {
         let mut result = self.empty_result(now);
-        let out = self.evaluate_batch(resources, now, &AtomicBool::new(false), &mut result);
+        let out = self.evaluate_batch(resources, now, &Arc::new(AtomicBool::new(false)), &mut result);
         result.findings = out.findings;
         result
     }
@@ -283,7 +304,9 @@ impl<'a> Assessor<'a> {
     /// Every selected check's state on one resource, with the finding of the non-healthy ones
     /// (check tests; the same judgement a run makes).
     pub fn judge(&self, r: &Resource, now: DateTime<Utc>) -> Vec<(String, FindingState, Option<Finding>)> {
-        let Some(o) = self.evaluate(&Evaluator::new(now), r, now) else { return Vec::new() };
+        let Some(o) = self.evaluate(&Evaluator::new(now, self.budget, Default::default()), r, now) else {
+            return Vec::new();
+        };
         let mut findings = o.findings;
         o.counts
             .into_iter()
@@ -299,7 +322,7 @@ impl<'a> Assessor<'a> {
         &self,
         batch: Vec<Resource>,
         now: DateTime<Utc>,
-        cancel: &AtomicBool,
+        cancel: &Arc<AtomicBool>,
         result: &mut RunResult,
     ) -> BatchOutput {
         let mut out = BatchOutput::default();
@@ -315,7 +338,10 @@ impl<'a> Assessor<'a> {
             let outcomes: Vec<(usize, Option<ResourceOutcome>)> = chunk
                 .par_iter()
                 .enumerate()
-                .map_init(|| Evaluator::new(now), |ev, (i, r)| (i, self.evaluate(ev, r, now)))
+                .map_init(
+                    || Evaluator::new(now, self.budget, Arc::clone(cancel)),
+                    |ev, (i, r)| (i, self.evaluate(ev, r, now)),
+                )
                 .collect();
             for (i, outcome) in outcomes {
                 let Some(o) = outcome else { continue };
@@ -397,4 +423,30 @@ impl<'a> Assessor<'a> {
         out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         Some(out)
     }
+}
+
+/// Run `f` with a shared flag that a watcher thread sets soon after `cancel` is: evaluators keep
+/// the flag for as long as they live, which a borrowed one cannot give them.
+fn with_shared_cancel<T>(cancel: &AtomicBool, f: impl FnOnce(&Arc<AtomicBool>) -> T) -> T {
+    /// Ends the watcher when `f` returns or panics (a scope waits for its threads).
+    struct Finish<'a>(&'a AtomicBool);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let shared = Arc::new(AtomicBool::new(cancel.load(Ordering::Relaxed)));
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !finished.load(Ordering::Relaxed) && !shared.load(Ordering::Relaxed) {
+                if cancel.load(Ordering::Relaxed) {
+                    shared.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+        let _finish = Finish(&finished);
+        f(&shared)
+    })
 }

@@ -319,3 +319,28 @@ fn a_standard_says_which_clouds_of_the_run_it_has_no_checks_for() {
     let r = roll(&result, &cat, &[]);
     assert_eq!(r.standards[0].clouds_without_checks, vec![Cloud::Gcp]);
 }
+
+#[test]
+fn cancel_stops_a_run_stuck_in_one_long_evaluation() {
+    // Five nested loops over 100 elements per storage account: hours of work, and a budget
+    // that never runs out, so only the cancel flag can end the run.
+    let list = format!("[{}]", (0..100).map(|i| i.to_string()).collect::<Vec<_>>().join(", "));
+    let condition =
+        format!("{list}.all(a, {list}.all(b, {list}.all(c, {list}.all(d, {list}.all(e, a + b + c + d + e >= 0)))))");
+    let text = CATALOG.replace("resource.properties.supportsHttpsTrafficOnly == true", &condition);
+    let cat = Catalog::load(&[SourceFile { name: "t.toml".into(), origin: "user".into(), text }]);
+    assert!(cat.errors.is_empty(), "{:?}", cat.errors);
+    let unlimited = crate::policy::Budget { steps: u64::MAX, time: std::time::Duration::MAX, memory: u64::MAX };
+    let assessor = Assessor::new(&cat, &[], vec![]).with_budget(unlimited);
+    let spec: SourceSpec =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/azure/resource-graph-dev.json").parse().unwrap();
+    let cancel = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        assessor.run(&[spec], now(), &cancel, &mut |_| {})
+    });
+    assert_eq!(result.status, RunStatus::Cancelled);
+}

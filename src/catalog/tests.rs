@@ -162,3 +162,25 @@ checks = ["aws:kms_key_not_publicly_accessible"]
     assert_eq!(s.clouds, vec![crate::model::Cloud::Gcp]);
     assert!(c.errors.is_empty(), "{:?}", c.errors);
 }
+
+#[test]
+fn bad_regex_literals_are_load_errors_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let invalid = CHECKS
+        .replace("resource.properties.supportsHttpsTrafficOnly == true", "resource.name.matches('(unclosed')")
+        .replace("azure.storage.secure_transfer", "azure.storage.invalid_re");
+    let too_large = CHECKS
+        .replace("resource.properties.supportsHttpsTrafficOnly == true", r"matches(resource.name, r'\\w{1000}')")
+        .replace("azure.storage.secure_transfer", "azure.storage.huge_re");
+    std::fs::write(dir.path().join("invalid.toml"), invalid).unwrap();
+    std::fs::write(dir.path().join("huge.toml"), too_large).unwrap();
+    let cat = Catalog::load_with_dirs(&[dir.path().to_path_buf()]);
+    let msgs: Vec<String> = cat.errors.iter().map(|e| e.to_string()).collect();
+    let invalid_at = format!("{}:7:", dir.path().join("invalid.toml").display());
+    let huge_at = format!("{}:7:", dir.path().join("huge.toml").display());
+    assert!(msgs.iter().any(|m| m.starts_with(&invalid_at) && m.contains("not a valid regex")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with(&huge_at) && m.contains("too large")), "{msgs:?}");
+    assert!(cat.check("azure.storage.invalid_re").is_none() && cat.check("azure.storage.huge_re").is_none());
+    // the builtin catalog still loads beside them
+    assert!(cat.check("azure.storage.secure_transfer").is_some());
+}

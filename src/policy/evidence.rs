@@ -96,7 +96,8 @@ fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
     }
 }
 
-fn walk(expr: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
+/// Call `f` on `expr` and every expression below it.
+pub(super) fn walk(expr: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
     f(expr);
     for c in children(expr) {
         walk(c, f);

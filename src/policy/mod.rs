@@ -1,12 +1,19 @@
-//! CEL: compile once, evaluate against a resource, explain what was read.
+//! CEL: compile once, evaluate against a resource within a budget, explain what was read.
 
+mod budget;
+mod eval;
 mod evidence;
 mod functions;
+mod guarded;
+mod patterns;
+mod rewrite;
 
+pub use budget::{Budget, Stop};
+pub use eval::{Bound, Evaluator};
 pub use evidence::{evidence_for, referenced_paths};
 
-use cel::{Context, Env, Program, Value};
-use chrono::{DateTime, Utc};
+use cel::{Env, IdedExpr};
+use regex::Regex;
 use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
@@ -22,12 +29,18 @@ pub enum PolicyError {
     /// A variable other than `resource`.
     #[error("unknown variable '{0}' in condition (conditions see only `resource`)")]
     UnknownVariable(String),
+    /// A literal `matches` pattern that is invalid or too large, with its position.
+    #[error("{0}")]
+    Pattern(String),
 }
 
 /// A compiled condition plus the resource paths it reads.
 #[derive(Debug)]
 pub struct Compiled {
-    program: Program,
+    /// The expression as evaluated: with the budget and regex hooks of `rewrite`.
+    expr: IdedExpr,
+    /// Its literal `matches` patterns, compiled (none: `None`).
+    literals: Option<Arc<[Regex]>>,
     /// Paths below `resource` the expression reads, for evidence.
     pub paths: Vec<String>,
 }
@@ -56,7 +69,8 @@ fn env() -> &'static Arc<Env> {
     })
 }
 
-/// Compile and validate a condition: syntax, then every function and variable it names.
+/// Compile and validate a condition: syntax, every function and variable it names, and its
+/// literal regex patterns (compiled here, once).
 pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
     let program =
         env().compile(source).map_err(|e| PolicyError::Syntax(e.to_string().replace("ERROR: <input>:", "at ")))?;
@@ -79,112 +93,10 @@ pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
         }
     }
     let paths = referenced_paths(program.expression());
-    Ok(Compiled { program, paths })
-}
-
-/// A per-thread evaluation context: posture's functions bound to the run's clock.
-pub struct Evaluator {
-    root: Context<'static, 'static>,
-}
-
-impl Evaluator {
-    /// A context whose `daysSince` counts to `now`.
-    pub fn new(now: DateTime<Utc>) -> Evaluator {
-        let mut root = Context::with_env(Arc::clone(env()));
-        functions::register(&mut root, now);
-        Evaluator { root }
-    }
-
-    /// Bind a resource document; evaluate any number of conditions against it.
-    pub fn bind(&self, doc: &serde_json::Value) -> Bound<'_> {
-        let mut scope = self.root.new_inner_scope();
-        let value = cel::to_value(doc).unwrap_or(Value::Null);
-        scope.add_variable_from_value("resource", value);
-        Bound { scope }
-    }
-}
-
-/// An evaluation scope with `resource` bound.
-pub struct Bound<'a> {
-    scope: Context<'a, 'static>,
-}
-
-impl Bound<'_> {
-    /// Evaluate one compiled condition.
-    pub fn eval(&self, compiled: &Compiled) -> Outcome {
-        match compiled.program.execute(&self.scope) {
-            Ok(Value::Bool(true)) => Outcome::True,
-            Ok(Value::Bool(false)) => Outcome::False,
-            Ok(other) => Outcome::Error(format!("condition returned {} instead of a bool", describe(&other))),
-            Err(e) => Outcome::Error(explain_error(&e)),
-        }
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Int(i) => format!("the int {i}"),
-        Value::String(s) => format!("the string '{s}'"),
-        other => format!("{:?}", other.type_of()),
-    }
-}
-
-fn explain_error(e: &cel::ExecutionError) -> String {
-    match e {
-        cel::ExecutionError::NoSuchKey(k) => {
-            format!("field '{k}' is missing (guard it with has() in the condition)")
-        }
-        other => other.to_string(),
-    }
+    let rewritten = rewrite::rewrite(program.expression().clone(), program.source_info())?;
+    let literals = (!rewritten.literals.is_empty()).then(|| Arc::from(rewritten.literals));
+    Ok(Compiled { expr: rewritten.expr, literals, paths })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn run(cond: &str, doc: serde_json::Value) -> Outcome {
-        let c = compile(cond).unwrap();
-        let ev = Evaluator::new(Utc::now());
-        ev.bind(&doc).eval(&c)
-    }
-
-    #[test]
-    fn true_false_and_missing_field_is_error() {
-        let doc = json!({"properties": {"a": true}});
-        assert_eq!(run("resource.properties.a == true", doc.clone()), Outcome::True);
-        assert_eq!(run("resource.properties.a == false", doc.clone()), Outcome::False);
-        match run("resource.properties.b == true", doc.clone()) {
-            Outcome::Error(m) => assert!(m.contains("'b' is missing"), "{m}"),
-            o => panic!("expected error, got {o:?}"),
-        }
-        assert!(matches!(run("resource.properties", doc), Outcome::Error(m) if m.contains("instead of a bool")));
-    }
-
-    #[test]
-    fn rejects_syntax_unknown_function_and_variable() {
-        assert!(matches!(compile("resource.a =="), Err(PolicyError::Syntax(_))));
-        assert_eq!(compile("frobnicate(resource.a)").unwrap_err(), PolicyError::UnknownFunction("frobnicate".into()));
-        assert_eq!(compile("other.a == 1").unwrap_err(), PolicyError::UnknownVariable("other".into()));
-        // comprehension variables and the strings extension are fine
-        compile("resource.properties.rules.exists(r, r.name.lowerAscii() == 'x')").unwrap();
-        compile("resource.?properties.?x.orValue(1) == 1 && size(resource.tags) >= 0").unwrap();
-    }
-
-    #[test]
-    fn paths_are_collected() {
-        let c = compile(
-            "resource.properties.supportsHttpsTrafficOnly == true && resource.properties.rules.exists(r, r.port == 22) && has(resource.properties.minimumTlsVersion)",
-        )
-        .unwrap();
-        assert_eq!(
-            c.paths,
-            vec![
-                "properties.supportsHttpsTrafficOnly".to_string(),
-                "properties.rules".to_string(),
-                "properties.minimumTlsVersion".to_string()
-            ]
-        );
-    }
-}
+mod tests;

@@ -32,6 +32,13 @@ pub struct Case {
     /// Paths the evidence of an unhealthy or error finding must name.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// For a scope check: the subscription / account / project judged (default: the only
+    /// scope of the records).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// For a region-level scope check: the region judged.
+    #[serde(default)]
+    pub region: Option<String>,
     /// The clock the case runs at (for conditions on ages, `daysSince`); default: now.
     #[serde(default)]
     pub now: Option<DateTime<Utc>>,
@@ -198,7 +205,22 @@ fn judge_case(
     if let Some(e) = report.errors.first() {
         return Err(format!("the records do not read: {}", e.message));
     }
+    let scope_subject;
     let subject = match &case.subject {
+        _ if check.over.is_some() => {
+            let mut scopes: Vec<&str> = resources.iter().map(|r| r.meta.scope.as_str()).collect();
+            scopes.sort();
+            scopes.dedup();
+            let scope = match (&case.scope, scopes.as_slice()) {
+                (Some(s), _) => s.as_str(),
+                (None, [only]) => only,
+                (None, _) => {
+                    return Err("a scope check's case names its `scope` unless the records have exactly one".into());
+                }
+            };
+            scope_subject = super::scope_subject(check.cloud, scope, case.region.as_deref());
+            &scope_subject
+        }
         Some(id) => resources.iter().find(|r| &r.meta.id == id).ok_or_else(|| format!("no resource with id '{id}'"))?,
         None => {
             let mut of_type = resources.iter().filter(|r| check.resource_types.contains(&r.meta.rtype));
@@ -209,7 +231,7 @@ fn judge_case(
             }
         }
     };
-    let judged = assessor.judge(subject, now);
+    let judged = assessor.judge(subject, &resources, now);
     let got = judged.iter().find(|(id, _, _)| id == &case.check);
     let Some((_, state, finding)) = got else {
         return Err(format!("the check does not assess {} resources", subject.meta.rtype));

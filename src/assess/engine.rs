@@ -1,6 +1,7 @@
 //! Resource-major evaluation: every applicable check of one resource, then the next, on all
 //! cores, one file's resources at a time.
 
+use super::scope::RelatedIndex;
 use crate::catalog::{Catalog, Check};
 use crate::model::{Cloud, Exemption, Finding, FindingState, Resource};
 use crate::policy::{Budget, Evaluator, Outcome, evidence_for};
@@ -135,7 +136,7 @@ pub struct BatchOutput {
 }
 
 /// Progress of a run, for the console's status bar.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Progress {
     /// The run being written (0 before it has an id).
     pub run_id: i64,
@@ -153,18 +154,18 @@ pub struct Progress {
 
 /// Runs assessments against a catalog.
 pub struct Assessor<'a> {
-    catalog: &'a Catalog,
+    pub(super) catalog: &'a Catalog,
     /// Checks evaluated (indices into the catalog), per resource type.
-    selected: HashSet<usize>,
-    exemptions: crate::governance::ExemptionMatcher,
-    standards: Vec<String>,
-    limits: Limits,
-    budget: Budget,
+    pub(super) selected: HashSet<usize>,
+    pub(super) exemptions: crate::governance::ExemptionMatcher,
+    pub(super) standards: Vec<String>,
+    pub(super) limits: Limits,
+    pub(super) budget: Budget,
 }
 
-struct ResourceOutcome {
-    findings: Vec<Finding>,
-    counts: Vec<(usize, FindingState)>,
+pub(super) struct ResourceOutcome {
+    pub(super) findings: Vec<Finding>,
+    pub(super) counts: Vec<(usize, FindingState)>,
     sc: Vec<(String, bool)>,
 }
 
@@ -241,12 +242,19 @@ impl<'a> Assessor<'a> {
         let mut result = self.empty_result(Utc::now());
         let mut files_done = 0u64;
         let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+        let mut index = RelatedIndex::new(self.related_types());
+        if !index.is_empty() {
+            // A first pass keeps the resources related and scope checks read (only those
+            // types), so a resource is judged with its partners wherever they are in the files.
+            progress(Progress { phase: "indexing".into(), ..Progress::default() });
+            read_sources(specs, self.limits, cancel, &mut |_, batch| batch.iter().for_each(|r| index.add(r)));
+        }
         let mut on_resources = |source: usize, batch: Vec<Resource>| {
             if cancel.load(Ordering::Relaxed) {
                 return;
             }
             files_done += 1;
-            let out = self.evaluate_batch(batch, now, shared, &mut result);
+            let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index);
             match sink.as_mut() {
                 Some(s) => s(out),
                 None => result.findings.extend(out.findings),
@@ -261,6 +269,13 @@ impl<'a> Assessor<'a> {
             });
         };
         let reports = read_sources(specs, self.limits, cancel, &mut on_resources);
+        if !cancel.load(Ordering::Relaxed) {
+            let out = self.evaluate_scopes(now, shared, &mut result, &index);
+            match sink.as_mut() {
+                Some(s) => s(out),
+                None => result.findings.extend(out.findings),
+            }
+        }
         if reports.iter().any(|r| !r.errors.is_empty()) {
             result.status = RunStatus::Partial;
         }
@@ -296,26 +311,14 @@ impl<'a> Assessor<'a> {
     /// Evaluate resources already in memory (tests, benchmarks).
     pub fn run_resources(&self, resources: Vec<Resource>, now: DateTime<Utc>) -> RunResult {
         let mut result = self.empty_result(now);
-        let out = self.evaluate_batch(resources, now, &Arc::new(AtomicBool::new(false)), &mut result);
+        let mut index = RelatedIndex::new(self.related_types());
+        resources.iter().for_each(|r| index.add(r));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let out = self.evaluate_batch(resources, now, &cancel, &mut result, &mut index);
         result.findings = out.findings;
+        let scopes = self.evaluate_scopes(now, &cancel, &mut result, &index);
+        result.findings.extend(scopes.findings);
         result
-    }
-
-    /// Every selected check's state on one resource, with the finding of the non-healthy ones
-    /// (check tests; the same judgement a run makes).
-    pub fn judge(&self, r: &Resource, now: DateTime<Utc>) -> Vec<(String, FindingState, Option<Finding>)> {
-        let Some(o) = self.evaluate(&Evaluator::new(now, self.budget, Default::default()), r, now) else {
-            return Vec::new();
-        };
-        let mut findings = o.findings;
-        o.counts
-            .into_iter()
-            .map(|(idx, state)| {
-                let id = self.catalog.checks[idx].id.clone();
-                let f = findings.iter().position(|f| f.check == id).map(|i| findings.swap_remove(i));
-                (id, state, f)
-            })
-            .collect()
     }
 
     fn evaluate_batch(
@@ -324,12 +327,15 @@ impl<'a> Assessor<'a> {
         now: DateTime<Utc>,
         cancel: &Arc<AtomicBool>,
         result: &mut RunResult,
+        index: &mut RelatedIndex,
     ) -> BatchOutput {
         let mut out = BatchOutput::default();
         result.resources_seen += batch.len() as u64;
         for r in &batch {
             result.clouds.insert(r.meta.cloud);
+            index.saw(&r.meta);
         }
+        let index = &*index;
         // Chunks keep cancellation responsive on huge files.
         for chunk in batch.chunks(4096) {
             if cancel.load(Ordering::Relaxed) {
@@ -340,45 +346,54 @@ impl<'a> Assessor<'a> {
                 .enumerate()
                 .map_init(
                     || Evaluator::new(now, self.budget, Arc::clone(cancel)),
-                    |ev, (i, r)| (i, self.evaluate(ev, r, now)),
+                    |ev, (i, r)| (i, self.evaluate(ev, r, now, index)),
                 )
                 .collect();
             for (i, outcome) in outcomes {
-                let Some(o) = outcome else { continue };
-                let scope = &chunk[i].meta.scope;
-                out.resources.push(chunk[i].meta.clone());
-                if !result.scopes.iter().any(|(c, sc)| *c == chunk[i].meta.cloud && sc == scope) {
-                    result.scopes.insert((chunk[i].meta.cloud, scope.clone()));
+                if let Some(o) = outcome {
+                    record(result, &mut out, &chunk[i], o, self.catalog, false);
                 }
-                if !o.findings.is_empty() {
-                    out.docs.push((chunk[i].meta.id.clone(), chunk[i].doc.clone()));
-                }
-                result.resources_assessed += 1;
-                for (idx, state) in o.counts {
-                    let id = self.catalog.checks[idx].id.clone();
-                    result.stats.entry((id, scope.clone())).or_default().add(state);
-                }
-                for (sc, healthy) in o.sc {
-                    let e = result.security.entry(sc).or_default();
-                    if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
-                }
-                out.findings.extend(o.findings);
             }
         }
         out
     }
 
-    fn evaluate(&self, ev: &Evaluator, r: &Resource, now: DateTime<Utc>) -> Option<ResourceOutcome> {
+    fn evaluate(
+        &self,
+        ev: &Evaluator,
+        r: &Resource,
+        now: DateTime<Utc>,
+        index: &RelatedIndex,
+    ) -> Option<ResourceOutcome> {
         let indices: Vec<usize> =
             self.catalog.checks_for_type(&r.meta.rtype).iter().copied().filter(|i| self.selected.contains(i)).collect();
+        self.evaluate_checks(ev, r, &indices, now, index, None)
+    }
+
+    /// Judge `r` by the checks `indices`; related and scope checks read `index` (in `region`
+    /// only, for a region's scope check).
+    pub(super) fn evaluate_checks(
+        &self,
+        ev: &Evaluator,
+        r: &Resource,
+        indices: &[usize],
+        now: DateTime<Utc>,
+        index: &RelatedIndex,
+        region: Option<&str>,
+    ) -> Option<ResourceOutcome> {
         if indices.is_empty() {
             return None;
         }
-        let bound = ev.bind(&r.doc);
+        let mut wanted: Vec<String> =
+            indices.iter().flat_map(|&i| seen_types(&self.catalog.checks[i])).cloned().collect();
+        wanted.sort();
+        wanted.dedup();
+        let related = (!wanted.is_empty()).then(|| index.related(r.meta.cloud, &r.meta.scope, region, &wanted));
+        let bound = ev.bind_with(&r.doc, related.as_ref());
         let mut out =
             ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
-        for idx in indices {
+        for &idx in indices {
             let check: &Arc<Check> = &self.catalog.checks[idx];
             let (mut state, message) = match check.applies.as_ref().map(|a| bound.eval(a)) {
                 Some(Outcome::False) => (FindingState::NotApplicable, None),
@@ -411,11 +426,19 @@ impl<'a> Assessor<'a> {
                 if let Some(a) = &check.applies {
                     paths.extend(a.paths.iter().filter(|p| !check.condition.paths.contains(p)).cloned());
                 }
+                let mut evidence = evidence_for(&paths, &r.doc);
+                let seen: Vec<String> = seen_types(check).cloned().collect();
+                if !seen.is_empty() {
+                    evidence.extend(index.evidence(r.meta.cloud, &r.meta.scope, region, &seen));
+                }
+                if check.over.is_some() && state == FindingState::Unhealthy && message.is_none() {
+                    message = Some(format!("looked for: {}", check.condition_src.trim()));
+                }
                 out.findings.push(Finding {
                     check: check.id.clone(),
                     state,
                     resource: r.meta.clone(),
-                    evidence: evidence_for(&paths, &r.doc),
+                    evidence,
                     message,
                 });
             }
@@ -423,6 +446,44 @@ impl<'a> Assessor<'a> {
         out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         Some(out)
     }
+}
+
+/// The types a check reads besides its resource: its related types, or a scope check's own.
+pub(super) fn seen_types(check: &Check) -> impl Iterator<Item = &String> {
+    let own = if check.over.is_some() { check.resource_types.as_slice() } else { &[] };
+    check.related.iter().chain(own)
+}
+
+/// Add one judged resource to the run's counts and the batch. A scope (the subject of scope
+/// checks) is stored with its findings but not counted among the resources assessed.
+pub(super) fn record(
+    result: &mut RunResult,
+    out: &mut BatchOutput,
+    r: &Resource,
+    o: ResourceOutcome,
+    catalog: &Catalog,
+    is_scope: bool,
+) {
+    let scope = &r.meta.scope;
+    out.resources.push(r.meta.clone());
+    if !result.scopes.iter().any(|(c, sc)| *c == r.meta.cloud && sc == scope) {
+        result.scopes.insert((r.meta.cloud, scope.clone()));
+    }
+    if !o.findings.is_empty() {
+        out.docs.push((r.meta.id.clone(), r.doc.clone()));
+    }
+    if !is_scope {
+        result.resources_assessed += 1;
+    }
+    for (idx, state) in o.counts {
+        let id = catalog.checks[idx].id.clone();
+        result.stats.entry((id, scope.clone())).or_default().add(state);
+    }
+    for (sc, healthy) in o.sc {
+        let e = result.security.entry(sc).or_default();
+        if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
+    }
+    out.findings.extend(o.findings);
 }
 
 /// Run `f` with a shared flag that a watcher thread sets soon after `cancel` is: evaluators keep

@@ -3,11 +3,14 @@
 pub mod cases;
 mod engine;
 mod rollup;
+mod scope;
+mod scoped;
 
 pub use engine::{Assessor, BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
 pub use rollup::{
     Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };
+pub use scoped::scope_subject;
 
 #[cfg(test)]
 mod tests;

@@ -335,22 +335,25 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
     if rc.resource_types.get_ref().is_empty() {
         ctx.err(rc.resource_types.span(), format!("check '{id}': resource_types is empty"));
     }
-    let resource_types: Vec<String> = rc
-        .resource_types
-        .get_ref()
-        .iter()
-        .map(|t| super::normalized_type(t))
-        .collect();
-    let related: Vec<String> =
-        rc.related.as_ref().map(|r| r.get_ref().iter().map(|t| super::normalized_type(t)).collect()).unwrap_or_default();
+    let resource_types: Vec<String> = rc.resource_types.get_ref().iter().map(|t| super::normalized_type(t)).collect();
+    let related: Vec<String> = rc
+        .related
+        .as_ref()
+        .map(|r| r.get_ref().iter().map(|t| super::normalized_type(t)).collect())
+        .unwrap_or_default();
     let over = match &rc.over {
-        Some(o) => o.get_ref().parse::<super::ScopeLevel>().map_err(|e| ctx.err(o.span(), format!("check '{id}': {e}"))).ok(),
+        Some(o) => {
+            o.get_ref().parse::<super::ScopeLevel>().map_err(|e| ctx.err(o.span(), format!("check '{id}': {e}"))).ok()
+        }
         None => None,
     };
     if let Some(cloud) = cloud {
         for t in &related {
             if Cloud::of_resource_type(t) != cloud {
-                ctx.err(rc.related.as_ref().map_or(rc.id.span(), |r| r.span()), format!("check '{id}': related type '{t}' is not a {cloud} type"));
+                ctx.err(
+                    rc.related.as_ref().map_or(rc.id.span(), |r| r.span()),
+                    format!("check '{id}': related type '{t}' is not a {cloud} type"),
+                );
             }
         }
         for t in &resource_types {

@@ -33,9 +33,18 @@ impl Evaluator {
 
     /// Bind a resource document; evaluate any number of conditions against it.
     pub fn bind(&self, doc: &serde_json::Value) -> Bound<'_> {
+        self.bind_with(doc, None)
+    }
+
+    /// Bind a resource document and, for checks that read other resources of its scope,
+    /// `related`: a map from resource type to the list of those resources' documents.
+    pub fn bind_with(&self, doc: &serde_json::Value, related: Option<&serde_json::Value>) -> Bound<'_> {
         let mut scope = self.root.new_inner_scope();
         let value = cel::to_value(doc).unwrap_or(Value::Null);
         scope.add_variable_from_value("resource", value);
+        if let Some(r) = related {
+            scope.add_variable_from_value("related", cel::to_value(r).unwrap_or(Value::Null));
+        }
         Bound { scope, rt: &self.rt }
     }
 

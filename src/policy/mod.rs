@@ -26,8 +26,8 @@ pub enum PolicyError {
     /// A function that neither CEL nor posture provides.
     #[error("unknown function '{0}' in condition")]
     UnknownFunction(String),
-    /// A variable other than `resource`.
-    #[error("unknown variable '{0}' in condition (conditions see only `resource`)")]
+    /// A variable other than `resource` and `related`.
+    #[error("unknown variable '{0}' in condition (conditions see only `resource` and `related`)")]
     UnknownVariable(String),
     /// A literal `matches` pattern that is invalid or too large, with its position.
     #[error("{0}")]
@@ -77,6 +77,8 @@ pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
     let refs = program.references();
     let mut locals = evidence::comprehension_vars(program.expression());
     locals.push("resource".to_string());
+    // Related and scope checks read the other resources of the scope (see docs/checks.md).
+    locals.push("related".to_string());
     // Type names are identifiers in CEL (`type(x) == map`).
     locals.extend(
         ["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"]

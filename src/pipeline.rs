@@ -156,9 +156,16 @@ impl CombinedCancel<'_> {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
             });
-            let out = f(&merged);
-            done.store(true, Ordering::Relaxed);
-            out
+            // Set on return and while a panic in `f` unwinds, so the scope never waits forever
+            // for the watcher (the panic then reaches the worker, which reports it).
+            struct Done<'a>(&'a AtomicBool);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::Relaxed);
+                }
+            }
+            let _done = Done(&done);
+            f(&merged)
         })
     }
 }
@@ -234,4 +241,20 @@ fn apply_exemptions(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_a_combined_cancel_run_propagates_instead_of_hanging() {
+        let (a, b) = (AtomicBool::new(false), AtomicBool::new(false));
+        let combined = CombinedCancel { a: &a, b: &b };
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            combined.run(|_| -> u8 { panic!("boom in the engine") })
+        }));
+        assert!(caught.is_err());
+        assert!(!combined.run(|flag| flag.load(Ordering::Relaxed)));
+    }
 }

@@ -181,5 +181,6 @@ pub fn standard_json(s: &StandardSummary) -> serde_json::Value {
         "manual_controls": s.manual_controls,
         "unsupported_controls": s.unsupported_controls,
         "compliance_pct": s.compliance_pct,
+        "clouds_without_checks": s.clouds_without_checks,
     })
 }

@@ -24,21 +24,17 @@ struct Console {
 }
 
 fn console() -> Console {
+    console_of(&[SourceSpec::Demo])
+}
+
+fn console_of(specs: &[SourceSpec]) -> Console {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let catalog = Catalog::load(&Catalog::builtin_files());
     {
         let mut store = Store::open(&db).unwrap();
-        posture::pipeline::run_and_store(
-            &mut store,
-            &catalog,
-            &[SourceSpec::Demo],
-            &[],
-            90,
-            &AtomicBool::new(false),
-            &mut |_| {},
-        )
-        .unwrap();
+        posture::pipeline::run_and_store(&mut store, &catalog, specs, &[], 90, &AtomicBool::new(false), &mut |_| {})
+            .unwrap();
     }
     // Fixed run times for stable snapshots.
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -350,4 +346,23 @@ fn help_scrolls_at_80x24_and_says_so() {
     insta::assert_snapshot!("help_scrolled_80x24", screen(app, 80, 24));
     app.on_key(code(KeyCode::Esc));
     assert!(app.overlay.is_none());
+}
+
+#[test]
+fn a_skipped_or_unsupported_control_says_why() {
+    // Only the Azure part of the demo: AWS controls have no source, some Azure ones nothing to judge.
+    let azure = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/azure");
+    let mut c = console_of(&[SourceSpec::Path { path: azure, cloud: Some(posture::model::Cloud::Azure) }]);
+    let app = &mut c.app;
+    app.on_key(code(KeyCode::Tab)); // controls of the first standard (CIS AWS)
+    for _ in 0..100 {
+        if app.control().is_some_and(|c| c.reason.is_some()) {
+            break;
+        }
+        app.on_key(key('j'));
+    }
+    let reason = app.control().and_then(|c| c.reason.clone()).expect("an AWS control without a source says why");
+    assert_eq!(reason, "no source for aws");
+    let s = screen(app, 160, 48);
+    assert!(s.contains("unsupported: no source for aws"), "{s}");
 }

@@ -25,14 +25,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let ev_w = rest.saturating_sub(name_w + 1);
     let mut lines = Vec::new();
     if app.findings.total == 0 {
-        let msg = if app.control().is_none() {
-            "Select a control."
-        } else if app.control().is_some_and(|c| c.checks.is_empty()) {
-            "A manual control: no automated checks (see d for details)."
-        } else {
-            "No failing resource for this control."
+        let msg = match app.control() {
+            None => "Select a control.".to_string(),
+            Some(c) if c.checks.is_empty() => "A manual control: no automated checks (see d for details).".into(),
+            // Skipped or unsupported: say why ("no resource of type … in any scope").
+            Some(c) if c.reason.is_some() && c.attestation.is_none() => {
+                format!("{}: {}", c.state, c.reason.as_deref().unwrap_or_default())
+            }
+            Some(_) => "No failing resource for this control.".into(),
         };
-        lines.push(Line::from(Span::styled(msg, t.get("dim"))));
+        lines.push(Line::from(Span::styled(crate::sanitize::fit(&msg, inner_w), t.get("dim"))));
     }
     let mut prev_check: Option<String> = None;
     for i in range.clone() {

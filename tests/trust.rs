@@ -103,6 +103,8 @@ fn the_small_estate_gets_the_true_answers() {
     );
     let ev = trail[0]["evidence"].to_string();
     assert!(ev.contains("related['AWS::CloudTrail::Trail']") && ev.contains(&format!("none in {ACCOUNT}")), "{ev}");
+    let why = trail[0]["message"].as_str().unwrap_or_default();
+    assert!(why.starts_with(&format!("found AWS::CloudTrail::Trail none in {ACCOUNT}; looked for: ")), "{why}");
 
     let control = |standard: &str, id: &str| -> Value {
         let v = json_out(posture(dir.path()).args(["controls", standard, "--format", "json"]));

@@ -432,7 +432,13 @@ impl<'a> Assessor<'a> {
                     evidence.extend(index.evidence(r.meta.cloud, &r.meta.scope, region, &seen));
                 }
                 if check.over.is_some() && state == FindingState::Unhealthy && message.is_none() {
-                    message = Some(format!("looked for: {}", check.condition_src.trim()));
+                    let found: Vec<String> = evidence
+                        .iter()
+                        .filter(|e| e.path.starts_with("related["))
+                        .map(|e| format!("{} {}", &e.path[9..e.path.len() - 2], e.value))
+                        .collect();
+                    let looked = check.condition_src.split_whitespace().collect::<Vec<_>>().join(" ");
+                    message = Some(format!("found {}; looked for: {looked}", found.join(", ")));
                 }
                 out.findings.push(Finding {
                     check: check.id.clone(),

@@ -32,6 +32,13 @@ pub struct Config {
     /// Largest inventory record kept, in bytes (default 16 MiB); larger ones are skipped, with
     /// a warning.
     pub max_record_bytes: usize,
+    /// Most comprehension steps one condition may take on one resource.
+    pub eval_max_steps: u64,
+    /// Longest one condition may run on one resource, e.g. `1s`, `500ms`.
+    #[serde(deserialize_with = "eval_time_from_text")]
+    pub eval_max_time: Duration,
+    /// Most memory one evaluation may hold, in bytes.
+    pub eval_max_memory_bytes: u64,
 }
 
 /// One key or several for an action.
@@ -67,6 +74,9 @@ impl Default for Config {
             max_evidence_bytes: crate::governance::DEFAULT_MAX_EVIDENCE_BYTES,
             max_string_bytes: crate::sources::Limits::default().max_string_bytes,
             max_record_bytes: crate::sources::Limits::default().max_record_bytes,
+            eval_max_steps: crate::policy::Budget::default().steps,
+            eval_max_time: crate::policy::Budget::default().time,
+            eval_max_memory_bytes: crate::policy::Budget::default().memory,
         }
     }
 }
@@ -112,6 +122,15 @@ impl Config {
             max_string_bytes: self.max_string_bytes,
             max_record_bytes: self.max_record_bytes,
             ..Default::default()
+        }
+    }
+
+    /// The budget of one condition's evaluation on one resource.
+    pub fn budget(&self) -> crate::policy::Budget {
+        crate::policy::Budget {
+            steps: self.eval_max_steps,
+            time: self.eval_max_time,
+            memory: self.eval_max_memory_bytes,
         }
     }
 
@@ -163,6 +182,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         ));
     }
     Ok(d)
+}
+
+/// serde: `eval_max_time`, between a millisecond and a minute.
+fn eval_time_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    let t = humantime::parse_duration(text.trim()).map_err(|e| serde::de::Error::custom(format!("'{text}': {e}")))?;
+    if t < Duration::from_millis(1) || t > Duration::from_secs(60) {
+        return Err(serde::de::Error::custom(format!("'{text}': expected between 1ms and 60s")));
+    }
+    Ok(t)
 }
 
 /// serde: a duration written as text, checked while the file is read so an error names its line.

@@ -3,6 +3,7 @@
 
 use crate::assess::{Assessor, Progress, Rollup, RollupInput, RunResult, RunStatus, rollup};
 use crate::catalog::Catalog;
+use crate::policy::Budget;
 use crate::sources::{Limits, SourceSpec};
 use crate::store::{RunInfo, Store, StoreError};
 use chrono::Utc;
@@ -31,7 +32,7 @@ pub fn run_and_store(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
-    let run = Run { specs, standards, retention_days, limits: Limits::default() };
+    let run = Run { specs, standards, retention_days, limits: Limits::default(), budget: Budget::default() };
     run_and_store_with(store, catalog, &run, cancel, progress)
 }
 
@@ -46,6 +47,8 @@ pub struct Run<'a> {
     pub retention_days: u32,
     /// Caps on one string and one record of the sources.
     pub limits: Limits,
+    /// The budget of each condition's evaluation.
+    pub budget: Budget,
 }
 
 /// [`run_and_store`] with every setting given.
@@ -56,7 +59,7 @@ pub fn run_and_store_with(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
-    let Run { specs, standards, retention_days, limits } = *run;
+    let Run { specs, standards, retention_days, limits, budget } = *run;
     let now = Utc::now();
     let exemptions = store.exemptions()?;
     let attestations = store.attestations()?;
@@ -76,7 +79,7 @@ pub fn run_and_store_with(
         p.files_total = files_total;
         progress(p)
     };
-    let assessor = Assessor::new(catalog, standards, exemptions).with_limits(limits);
+    let assessor = Assessor::new(catalog, standards, exemptions).with_limits(limits).with_budget(budget);
     let mut write_error: Option<StoreError> = None;
     let stop = AtomicBool::new(false);
     let result = {

@@ -83,6 +83,8 @@ pub struct WorkerConfig {
     pub retention_days: u32,
     /// Caps on one string and one record of the sources.
     pub limits: crate::sources::Limits,
+    /// The budget of each condition's evaluation.
+    pub budget: crate::policy::Budget,
 }
 
 /// Handles to a running worker.
@@ -111,7 +113,13 @@ fn assess_and_store(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, String> {
     let mut store = Store::open(&cfg.db).map_err(|e| e.to_string())?;
-    let run = Run { specs: &cfg.sources, standards, retention_days: cfg.retention_days, limits: cfg.limits };
+    let run = Run {
+        specs: &cfg.sources,
+        standards,
+        retention_days: cfg.retention_days,
+        limits: cfg.limits,
+        budget: cfg.budget,
+    };
     run_and_store_with(&mut store, catalog, &run, cancel, progress).map_err(|e| e.to_string())
 }
 
@@ -314,6 +322,7 @@ mod tests {
             interval: Duration::from_secs(3600),
             retention_days: 90,
             limits: Default::default(),
+            budget: Default::default(),
         };
         let mut w = spawn_with(cfg, flaky);
         let next = async |w: &mut Worker| {

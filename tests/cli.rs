@@ -312,3 +312,38 @@ fn the_demo_is_never_assessed_into_a_cache_of_real_runs() {
     posture(&demo).arg("assess").assert().success();
     posture(&demo).arg("assess").assert().success();
 }
+
+#[test]
+fn the_evaluation_budget_comes_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut c = posture(&db);
+    // posture() wrote an empty config; this one allows a single comprehension step.
+    std::fs::write(db.with_extension("config.toml"), "eval_max_steps = 1\neval_max_time = \"2s\"\n").unwrap();
+    c.args(["assess"]).assert().success();
+    let v = json_of(
+        &posture_keep_config(&db)
+            .args(["findings", "--format", "json", "--state", "error"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let budget = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap_or_default().contains("evaluation budget exceeded"))
+        .count();
+    assert!(budget > 0, "{v}");
+    std::fs::write(db.with_extension("config.toml"), "eval_max_time = \"2h\"\n").unwrap();
+    let out = posture_keep_config(&db).arg("assess").assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("config.toml:1:"), "{}", String::from_utf8_lossy(&out));
+}
+
+/// The binary on `db` with the config file already beside it.
+fn posture_keep_config(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("posture").unwrap();
+    c.env("POSTURE_DB", db).env("POSTURE_CONFIG", db.with_extension("config.toml")).env_remove("NO_COLOR");
+    c
+}

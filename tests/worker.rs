@@ -14,6 +14,7 @@ fn config(db: &std::path::Path, sources: Vec<SourceSpec>) -> WorkerConfig {
         interval: Duration::from_secs(3600),
         retention_days: 90,
         limits: Default::default(),
+        budget: Default::default(),
     }
 }
 

@@ -69,6 +69,7 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
         standards: &args.standards,
         retention_days: env.config.retention_days,
         limits: env.config.limits(),
+        budget: env.config.budget(),
     };
     let outcome = run_and_store_with(&mut store, &catalog, &run, &cancel, &mut |_| {})?;
     // File names and record messages quote untrusted text (names, escapes in file names).

@@ -68,6 +68,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
             interval,
             retention_days: env.config.retention_days,
             limits: env.config.limits(),
+            budget: env.config.budget(),
         })
     });
 

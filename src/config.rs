@@ -172,13 +172,18 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(366 * 86400);
 
 /// `90s`, `30m`, `12h`, `7d`, `1h 30m` (humantime's syntax), between a minute and a year.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    bounded_duration(s, MIN_INTERVAL, MAX_INTERVAL)
+}
+
+/// A humantime duration within `min..=max`.
+fn bounded_duration(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
     let s = s.trim();
     let d = humantime::parse_duration(s).map_err(|e| format!("'{s}' is not a duration like 30m, 12h or 7d: {e}"))?;
-    if d < MIN_INTERVAL || d > MAX_INTERVAL {
+    if d < min || d > max {
         return Err(format!(
-            "'{s}' is out of range: the interval must be between {} and {}",
-            humantime::format_duration(MIN_INTERVAL),
-            humantime::format_duration(MAX_INTERVAL)
+            "'{s}' is out of range: expected between {} and {}",
+            humantime::format_duration(min),
+            humantime::format_duration(max)
         ));
     }
     Ok(d)
@@ -187,11 +192,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// serde: `eval_max_time`, between a millisecond and a minute.
 fn eval_time_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
-    let t = humantime::parse_duration(text.trim()).map_err(|e| serde::de::Error::custom(format!("'{text}': {e}")))?;
-    if t < Duration::from_millis(1) || t > Duration::from_secs(60) {
-        return Err(serde::de::Error::custom(format!("'{text}': expected between 1ms and 60s")));
-    }
-    Ok(t)
+    bounded_duration(&text, Duration::from_millis(1), Duration::from_secs(60)).map_err(serde::de::Error::custom)
 }
 
 /// serde: a duration written as text, checked while the file is read so an error names its line.

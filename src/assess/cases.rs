@@ -82,6 +82,13 @@ pub struct CheckCases {
     pub covered: Vec<FindingState>,
 }
 
+impl CheckCases {
+    /// A check with no case run yet.
+    fn none(check: &str) -> CheckCases {
+        CheckCases { check: check.to_string(), cases: 0, passed: 0, failed: 0, failures: vec![], covered: vec![] }
+    }
+}
+
 /// The shipped case files (embedded), as (name, text).
 pub fn builtin_case_files() -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -146,22 +153,14 @@ pub fn run_cases(catalog: &Catalog, cases: &[LoadedCase], now: DateTime<Utc>) ->
         .checks
         .iter()
         .map(|c| {
-            let empty =
-                CheckCases { check: c.id.clone(), cases: 0, passed: 0, failed: 0, failures: vec![], covered: vec![] };
+            let empty = CheckCases::none(&c.id);
             (c.id.clone(), empty)
         })
         .collect();
     let assessor = Assessor::new(catalog, &[], Vec::new());
     let scratch = tempfile::tempdir().ok();
     for (i, lc) in cases.iter().enumerate() {
-        let entry = by_check.entry(lc.case.check.clone()).or_insert_with(|| CheckCases {
-            check: lc.case.check.clone(),
-            cases: 0,
-            passed: 0,
-            failed: 0,
-            failures: vec![],
-            covered: vec![],
-        });
+        let entry = by_check.entry(lc.case.check.clone()).or_insert_with(|| CheckCases::none(&lc.case.check));
         entry.cases += 1;
         let outcome = match &scratch {
             Some(dir) => {

@@ -1,156 +1,17 @@
 //! Resource-major evaluation: every applicable check of one resource, then the next, on all
 //! cores, one file's resources at a time.
 
+use super::results::{BatchOutput, Progress, RunResult, RunStatus};
 use super::scope::RelatedIndex;
 use crate::catalog::{Catalog, Check};
-use crate::model::{Cloud, Exemption, Finding, FindingState, Resource};
+use crate::model::{Exemption, Finding, FindingState, Resource};
 use crate::policy::{Budget, Evaluator, Outcome, evidence_for};
 use crate::sources::{Limits, SourceReport, SourceSpec, read_sources};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Counts of finding states for one check in one scope.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckStats {
-    /// Healthy resources.
-    pub healthy: u64,
-    /// Unhealthy, unexempted resources.
-    pub unhealthy: u64,
-    /// Resources the check does not apply to.
-    pub not_applicable: u64,
-    /// Resources the condition errored on.
-    pub error: u64,
-    /// Exempt resources.
-    pub exempt: u64,
-}
-
-impl CheckStats {
-    fn add(&mut self, state: FindingState) {
-        match state {
-            FindingState::Healthy => self.healthy += 1,
-            FindingState::Unhealthy => self.unhealthy += 1,
-            FindingState::NotApplicable => self.not_applicable += 1,
-            FindingState::Error => self.error += 1,
-            FindingState::Exempt => self.exempt += 1,
-        }
-    }
-
-    /// Sum two.
-    pub fn merge(&mut self, o: &CheckStats) {
-        self.healthy += o.healthy;
-        self.unhealthy += o.unhealthy;
-        self.not_applicable += o.not_applicable;
-        self.error += o.error;
-        self.exempt += o.exempt;
-    }
-}
-
-/// Resources healthy and unhealthy in one security control (secure score).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScStats {
-    /// Resources whose every applicable check in the control passed (or is exempt).
-    pub healthy: u64,
-    /// Resources failing at least one check in the control.
-    pub unhealthy: u64,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Every source read.
-    Complete,
-    /// Some files failed; the rest was assessed.
-    Partial,
-    /// Stopped by request; not stored as a result.
-    Cancelled,
-    /// Every source failed: nothing was read, nothing is stored.
-    Failed,
-}
-
-impl RunStatus {
-    /// Lowercase word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Complete => "complete",
-            RunStatus::Partial => "partial",
-            RunStatus::Cancelled => "cancelled",
-            RunStatus::Failed => "failed",
-        }
-    }
-}
-
-/// Everything a run produced, before storage.
-#[derive(Debug, Clone)]
-pub struct RunResult {
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// When it finished.
-    pub finished_at: DateTime<Utc>,
-    /// What each source yielded.
-    pub sources: Vec<SourceReport>,
-    /// Resources assessed by at least one check.
-    pub resources_assessed: u64,
-    /// Resources read in all.
-    pub resources_seen: u64,
-    /// Non-healthy, applicable findings (unhealthy, error, exempt) with evidence.
-    pub findings: Vec<Finding>,
-    /// Per (check, scope) counts.
-    pub stats: BTreeMap<(String, String), CheckStats>,
-    /// Per security control resource counts.
-    pub security: BTreeMap<String, ScStats>,
-    /// Clouds that had at least one resource.
-    pub clouds: BTreeSet<Cloud>,
-    /// Scopes that had at least one assessed resource, by cloud.
-    pub scopes: BTreeSet<(Cloud, String)>,
-    /// Standards selected (empty: all).
-    pub standards: Vec<String>,
-    /// Complete, partial or cancelled.
-    pub status: RunStatus,
-}
-
-impl RunResult {
-    /// Counts per check, summed over scopes.
-    pub fn check_totals(&self) -> BTreeMap<String, CheckStats> {
-        let mut out: BTreeMap<String, CheckStats> = BTreeMap::new();
-        for ((check, _), s) in &self.stats {
-            out.entry(check.clone()).or_default().merge(s);
-        }
-        out
-    }
-}
-
-/// What one batch of resources produced; handed to a sink so a store can write it as it goes.
-#[derive(Debug, Default)]
-pub struct BatchOutput {
-    /// Resources assessed by at least one check.
-    pub resources: Vec<crate::model::ResourceRef>,
-    /// Their non-healthy, applicable findings.
-    pub findings: Vec<Finding>,
-    /// The documents of resources with findings (id, normalized document).
-    pub docs: Vec<(String, serde_json::Value)>,
-}
-
-/// Progress of a run, for the console's status bar.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Progress {
-    /// The run being written (0 before it has an id).
-    pub run_id: i64,
-    /// Files to read in all (0 when unknown).
-    pub files_total: u64,
-    /// `started`, `evaluating`, `storing`.
-    pub phase: String,
-    /// Source being read.
-    pub source: String,
-    /// Resources assessed so far.
-    pub done: u64,
-    /// Files done so far / files in all (when known).
-    pub files_done: u64,
-}
 
 /// Runs assessments against a catalog.
 pub struct Assessor<'a> {

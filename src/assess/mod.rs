@@ -2,11 +2,13 @@
 
 pub mod cases;
 mod engine;
+mod results;
 mod rollup;
 mod scope;
 mod scoped;
 
-pub use engine::{Assessor, BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
+pub use engine::Assessor;
+pub use results::{BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
 pub use rollup::{
     Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };

@@ -1,7 +1,7 @@
 //! Checks → controls → standards, the compliance score (Purview) and the secure score
 //! (Defender). Pure: it takes counts and statements, so it reruns at once when someone attests.
 
-use super::engine::{CheckStats, ScStats};
+use super::results::{CheckStats, ScStats};
 use crate::catalog::{Catalog, Control, SECURITY_CONTROLS, Standard};
 use crate::model::{Assignment, Attestation, AttestationStatus, Cloud, ControlState};
 use chrono::{DateTime, NaiveDate, Utc};

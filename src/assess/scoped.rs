@@ -1,7 +1,8 @@
 //! Scope checks at the end of a run, and the judgement of one resource with its context
 //! (check tests).
 
-use super::engine::{Assessor, BatchOutput, RunResult, record, seen_types};
+use super::engine::{Assessor, record, seen_types};
+use super::results::{BatchOutput, RunResult};
 use super::scope::{RelatedIndex, scope_resource};
 use crate::catalog::ScopeLevel;
 use crate::model::{Cloud, Finding, FindingState, Resource};

@@ -1,6 +1,7 @@
 //! Tell formats apart by content, and split a file into bounded records.
 
-use super::records::{CapStrings, Limits, Record, RecordSeed, Sink};
+use super::cap_strings::CapStrings;
+use super::records::{Limits, Record, RecordSeed, Sink};
 use serde::de::IgnoredAny;
 use serde_json::Value;
 use std::cell::Cell;

@@ -5,6 +5,7 @@
 
 mod aws;
 mod azure;
+mod cap_strings;
 mod dedupe;
 mod detect;
 mod files;

@@ -3,15 +3,15 @@
 
 mod audit;
 mod governance;
+mod history;
 mod query;
 mod schema;
 mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
 pub use governance::RecordKind;
-pub use query::{
-    DiffReport, FindingFilter, FindingOrder, FindingRow, HistoryEntry, RunInfo, RunSnapshot, StandardDelta,
-};
+pub use history::{DiffReport, HistoryEntry, StandardDelta};
+pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};
 pub use write::RunWriter;
 
 use crate::fsutil;

@@ -98,62 +98,10 @@ pub struct FindingRow {
     pub message: Option<String>,
 }
 
-/// One run in the history.
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryEntry {
-    /// Header.
-    #[serde(flatten)]
-    pub run: RunInfo,
-    /// Standard id → compliance percentage.
-    pub standards: BTreeMap<String, f64>,
-}
-
-/// A control or standard whose state changed between two runs.
-#[derive(Debug, Clone, Serialize)]
-pub struct StandardDelta {
-    /// Standard id.
-    pub standard: String,
-    /// Control id (None for the standard itself).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub control: Option<String>,
-    /// State in the older run.
-    pub from: String,
-    /// State in the newer run.
-    pub to: String,
-    /// Percentages (standards only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pct: Option<(f64, f64)>,
-}
-
-/// What changed from run A to run B.
-#[derive(Debug, Clone, Serialize)]
-pub struct DiffReport {
-    /// Older run.
-    pub from: RunInfo,
-    /// Newer run.
-    pub to: RunInfo,
-    /// Unhealthy in B, not unhealthy in A.
-    pub new_failures: Vec<FindingRow>,
-    /// Unhealthy in A; the resource is still there in B and no longer unhealthy.
-    pub fixed: Vec<FindingRow>,
-    /// Resources in B only.
-    pub appeared: Vec<ResourceRef>,
-    /// Resources in A only.
-    pub disappeared: Vec<ResourceRef>,
-    /// Standards whose state or percentage changed.
-    pub standards: Vec<StandardDelta>,
-    /// Controls whose state changed.
-    pub controls: Vec<StandardDelta>,
-    /// Compliance score percentage change (B − A).
-    pub compliance_delta: f64,
-    /// Secure score percentage change (B − A).
-    pub secure_delta: f64,
-}
-
-const RUN_COLS: &str = "id, started_at, finished_at, status, sources, standards, clouds, demo, resources_seen,
+pub(super) const RUN_COLS: &str = "id, started_at, finished_at, status, sources, standards, clouds, demo, resources_seen,
     resources_assessed, compliance_achieved, compliance_possible, compliance_pct, secure_current, secure_max, secure_pct";
 
-fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
+pub(super) fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
     let sources: String = r.get(4)?;
     let standards: String = r.get(5)?;
     let clouds: String = r.get(6)?;
@@ -177,7 +125,7 @@ fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
     })
 }
 
-fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
+pub(super) fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
     let state: String = r.get(1)?;
     let cloud: String = r.get(6)?;
     let evidence: String = r.get(9)?;
@@ -197,7 +145,7 @@ fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
     })
 }
 
-const FINDING_COLS: &str =
+pub(super) const FINDING_COLS: &str =
     "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message";
 
 impl Store {
@@ -400,174 +348,6 @@ impl Store {
         self.conn.query_row(&sql, params_from_iter(args), |r| r.get(0)).ctx("counting findings")
     }
 
-    /// Published runs, newest first, with per-standard percentages.
-    pub fn history(&self, standard: Option<&str>, limit: u64) -> Result<Vec<HistoryEntry>> {
-        let sql =
-            format!("SELECT {RUN_COLS} FROM runs WHERE status IN ('complete','partial') ORDER BY id DESC LIMIT ?1");
-        let mut st = self.conn.prepare(&sql).ctx("reading history")?;
-        let runs = st
-            .query_map([limit as i64], run_info)
-            .ctx("reading history")?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("reading history")?;
-        let mut out = Vec::new();
-        let mut ss = self
-            .conn
-            .prepare("SELECT standard_id, pct FROM standard_summaries WHERE run_id = ?1 AND (?2 IS NULL OR standard_id = ?2) ORDER BY standard_id")
-            .ctx("reading history")?;
-        for run in runs {
-            let standards = ss
-                .query_map(rusqlite::params![run.id, standard], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))
-                .ctx("reading history")?
-                .collect::<rusqlite::Result<BTreeMap<_, _>>>()
-                .ctx("reading history")?;
-            if standard.is_some() && standards.is_empty() {
-                continue;
-            }
-            out.push(HistoryEntry { run, standards });
-        }
-        Ok(out)
-    }
-
-    /// The two latest published complete runs, older first.
-    pub fn last_two_runs(&self) -> Result<Option<(i64, i64)>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT 2")
-            .ctx("reading runs")?;
-        let ids = st
-            .query_map([], |r| r.get::<_, i64>(0))
-            .ctx("reading runs")?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("reading runs")?;
-        Ok(if ids.len() == 2 { Some((ids[1], ids[0])) } else { None })
-    }
-
-    fn findings_sql(&self, sql: &str, a: i64, b: i64) -> Result<Vec<FindingRow>> {
-        let mut st = self.conn.prepare(sql).ctx("comparing runs")?;
-        let rows = st.query_map([a, b], finding_row).ctx("comparing runs")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing runs")
-    }
-
-    fn resources_only_in(&self, a: i64, b: i64) -> Result<Vec<ResourceRef>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT r.id, r.name, r.type, r.cloud, r.scope, r.region FROM resources r WHERE r.run_id = ?1
-                 AND NOT EXISTS (SELECT 1 FROM resources o WHERE o.run_id = ?2 AND o.id = r.id) ORDER BY r.id",
-            )
-            .ctx("comparing resources")?;
-        let rows = st
-            .query_map([a, b], |r| {
-                let cloud: String = r.get(3)?;
-                Ok(ResourceRef {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    rtype: r.get(2)?,
-                    cloud: cloud.parse().unwrap_or(Cloud::Azure),
-                    scope: r.get(4)?,
-                    region: r.get(5)?,
-                })
-            })
-            .ctx("comparing resources")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing resources")
-    }
-
-    /// What changed from run `a` to run `b`.
-    pub fn diff(&self, a: i64, b: i64) -> Result<DiffReport> {
-        let from = self.run(a)?;
-        let to = self.run(b)?;
-        let new_failures = self.findings_sql(
-            &format!(
-                "SELECT {FINDING_COLS} FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid
-                 WHERE f.run_id = ?2 AND f.state = 'unhealthy' AND NOT EXISTS (
-                    SELECT 1 FROM resources ra JOIN findings fa ON fa.run_id = ra.run_id AND fa.rid = ra.rid
-                    WHERE ra.run_id = ?1 AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = 'unhealthy')
-                 ORDER BY f.check_id, r.name"
-            ),
-            a,
-            b,
-        )?;
-        let fixed = self.findings_sql(
-            &format!(
-                "SELECT {FINDING_COLS} FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid
-                 WHERE f.run_id = ?1 AND f.state = 'unhealthy'
-                 AND EXISTS (SELECT 1 FROM resources rb WHERE rb.run_id = ?2 AND rb.id = r.id)
-                 AND NOT EXISTS (
-                    SELECT 1 FROM resources rb JOIN findings fb ON fb.run_id = rb.run_id AND fb.rid = rb.rid
-                    WHERE rb.run_id = ?2 AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = 'unhealthy')
-                 ORDER BY f.check_id, r.name"
-            ),
-            a,
-            b,
-        )?;
-        let appeared = self.resources_only_in(b, a)?;
-        let disappeared = self.resources_only_in(a, b)?;
-        let mut standards = Vec::new();
-        {
-            let mut st = self
-                .conn
-                .prepare(
-                    "SELECT sa.standard_id, sa.state, sb.state, sa.pct, sb.pct FROM standard_summaries sa
-                     JOIN standard_summaries sb ON sb.run_id = ?2 AND sb.standard_id = sa.standard_id
-                     WHERE sa.run_id = ?1 AND (sa.state <> sb.state OR sa.pct <> sb.pct) ORDER BY sa.standard_id",
-                )
-                .ctx("comparing standards")?;
-            let rows = st
-                .query_map([a, b], |r| {
-                    Ok(StandardDelta {
-                        standard: r.get(0)?,
-                        control: None,
-                        from: r.get(1)?,
-                        to: r.get(2)?,
-                        pct: Some((r.get(3)?, r.get(4)?)),
-                    })
-                })
-                .ctx("comparing standards")?;
-            for row in rows {
-                standards.push(row.ctx("comparing standards")?);
-            }
-        }
-        let mut controls = Vec::new();
-        {
-            let mut st = self
-                .conn
-                .prepare(
-                    "SELECT ca.standard_id, ca.control_id, ca.state, cb.state FROM control_summaries ca
-                     JOIN control_summaries cb ON cb.run_id = ?2 AND cb.standard_id = ca.standard_id AND cb.control_id = ca.control_id
-                     WHERE ca.run_id = ?1 AND ca.state <> cb.state ORDER BY ca.standard_id, ca.ord",
-                )
-                .ctx("comparing controls")?;
-            let rows = st
-                .query_map([a, b], |r| {
-                    Ok(StandardDelta {
-                        standard: r.get(0)?,
-                        control: Some(r.get(1)?),
-                        from: r.get(2)?,
-                        to: r.get(3)?,
-                        pct: None,
-                    })
-                })
-                .ctx("comparing controls")?;
-            for row in rows {
-                controls.push(row.ctx("comparing controls")?);
-            }
-        }
-        let round = |x: f64| (x * 10.0).round() / 10.0;
-        Ok(DiffReport {
-            compliance_delta: round(to.compliance.percentage - from.compliance.percentage),
-            secure_delta: round(to.secure.percentage - from.secure.percentage),
-            from,
-            to,
-            new_failures,
-            fixed,
-            appeared,
-            disappeared,
-            standards,
-            controls,
-        })
-    }
-
     /// The distinct scopes of a run's resources.
     pub fn scopes(&self, run_id: i64) -> Result<Vec<String>> {
         let mut st = self
@@ -591,20 +371,5 @@ impl Store {
             .ctx("reading a resource")?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}"))))
             .transpose()
-    }
-
-    /// Per-run compliance percentage of one standard, newest first.
-    pub fn stored_standard_pct(&self, standard: &str, limit: u64) -> Result<Vec<(i64, String, f64)>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT s.run_id, r.started_at, s.pct FROM standard_summaries s JOIN runs r ON r.id = s.run_id
-                 WHERE s.standard_id = ?1 AND r.status IN ('complete','partial') ORDER BY s.run_id DESC LIMIT ?2",
-            )
-            .ctx("reading standard history")?;
-        let rows = st
-            .query_map(rusqlite::params![standard, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .ctx("reading standard history")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading standard history")
     }
 }

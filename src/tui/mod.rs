@@ -9,9 +9,11 @@ pub mod form;
 mod forms;
 pub mod keymap;
 pub mod list;
+mod navigate;
 pub mod panes;
 pub mod theme;
 pub mod ui;
+mod views;
 pub mod widgets;
 
 use crate::catalog::Catalog;

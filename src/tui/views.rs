@@ -1,0 +1,215 @@
+//! What each pane lists: the standards, controls and actions left by the filters, facets and
+//! sort orders, derived from the loaded rollup, and the window of findings read for the
+//! selected control.
+
+use super::app::{App, ControlRow, FindingsView};
+use super::list::ListState;
+use crate::assess::{Action as ImprovementAction, ControlSummary, StandardSummary};
+use crate::model::{ControlState, FindingState};
+use crate::store::{FindingFilter, FindingOrder, FindingRow};
+
+const FINDINGS_WINDOW: u64 = 300;
+
+impl App {
+    pub(super) fn matches(filter: &str, fields: &[&str]) -> bool {
+        if filter.is_empty() {
+            return true;
+        }
+        let f = filter.to_lowercase();
+        fields.iter().any(|x| x.to_lowercase().contains(&f))
+    }
+
+    /// Standards shown, filtered and sorted.
+    pub fn visible_standards(&self) -> Vec<&StandardSummary> {
+        let Some(r) = &self.rollup else {
+            return Vec::new();
+        };
+        let mut v: Vec<&StandardSummary> =
+            r.standards.iter().filter(|s| App::matches(&self.filters[0], &[&s.id, &s.name])).collect();
+        match self.sorts[0] {
+            1 => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
+            2 => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
+            _ => v.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version))),
+        }
+        v
+    }
+
+    /// The selected standard.
+    pub fn standard(&self) -> Option<&StandardSummary> {
+        self.visible_standards().get(self.standards.selected).copied()
+    }
+
+    /// Controls of the selected standard, filtered and sorted, as indices into its controls.
+    pub fn visible_controls(&self) -> Vec<usize> {
+        let Some(s) = self.standard() else {
+            return Vec::new();
+        };
+        let mut v: Vec<usize> = (0..s.controls.len())
+            .filter(|&i| {
+                let c = &s.controls[i];
+                self.facets.control_state.is_none_or(|st| c.state == st)
+                    && App::matches(&self.filters[1], &[&c.id, &c.title, &c.section])
+            })
+            .collect();
+        match self.sorts[1] {
+            1 => v.sort_by_key(|&i| (state_rank(s.controls[i].state), i)),
+            2 => v.sort_by_key(|&i| (std::cmp::Reverse(s.controls[i].unhealthy_resources), i)),
+            _ => {}
+        }
+        v
+    }
+
+    /// Rows of the controls pane with section headings (only in id order).
+    pub fn control_rows(&self) -> Vec<ControlRow> {
+        let Some(s) = self.standard() else {
+            return Vec::new();
+        };
+        let mut rows = Vec::new();
+        let mut last: Option<&str> = None;
+        for i in self.visible_controls() {
+            let sec = s.controls[i].section.as_str();
+            if self.sorts[1] == 0 && last != Some(sec) && !sec.is_empty() {
+                rows.push(ControlRow::Section(sec.to_string()));
+            }
+            last = Some(sec);
+            rows.push(ControlRow::Control(i));
+        }
+        rows
+    }
+
+    /// The selected control.
+    pub fn control(&self) -> Option<&ControlSummary> {
+        let s = self.standard()?;
+        self.visible_controls().get(self.controls.selected).map(|&i| &s.controls[i])
+    }
+
+    /// Actions shown.
+    pub fn visible_actions(&self) -> Vec<&ImprovementAction> {
+        let Some(r) = &self.rollup else {
+            return Vec::new();
+        };
+        let mut v: Vec<&ImprovementAction> = r
+            .actions
+            .iter()
+            .filter(|a| self.facets.action_state.is_none_or(|s| a.state == s))
+            .filter(|a| App::matches(&self.filters[3], &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
+            .collect();
+        match self.sorts[3] {
+            1 => v.sort_by_key(|a| state_rank(a.state)),
+            2 => v.sort_by(|a, b| a.owner.is_none().cmp(&b.owner.is_none()).then(a.owner.cmp(&b.owner))),
+            _ => {}
+        }
+        v
+    }
+
+    /// Recompute list lengths and the findings query after any change.
+    pub fn refresh_lists(&mut self) {
+        let n = self.visible_standards().len();
+        self.standards.set_len(n);
+        let n = self.visible_controls().len();
+        self.controls.set_len(n);
+        let n = self.visible_actions().len();
+        self.actions.set_len(n);
+        self.refresh_findings();
+    }
+
+    /// Re-query the findings of the selected control.
+    pub fn refresh_findings(&mut self) {
+        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+            self.findings = FindingsView::default();
+            return;
+        };
+        let (checks, subject) = match self.control() {
+            Some(c) => (c.checks.clone(), format!("{} {}", c.id, c.title)),
+            None => (Vec::new(), String::new()),
+        };
+        let checks: Vec<String> = checks
+            .into_iter()
+            .filter(|k| self.facets.severity.is_none_or(|sev| self.catalog.check(k).is_some_and(|c| c.severity == sev)))
+            .collect();
+        let filter = FindingFilter {
+            checks: Some(checks),
+            states: Some(match self.facets.finding_state {
+                Some(s) => vec![s],
+                None => vec![FindingState::Unhealthy, FindingState::Error, FindingState::Exempt],
+            }),
+            text: Some(self.filters[2].clone()),
+            cloud: self.facets.cloud,
+            scope: self.facets.scope.clone(),
+            resource: None,
+            order: match self.sorts[2] {
+                1 => FindingOrder::Resource,
+                2 => FindingOrder::Scope,
+                _ => FindingOrder::Check,
+            },
+        };
+        let same = self.findings.filter.checks == filter.checks
+            && self.findings.filter.states == filter.states
+            && self.findings.filter.text == filter.text
+            && self.findings.filter.cloud == filter.cloud
+            && self.findings.filter.scope == filter.scope
+            && self.findings.filter.order == filter.order;
+        let total = match self.store.count_findings(run, &filter) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(format!("reading findings: {e}"));
+                0
+            }
+        };
+        let mut list = if same { self.findings.list } else { ListState::default() };
+        list.set_len(total as usize);
+        self.findings = FindingsView { filter, total, start: 0, rows: Vec::new(), list, subject };
+        self.ensure_findings_window();
+    }
+
+    /// Make sure the rows around the selection are loaded (a window, never the whole list).
+    pub fn ensure_findings_window(&mut self) {
+        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+            return;
+        };
+        let sel = self.findings.list.selected as u64;
+        let have = self.findings.start..self.findings.start + self.findings.rows.len() as u64;
+        let margin = 60;
+        let need_lo = sel.saturating_sub(margin);
+        let need_hi = (sel + margin).min(self.findings.total);
+        if self.findings.total == 0 || (have.contains(&need_lo) && need_hi <= have.end) {
+            return;
+        }
+        let start = sel.saturating_sub(FINDINGS_WINDOW / 2);
+        match self.store.findings(run, &self.findings.filter, start, FINDINGS_WINDOW) {
+            Ok(rows) => {
+                self.findings.start = start;
+                self.findings.rows = self.as_of_now(rows);
+            }
+            Err(e) => self.error(format!("reading findings: {e}")),
+        }
+    }
+
+    /// Rows with the state they have now, given the exemptions on record.
+    pub(super) fn as_of_now(&self, mut rows: Vec<FindingRow>) -> Vec<FindingRow> {
+        let now = (self.clock)();
+        for r in &mut rows {
+            r.state = crate::governance::effective_state(r.state, &r.check, &r.resource, &self.exemptions, now);
+        }
+        rows
+    }
+
+    /// The selected finding, if loaded.
+    pub fn finding(&self) -> Option<&FindingRow> {
+        let i = (self.findings.list.selected as u64).checked_sub(self.findings.start)?;
+        self.findings.rows.get(i as usize)
+    }
+
+    // ---- input ---------------------------------------------------------------------------
+}
+
+/// Worst first: the order of the "state" sort.
+fn state_rank(s: ControlState) -> u8 {
+    match s {
+        ControlState::Failed => 0,
+        ControlState::Manual => 1,
+        ControlState::Unsupported => 2,
+        ControlState::Skipped => 3,
+        ControlState::Passed => 4,
+    }
+}

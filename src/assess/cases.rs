@@ -246,10 +246,16 @@ fn judge_case(
         return Err(if why.is_empty() { state.as_str().to_string() } else { format!("{}: {why}", state.as_str()) });
     }
     for path in &case.evidence {
-        let named = finding.as_ref().is_some_and(|f| f.evidence.iter().any(|e| &e.path == path));
+        let named = finding.as_ref().is_some_and(|f| f.evidence.iter().any(|e| names(&e.path, path)));
         if !named {
             return Err(format!("{}, but the evidence does not name {path}", state.as_str()));
         }
     }
     Ok(())
+}
+
+/// Whether evidence at `got` names the path a case expects: the path itself, or an element of
+/// the list at that path (`properties.securityRules[3]` names `properties.securityRules`).
+fn names(got: &str, want: &str) -> bool {
+    got == want || got.strip_prefix(want).is_some_and(|rest| rest.starts_with('['))
 }

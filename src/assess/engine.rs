@@ -4,8 +4,8 @@
 use super::results::{BatchOutput, Progress, RunResult, RunStatus};
 use super::scope::RelatedIndex;
 use crate::catalog::{Catalog, Check};
-use crate::model::{Exemption, Finding, FindingState, Resource};
-use crate::policy::{Budget, Evaluator, Outcome, evidence_for};
+use crate::model::{Evidence, Exemption, Finding, FindingState, Resource};
+use crate::policy::{Budget, Evaluator, Outcome, evidence_for, failing_elements};
 use crate::sources::{Limits, SourceReport, SourceSpec, read_sources};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -288,6 +288,12 @@ impl<'a> Assessor<'a> {
                     paths.extend(a.paths.iter().filter(|p| !check.condition.paths.contains(p)).cloned());
                 }
                 let mut evidence = evidence_for(&paths, &r.doc);
+                if state != FindingState::Error {
+                    name_failing_elements(
+                        &mut evidence,
+                        failing_elements(ev, &check.condition, &r.doc, related.as_ref()),
+                    );
+                }
                 let seen: Vec<String> = seen_types(check).cloned().collect();
                 if !seen.is_empty() {
                     evidence.extend(index.evidence(r.meta.cloud, &r.meta.scope, region, &seen));
@@ -312,6 +318,18 @@ impl<'a> Assessor<'a> {
         }
         out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         Some(out)
+    }
+}
+
+/// Show the elements of a list that failed in place of the list's whole value.
+fn name_failing_elements(evidence: &mut Vec<Evidence>, lists: Vec<(String, Vec<Evidence>)>) {
+    for (path, elements) in lists {
+        match evidence.iter().position(|e| e.path == path) {
+            Some(at) => {
+                evidence.splice(at..=at, elements);
+            }
+            None => evidence.extend(elements),
+        }
     }
 }
 

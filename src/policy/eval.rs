@@ -39,11 +39,16 @@ impl Evaluator {
     /// Bind a resource document and, for checks that read other resources of its scope,
     /// `related`: a map from resource type to the list of those resources' documents.
     pub fn bind_with(&self, doc: &serde_json::Value, related: Option<&serde_json::Value>) -> Bound<'_> {
-        let mut scope = self.root.new_inner_scope();
         let value = cel::to_value(doc).unwrap_or(Value::Null);
-        scope.add_variable_from_value("resource", value);
+        self.bind_value(value, related.map(|r| cel::to_value(r).unwrap_or(Value::Null)))
+    }
+
+    /// Bind an already converted resource value (and `related`).
+    pub fn bind_value(&self, resource: Value, related: Option<Value>) -> Bound<'_> {
+        let mut scope = self.root.new_inner_scope();
+        scope.add_variable_from_value("resource", resource);
         if let Some(r) = related {
-            scope.add_variable_from_value("related", cel::to_value(r).unwrap_or(Value::Null));
+            scope.add_variable_from_value("related", r);
         }
         Bound { scope, rt: &self.rt }
     }

@@ -27,7 +27,12 @@ pub fn comprehension_vars(expr: &IdedExpr) -> Vec<String> {
 /// the `resource.` prefix. A path that is a prefix of a longer one is kept only as the longer.
 pub fn referenced_paths(expr: &IdedExpr) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
-    collect(expr, &mut paths);
+    collect(expr, "resource", &mut paths);
+    longest_only(paths)
+}
+
+/// Drop each path that is a prefix of a longer one.
+pub(super) fn longest_only(mut paths: Vec<String>) -> Vec<String> {
     let all = paths.clone();
     paths.retain(|p| {
         !all.iter().any(|q| q.len() > p.len() && q.starts_with(p.as_str()) && q.as_bytes()[p.len()] == b'.')
@@ -35,28 +40,29 @@ pub fn referenced_paths(expr: &IdedExpr) -> Vec<String> {
     paths
 }
 
-fn collect(expr: &IdedExpr, out: &mut Vec<String>) {
-    if let Some(path) = path_of(expr) {
+/// Every distinct `root.…` path read in `expr`, in order of appearance.
+pub(super) fn collect(expr: &IdedExpr, root: &str, out: &mut Vec<String>) {
+    if let Some(path) = path_from(expr, root) {
         if !path.is_empty() && !out.contains(&path) {
             out.push(path);
         }
         return;
     }
     for child in children(expr) {
-        collect(child, out);
+        collect(child, root, out);
     }
 }
 
-/// `resource.a.b` (plain, optional `.?` or `["x"]` selects) as `a.b`.
-fn path_of(expr: &IdedExpr) -> Option<String> {
+/// `root.a.b` (plain, optional `.?` or `["x"]` selects) as `a.b`; `root` alone as "".
+pub(super) fn path_from(expr: &IdedExpr, root: &str) -> Option<String> {
     match &expr.expr {
-        Expr::Ident(name) if name == "resource" => Some(String::new()),
+        Expr::Ident(name) if name == root => Some(String::new()),
         Expr::Select(sel) => {
-            let base = path_of(&sel.operand)?;
+            let base = path_from(&sel.operand, root)?;
             Some(join(&base, &sel.field))
         }
         Expr::Call(call) if (call.func_name == "_?._" || call.func_name == "_[_]") && call.args.len() == 2 => {
-            let base = path_of(&call.args[0])?;
+            let base = path_from(&call.args[0], root)?;
             match &call.args[1].expr {
                 Expr::Literal(LiteralValue::String(s)) => Some(join(&base, s)),
                 _ => None,
@@ -70,7 +76,7 @@ fn join(base: &str, field: &str) -> String {
     if base.is_empty() { field.to_string() } else { format!("{base}.{field}") }
 }
 
-fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
+pub(super) fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
     match &expr.expr {
         Expr::Call(c) => c.target.iter().map(|t| t.as_ref()).chain(c.args.iter()).collect(),
         Expr::Select(s) => vec![s.operand.as_ref()],
@@ -124,7 +130,7 @@ pub fn evidence_for(paths: &[String], doc: &Value) -> Vec<Evidence> {
         .collect()
 }
 
-fn truncate(mut s: String) -> String {
+pub(super) fn truncate(mut s: String) -> String {
     if s.chars().count() > MAX_VALUE {
         s = s.chars().take(MAX_VALUE).collect::<String>() + "…";
     }

@@ -1,6 +1,7 @@
 //! CEL: compile once, evaluate against a resource within a budget, explain what was read.
 
 mod budget;
+mod elements;
 mod eval;
 mod evidence;
 mod functions;
@@ -9,6 +10,7 @@ mod patterns;
 mod rewrite;
 
 pub use budget::{Budget, Stop};
+pub use elements::{ListRead, failing_elements, list_reads};
 pub use eval::{Bound, Evaluator};
 pub use evidence::{evidence_for, referenced_paths};
 
@@ -43,6 +45,8 @@ pub struct Compiled {
     literals: Option<Arc<[Regex]>>,
     /// Paths below `resource` the expression reads, for evidence.
     pub paths: Vec<String>,
+    /// Lists below `resource` it iterates, for naming the elements that failed.
+    pub lists: Vec<ListRead>,
 }
 
 /// The outcome of evaluating one condition on one resource.
@@ -95,9 +99,10 @@ pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
         }
     }
     let paths = referenced_paths(program.expression());
+    let lists = list_reads(program.expression());
     let rewritten = rewrite::rewrite(program.expression().clone(), program.source_info())?;
     let literals = (!rewritten.literals.is_empty()).then(|| Arc::from(rewritten.literals));
-    Ok(Compiled { expr: rewritten.expr, literals, paths })
+    Ok(Compiled { expr: rewritten.expr, literals, paths, lists })
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@ use super::scope::RelatedIndex;
 use crate::catalog::{Catalog, Check};
 use crate::model::{Evidence, Exemption, Finding, FindingState, Resource};
 use crate::policy::{Budget, Evaluator, Outcome, evidence_for, failing_elements};
-use crate::sources::{Limits, SourceReport, SourceSpec, read_sources};
+use crate::sources::{Limits, RelatedTypes, SourceReport, SourceSpec, read_sources_with};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -103,19 +104,19 @@ impl<'a> Assessor<'a> {
         let mut result = self.empty_result(Utc::now());
         let mut files_done = 0u64;
         let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
-        let mut index = RelatedIndex::new(self.related_types());
-        if !index.is_empty() {
-            // A first pass keeps the resources related and scope checks read (only those
-            // types), so a resource is judged with its partners wherever they are in the files.
-            progress(Progress { phase: "indexing".into(), ..Progress::default() });
-            read_sources(specs, self.limits, cancel, &mut |_, batch| batch.iter().for_each(|r| index.add(r)));
-        }
+        let types = self.related_types();
+        // The sources' first pass keeps the resources related and scope checks read (only
+        // those types), so a resource is judged with its partners wherever they are in the
+        // files. They arrive before any batch; both callbacks need the index.
+        let index = RefCell::new(RelatedIndex::new(types.clone()));
+        let mut keep = |r: Resource| index.borrow_mut().add(&r);
+        let related = (!types.is_empty()).then_some(RelatedTypes { types: &types, on: &mut keep });
         let mut on_resources = |source: usize, batch: Vec<Resource>| {
             if cancel.load(Ordering::Relaxed) {
                 return;
             }
             files_done += 1;
-            let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index);
+            let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index.borrow_mut());
             match sink.as_mut() {
                 Some(s) => s(out),
                 None => result.findings.extend(out.findings),
@@ -129,9 +130,9 @@ impl<'a> Assessor<'a> {
                 files_done,
             });
         };
-        let reports = read_sources(specs, self.limits, cancel, &mut on_resources);
+        let reports = read_sources_with(specs, self.limits, cancel, related, &mut on_resources);
         if !cancel.load(Ordering::Relaxed) {
-            let out = self.evaluate_scopes(now, shared, &mut result, &index);
+            let out = self.evaluate_scopes(now, shared, &mut result, &index.borrow());
             match sink.as_mut() {
                 Some(s) => s(out),
                 None => result.findings.extend(out.findings),
@@ -249,8 +250,9 @@ impl<'a> Assessor<'a> {
             indices.iter().flat_map(|&i| seen_types(&self.catalog.checks[i])).cloned().collect();
         wanted.sort();
         wanted.dedup();
-        let related = (!wanted.is_empty()).then(|| index.related(r.meta.cloud, &r.meta.scope, region, &wanted));
-        let bound = ev.bind_with(&r.doc, related.as_ref());
+        let related = (!wanted.is_empty()).then(|| index.bound(r.meta.cloud, &r.meta.scope, region, &wanted));
+        let resource = cel::to_value(&r.doc).unwrap_or(cel::Value::Null);
+        let bound = ev.bind_value(resource.clone(), related.clone());
         let mut out =
             ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
@@ -291,7 +293,7 @@ impl<'a> Assessor<'a> {
                 if state != FindingState::Error {
                     name_failing_elements(
                         &mut evidence,
-                        failing_elements(ev, &check.condition, &r.doc, related.as_ref()),
+                        failing_elements(ev, &check.condition, &r.doc, &resource, related.clone()),
                     );
                 }
                 let seen: Vec<String> = seen_types(check).cloned().collect();

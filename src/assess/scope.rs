@@ -6,27 +6,29 @@ use crate::catalog::{ScopeLevel, scope_type};
 use crate::model::{Cloud, Evidence, Resource, ResourceRef};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 
 /// Most ids named in the evidence of what a related or scope check found.
 const IDS_SHOWN: usize = 5;
 
 /// Resources of the related types, per (cloud, scope), and every scope and region seen.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct RelatedIndex {
     types: BTreeSet<String>,
     by_scope: HashMap<(Cloud, String), BTreeMap<String, Vec<Value>>>,
     scopes: BTreeMap<(Cloud, String), BTreeSet<String>>,
+    /// `related` as bound for evaluation, built once per scope, region and set of types:
+    /// every resource of a scope sees the same partners, and converting them for each one
+    /// would cost the partners' size for every resource.
+    bound: Mutex<HashMap<BoundKey, cel::Value>>,
 }
+
+type BoundKey = (Cloud, String, Option<String>, Vec<String>);
 
 impl RelatedIndex {
     /// An index that keeps resources of `types`.
     pub fn new(types: BTreeSet<String>) -> RelatedIndex {
         RelatedIndex { types, ..Default::default() }
-    }
-
-    /// Whether any type is indexed at all.
-    pub fn is_empty(&self) -> bool {
-        self.types.is_empty()
     }
 
     /// Keep `r` if its type is indexed.
@@ -60,20 +62,32 @@ impl RelatedIndex {
         Value::Object(out)
     }
 
+    /// [`Self::related`] converted for binding, built once per scope, region and types.
+    pub fn bound(&self, cloud: Cloud, scope: &str, region: Option<&str>, types: &[String]) -> cel::Value {
+        let key = (cloud, scope.to_string(), region.map(str::to_string), types.to_vec());
+        let mut cache = self.bound.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(v) = cache.get(&key) {
+            return v.clone();
+        }
+        let v = cel::to_value(self.related(cloud, scope, region, types)).unwrap_or(cel::Value::Null);
+        cache.insert(key, v.clone());
+        v
+    }
+
     /// Evidence of what was found: per type, how many and which (ids), in the scope or region.
     pub fn evidence(&self, cloud: Cloud, scope: &str, region: Option<&str>, types: &[String]) -> Vec<Evidence> {
         let where_ = match region {
             Some(r) => format!("{scope} ({r})"),
             None => scope.to_string(),
         };
-        let related = self.related(cloud, scope, region, types);
+        let held = self.by_scope.get(&(cloud, scope.to_string()));
         types
             .iter()
             .map(|t| {
-                let docs = related.get(t).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                let docs = || held.and_then(|m| m.get(t)).into_iter().flatten().filter(|d| in_region(d, region));
                 let ids: Vec<&str> =
-                    docs.iter().filter_map(|d| d.get("id").and_then(Value::as_str)).take(IDS_SHOWN).collect();
-                let value = match docs.len() {
+                    docs().filter_map(|d| d.get("id").and_then(Value::as_str)).take(IDS_SHOWN).collect();
+                let value = match docs().count() {
                     0 => format!("none in {where_}"),
                     n if n > IDS_SHOWN => format!("{n} in {where_}: {} and {} more", ids.join(", "), n - IDS_SHOWN),
                     n => format!("{n} in {where_}: {}", ids.join(", ")),

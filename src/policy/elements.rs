@@ -67,33 +67,32 @@ fn iterated_path(range: &IdedExpr) -> Option<String> {
 }
 
 /// For each list the condition iterates whose elements made it fail, evidence naming those
-/// elements; the caller shows these instead of the list's whole value. `resource` is the
-/// document as bound for the failing evaluation.
+/// elements; the caller shows these instead of the list's whole value. `resource` is `doc` as
+/// bound for the failing evaluation.
 pub fn failing_elements(
     ev: &Evaluator,
     compiled: &Compiled,
     doc: &serde_json::Value,
-    related: Option<&serde_json::Value>,
+    resource: &Value,
+    related: Option<Value>,
 ) -> Vec<(String, Vec<Evidence>)> {
     if compiled.lists.is_empty() {
         return Vec::new();
     }
-    let resource = cel::to_value(doc).unwrap_or(Value::Null);
-    let related = related.map(|r| cel::to_value(r).unwrap_or(Value::Null));
     let judge = |value: Value| -> Outcome { ev.bind_value(value, related.clone()).eval(compiled) };
     let mut out = Vec::new();
     for list in &compiled.lists {
         let segs: Vec<&str> = list.path.split('.').collect();
         let Some(items) = lookup(doc, &segs).and_then(|v| v.as_array()) else { continue };
         // Elements are to blame only when the condition holds without them.
-        if !matches!(replace_at(&resource, &segs, Value::List(Arc::new(Vec::new()))).map(&judge), Some(Outcome::True)) {
+        if !matches!(replace_at(resource, &segs, Value::List(Arc::new(Vec::new()))).map(&judge), Some(Outcome::True)) {
             continue;
         }
         let mut named = Vec::new();
         let mut failing = 0usize;
         for (i, item) in items.iter().take(MAX_JUDGED).enumerate() {
             let Ok(one) = cel::to_value(item) else { continue };
-            let Some(value) = replace_at(&resource, &segs, Value::List(Arc::new(vec![one]))) else { continue };
+            let Some(value) = replace_at(resource, &segs, Value::List(Arc::new(vec![one]))) else { continue };
             if judge(value) == Outcome::False {
                 failing += 1;
                 if named.len() < MAX_NAMED {

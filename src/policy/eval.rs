@@ -33,17 +33,11 @@ impl Evaluator {
 
     /// Bind a resource document; evaluate any number of conditions against it.
     pub fn bind(&self, doc: &serde_json::Value) -> Bound<'_> {
-        self.bind_with(doc, None)
+        self.bind_value(cel::to_value(doc).unwrap_or(Value::Null), None)
     }
 
-    /// Bind a resource document and, for checks that read other resources of its scope,
-    /// `related`: a map from resource type to the list of those resources' documents.
-    pub fn bind_with(&self, doc: &serde_json::Value, related: Option<&serde_json::Value>) -> Bound<'_> {
-        let value = cel::to_value(doc).unwrap_or(Value::Null);
-        self.bind_value(value, related.map(|r| cel::to_value(r).unwrap_or(Value::Null)))
-    }
-
-    /// Bind an already converted resource value (and `related`).
+    /// Bind a resource converted for CEL and, for checks that read other resources of its
+    /// scope, `related`: a map from resource type to the list of those resources' documents.
     pub fn bind_value(&self, resource: Value, related: Option<Value>) -> Bound<'_> {
         let mut scope = self.root.new_inner_scope();
         scope.add_variable_from_value("resource", resource);

@@ -94,6 +94,21 @@ impl Merger {
         Ok(Some(normalize(name, m)))
     }
 
+    /// A resource record merged with what the first pass kept for its name, leaving the
+    /// merger as it was (the related index reads copies before the second pass).
+    pub fn merged(&self, rec: Value) -> Result<Option<Resource>, String> {
+        let (name, mut m) = prepare(rec)?;
+        if !m.contains_key("resource") {
+            return Ok(None);
+        }
+        if let Some(extra) = self.pending.get(&name) {
+            for (k, v) in extra {
+                m.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        Ok(Some(normalize(name, m)))
+    }
+
     /// The names of the assets kept so far that have only policy records.
     pub fn pending(&self) -> impl Iterator<Item = &str> {
         self.order.iter().map(String::as_str).filter(|n| self.pending.contains_key(*n))

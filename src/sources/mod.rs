@@ -11,8 +11,10 @@ mod detect;
 mod files;
 mod gcp;
 mod records;
+mod related;
 
 pub use records::Limits;
+pub use related::RelatedTypes;
 
 use crate::model::{Cloud, Resource, ResourceRef};
 use dedupe::{Index, Key, Occurrence, Winners};
@@ -20,6 +22,7 @@ use detect::Format;
 use records::Record;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,6 +144,18 @@ pub fn read_sources(
     cancel: &AtomicBool,
     sink: &mut dyn FnMut(usize, Vec<Resource>),
 ) -> Vec<SourceReport> {
+    read_sources_with(specs, limits, cancel, None, sink)
+}
+
+/// [`read_sources`], handing the resources of `related`'s types to it first, after the
+/// first pass and before any batch (related and scope checks need them at hand).
+pub fn read_sources_with(
+    specs: &[SourceSpec],
+    limits: Limits,
+    cancel: &AtomicBool,
+    related: Option<RelatedTypes>,
+    sink: &mut dyn FnMut(usize, Vec<Resource>),
+) -> Vec<SourceReport> {
     let mut readings = Vec::with_capacity(specs.len());
     let mut next_file = 0u32;
     for spec in specs {
@@ -158,7 +173,12 @@ pub fn read_sources(
         next_file = next_file.saturating_add(files.len() as u32);
         readings.push(Reading { report, files, forced, first_file, gcp: gcp::Merger::default() });
     }
-    let winners = first_pass(&mut readings, limits, cancel);
+    let mut held = Vec::new();
+    let types = related.as_ref().map(|r| r.types);
+    let winners = first_pass(&mut readings, limits, cancel, types.map(|t| (t, &mut held)));
+    if let Some(r) = related {
+        related::release(held, &readings, &winners, r.on);
+    }
     for (s, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;
         for files::SourceFile { name, open, size } in &reading.files {
@@ -251,9 +271,14 @@ fn identity(format: Format, rec: &Value) -> Option<(Key, Option<i64>)> {
 
 /// The first pass: every resource record's identity, for the duplicate index, and the GCP
 /// policy records exported apart from their resources (kept for the second pass to merge).
-fn first_pass(readings: &mut [Reading], limits: Limits, cancel: &AtomicBool) -> Winners {
+fn first_pass(
+    readings: &mut [Reading],
+    limits: Limits,
+    cancel: &AtomicBool,
+    mut related: Option<(&BTreeSet<String>, &mut Vec<related::Held>)>,
+) -> Winners {
     let mut index = Index::default();
-    for reading in readings.iter_mut() {
+    for (r, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;
         for files::SourceFile { open, size, .. } in &reading.files {
             if cancel.load(Ordering::Relaxed) {
@@ -270,7 +295,14 @@ fn first_pass(readings: &mut [Reading], limits: Limits, cancel: &AtomicBool) -> 
                         None => *format.insert(format_of_file(reading.forced, &v)?),
                     };
                     if let Some((key, time)) = identity(f, &v) {
-                        index.add(key, time, Occurrence::new(file_no, n), reading.first_file);
+                        let at = Occurrence::new(file_no, n);
+                        index.add(key, time, at, reading.first_file);
+                        if let Some((types, held)) = related.as_mut()
+                            && related::wanted(types, f, &v)
+                        {
+                            held.push(related::Held::new(key, at, f, r, v));
+                            return Ok(());
+                        }
                     }
                     if f == Format::Gcp && gcp::policy_only(&v) {
                         reading.gcp.prescan(v);

@@ -5,12 +5,9 @@ use std::sync::atomic::AtomicBool;
 
 fn shared(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIPPED: {} is absent (it ships in ../shared beside the repo)", p.display());
-        None
-    }
+    // CI has ../shared beside the repo; without it these tests fail rather than pass unread.
+    assert!(p.exists(), "{} is absent: the real-data tests need ../shared/data beside the repo", p.display());
+    Some(p)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -354,4 +351,32 @@ fn warned_with_file_and_record(in_memory_bytes: u64) {
     let w: Vec<String> = reports[0].warnings.iter().map(|w| w.to_string()).collect();
     assert!(w[0].ends_with("a.json: record 1: skipped: larger than max_record_bytes (2000 bytes)"), "{w:?}");
     assert_eq!(reports[0].resources, 1, "the other record is read");
+}
+
+#[test]
+fn the_first_pass_hands_on_related_types_once_as_the_winning_copy_before_any_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1.json", &aws_item("2024-06-01T00:00:00Z", "Enabled"));
+    write(dir.path(), "2.json", &aws_item("2024-01-01T00:00:00Z", "Off"));
+    write(
+        dir.path(),
+        "3.json",
+        r#"[{"id":"/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v","type":"Microsoft.KeyVault/vaults","name":"v"},
+            {"id":"/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/x","type":"Microsoft.Storage/storageAccounts","name":"x"}]"#,
+    );
+    let types: BTreeSet<String> = ["AWS::S3::Bucket", "microsoft.keyvault/vaults"].map(String::from).into();
+    let related = std::cell::RefCell::new(Vec::new());
+    let mut batches = 0usize;
+    let mut keep = |r: Resource| related.borrow_mut().push(r);
+    let spec = SourceSpec::Path { path: dir.path().into(), cloud: None };
+    let related_types = RelatedTypes { types: &types, on: &mut keep };
+    read_sources_with(&[spec], Limits::default(), &AtomicBool::new(false), Some(related_types), &mut |_, b| {
+        assert_eq!(related.borrow().len(), 2, "related resources come before the first batch");
+        batches += b.len();
+    });
+    let related = related.into_inner();
+    assert_eq!(batches, 3, "every resource is still read by the second pass, once");
+    let bucket = related.iter().find(|r| r.meta.rtype == "AWS::S3::Bucket").unwrap();
+    assert_eq!(versioning(bucket), "Enabled", "the newest copy is the one related checks see");
+    assert!(related.iter().any(|r| r.meta.rtype == "microsoft.keyvault/vaults"), "Azure types match lowercased");
 }

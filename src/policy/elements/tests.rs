@@ -8,7 +8,7 @@ fn failing(cond: &str, doc: serde_json::Value) -> Vec<(String, Vec<Evidence>)> {
     let c = compile(cond).unwrap();
     let ev = Evaluator::new(chrono::Utc::now(), Budget::default(), Default::default());
     assert_eq!(ev.bind(&doc).eval(&c), Outcome::False, "the case must fail as a whole");
-    failing_elements(&ev, &c, &doc, None)
+    failing_elements(&ev, &c, &doc, &cel::to_value(&doc).unwrap(), None)
 }
 
 fn rule(name: &str, port: &str, source: &str) -> serde_json::Value {

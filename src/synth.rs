@@ -231,6 +231,50 @@ fn gcp(rng: &mut ChaCha8Rng, i: usize) -> Value {
 
 /// Write `n` resources (about 40 % Azure, 35 % AWS, 25 % GCP) below `out`.
 pub fn generate(out: &Path, n: usize, seed: u64) -> std::io::Result<Written> {
+    generate_with(out, n, seed, false)
+}
+
+/// Partner records for related checks, written after resource `i` when `partners` is on:
+/// two of three key vaults get a diagnostic setting, and every eighth AWS record is followed
+/// by a VPC, two of three of them with a flow log. They count among the resources written.
+fn partners(rng: &mut ChaCha8Rng, cloud: &str, i: usize, primary: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    if cloud == "azure" && primary["type"] == "Microsoft.KeyVault/vaults" && !i.is_multiple_of(3) {
+        let id =
+            format!("{}/providers/microsoft.insights/diagnosticSettings/audit", primary["id"].as_str().unwrap_or(""));
+        let sub = primary["subscriptionId"].clone();
+        out.push(json!({"id": id, "name": "audit", "type": "Microsoft.Insights/diagnosticSettings", "subscriptionId": sub,
+            "properties": {"workspaceId": format!("/subscriptions/{}/resourceGroups/ops/providers/Microsoft.OperationalInsights/workspaces/logs", sub.as_str().unwrap_or("")),
+                "logs": [{"categoryGroup": "audit", "enabled": ok(rng)}], "metrics": []}}));
+    }
+    if cloud == "aws" && i.is_multiple_of(8) {
+        let account = primary["accountId"].clone();
+        let region = primary["awsRegion"].as_str().unwrap_or("eu-west-1").to_string();
+        let vpc = format!("vpc-{i:017x}");
+        let item = |ty: &str, id: &str, arn: String, config: Value| {
+            json!({"version": "1.3", "accountId": account, "configurationItemCaptureTime": "2026-11-20T08:00:00.000Z",
+                "configurationItemStatus": "OK", "arn": arn, "resourceType": ty, "resourceId": id, "resourceName": id,
+                "awsRegion": region, "availabilityZone": "Not Applicable", "tags": {}, "relationships": [],
+                "configuration": config, "supplementaryConfiguration": {}})
+        };
+        let acct = account.as_str().unwrap_or("");
+        out.push(item(
+            "AWS::EC2::VPC",
+            &vpc,
+            format!("arn:aws:ec2:{region}:{acct}:vpc/{vpc}"),
+            json!({"vpcId": vpc, "state": "available", "cidrBlock": "10.0.0.0/16", "isDefault": false}),
+        ));
+        if !i.is_multiple_of(3) {
+            let fl = format!("fl-{i:017x}");
+            out.push(item("AWS::EC2::FlowLog", &fl, format!("arn:aws:ec2:{region}:{acct}:vpc-flow-log/{fl}"),
+                json!({"flowLogId": fl, "flowLogStatus": if ok(rng) {"ACTIVE"} else {"INACTIVE"}, "resourceId": vpc, "trafficType": "ALL"})));
+        }
+    }
+    out
+}
+
+/// [`generate`], with partner records for related checks when `with_partners` is set.
+pub fn generate_with(out: &Path, n: usize, seed: u64, with_partners: bool) -> std::io::Result<Written> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n_az = n * 40 / 100;
     let n_aws = n * 35 / 100;
@@ -253,20 +297,26 @@ pub fn generate(out: &Path, n: usize, seed: u64) -> std::io::Result<Written> {
                 )?,
                 _ => {}
             }
+            let mut first = true;
             for i in start..end {
                 let v = match cloud {
                     "azure" => azure(&mut rng, i),
                     "aws" => aws(&mut rng, i),
                     _ => gcp(&mut rng, i),
                 };
-                if cloud == "gcp" {
-                    serde_json::to_writer(&mut f, &v)?;
-                    writeln!(f)?;
-                } else {
-                    if i > start {
-                        write!(f, ",")?;
+                let extra = if with_partners { partners(&mut rng, cloud, i, &v) } else { Vec::new() };
+                w.resources += extra.len();
+                for v in std::iter::once(v).chain(extra) {
+                    if cloud == "gcp" {
+                        serde_json::to_writer(&mut f, &v)?;
+                        writeln!(f)?;
+                    } else {
+                        if !first {
+                            write!(f, ",")?;
+                        }
+                        serde_json::to_writer(&mut f, &v)?;
                     }
-                    serde_json::to_writer(&mut f, &v)?;
+                    first = false;
                 }
             }
             match cloud {
@@ -300,5 +350,22 @@ mod tests {
         let (resources, report) = read_all(&SourceSpec::Path { path: a.path().into(), cloud: None });
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert_eq!(resources.len(), 1000);
+        assert_eq!(read(a.path()), {
+            let c = tempfile::tempdir().unwrap();
+            generate_with(c.path(), 1000, 7, false).unwrap();
+            read(c.path())
+        });
+    }
+
+    #[test]
+    fn partners_give_related_checks_something_to_find() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = generate_with(dir.path(), 1000, 7, true).unwrap();
+        let (resources, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(resources.len(), w.resources);
+        let count = |t: &str| resources.iter().filter(|r| r.meta.rtype == t).count();
+        assert!(count("microsoft.insights/diagnosticsettings") > 0 && count("AWS::EC2::FlowLog") > 0);
+        assert!(count("AWS::EC2::VPC") > count("AWS::EC2::FlowLog"), "some VPCs have no flow log");
     }
 }

@@ -108,7 +108,7 @@ impl<'a> Assessor<'a> {
         // The sources' first pass keeps the resources related and scope checks read (only
         // those types), so a resource is judged with its partners wherever they are in the
         // files. They arrive before any batch; both callbacks need the index.
-        let index = RefCell::new(RelatedIndex::new(types.clone()));
+        let index = RefCell::new(self.new_index());
         let mut keep = |r: Resource| index.borrow_mut().add(&r);
         let related = (!types.is_empty()).then_some(RelatedTypes { types: &types, on: &mut keep });
         let mut on_resources = |source: usize, batch: Vec<Resource>| {
@@ -173,7 +173,7 @@ impl<'a> Assessor<'a> {
     /// Evaluate resources already in memory (tests, benchmarks).
     pub fn run_resources(&self, resources: Vec<Resource>, now: DateTime<Utc>) -> RunResult {
         let mut result = self.empty_result(now);
-        let mut index = RelatedIndex::new(self.related_types());
+        let mut index = self.new_index();
         resources.iter().for_each(|r| index.add(r));
         let cancel = Arc::new(AtomicBool::new(false));
         let out = self.evaluate_batch(resources, now, &cancel, &mut result, &mut index);
@@ -246,18 +246,33 @@ impl<'a> Assessor<'a> {
         if indices.is_empty() {
             return None;
         }
-        let mut wanted: Vec<String> =
-            indices.iter().flat_map(|&i| seen_types(&self.catalog.checks[i])).cloned().collect();
+        // Checks that read their scope's partners share one binding; a joined check gets its
+        // own, with only the partners that match this resource's key.
+        let mut wanted: Vec<String> = indices
+            .iter()
+            .map(|&i| &self.catalog.checks[i])
+            .filter(|c| c.join.is_none())
+            .flat_map(|c| seen_types(c))
+            .cloned()
+            .collect();
         wanted.sort();
         wanted.dedup();
         let related = (!wanted.is_empty()).then(|| index.bound(r.meta.cloud, &r.meta.scope, region, &wanted));
         let resource = cel::to_value(&r.doc).unwrap_or(cel::Value::Null);
-        let bound = ev.bind_value(resource.clone(), related.clone());
+        let shared = ev.bind_value(resource.clone(), related.clone());
         let mut out =
             ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
         for &idx in indices {
             let check: &Arc<Check> = &self.catalog.checks[idx];
+            let joined = check.join.as_ref().map(|j| {
+                let value = cel::to_value(index.joined(r, &check.related, j)).unwrap_or(cel::Value::Null);
+                (ev.bind_value(resource.clone(), Some(value.clone())), value)
+            });
+            let (bound, related) = match &joined {
+                Some((b, v)) => (b, Some(v.clone())),
+                None => (&shared, related.clone()),
+            };
             let (mut state, message) = match check.applies.as_ref().map(|a| bound.eval(a)) {
                 Some(Outcome::False) => (FindingState::NotApplicable, None),
                 Some(Outcome::Error(e)) => (FindingState::Error, Some(format!("applies: {e}"))),
@@ -293,12 +308,16 @@ impl<'a> Assessor<'a> {
                 if state != FindingState::Error {
                     name_failing_elements(
                         &mut evidence,
-                        failing_elements(ev, &check.condition, &r.doc, &resource, related.clone()),
+                        failing_elements(ev, &check.condition, &r.doc, &resource, related),
                     );
                 }
                 let seen: Vec<String> = seen_types(check).cloned().collect();
-                if !seen.is_empty() {
-                    evidence.extend(index.evidence(r.meta.cloud, &r.meta.scope, region, &seen));
+                match &check.join {
+                    Some(j) => evidence.extend(index.joined_evidence(r, &seen, j)),
+                    None if !seen.is_empty() => {
+                        evidence.extend(index.evidence(r.meta.cloud, &r.meta.scope, region, &seen))
+                    }
+                    None => {}
                 }
                 if check.over.is_some() && state == FindingState::Unhealthy && message.is_none() {
                     let found: Vec<String> = evidence

@@ -2,7 +2,7 @@
 //! own, indexed per scope (only those types, so the estate is never held twice), and the scopes
 //! and regions a run saw, which scope checks judge.
 
-use crate::catalog::{ScopeLevel, scope_type};
+use crate::catalog::{Join, KeyPath, ScopeLevel, scope_type};
 use crate::model::{Cloud, Evidence, Resource, ResourceRef};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -21,21 +21,34 @@ pub struct RelatedIndex {
     /// every resource of a scope sees the same partners, and converting them for each one
     /// would cost the partners' size for every resource.
     bound: Mutex<HashMap<BoundKey, cel::Value>>,
+    /// The (type, key path) pairs joined checks look partners up by.
+    joins: Vec<(String, KeyPath)>,
+    /// Per scope, join and key: the partners' places in `by_scope`.
+    keyed: HashMap<(Cloud, String, usize, String), Vec<usize>>,
 }
 
 type BoundKey = (Cloud, String, Option<String>, Vec<String>);
 
 impl RelatedIndex {
-    /// An index that keeps resources of `types`.
-    pub fn new(types: BTreeSet<String>) -> RelatedIndex {
-        RelatedIndex { types, ..Default::default() }
+    /// An index that keeps resources of `types`, looked up by each `joins` key as well.
+    pub fn new(types: BTreeSet<String>, joins: Vec<(String, KeyPath)>) -> RelatedIndex {
+        RelatedIndex { types, joins, ..Default::default() }
     }
 
     /// Keep `r` if its type is indexed.
     pub fn add(&mut self, r: &Resource) {
         if self.types.contains(&r.meta.rtype) {
             let key = (r.meta.cloud, r.meta.scope.clone());
-            self.by_scope.entry(key).or_default().entry(r.meta.rtype.clone()).or_default().push(r.doc.clone());
+            let docs = self.by_scope.entry(key).or_default().entry(r.meta.rtype.clone()).or_default();
+            let at = docs.len();
+            docs.push(r.doc.clone());
+            for (j, (t, path)) in self.joins.iter().enumerate() {
+                if *t == r.meta.rtype
+                    && let Some(k) = path.key_of(r.meta.cloud, &r.doc)
+                {
+                    self.keyed.entry((r.meta.cloud, r.meta.scope.clone(), j, k)).or_default().push(at);
+                }
+            }
         }
     }
 
@@ -74,6 +87,54 @@ impl RelatedIndex {
         v
     }
 
+    /// `related` for a joined check: of each of `types`, the resources of `r`'s scope whose
+    /// key matches `r`'s (none when `r` has no key).
+    pub fn joined(&self, r: &Resource, types: &[String], join: &Join) -> Value {
+        let key = join.resource.key_of(r.meta.cloud, &r.doc);
+        let mut out = Map::new();
+        for t in types {
+            out.insert(t.clone(), Value::Array(self.partners(r, t, join, key.as_deref()).cloned().collect()));
+        }
+        Value::Object(out)
+    }
+
+    fn partners<'a>(
+        &'a self,
+        r: &Resource,
+        t: &str,
+        join: &Join,
+        key: Option<&str>,
+    ) -> impl Iterator<Item = &'a Value> {
+        let j = self.joins.iter().position(|(jt, p)| jt == t && *p == join.related);
+        let docs = self.by_scope.get(&(r.meta.cloud, r.meta.scope.clone())).and_then(|m| m.get(t));
+        let places = match (j, key) {
+            (Some(j), Some(k)) => self.keyed.get(&(r.meta.cloud, r.meta.scope.clone(), j, k.to_string())),
+            _ => None,
+        };
+        places.into_iter().flatten().filter_map(move |&i| docs.and_then(|d| d.get(i)))
+    }
+
+    /// Evidence of what a joined check found for `r`.
+    pub fn joined_evidence(&self, r: &Resource, types: &[String], join: &Join) -> Vec<Evidence> {
+        let key = join.resource.key_of(r.meta.cloud, &r.doc);
+        types
+            .iter()
+            .map(|t| {
+                let value = match &key {
+                    None => format!("none looked up: the resource has no {}", join.resource),
+                    Some(k) => {
+                        let ids: Vec<&str> = self
+                            .partners(r, t, join, Some(k))
+                            .filter_map(|d| d.get("id").and_then(Value::as_str))
+                            .collect();
+                        found(&ids, &format!("with {} = {k} in {}", join.related, r.meta.scope))
+                    }
+                };
+                Evidence { path: format!("related['{t}']"), value }
+            })
+            .collect()
+    }
+
     /// Evidence of what was found: per type, how many and which (ids), in the scope or region.
     pub fn evidence(&self, cloud: Cloud, scope: &str, region: Option<&str>, types: &[String]) -> Vec<Evidence> {
         let where_ = match region {
@@ -85,14 +146,8 @@ impl RelatedIndex {
             .iter()
             .map(|t| {
                 let docs = || held.and_then(|m| m.get(t)).into_iter().flatten().filter(|d| in_region(d, region));
-                let ids: Vec<&str> =
-                    docs().filter_map(|d| d.get("id").and_then(Value::as_str)).take(IDS_SHOWN).collect();
-                let value = match docs().count() {
-                    0 => format!("none in {where_}"),
-                    n if n > IDS_SHOWN => format!("{n} in {where_}: {} and {} more", ids.join(", "), n - IDS_SHOWN),
-                    n => format!("{n} in {where_}: {}", ids.join(", ")),
-                };
-                Evidence { path: format!("related['{t}']"), value }
+                let ids: Vec<&str> = docs().filter_map(|d| d.get("id").and_then(Value::as_str)).collect();
+                Evidence { path: format!("related['{t}']"), value: found(&ids, &format!("in {where_}")) }
             })
             .collect()
     }
@@ -111,6 +166,16 @@ impl RelatedIndex {
             }
         }
         out
+    }
+}
+
+/// "none in S", "2 in S: a, b", "9 in S: a, … and 4 more".
+fn found(ids: &[&str], where_: &str) -> String {
+    let shown = ids[..ids.len().min(IDS_SHOWN)].join(", ");
+    match ids.len() {
+        0 => format!("none {where_}"),
+        n if n > IDS_SHOWN => format!("{n} {where_}: {shown} and {} more", n - IDS_SHOWN),
+        n => format!("{n} {where_}: {shown}"),
     }
 }
 
@@ -159,7 +224,7 @@ mod tests {
 
     #[test]
     fn keeps_only_related_types_per_scope_and_says_what_it_found() {
-        let mut ix = RelatedIndex::new(["AWS::EC2::FlowLog".to_string()].into());
+        let mut ix = RelatedIndex::new(["AWS::EC2::FlowLog".to_string()].into(), Vec::new());
         for r in [
             res(Cloud::Aws, "1", "AWS::EC2::FlowLog", "fl-1", "eu-west-1"),
             res(Cloud::Aws, "1", "AWS::EC2::VPC", "vpc-1", "eu-west-1"),
@@ -179,5 +244,39 @@ mod tests {
         let regions: Vec<String> = ix.subjects(Cloud::Aws, ScopeLevel::Region).into_iter().map(|r| r.meta.id).collect();
         assert_eq!(regions, ["1/regions/eu-west-1", "2/regions/us-east-1"]);
         assert!(ix.subjects(Cloud::Gcp, ScopeLevel::Scope).is_empty());
+    }
+
+    #[test]
+    fn a_joined_check_sees_only_the_partners_with_its_key() {
+        let join =
+            Join { related: "properties.resourceId".parse().unwrap(), resource: "properties.vpcId".parse().unwrap() };
+        let t = "AWS::EC2::FlowLog".to_string();
+        let mut ix = RelatedIndex::new([t.clone()].into(), vec![(t.clone(), join.related.clone())]);
+        let flow = |id: &str, vpc: &str| {
+            let mut r = res(Cloud::Aws, "1", &t, id, "eu-west-1");
+            r.doc["properties"] = serde_json::json!({"resourceId": vpc});
+            r
+        };
+        for r in [flow("fl-1", "vpc-1"), flow("fl-2", "vpc-2"), flow("fl-3", "vpc-1")] {
+            ix.add(&r);
+        }
+        let mut vpc = res(Cloud::Aws, "1", "AWS::EC2::VPC", "vpc-1", "eu-west-1");
+        vpc.doc["properties"] = serde_json::json!({"vpcId": "vpc-1"});
+        let types = std::slice::from_ref(&t);
+        let got = ix.joined(&vpc, types, &join);
+        let ids: Vec<&str> = got[&t].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["fl-1", "fl-3"]);
+        assert_eq!(
+            ix.joined_evidence(&vpc, types, &join)[0].value,
+            "2 with properties.resourceId = vpc-1 in 1: fl-1, fl-3"
+        );
+        vpc.doc["properties"] = serde_json::json!({"vpcId": "vpc-9"});
+        assert_eq!(ix.joined(&vpc, types, &join)[&t], serde_json::json!([]));
+        assert_eq!(ix.joined_evidence(&vpc, types, &join)[0].value, "none with properties.resourceId = vpc-9 in 1");
+        vpc.doc["properties"] = serde_json::json!({});
+        assert_eq!(
+            ix.joined_evidence(&vpc, types, &join)[0].value,
+            "none looked up: the resource has no properties.vpcId"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use super::engine::{Assessor, record, seen_types};
 use super::results::{BatchOutput, RunResult};
 use super::scope::{RelatedIndex, scope_resource};
-use crate::catalog::ScopeLevel;
+use crate::catalog::{KeyPath, ScopeLevel};
 use crate::model::{Cloud, Finding, FindingState, Resource};
 use crate::policy::Evaluator;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,22 @@ impl Assessor<'_> {
     /// Types the selected checks read besides their own resource: the run indexes these.
     pub(super) fn related_types(&self) -> BTreeSet<String> {
         self.selected.iter().flat_map(|&i| seen_types(&self.catalog.checks[i]).cloned()).collect()
+    }
+
+    /// An empty index of what the selected checks read besides their own resource.
+    pub(super) fn new_index(&self) -> RelatedIndex {
+        let mut joins: Vec<(String, KeyPath)> = Vec::new();
+        for &i in &self.selected {
+            let check = &self.catalog.checks[i];
+            if let Some(j) = &check.join {
+                for t in &check.related {
+                    if !joins.iter().any(|(jt, p)| jt == t && *p == j.related) {
+                        joins.push((t.clone(), j.related.clone()));
+                    }
+                }
+            }
+        }
+        RelatedIndex::new(self.related_types(), joins)
     }
 
     /// The selected scope checks of `cloud` at `level`.
@@ -66,7 +82,7 @@ impl Assessor<'_> {
         context: &[Resource],
         now: DateTime<Utc>,
     ) -> Vec<(String, FindingState, Option<Finding>)> {
-        let mut index = RelatedIndex::new(self.related_types());
+        let mut index = self.new_index();
         for r in context {
             index.add(r);
             index.saw(&r.meta);

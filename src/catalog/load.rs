@@ -347,6 +347,26 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
         }
         None => None,
     };
+    let join = rc.related_on.as_ref().and_then(|j| {
+        let raw = j.get_ref();
+        let parsed = raw
+            .related
+            .parse::<super::KeyPath>()
+            .and_then(|r| Ok(super::Join { related: r, resource: raw.resource.parse()? }));
+        let problem = match (&parsed, related.is_empty(), over.is_some()) {
+            (Err(e), ..) => Some(e.clone()),
+            (_, true, _) => Some("related_on needs related types".to_string()),
+            (_, _, true) => Some("related_on is for resource checks, not scope checks".to_string()),
+            _ => None,
+        };
+        match problem {
+            Some(p) => {
+                ctx.err(j.span(), format!("check '{id}': related_on {p}"));
+                None
+            }
+            None => parsed.ok(),
+        }
+    });
     if let Some(cloud) = cloud {
         for t in &related {
             if Cloud::of_resource_type(t) != cloud {
@@ -385,6 +405,7 @@ fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
         condition: condition?,
         condition_src: rc.condition.get_ref().clone(),
         related,
+        join,
         over,
         action: action?,
         mandatory: rc.mandatory,

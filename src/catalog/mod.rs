@@ -9,7 +9,7 @@ mod security_controls;
 mod types;
 
 pub use load::{Catalog, CatalogError, SourceFile};
-pub use scope::{ScopeLevel, normalized_type, scope_type};
+pub use scope::{Join, KeyPath, ScopeLevel, normalized_type, scope_type};
 pub use security_controls::{SECURITY_CONTROLS, SecurityControl, security_control};
 pub use types::{Check, Control, Remediation, Standard};
 

@@ -56,6 +56,9 @@ pub struct RawCheck {
     pub condition: Spanned<String>,
     /// Types of the same scope the condition reads through `related`.
     pub related: Option<Spanned<Vec<String>>>,
+    /// `{ related = PATH, resource = PATH }`: keep only the related resources whose key
+    /// matches this resource's.
+    pub related_on: Option<Spanned<RawJoin>>,
     /// `scope` or `region`: one finding per scope (or region in use) instead of per resource.
     pub over: Option<Spanned<String>>,
     pub action: Spanned<String>,
@@ -74,4 +77,14 @@ pub struct RawRemediation {
     #[serde(default)]
     pub text: String,
     pub cli: Option<String>,
+}
+
+/// A related check's join as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJoin {
+    /// Key path in the related resources.
+    pub related: String,
+    /// Key path in the checked resource.
+    pub resource: String,
 }

@@ -184,3 +184,28 @@ fn bad_regex_literals_are_load_errors_with_file_and_line() {
     // the builtin catalog still loads beside them
     assert!(cat.check("azure.storage.secure_transfer").is_some());
 }
+
+#[test]
+fn related_on_is_checked_when_the_catalog_loads() {
+    let with = |extra: &str| CHECKS.replace("action = \"preventive\"", &format!("{extra}\naction = \"preventive\""));
+    let ok = with(
+        "related = [\"Microsoft.Insights/diagnosticSettings\"]\nrelated_on = { related = \"@parent\", resource = \"id\" }",
+    );
+    let cat = Catalog::load(&[file("t.toml", &ok)]);
+    assert!(cat.errors.is_empty(), "{:?}", cat.errors);
+    assert_eq!(cat.checks[0].join.as_ref().map(|j| j.related.to_string()).as_deref(), Some("@parent"));
+    for (bad, says) in [
+        ("related_on = { related = \"@parent\", resource = \"id\" }", "needs related types"),
+        (
+            "related = [\"Microsoft.Insights/diagnosticSettings\"]\nrelated_on = { related = \"a..b\", resource = \"id\" }",
+            "dotted field path",
+        ),
+        (
+            "related = [\"Microsoft.Insights/diagnosticSettings\"]\nover = \"scope\"\nrelated_on = { related = \"id\", resource = \"id\" }",
+            "not scope checks",
+        ),
+    ] {
+        let cat = Catalog::load(&[file("t.toml", &with(bad))]);
+        assert!(cat.errors.iter().any(|e| e.message.contains(says) && e.line > 0), "{bad}: {:?}", cat.errors);
+    }
+}

@@ -29,6 +29,8 @@ pub struct Check {
     pub condition_src: String,
     /// Types of the same scope the condition reads through `related` (normalized).
     pub related: Vec<String>,
+    /// Set when only the related resources matching this one's key are read.
+    pub join: Option<super::Join>,
     /// Set for a scope check: it judges each scope (or region), not each resource.
     pub over: Option<super::ScopeLevel>,
     /// Improvement-action type.

@@ -5,6 +5,7 @@ use super::{CliError, CliResult, Env};
 use crate::catalog::import;
 use crate::catalog::import::build::{self as builder, Built};
 use crate::catalog::{Catalog, coverage};
+use crate::sanitize::clean;
 use clap::{Subcommand, ValueEnum};
 use serde::Deserialize;
 use serde_json::json;
@@ -200,11 +201,12 @@ pub fn run(env: &Env, cmd: StandardsCmd) -> CliResult {
                 })),
                 Format::Table => {
                     for e in &errors {
-                        println!("{e}");
+                        println!("{}", clean(&e.to_string()));
                     }
                     for (std, ids) in &unresolved {
                         println!(
-                            "note: {std}: {} Prowler check id(s) no posture check aliases (--format json lists them)",
+                            "note: {}: {} Prowler check id(s) no posture check aliases (--format json lists them)",
+                            clean(std),
                             ids.len()
                         );
                     }
@@ -318,17 +320,17 @@ fn build(titles: &Path, out: &Path, data: &Path, only: &[String], check: bool) -
     );
     for b in &built {
         for n in &b.notes {
-            eprintln!("note: {}: {n}", b.id);
+            eprintln!("note: {}: {}", b.id, clean(n));
         }
     }
     if only.is_empty() {
         stale.extend(orphans(out, &built));
     }
     for e in &errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", clean(e));
     }
     for s in &stale {
-        eprintln!("error: {s}");
+        eprintln!("error: {}", clean(s));
     }
     if !errors.is_empty() {
         return Err(CliError::input(format!("{} standard(s) failed to build", errors.len())));

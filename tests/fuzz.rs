@@ -324,7 +324,7 @@ fn parse(kind: Kind, input: &[u8], ctx: &Ctx, rng_bits: u64) {
             );
         }
         Kind::Prowler => {
-            let _ = import::from_prowler(&ctx.catalog, &text, None);
+            let _ = import::from_prowler(&text, None, None);
         }
         Kind::Oscal => {
             let _ = import::from_oscal(&text, None);

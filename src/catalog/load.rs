@@ -1,18 +1,16 @@
 //! Loading: parse every file, validate, index; a broken file or standard is reported and
 //! skipped while the rest loads.
 
-use super::raw::{RawCheck, RawControl, RawFile, RawStandard};
-use super::security_control;
-use super::types::{Check, Control, Remediation, Standard};
-use crate::model::{ActionType, Cloud, Severity};
-use crate::policy;
+use super::check::build_check;
+use super::raw::RawFile;
+use super::standard::{Known, build_standard};
+use super::types::{Check, Standard};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
-use toml::Spanned;
 
 /// A catalog file's name (for messages and origin) and text.
 #[derive(Debug, Clone)]
@@ -59,7 +57,8 @@ pub struct Catalog {
     related_types: std::collections::BTreeSet<String>,
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+/// 1-based line and column of a byte offset.
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -67,13 +66,14 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-struct Ctx<'a> {
-    file: &'a SourceFile,
-    errors: &'a mut Vec<CatalogError>,
+/// Where errors of the file being built go.
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a SourceFile,
+    pub(super) errors: &'a mut Vec<CatalogError>,
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(&self.file.text, span.start);
         self.errors.push(CatalogError { file: self.file.name.clone(), line, column, message: message.into() });
     }
@@ -191,6 +191,7 @@ impl Catalog {
         }
 
         // Standards.
+        let known = Known { checks: &checks, broken: &broken, aliases: &alias_index };
         let mut standards: BTreeMap<String, Standard> = BTreeMap::new();
         for (file, raw) in &parsed {
             let mut ctx = Ctx { file, errors: &mut errors };
@@ -202,7 +203,7 @@ impl Catalog {
                 }
                 Some(rs) => {
                     let before = ctx.errors.len();
-                    let std = build_standard(&mut ctx, rs, &raw.control, &checks, &broken, &alias_index, &file.origin);
+                    let std = build_standard(&mut ctx, rs, &raw.control, &known, &file.origin);
                     if standards.contains_key(&std.id) {
                         ctx.err(rs.span(), format!("duplicate standard id '{}'; this one is disabled", std.id));
                     } else if ctx.errors.len() > before {
@@ -291,226 +292,5 @@ fn collect_embedded(dir: &include_dir::Dir<'static>, out: &mut Vec<SourceFile>) 
     }
     for d in dir.dirs() {
         collect_embedded(d, out);
-    }
-}
-
-fn parse_word<T: std::str::FromStr<Err = String>>(ctx: &mut Ctx, v: &Spanned<String>) -> Option<T> {
-    match v.get_ref().parse::<T>() {
-        Ok(t) => Some(t),
-        Err(e) => {
-            ctx.err(v.span(), e);
-            None
-        }
-    }
-}
-
-fn compile(ctx: &mut Ctx, id: &str, what: &str, src: &Spanned<String>) -> Option<policy::Compiled> {
-    match policy::compile(src.get_ref()) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            ctx.err(src.span(), format!("check '{id}': {what}: {e}"));
-            None
-        }
-    }
-}
-
-fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<Check> {
-    let id = rc.id.get_ref().clone();
-    let before = ctx.errors.len();
-    let severity: Option<Severity> = parse_word(ctx, &rc.severity);
-    let action: Option<ActionType> = parse_word(ctx, &rc.action);
-    if security_control(rc.security_control.get_ref()).is_none() {
-        ctx.err(
-            rc.security_control.span(),
-            format!("check '{id}': unknown security_control '{}' (see docs/checks.md)", rc.security_control.get_ref()),
-        );
-    }
-    let cloud = match rc.cloud.as_deref() {
-        Some(c) => c.parse::<Cloud>().map_err(|e| ctx.err(rc.id.span(), e)).ok(),
-        None => id.split('.').next().and_then(|p| p.parse::<Cloud>().ok()).or_else(|| {
-            ctx.err(rc.id.span(), format!("check '{id}': id must start with azure., aws. or gcp. (or set `cloud`)"));
-            None
-        }),
-    };
-    if rc.resource_types.get_ref().is_empty() {
-        ctx.err(rc.resource_types.span(), format!("check '{id}': resource_types is empty"));
-    }
-    let resource_types: Vec<String> = rc.resource_types.get_ref().iter().map(|t| super::normalized_type(t)).collect();
-    let related: Vec<String> = rc
-        .related
-        .as_ref()
-        .map(|r| r.get_ref().iter().map(|t| super::normalized_type(t)).collect())
-        .unwrap_or_default();
-    let over = match &rc.over {
-        Some(o) => {
-            o.get_ref().parse::<super::ScopeLevel>().map_err(|e| ctx.err(o.span(), format!("check '{id}': {e}"))).ok()
-        }
-        None => None,
-    };
-    let join = rc.related_on.as_ref().and_then(|j| {
-        let raw = j.get_ref();
-        let parsed = raw
-            .related
-            .parse::<super::KeyPath>()
-            .and_then(|r| Ok(super::Join { related: r, resource: raw.resource.parse()? }));
-        let problem = match (&parsed, related.is_empty(), over.is_some()) {
-            (Err(e), ..) => Some(e.clone()),
-            (_, true, _) => Some("related_on needs related types".to_string()),
-            (_, _, true) => Some("related_on is for resource checks, not scope checks".to_string()),
-            _ => None,
-        };
-        match problem {
-            Some(p) => {
-                ctx.err(j.span(), format!("check '{id}': related_on {p}"));
-                None
-            }
-            None => parsed.ok(),
-        }
-    });
-    if let Some(cloud) = cloud {
-        for t in &related {
-            if Cloud::of_resource_type(t) != cloud {
-                ctx.err(
-                    rc.related.as_ref().map_or(rc.id.span(), |r| r.span()),
-                    format!("check '{id}': related type '{t}' is not a {cloud} type"),
-                );
-            }
-        }
-        for t in &resource_types {
-            if Cloud::of_resource_type(t) != cloud {
-                ctx.err(rc.resource_types.span(), format!("check '{id}': resource type '{t}' is not a {cloud} type"));
-            }
-        }
-    }
-    let remediation = Remediation { text: rc.remediation.text.clone(), cli: rc.remediation.cli.clone() };
-    if let Err(e) = remediation.validate() {
-        ctx.err(rc.id.span(), format!("check '{id}': {e}"));
-    }
-    let condition = compile(ctx, &id, "condition", &rc.condition);
-    let applies = match &rc.applies {
-        Some(a) => Some(compile(ctx, &id, "applies", a)?),
-        None => None,
-    };
-    if ctx.errors.len() > before {
-        return None;
-    }
-    Some(Check {
-        id,
-        title: rc.title.clone(),
-        description: rc.description.clone(),
-        severity: severity?,
-        cloud: cloud?,
-        resource_types,
-        applies,
-        condition: condition?,
-        condition_src: rc.condition.get_ref().clone(),
-        related,
-        join,
-        over,
-        action: action?,
-        mandatory: rc.mandatory,
-        security_control: rc.security_control.get_ref().clone(),
-        aliases: rc.aliases.clone(),
-        remediation,
-        origin: origin.to_string(),
-    })
-}
-
-fn build_standard(
-    ctx: &mut Ctx,
-    rs: &Spanned<RawStandard>,
-    raw_controls: &[Spanned<RawControl>],
-    checks: &BTreeMap<String, Arc<Check>>,
-    broken: &std::collections::HashSet<String>,
-    aliases: &HashMap<&str, Vec<&str>>,
-    origin: &str,
-) -> Standard {
-    let r = rs.get_ref();
-    let mut clouds = Vec::new();
-    for c in &r.clouds {
-        match c.parse::<Cloud>() {
-            Ok(c) => clouds.push(c),
-            Err(e) => ctx.err(rs.span(), e),
-        }
-    }
-    let mut controls: Vec<Control> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for rc in raw_controls {
-        let c = rc.get_ref();
-        let cid = c.id.get_ref().clone();
-        if !seen.insert(cid.clone()) {
-            ctx.err(c.id.span(), format!("duplicate control id '{cid}' in standard '{}'", r.id));
-            continue;
-        }
-        let mut resolved: Vec<String> = Vec::new();
-        let mut broken_refs = Vec::new();
-        for reference in &c.checks {
-            let name = reference.get_ref();
-            // `gcp:alias` narrows a Prowler alias to one cloud; a plain alias resolves within
-            // the standard's clouds (Prowler reuses check names across providers).
-            let (only, bare) = match name.split_once(':').map(|(c, a)| (c.parse::<Cloud>(), a)) {
-                Some((Ok(c), a)) => (Some(c), a),
-                _ => (None, name.as_str()),
-            };
-            let in_scope = |id: &&&str| {
-                let cloud = checks.get(**id).map(|k| k.cloud);
-                only.map_or(clouds.is_empty() || cloud.is_some_and(|c| clouds.contains(&c)), |o| cloud == Some(o))
-            };
-            if checks.contains_key(name) {
-                resolved.push(name.clone());
-            } else if let Some(ids) = aliases.get(bare) {
-                let matching: Vec<&&str> = ids.iter().filter(in_scope).collect();
-                if matching.is_empty() {
-                    ctx.err(
-                        reference.span(),
-                        format!("control '{cid}': alias '{name}' names no check of this standard's clouds"),
-                    );
-                }
-                resolved.extend(matching.into_iter().map(|s| s.to_string()));
-            } else if broken.contains(bare) {
-                broken_refs.push(name.clone());
-            } else {
-                ctx.err(
-                    reference.span(),
-                    format!("control '{cid}': unknown check id '{name}' (no check has this id or alias)"),
-                );
-            }
-        }
-        resolved.sort();
-        resolved.dedup();
-        let action = match &c.action {
-            Some(a) => a.parse::<ActionType>().unwrap_or_else(|e| {
-                ctx.err(c.id.span(), e);
-                ActionType::Detective
-            }),
-            None => ActionType::Detective,
-        };
-        controls.push(Control {
-            id: cid,
-            section: c.section.clone(),
-            title: c.title.clone(),
-            description: c.description.clone(),
-            checks: resolved,
-            broken_checks: broken_refs,
-            action,
-            mandatory: c.mandatory,
-        });
-    }
-    // A standard claims the clouds it has checks for (all it declares when it has none).
-    let mapped: Vec<Cloud> = clouds
-        .iter()
-        .copied()
-        .filter(|cl| controls.iter().flat_map(|c| &c.checks).any(|id| checks.get(id).is_some_and(|k| k.cloud == *cl)))
-        .collect();
-    let clouds = if mapped.is_empty() { clouds } else { mapped };
-    Standard {
-        id: r.id.clone(),
-        name: r.name.clone(),
-        version: r.version.clone(),
-        description: r.description.clone(),
-        clouds,
-        controls,
-        origin: origin.to_string(),
-        attestation_validity_days: r.attestation_validity_days.unwrap_or(365),
     }
 }

@@ -1,11 +1,14 @@
 //! Standards and checks: load from TOML (embedded and user directories), validate, index.
 
+mod check;
+pub mod coverage;
 pub mod import;
 mod load;
 mod raw;
 mod remediation;
 mod scope;
 mod security_controls;
+mod standard;
 mod types;
 
 pub use load::{Catalog, CatalogError, SourceFile};

@@ -35,8 +35,18 @@ pub struct RawControl {
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// posture check ids (or aliases) that answer for the requirement.
     #[serde(default)]
     pub checks: Vec<Spanned<String>>,
+    /// The source tool's (Prowler's) check ids, resolved through check aliases at load;
+    /// ids no check aliases are kept as data, not errors.
+    #[serde(default)]
+    pub prowler: Vec<String>,
+    /// The source mapping is wrong for this requirement: `prowler` is kept as a record only.
+    #[serde(default)]
+    pub ignore_prowler: bool,
+    /// Why the mapping differs from the source's (an override's one-line reason).
+    pub reason: Option<String>,
     pub action: Option<String>,
     #[serde(default)]
     pub mandatory: bool,

@@ -208,4 +208,93 @@ fn related_on_is_checked_when_the_catalog_loads() {
         let cat = Catalog::load(&[file("t.toml", &with(bad))]);
         assert!(cat.errors.iter().any(|e| e.message.contains(says) && e.line > 0), "{bad}: {:?}", cat.errors);
     }
+const PROWLER_STANDARD: &str = r#"
+[standard]
+id = "p-1"
+name = "P"
+version = "1"
+clouds = ["azure"]
+
+[[control]]
+id = "1"
+title = "resolved through an alias at load"
+prowler = ["storage_secure_transfer_required_is_enabled", "no_check_has_this_alias"]
+
+[[control]]
+id = "2"
+title = "only unknown Prowler ids: manual, not an error"
+prowler = ["no_check_has_this_alias"]
+
+[[control]]
+id = "3"
+title = "an override replaced Prowler's mapping"
+prowler = ["storage_secure_transfer_required_is_enabled"]
+checks = []
+ignore_prowler = true
+reason = "Prowler maps the wrong check"
+"#;
+
+#[test]
+fn prowler_ids_resolve_at_load_and_unknown_ones_are_not_errors() {
+    // Without the check, the same standard loads and control 1 is manual: the mapping is data.
+    let alone = Catalog::load(&[file("std.toml", PROWLER_STANDARD)]);
+    assert!(alone.errors.is_empty(), "{:?}", alone.errors);
+    assert!(alone.standard("p-1").unwrap().controls[0].is_manual());
+    // A check that declares the alias makes control 1 automated, with no regeneration.
+    let cat = Catalog::load(&[file("checks.toml", CHECKS), file("std.toml", PROWLER_STANDARD)]);
+    assert!(cat.errors.is_empty(), "{:?}", cat.errors);
+    let s = cat.standard("p-1").unwrap();
+    assert_eq!(s.controls[0].checks, ["azure.storage.secure_transfer"]);
+    assert_eq!(s.controls[0].unresolved_prowler, ["no_check_has_this_alias"]);
+    assert!(s.controls[1].is_manual());
+    assert!(s.controls[2].is_manual(), "ignore_prowler keeps Prowler's ids as a record only");
+    assert_eq!(s.controls[2].prowler, ["storage_secure_transfer_required_is_enabled"]);
+}
+
+#[test]
+fn prowler_ids_resolve_within_the_standards_clouds_only() {
+    let aws_std = PROWLER_STANDARD.replace("clouds = [\"azure\"]", "clouds = [\"aws\"]");
+    let cat = Catalog::load(&[file("checks.toml", CHECKS), file("std.toml", &aws_std)]);
+    assert!(cat.errors.is_empty(), "{:?}", cat.errors);
+    let c = &cat.standard("p-1").unwrap().controls[0];
+    assert!(c.checks.is_empty() && c.unresolved_prowler.len() == 2, "{c:?}");
+}
+
+#[test]
+fn ignoring_prowler_needs_a_reason() {
+    let text = PROWLER_STANDARD.replace("reason = \"Prowler maps the wrong check\"\n", "");
+    let cat = Catalog::load(&[file("checks.toml", CHECKS), file("std.toml", &text)]);
+    assert!(cat.errors.iter().any(|e| e.message.contains("ignore_prowler needs a `reason`")), "{:?}", cat.errors);
+    assert!(cat.standard("p-1").is_none());
+}
+
+/// The defects of Prowler's mapping named in issue 10, corrected by overrides.
+#[test]
+fn shipped_overrides_correct_prowlers_mapping() {
+    let cat = Catalog::load(&Catalog::builtin_files());
+    let checks = |std: &str, control: &str| {
+        let s = cat.standard(std).unwrap_or_else(|| panic!("{std} missing"));
+        s.controls.iter().find(|c| c.id == control).unwrap_or_else(|| panic!("{std} {control} missing")).checks.clone()
+    };
+    assert_eq!(checks("cis-azure-2.0", "2.1.2"), ["azure.defender.app_services_plan"]);
+    assert!(checks("cis-azure-2.0", "1.24").iter().all(|c| c != "azure.iam.no_custom_owner_roles"));
+    assert_eq!(checks("cis-azure-2.0", "6.6"), ["azure.network.watcher_provisioned"]);
+    assert_eq!(checks("cis-gcp-5.0", "1.9"), ["gcp.iam.sa_separation_of_duties"]);
+    assert_eq!(checks("cis-gcp-5.0", "2.3"), ["gcp.logging.sink_exports_all_entries"]);
+    assert!(checks("cis-azure-6.0", "8.1.2.1").iter().all(|c| c != "azure.defender.app_services_plan"));
+    assert_eq!(checks("cis-azure-6.0", "8.3.7"), ["azure.keyvault.public_network_access_disabled"]);
+}
+
+/// Every requirement id of the shipped versions is there (PCI: what Prowler's data holds).
+#[test]
+fn shipped_benchmarks_carry_every_requirement_id() {
+    let cat = Catalog::load(&Catalog::builtin_files());
+    let n = |id: &str| cat.standard(id).map_or(0, |s| s.controls.len());
+    assert_eq!(n("cis-azure-6.0"), 127);
+    assert_eq!(n("cis-azure-2.0"), 151);
+    assert_eq!(n("pci-dss-4.0"), 110);
+    let pci = cat.standard("pci-dss-4.0").unwrap();
+    assert!(pci.controls.iter().any(|c| c.id == "3.3.1.1") && !pci.controls.iter().any(|c| c.id == "3.3.1"));
+    // NIST 800-53 claims only the cloud it has a mapping for.
+    assert_eq!(cat.standard("nist-800-53-rev5-moderate").unwrap().clouds, [crate::model::Cloud::Aws]);
 }

@@ -69,6 +69,12 @@ pub struct Control {
     pub checks: Vec<String>,
     /// References to checks that exist but failed to load: the control is unsupported.
     pub broken_checks: Vec<String>,
+    /// The source tool's (Prowler's) check ids for the requirement, as the standard lists them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prowler: Vec<String>,
+    /// Prowler ids that no loaded check of the standard's clouds aliases (kept, not errors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unresolved_prowler: Vec<String>,
     /// Improvement-action type when it is a manual control.
     pub action: ActionType,
     /// Mandatory manual controls are worth more points.

@@ -208,6 +208,8 @@ fn related_on_is_checked_when_the_catalog_loads() {
         let cat = Catalog::load(&[file("t.toml", &with(bad))]);
         assert!(cat.errors.iter().any(|e| e.message.contains(says) && e.line > 0), "{bad}: {:?}", cat.errors);
     }
+}
+
 const PROWLER_STANDARD: &str = r#"
 [standard]
 id = "p-1"

@@ -67,8 +67,20 @@ word_enum!(
         NotApplicable => "not_applicable",
         Error => "error",
         Exempt => "exempt",
+        Manual => "manual",
     }
 );
+
+word_enum!(
+    /// Which tool produced a finding: posture's own evaluation, or a file another tool wrote.
+    Origin { Posture => "posture", Prowler => "prowler", SecurityHub => "securityhub", Defender => "defender" }
+);
+
+impl Default for Origin {
+    fn default() -> Self {
+        Origin::Posture
+    }
+}
 
 word_enum!(
     /// The rolled-up state of a control.

@@ -232,6 +232,10 @@ fn apply_exemptions(
         }
         offset += page.len() as u64;
         for f in page {
+            // Another tool's finding keeps the state its tool gave (its own mutelist or suppression).
+            if f.origin != crate::model::Origin::Posture {
+                continue;
+            }
             let now_state = effective_state(f.state, &f.check, &f.resource, &matcher, now);
             if now_state == f.state {
                 continue;

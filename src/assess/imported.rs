@@ -15,6 +15,11 @@ use crate::sources::external::{DefenderScore, DefenderStandard, ExternalCheck, E
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// Whether `id` names another tool's check (`prowler.`, `securityhub.`, `defender.`).
+pub fn is_synthetic(id: &str) -> bool {
+    ["prowler.", "securityhub.", "defender."].iter().any(|p| id.starts_with(p))
+}
+
 /// One check on one resource: (check id, lowercased resource id).
 type Key = (String, String);
 

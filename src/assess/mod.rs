@@ -15,7 +15,7 @@ pub use rollup::{
     Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };
 pub use scoped::scope_subject;
-pub use side_by_side::{DefenderSide, annotate};
+pub use side_by_side::{DefenderSide, annotate, defender_secure};
 
 #[cfg(test)]
 mod tests;

@@ -189,12 +189,18 @@ pub fn annotate(rollup: &mut Rollup, ext: &External) {
         }
     }
     rollup.standards.extend(merged.iter().map(summary));
-    if !ext.scores.is_empty() {
-        let current: f64 = ext.scores.iter().map(|s| s.current).sum();
-        let max: f64 = ext.scores.iter().map(|s| s.max).sum();
-        let percentage = if max > 0.0 { (current / max * 1000.0).round() / 10.0 } else { 0.0 };
-        rollup.defender_secure = Some(SecureScore { current: (current * 100.0).round() / 100.0, max, percentage });
+    rollup.defender_secure = defender_secure(ext);
+}
+
+/// Defender's secure score over the subscriptions it reported, if it was imported.
+pub fn defender_secure(ext: &External) -> Option<SecureScore> {
+    if ext.scores.is_empty() {
+        return None;
     }
+    let current: f64 = ext.scores.iter().map(|s| s.current).sum();
+    let max: f64 = ext.scores.iter().map(|s| s.max).sum();
+    let percentage = if max > 0.0 { (current / max * 1000.0).round() / 10.0 } else { 0.0 };
+    Some(SecureScore { current: (current * 100.0).round() / 100.0, max, percentage })
 }
 
 #[cfg(test)]

@@ -52,6 +52,12 @@ fn kind(v: &Value) -> Option<Kind> {
     })
 }
 
+/// Whether a record is one of Defender's rows other than an assessment (which posture's own
+/// checks also read as a resource).
+pub fn is_summary(v: &Value) -> bool {
+    kind(v).is_some_and(|k| k != Kind::Assessment)
+}
+
 /// Whether a record is one of Defender's findings, standards or scores.
 pub fn is_defender(v: &Value) -> bool {
     kind(v).is_some()

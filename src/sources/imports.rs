@@ -148,6 +148,12 @@ pub fn read_imports(specs: &[SourceSpec], limits: Limits, cancel: &AtomicBool) -
     (out, reports)
 }
 
+/// Whether a record is a finding or summary, never a resource: Defender's regulatory
+/// compliance, secure score, metadata and sub-assessment rows (its assessments stay resources).
+pub(super) fn not_a_resource(rec: &Value) -> bool {
+    super::defender::is_summary(rec)
+}
+
 /// Whether the inventory pass leaves this record's file to the import pass: Prowler and
 /// Security Hub files hold no resource (Defender's rows stay resources too: posture's own
 /// checks read `microsoft.security/assessments`).

@@ -325,6 +325,9 @@ fn first_pass(
                     if format.is_none() && imports::findings_only(&v) {
                         return Err(String::new());
                     }
+                    if imports::not_a_resource(&v) {
+                        return Ok(());
+                    }
                     let f = match format {
                         Some(f) => f,
                         None => *format.insert(format_of_file(reading.forced, &v)?),
@@ -415,6 +418,9 @@ impl FileReading<'_> {
                 // Stop here: the import pass reads this file.
                 findings_only = true;
                 return Err(String::new());
+            }
+            if imports::not_a_resource(&v) {
+                return Ok(());
             }
             let f = match format {
                 Some(f) => f,

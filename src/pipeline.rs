@@ -113,6 +113,8 @@ pub fn run_and_store_with(
             now,
         },
     );
+    let mut rolled = rolled;
+    crate::assess::annotate(&mut rolled, &result.external);
     progress(Progress {
         run_id,
         files_total,
@@ -181,7 +183,7 @@ pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[
     apply_exemptions(store, run.id, &mut snap.totals)?;
     let attestations = store.attestations()?;
     let assignments = store.assignments()?;
-    Ok(rollup(
+    let mut rolled = rollup(
         catalog,
         selected,
         &RollupInput {
@@ -193,7 +195,11 @@ pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[
             scopes: &snap.scopes,
             now: Utc::now(),
         },
-    ))
+    );
+    if let Some(ext) = store.external(run.id)? {
+        crate::assess::annotate(&mut rolled, &ext);
+    }
+    Ok(rolled)
 }
 
 /// Re-judge the stored unhealthy and exempt findings of every check any exemption ever named.
@@ -226,6 +232,10 @@ fn apply_exemptions(
         }
         offset += page.len() as u64;
         for f in page {
+            // Another tool's finding keeps the state its tool gave (its own mutelist or suppression).
+            if f.origin != crate::model::Origin::Posture {
+                continue;
+            }
             let now_state = effective_state(f.state, &f.check, &f.resource, &matcher, now);
             if now_state == f.state {
                 continue;

@@ -190,6 +190,22 @@ fn no_string_from_cloud_data_reaches_the_terminal_unclean() {
     assert!(seen.len() > 50);
 }
 
+/// A control's detail shows Defender for Cloud's state beside posture's, when Defender's
+/// regulatory compliance was imported with the run (tests/data/defender).
+#[test]
+fn control_detail_shows_defender_beside_posture() {
+    let defender = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/defender");
+    let spec = SourceSpec::Tool { tool: posture::sources::Tool::Defender, path: defender };
+    let mut c = console_of(&[SourceSpec::Demo, spec]);
+    let app = &mut c.app;
+    typed(app, ":standard cis-azure-2.0");
+    app.on_key(code(KeyCode::Enter));
+    app.on_key(key('d'));
+    let s = screen(app, 120, 36);
+    assert!(s.contains("Defender for Cloud (CIS-Azure-2.0.0)"), "{s}");
+    insta::assert_snapshot!("control_detail_defender_120x36", s);
+}
+
 fn ctrl_u(app: &mut App) {
     app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
 }

@@ -102,6 +102,10 @@ impl<'a> Assessor<'a> {
         mut sink: Option<&mut dyn FnMut(BatchOutput)>,
     ) -> RunResult {
         let mut result = self.empty_result(Utc::now());
+        // Other tools' findings are read first, so the engine notes posture's own state of
+        // each (check, resource) they claim.
+        let (imports, import_reports) = crate::sources::read_imports(specs, self.limits, cancel);
+        result.claims = super::imported::Claims::new(self.catalog, &self.selected, &imports);
         let mut files_done = 0u64;
         let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
         let types = self.related_types();
@@ -130,13 +134,27 @@ impl<'a> Assessor<'a> {
                 files_done,
             });
         };
-        let reports = read_sources_with(specs, self.limits, cancel, related, &mut on_resources);
+        let mut reports = read_sources_with(specs, self.limits, cancel, related, &mut on_resources);
         if !cancel.load(Ordering::Relaxed) {
             let out = self.evaluate_scopes(now, shared, &mut result, &index.borrow());
             match sink.as_mut() {
                 Some(s) => s(out),
                 None => result.findings.extend(out.findings),
             }
+            let claims = std::mem::take(&mut result.claims);
+            let synthetic = self.standards.is_empty();
+            let (out, external) = super::imported::merge(self.catalog, &mut result, imports, &claims, synthetic);
+            result.external = external;
+            match sink.as_mut() {
+                Some(s) => s(out),
+                None => result.findings.extend(out.findings),
+            }
+        }
+        for (r, i) in reports.iter_mut().zip(import_reports) {
+            r.files += i.files;
+            r.imported += i.findings;
+            r.errors.extend(i.errors);
+            r.warnings.extend(i.warnings);
         }
         if reports.iter().any(|r| !r.errors.is_empty()) {
             result.status = RunStatus::Partial;
@@ -167,6 +185,8 @@ impl<'a> Assessor<'a> {
             scopes: BTreeSet::new(),
             standards: self.standards.clone(),
             status: RunStatus::Complete,
+            claims: Default::default(),
+            external: Default::default(),
         }
     }
 
@@ -291,7 +311,7 @@ impl<'a> Assessor<'a> {
             }
             out.counts.push((idx, state));
             match state {
-                FindingState::NotApplicable => {}
+                FindingState::NotApplicable | FindingState::Manual => {}
                 FindingState::Healthy | FindingState::Exempt => {
                     sc_state.entry(check.security_control.as_str()).or_insert(true);
                 }
@@ -334,6 +354,7 @@ impl<'a> Assessor<'a> {
                     resource: r.meta.clone(),
                     evidence,
                     message,
+                    origin: crate::model::Origin::Posture,
                 });
             }
         }
@@ -383,6 +404,7 @@ pub(super) fn record(
     }
     for (idx, state) in o.counts {
         let id = catalog.checks[idx].id.clone();
+        result.claims.note(&id, &r.meta.id, state);
         result.stats.entry((id, scope.clone())).or_default().add(state);
     }
     for (sc, healthy) in o.sc {

@@ -2,10 +2,12 @@
 
 pub mod cases;
 mod engine;
+pub mod imported;
 mod results;
 mod rollup;
 mod scope;
 mod scoped;
+mod side_by_side;
 
 pub use engine::Assessor;
 pub use results::{BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
@@ -13,6 +15,7 @@ pub use rollup::{
     Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };
 pub use scoped::scope_subject;
+pub use side_by_side::{DefenderSide, annotate, defender_secure};
 
 #[cfg(test)]
 mod tests;

@@ -20,16 +20,20 @@ pub struct CheckStats {
     pub error: u64,
     /// Exempt resources.
     pub exempt: u64,
+    /// Resources another tool left to a person to review (Prowler MANUAL): they decide nothing.
+    #[serde(default)]
+    pub manual: u64,
 }
 
 impl CheckStats {
-    pub(super) fn add(&mut self, state: FindingState) {
+    pub(crate) fn add(&mut self, state: FindingState) {
         match state {
             FindingState::Healthy => self.healthy += 1,
             FindingState::Unhealthy => self.unhealthy += 1,
             FindingState::NotApplicable => self.not_applicable += 1,
             FindingState::Error => self.error += 1,
             FindingState::Exempt => self.exempt += 1,
+            FindingState::Manual => self.manual += 1,
         }
     }
 
@@ -40,6 +44,7 @@ impl CheckStats {
         self.not_applicable += o.not_applicable;
         self.error += o.error;
         self.exempt += o.exempt;
+        self.manual += o.manual;
     }
 }
 
@@ -105,6 +110,10 @@ pub struct RunResult {
     pub standards: Vec<String>,
     /// Complete, partial or cancelled.
     pub status: RunStatus,
+    /// Which posture states imported findings compete with (filled while evaluating).
+    pub claims: super::imported::Claims,
+    /// What was imported from other tools, kept with the run.
+    pub external: super::imported::External,
 }
 
 impl RunResult {

@@ -35,6 +35,9 @@ pub struct ControlSummary {
     /// Why a control is skipped or unsupported ("no resource of type … in any scope").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What Defender for Cloud concluded for the same control, when its data was imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defender: Option<super::DefenderSide>,
 }
 
 /// One standard's rolled-up result.
@@ -66,6 +69,9 @@ pub struct StandardSummary {
     pub clouds_without_checks: Vec<Cloud>,
     /// Per control.
     pub controls: Vec<ControlSummary>,
+    /// `posture` for posture's own evaluation, `defender` for Defender's conclusions as imported.
+    #[serde(default)]
+    pub origin: crate::model::Origin,
 }
 
 impl StandardSummary {
@@ -143,6 +149,9 @@ pub struct Rollup {
     pub compliance: ComplianceScore,
     /// Secure score over every evaluated check.
     pub secure: SecureScore,
+    /// Defender for Cloud's own secure score, when it was imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defender_secure: Option<SecureScore>,
 }
 
 fn pct(num: f64, den: f64) -> f64 {
@@ -227,6 +236,7 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
             compliance_pct: pct(passed as f64, counted as f64),
             clouds_without_checks,
             controls,
+            origin: crate::model::Origin::Posture,
         });
     }
 
@@ -252,7 +262,7 @@ pub fn rollup(catalog: &Catalog, selected: &[String], input: &RollupInput) -> Ro
     }
     secure.current = (secure.current * 100.0).round() / 100.0;
     secure.percentage = pct(secure.current, secure.max);
-    Rollup { standards: summaries, actions, compliance, secure }
+    Rollup { standards: summaries, actions, compliance, secure, defender_secure: None }
 }
 
 fn control_summary(
@@ -311,6 +321,7 @@ fn control_summary(
         exempt_resources: sum.exempt,
         attestation,
         reason,
+        defender: None,
     }
 }
 

@@ -36,7 +36,7 @@ pub fn parse_sources(raw: &[String]) -> Result<Vec<SourceSpec>, CliError> {
     raw.iter()
         .map(|s| {
             let spec: SourceSpec = s.parse().map_err(CliError::input)?;
-            if let SourceSpec::Path { path, .. } = &spec
+            if let SourceSpec::Path { path, .. } | SourceSpec::Tool { path, .. } = &spec
                 && !path.exists()
             {
                 return Err(CliError::input(format!("{}: no such file or directory", path.display())));
@@ -101,6 +101,12 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
             "standards": r.standards.iter().map(standard_json).collect::<Vec<_>>(),
             "compliance_score": r.compliance,
             "secure_score": r.secure,
+            "defender_secure_score": r.defender_secure,
+            "imported": {
+                "decided": run.external.decided,
+                "not_counted": run.external.not_counted,
+                "checks": run.external.checks.len(),
+            },
         })),
         Format::Table => {
             let demo = specs.iter().all(|s| *s == SourceSpec::Demo);
@@ -156,6 +162,9 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
                 r.secure.max,
                 output::pct(r.secure.percentage)
             );
+            if let Some(d) = &r.defender_secure {
+                println!("Defender's score  {:.2} of {:.0}  {}", d.current, d.max, output::pct(d.percentage));
+            }
         }
     }
     if let Some(threshold) = args.fail_under {
@@ -183,5 +192,6 @@ pub fn standard_json(s: &StandardSummary) -> serde_json::Value {
         "unsupported_controls": s.unsupported_controls,
         "compliance_pct": s.compliance_pct,
         "clouds_without_checks": s.clouds_without_checks,
+        "origin": s.origin,
     })
 }

@@ -118,13 +118,15 @@ fn unknown_standard(catalog: &crate::catalog::Catalog, id: &str) -> CliError {
 /// List the controls of a standard.
 pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
     let catalog = env.catalog();
-    if catalog.standard(&a.standard).is_none() {
+    // `defender:NAME` is a standard Defender for Cloud reported, imported with the run.
+    let imported = a.standard.starts_with("defender:");
+    if !imported && catalog.standard(&a.standard).is_none() {
         return Err(unknown_standard(&catalog, &a.standard));
     }
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
     let rollup = live_rollup(&store, &catalog, &run, std::slice::from_ref(&a.standard))?;
-    let Some(s) = rollup.standards.first() else {
+    let Some(s) = rollup.standards.iter().find(|s| s.id == a.standard) else {
         return Err(unknown_standard(&catalog, &a.standard));
     };
     let controls: Vec<_> = s.controls.iter().filter(|c| a.state.is_none_or(|st| c.state == st)).collect();
@@ -135,7 +137,7 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
                 .map(|c| {
                     json!({"id": c.id, "section": c.section, "title": c.title, "state": c.state, "checks": c.checks,
                         "healthy_resources": c.healthy_resources, "unhealthy_resources": c.unhealthy_resources,
-                        "attestation": c.attestation, "reason": c.reason})
+                        "attestation": c.attestation, "reason": c.reason, "origin": s.origin, "defender": c.defender})
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -158,11 +160,14 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
                 controls
                     .iter()
                     .map(|c| {
-                        let state = match (&c.attestation, &c.reason) {
+                        let mut state = match (&c.attestation, &c.reason) {
                             (Some(att), _) => format!("{} (attested {att})", c.state),
                             (None, Some(why)) => format!("{} ({why})", c.state),
                             (None, None) => c.state.to_string(),
                         };
+                        if let Some(d) = c.defender.as_ref().filter(|_| s.origin == crate::model::Origin::Posture) {
+                            state.push_str(&format!(" · Defender: {}", d.state));
+                        }
                         vec![
                             c.id.clone(),
                             state,
@@ -204,7 +209,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         return Err(CliError::input("--control needs --standard"));
     }
     if let Some(k) = &a.check {
-        if catalog.check(k).is_none() {
+        if catalog.check(k).is_none() && !crate::assess::imported::is_synthetic(k) {
             return Err(CliError::input(format!("unknown check '{k}'")));
         }
         checks = Some(match checks {
@@ -214,6 +219,7 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
     }
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
+    let external = store.external(run.id)?.unwrap_or_default();
     // Exemptions recorded after the run count at once: query both states and re-judge each row.
     let states = match a.state {
         Some(FindingState::Unhealthy | FindingState::Exempt) => {
@@ -245,8 +251,9 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         Format::Table => {
             let _ = writeln!(
                 out,
-                "{} {} {} {} {} EVIDENCE",
+                "{} {} {} {} {} {} EVIDENCE",
                 cell("STATE", 10),
+                cell("FROM", 11),
                 cell("CHECK", 44),
                 cell("CLOUD", 5),
                 cell("SCOPE", 36),
@@ -255,7 +262,9 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
         }
     }
     store.for_each_finding(run.id, &filter, &mut |mut f| {
-        f.state = crate::governance::effective_state(f.state, &f.check, &f.resource, &matcher, now);
+        if f.origin == crate::model::Origin::Posture {
+            f.state = crate::governance::effective_state(f.state, &f.check, &f.resource, &matcher, now);
+        }
         if a.state.is_some_and(|s| s != f.state) {
             return true;
         }
@@ -272,8 +281,13 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
                     };
                     json!({"text": c.remediation.text, "command": c.remediation.command_for(&f.resource, doc.as_ref())})
                 });
+                // Another tool's check carries that tool's own metadata.
+                let remediation = remediation
+                    .or_else(|| external.check(&f.check).map(|c| json!({"text": c.remediation, "command": null})));
+                let tool_check = external.check(&f.check).map(|c| json!({"title": c.title, "severity": c.severity}));
                 let v = json!({"check": f.check, "state": f.state, "resource": f.resource, "evidence": f.evidence,
-                    "message": f.message, "controls": controls, "remediation": remediation});
+                    "message": f.message, "controls": controls, "remediation": remediation, "origin": f.origin,
+                    "tool_check": tool_check});
                 let sep = if printed == 0 { "\n  " } else { ",\n  " };
                 let _ = write!(
                     out,
@@ -286,8 +300,9 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
                 let evidence = f.message.clone().unwrap_or_else(|| ev.join("; "));
                 let _ = writeln!(
                     out,
-                    "{} {} {} {} {} {}",
+                    "{} {} {} {} {} {} {}",
                     cell(f.state.as_str(), 10),
+                    cell(f.origin.as_str(), 11),
                     cell(&f.check, 44),
                     cell(f.resource.cloud.as_str(), 5),
                     cell(&f.resource.scope, 36),

@@ -6,4 +6,4 @@ mod states;
 
 pub use governance::{Assignment, Attestation, AttestationStatus, EvidenceRef, Exemption};
 pub use resource::{Evidence, Finding, Resource, ResourceRef};
-pub use states::{ActionType, Cloud, ControlState, FindingState, Severity};
+pub use states::{ActionType, Cloud, ControlState, FindingState, Origin, Severity};

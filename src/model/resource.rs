@@ -1,6 +1,6 @@
 //! Resources as the engine sees them, and the findings it produces.
 
-use super::{Cloud, FindingState};
+use super::{Cloud, FindingState, Origin};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -54,4 +54,7 @@ pub struct Finding {
     /// Why, for `error` (the CEL error) and `exempt` (the exemption).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
+    /// Who produced it: posture, or the tool whose file it was read from.
+    #[serde(default)]
+    pub origin: Origin,
 }

@@ -67,8 +67,52 @@ word_enum!(
         NotApplicable => "not_applicable",
         Error => "error",
         Exempt => "exempt",
+        Manual => "manual",
     }
 );
+
+/// Which tool produced a finding: posture's own evaluation, or a file another tool wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// posture's own evaluation.
+    #[default]
+    Posture,
+    /// Prowler's OCSF or CSV output.
+    Prowler,
+    /// AWS Security Hub (ASFF).
+    SecurityHub,
+    /// Microsoft Defender for Cloud.
+    Defender,
+}
+
+impl Origin {
+    /// The lowercase word used in JSON, the store and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Posture => "posture",
+            Origin::Prowler => "prowler",
+            Origin::SecurityHub => "securityhub",
+            Origin::Defender => "defender",
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Origin {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Origin::Posture, Origin::Prowler, Origin::SecurityHub, Origin::Defender]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown origin '{s}', expected posture, prowler, securityhub or defender"))
+    }
+}
 
 word_enum!(
     /// The rolled-up state of a control.
@@ -130,6 +174,8 @@ mod tests {
         let err = "bogus".parse::<ControlState>().unwrap_err();
         assert!(err.contains("passed, failed"), "{err}");
         assert_eq!(serde_json::to_string(&FindingState::NotApplicable).unwrap(), "\"not_applicable\"");
+        assert_eq!(serde_json::to_string(&Origin::SecurityHub).unwrap(), "\"securityhub\"");
+        assert_eq!("securityhub".parse::<Origin>().unwrap(), Origin::SecurityHub);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::model::{Cloud, Resource, ResourceRef};
 use serde_json::Value;
 
 /// The value that follows `key` in an ARM id path (`/subscriptions/{x}/...`), case-insensitive.
-fn id_segment(id: &str, key: &str) -> Option<String> {
+pub(super) fn id_segment(id: &str, key: &str) -> Option<String> {
     let mut parts = id.split('/');
     while let Some(p) = parts.next() {
         if p.eq_ignore_ascii_case(key) {

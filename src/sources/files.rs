@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 pub type OwnedOpener = Box<dyn Fn() -> std::io::Result<Box<dyn Read>>>;
 
 /// Extensions read in a folder.
-const EXTENSIONS: [&str; 3] = ["json", "ndjson", "jsonl"];
+const EXTENSIONS: [&str; 4] = ["json", "ndjson", "jsonl", "csv"];
 
 fn has_json_extension(p: &Path) -> bool {
     EXTENSIONS.contains(&p.extension().and_then(|e| e.to_str()).unwrap_or(""))
@@ -40,7 +40,7 @@ pub fn list(spec: &SourceSpec, errors: &mut Vec<SourceError>) -> Vec<SourceFile>
                 })
                 .collect()
         }
-        SourceSpec::Path { path, .. } => json_files(path, errors)
+        SourceSpec::Path { path, .. } | SourceSpec::Tool { path, .. } => json_files(path, errors)
             .into_iter()
             .map(|file| {
                 let name = file.display().to_string();
@@ -60,7 +60,7 @@ pub fn count(spec: &SourceSpec) -> usize {
             collect_embedded(&crate::embedded::FIXTURES, &mut files);
             files.len()
         }
-        SourceSpec::Path { path, .. } => json_files(path, &mut Vec::new()).len(),
+        SourceSpec::Path { path, .. } | SourceSpec::Tool { path, .. } => json_files(path, &mut Vec::new()).len(),
     }
 }
 

@@ -3,16 +3,23 @@
 //! (GCP records wait until the end of their source, because CAI exports a resource and its IAM
 //! policy as separate records that must be merged).
 
+mod asff;
 mod aws;
 mod azure;
 mod cap_strings;
 mod dedupe;
+mod defender;
 mod detect;
+pub mod external;
 mod files;
 mod gcp;
+mod imports;
+mod prowler;
 mod records;
 mod related;
 
+pub use external::Tool;
+pub use imports::{ImportReport, read_imports};
 pub use records::Limits;
 pub use related::RelatedTypes;
 
@@ -39,6 +46,14 @@ pub enum SourceSpec {
         /// Cloud forced by a prefix; detected from content otherwise.
         cloud: Option<Cloud>,
     },
+    /// Another tool's output (`prowler:PATH`, `securityhub:PATH`, `defender:PATH`): read for
+    /// its findings.
+    Tool {
+        /// The tool.
+        tool: Tool,
+        /// File or directory.
+        path: PathBuf,
+    },
 }
 
 impl FromStr for SourceSpec {
@@ -55,6 +70,14 @@ impl FromStr for SourceSpec {
             }
             return Ok(SourceSpec::Path { path: rest.into(), cloud: Some(cloud) });
         }
+        if let Some((prefix, rest)) = s.split_once(':')
+            && let Some(tool) = Tool::from_prefix(prefix)
+        {
+            if rest.is_empty() {
+                return Err(format!("'{s}': missing a path after '{prefix}:'"));
+            }
+            return Ok(SourceSpec::Tool { tool, path: rest.into() });
+        }
         Ok(SourceSpec::Path { path: s.into(), cloud: None })
     }
 }
@@ -65,6 +88,7 @@ impl std::fmt::Display for SourceSpec {
             SourceSpec::Demo => f.write_str("demo"),
             SourceSpec::Path { path, cloud: Some(c) } => write!(f, "{c}:{}", path.display()),
             SourceSpec::Path { path, cloud: None } => write!(f, "{}", path.display()),
+            SourceSpec::Tool { tool, path } => write!(f, "{}:{}", tool.prefix(), path.display()),
         }
     }
 }
@@ -103,12 +127,15 @@ pub struct SourceReport {
     /// Copies of a resource read here that another copy replaced.
     #[serde(default)]
     pub duplicates: u64,
+    /// Findings read from other tools' files (Prowler, Security Hub, Defender).
+    #[serde(default)]
+    pub imported: usize,
 }
 
 impl SourceReport {
-    /// Nothing could be read from it: it has errors and produced no resource.
+    /// Nothing could be read from it: it has errors and produced no resource and no finding.
     pub fn failed(&self) -> bool {
-        !self.errors.is_empty() && self.resources == 0
+        !self.errors.is_empty() && self.resources == 0 && self.imported == 0
     }
 }
 
@@ -160,14 +187,19 @@ pub fn read_sources_with(
     let mut next_file = 0u32;
     for spec in specs {
         let mut report = SourceReport { source: spec.to_string(), ..Default::default() };
-        let files = files::list(spec, &mut report.errors);
         let forced = match spec {
             SourceSpec::Path { cloud, .. } => cloud.map(|c| match c {
                 Cloud::Azure => Format::Azure,
                 Cloud::Aws => Format::Aws,
                 Cloud::Gcp => Format::Gcp,
             }),
-            SourceSpec::Demo => None,
+            SourceSpec::Tool { tool: Tool::Defender, .. } => Some(Format::Azure),
+            SourceSpec::Demo | SourceSpec::Tool { .. } => None,
+        };
+        // Prowler's and Security Hub's files hold findings only: the import pass reads them.
+        let files = match spec {
+            SourceSpec::Tool { tool: Tool::Prowler | Tool::SecurityHub, .. } => Vec::new(),
+            _ => files::list(spec, &mut report.errors),
         };
         let first_file = next_file;
         next_file = next_file.saturating_add(files.len() as u32);
@@ -290,6 +322,12 @@ fn first_pass(
                 let _ = detect::stream(input, limits, &mut |rec| {
                     n += 1;
                     let Some(v) = rec.value else { return Ok(()) };
+                    if format.is_none() && imports::findings_only(&v) {
+                        return Err(String::new());
+                    }
+                    if imports::not_a_resource(&v) {
+                        return Ok(());
+                    }
                     let f = match format {
                         Some(f) => f,
                         None => *format.insert(format_of_file(reading.forced, &v)?),
@@ -361,6 +399,12 @@ impl FileReading<'_> {
         let mut batch = Vec::new();
         let mut n = 0usize;
         let mut noted = 0usize;
+        if imports::is_prowler_csv(input) {
+            // Findings only: the import pass reads it.
+            self.report.files -= 1;
+            return Ok(());
+        }
+        let mut findings_only = false;
         let result = detect::stream(input, self.limits, &mut |rec: Record| {
             n += 1;
             if let Some(note) = self.note(&rec, n) {
@@ -370,6 +414,14 @@ impl FileReading<'_> {
                 }
             }
             let Some(v) = rec.value else { return Ok(()) };
+            if format.is_none() && imports::findings_only(&v) {
+                // Stop here: the import pass reads this file.
+                findings_only = true;
+                return Err(String::new());
+            }
+            if imports::not_a_resource(&v) {
+                return Ok(());
+            }
             let f = match format {
                 Some(f) => f,
                 None => *format.insert(format_of_file(None, &v)?),
@@ -405,6 +457,10 @@ impl FileReading<'_> {
                 file: self.name.to_string(),
                 message: format!("and {more} more records changed as above"),
             });
+        }
+        if findings_only {
+            self.report.files -= 1;
+            return Ok(());
         }
         result
     }

@@ -211,7 +211,7 @@ impl RecordSeed<'_> {
 }
 
 /// Keys of the envelopes whose array holds the records.
-pub const ENVELOPES: [&str; 3] = ["data", "value", "configurationItems"];
+pub const ENVELOPES: [&str; 4] = ["data", "value", "configurationItems", "Findings"];
 
 /// Where records go while a document is split. A handler's error stops the document; it is
 /// kept apart from JSON errors so it is never reported as "invalid JSON".

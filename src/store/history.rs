@@ -14,6 +14,9 @@ pub struct HistoryEntry {
     pub run: RunInfo,
     /// Standard id → compliance percentage.
     pub standards: BTreeMap<String, f64>,
+    /// Defender for Cloud's own secure score, when the run imported it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defender_secure: Option<crate::assess::SecureScore>,
 }
 
 /// A control or standard whose state changed between two runs.
@@ -83,7 +86,8 @@ impl Store {
             if standard.is_some() && standards.is_empty() {
                 continue;
             }
-            out.push(HistoryEntry { run, standards });
+            let defender_secure = self.external(run.id)?.and_then(|ext| crate::assess::defender_secure(&ext));
+            out.push(HistoryEntry { run, standards, defender_secure });
         }
         Ok(out)
     }

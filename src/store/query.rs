@@ -96,6 +96,8 @@ pub struct FindingRow {
     /// Error or exemption text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Who produced it: posture, or the tool whose file it was read from.
+    pub origin: crate::model::Origin,
 }
 
 pub(super) const RUN_COLS: &str = "id, started_at, finished_at, status, sources, standards, clouds, demo, resources_seen,
@@ -142,13 +144,25 @@ pub(super) fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
         },
         evidence: serde_json::from_str(&evidence).unwrap_or_default(),
         message: r.get(10)?,
+        origin: r.get::<_, String>(11)?.parse().unwrap_or_default(),
     })
 }
 
 pub(super) const FINDING_COLS: &str =
-    "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message";
+    "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message, f.origin";
 
 impl Store {
+    /// What a run imported from other tools (synthetic checks, Defender's standards and
+    /// secure scores), if anything.
+    pub fn external(&self, run_id: i64) -> Result<Option<crate::assess::imported::External>> {
+        let payload: Option<String> = self
+            .conn
+            .query_row("SELECT payload FROM external WHERE run_id = ?1", [run_id], |r| r.get(0))
+            .optional()
+            .ctx("reading what the run imported")?;
+        Ok(payload.and_then(|p| serde_json::from_str(&p).ok()))
+    }
+
     /// The latest published run: complete if there is one, else the latest partial one.
     pub fn latest_run(&self) -> Result<Option<RunInfo>> {
         let sql = format!(
@@ -202,7 +216,7 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT check_id, sum(healthy), sum(unhealthy), sum(not_applicable), sum(error), sum(exempt)
+                "SELECT check_id, sum(healthy), sum(unhealthy), sum(not_applicable), sum(error), sum(exempt), sum(manual)
                  FROM check_stats WHERE run_id = ?1 GROUP BY check_id",
             )
             .ctx("reading check stats")?;
@@ -216,6 +230,7 @@ impl Store {
                         not_applicable: r.get(3)?,
                         error: r.get(4)?,
                         exempt: r.get(5)?,
+                        manual: r.get(6)?,
                     },
                 ))
             })

@@ -143,6 +143,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
     CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
     "#,
+    // 5: findings other tools produced (Prowler, Security Hub, Defender) beside posture's own,
+    // the checks they brought, and what Defender itself concluded (its standards, secure score)
+    r#"
+    ALTER TABLE findings ADD COLUMN origin TEXT NOT NULL DEFAULT 'posture';
+    ALTER TABLE check_stats ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE external (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        payload TEXT NOT NULL,    -- JSON: synthetic checks, Defender standards and secure scores
+        PRIMARY KEY (run_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Schema version this posture writes.

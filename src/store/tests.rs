@@ -29,6 +29,7 @@ fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
                 resource: res(i),
                 evidence: vec![Evidence { path: "properties.supportsHttpsTrafficOnly".into(), value: "false".into() }],
                 message: None,
+                origin: Default::default(),
             })
             .collect(),
         ..Default::default()

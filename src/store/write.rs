@@ -70,14 +70,22 @@ impl Store {
                 }
             }
             let mut ins_f = tx
-                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .ctx("writing findings")?;
             for f in &batch.findings {
                 let Some(rid) = rids.get(f.resource.id.as_str()) else {
                     continue;
                 };
                 ins_f
-                    .execute(params![w.run_id, f.check, f.state.as_str(), rid, json(&f.evidence), f.message])
+                    .execute(params![
+                        w.run_id,
+                        f.check,
+                        f.state.as_str(),
+                        rid,
+                        json(&f.evidence),
+                        f.message,
+                        f.origin.as_str()
+                    ])
                     .ctx("writing findings")?;
             }
         }
@@ -95,7 +103,7 @@ impl Store {
             self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("publishing a run")?;
         {
             let mut st = tx
-                .prepare("INSERT INTO check_stats VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare("INSERT INTO check_stats (run_id, check_id, scope, healthy, unhealthy, not_applicable, error, exempt, manual) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .ctx("writing check stats")?;
             for ((check, scope), s) in &result.stats {
                 st.execute(params![
@@ -106,7 +114,8 @@ impl Store {
                     s.unhealthy,
                     s.not_applicable,
                     s.error,
-                    s.exempt
+                    s.exempt,
+                    s.manual
                 ])
                 .ctx("writing check stats")?;
             }
@@ -162,6 +171,13 @@ impl Store {
                 }
             }
         }
+        if !result.external.is_empty() {
+            tx.execute(
+                "INSERT INTO external (run_id, payload) VALUES (?1, ?2)",
+                params![w.run_id, json(&result.external)],
+            )
+            .ctx("writing what the run imported")?;
+        }
         tx.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3, sources = ?4, clouds = ?5, resources_seen = ?6,
                 resources_assessed = ?7, compliance_achieved = ?8, compliance_possible = ?9, compliance_pct = ?10,
@@ -199,6 +215,7 @@ impl Store {
             "security_stats",
             "standard_summaries",
             "control_summaries",
+            "external",
             "runs",
         ] {
             let col = if table == "runs" { "id" } else { "run_id" };

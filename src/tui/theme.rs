@@ -166,6 +166,7 @@ impl Theme {
             FindingState::NotApplicable => self.get("skipped"),
             FindingState::Error => self.get("error"),
             FindingState::Exempt => self.get("exempt"),
+            FindingState::Manual => self.get("manual"),
         }
     }
 

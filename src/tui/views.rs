@@ -188,7 +188,8 @@ impl App {
     /// Rows with the state they have now, given the exemptions on record.
     pub(super) fn as_of_now(&self, mut rows: Vec<FindingRow>) -> Vec<FindingRow> {
         let now = (self.clock)();
-        for r in &mut rows {
+        // Another tool's finding keeps the state its tool gave.
+        for r in rows.iter_mut().filter(|r| r.origin == crate::model::Origin::Posture) {
             r.state = crate::governance::effective_state(r.state, &r.check, &r.resource, &self.exemptions, now);
         }
         rows

@@ -26,6 +26,7 @@ pub fn finding_icon(s: FindingState) -> &'static str {
         FindingState::NotApplicable => "–",
         FindingState::Error => "!",
         FindingState::Exempt => "⊘",
+        FindingState::Manual => "✎",
     }
 }
 

@@ -103,6 +103,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 Line::default(),
                 Line::from(vec![Span::styled(format!("{} {}", control_icon(c.state), c.state), t.control(c.state))]),
             ];
+            // Defender for Cloud's verdict on the same control, beside posture's.
+            if let Some(d) = &c.defender {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("Defender for Cloud ({}): ", clean(&d.standard)), t.get("dim")),
+                    Span::styled(format!("{} {}", control_icon(d.state), d.state), t.control(d.state)),
+                    Span::styled(
+                        format!(" · {} passed, {} failed, {} skipped assessments", d.passed, d.failed, d.skipped),
+                        t.get("dim"),
+                    ),
+                ]));
+            }
             if let Some(ctl) = app.catalog.standard(&s.id).and_then(|st| st.controls.iter().find(|x| x.id == c.id))
                 && !ctl.description.is_empty()
             {
@@ -110,7 +121,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 lines.push(line(ctl.description.clone(), t.get("text")));
             }
             lines.push(Line::default());
-            if c.checks.is_empty() {
+            if s.origin == crate::model::Origin::Defender {
+                lines.push(line(
+                    "Imported from Defender for Cloud: its own assessments, not posture's checks.",
+                    t.get("dim"),
+                ));
+            } else if c.checks.is_empty() {
                 lines.push(line("Manual control: no automated check. A person attests it.", t.get("manual")));
             } else {
                 lines.push(line(

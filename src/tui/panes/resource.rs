@@ -129,7 +129,12 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
                 if i == d.selected { t.get("selected") } else { t.get("text") },
             ),
         ]));
-        out.push(line(format!("      {}", f.check), t.get("dim")));
+        // Another tool's finding says so: the resource shows posture's and the tool's side by side.
+        let from = match f.origin {
+            crate::model::Origin::Posture => String::new(),
+            o => format!("  · from {o}"),
+        };
+        out.push(line(format!("      {}{from}", f.check), t.get("dim")));
         for e in &f.evidence {
             hl.insert(e.path.clone());
             out.push(Line::from(vec![

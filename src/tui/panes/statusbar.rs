@@ -34,7 +34,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             if let Some(r) = &app.rollup {
                 top.push(Span::styled(
-                    format!("compliance {:.1}% · secure {:.1}% ", r.compliance.percentage, r.secure.percentage),
+                    match &r.defender_secure {
+                        Some(d) => format!(
+                            "compliance {:.1}% · secure {:.1}% · Defender {:.1}% ",
+                            r.compliance.percentage, r.secure.percentage, d.percentage
+                        ),
+                        None => {
+                            format!("compliance {:.1}% · secure {:.1}% ", r.compliance.percentage, r.secure.percentage)
+                        }
+                    },
                     t.get("accent"),
                 ));
             }

@@ -165,7 +165,16 @@ pub fn run_cases(catalog: &Catalog, cases: &[LoadedCase], now: DateTime<Utc>) ->
         let outcome = match &scratch {
             Some(dir) => {
                 let at = lc.case.now.unwrap_or(now);
-                judge_case(catalog, &assessor, &lc.case, &dir.path().join(format!("case-{i}.json")), at)
+                // AWS CLI outputs take their account and region from the folders
+                // (`<account>/<region>/`): a case that names its scope gets them.
+                let folder = match &lc.case.scope {
+                    Some(s) if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => dir.path().join(format!("case-{i}")).join(s).join(lc.case.region.as_deref().unwrap_or("global")),
+                    _ => dir.path().to_path_buf(),
+                };
+                match std::fs::create_dir_all(&folder) {
+                    Ok(()) => judge_case(catalog, &assessor, &lc.case, &folder.join(format!("case-{i}.json")), at),
+                    Err(e) => Err(format!("cannot create a scratch folder for the case's records: {e}")),
+                }
             }
             None => Err("cannot create a scratch folder for the case's records".into()),
         };

@@ -248,6 +248,9 @@ pub fn format_of(record: &Value) -> Option<Format> {
     {
         return Some(Format::Aws);
     }
+    if super::aws_cli::is_cli_output(record) {
+        return Some(Format::Aws);
+    }
     if o.contains_key("asset_type") || o.contains_key("assetType") {
         return Some(Format::Gcp);
     }

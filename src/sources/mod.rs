@@ -5,6 +5,7 @@
 
 mod asff;
 mod aws;
+mod aws_cli;
 mod azure;
 mod cap_strings;
 mod dedupe;
@@ -276,7 +277,7 @@ fn format_of_file(forced: Option<Format>, first: &Value) -> Result<Format, Strin
         return Err(format!("record 1: {}", not_an_object(first)));
     }
     detect::format_of(first).ok_or_else(|| {
-        "cannot tell which cloud this is: expected Azure Resource Graph / ARM resources, AWS Config configuration items, or GCP Cloud Asset Inventory assets (prefix the path with azure:, aws: or gcp: to force it)".to_string()
+        "cannot tell which cloud this is: expected Azure Resource Graph / ARM resources, AWS Config configuration items or AWS CLI outputs (docs/checks.md), or GCP Cloud Asset Inventory assets (prefix the path with azure:, aws: or gcp: to force it)".to_string()
     })
 }
 
@@ -437,16 +438,14 @@ impl FileReading<'_> {
                 self.report.duplicates += 1;
                 return Ok(());
             }
-            let r = match f {
-                Format::Azure => Some(azure::normalize(v).map_err(at)?),
-                Format::Aws => aws::normalize(v).map_err(at)?,
-                Format::Gcp => self.gcp.add(v).map_err(at)?,
-            };
-            if let Some(r) = r {
-                batch.push(r);
-                if batch.len() >= BATCH {
-                    emit(self.report, std::mem::take(&mut batch), sink);
-                }
+            match f {
+                Format::Azure => batch.push(azure::normalize(v).map_err(at)?),
+                Format::Aws if aws_cli::is_cli_output(&v) => batch.extend(aws_cli::normalize(v, self.name).map_err(at)?),
+                Format::Aws => batch.extend(aws::normalize(v).map_err(at)?),
+                Format::Gcp => batch.extend(self.gcp.add(v).map_err(at)?),
+            }
+            if batch.len() >= BATCH {
+                emit(self.report, std::mem::take(&mut batch), sink);
             }
             Ok(())
         });

@@ -126,9 +126,10 @@ word_enum!(
 );
 
 impl Cloud {
-    /// The cloud whose resource-type spelling `rtype` follows.
+    /// The cloud whose resource-type spelling `rtype` follows (`aws.` names posture's own AWS
+    /// types, read from AWS CLI outputs).
     pub fn of_resource_type(rtype: &str) -> Cloud {
-        if rtype.contains("::") {
+        if rtype.contains("::") || rtype.starts_with("aws.") {
             Cloud::Aws
         } else if rtype.contains(".googleapis.com/") || rtype.starts_with("google.") {
             Cloud::Gcp
@@ -189,6 +190,7 @@ mod tests {
     #[test]
     fn cloud_from_type_spelling() {
         assert_eq!(Cloud::of_resource_type("AWS::S3::Bucket"), Cloud::Aws);
+        assert_eq!(Cloud::of_resource_type("aws.iam.password_policy"), Cloud::Aws);
         assert_eq!(Cloud::of_resource_type("storage.googleapis.com/Bucket"), Cloud::Gcp);
         assert_eq!(Cloud::of_resource_type("microsoft.storage/storageaccounts"), Cloud::Azure);
     }

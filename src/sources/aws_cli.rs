@@ -41,13 +41,15 @@ struct Shape {
     name_field: &'static str,
     /// What an id built for a resource without one says after the account (`iam::{account}:<kind>`).
     kind: &'static str,
+    /// Appended to an id taken from `id_field` (the rotation status of a key is not the key).
+    id_suffix: &'static str,
     /// Keys turned to Config's camelCase (first letter lowercased), so the resource reads like
     /// the AWS Config item of the same type.
     camel: bool,
 }
 
 const fn shape(command: &'static str, keys: &'static [&'static str], rtype: &'static str, layout: Layout) -> Shape {
-    Shape { command, keys, rtype, layout, id_field: None, name_field: "", kind: "", camel: false }
+    Shape { command, keys, rtype, layout, id_field: None, name_field: "", kind: "", id_suffix: "", camel: false }
 }
 
 /// Every format read, in the order they are tried (more specific key sets first).
@@ -185,6 +187,17 @@ const SHAPES: &[Shape] = &[
         ..shape("aws macie2 get-macie-session", &["findingPublishingFrequency", "status"], "aws.macie.session", Layout::Whole)
     },
     Shape {
+        id_field: Some("KeyId"),
+        name_field: "KeyId",
+        id_suffix: "/rotation-status",
+        ..shape(
+            "aws kms get-key-rotation-status",
+            &["KeyRotationEnabled", "KeyId"],
+            "aws.kms.key_rotation_status",
+            Layout::Whole,
+        )
+    },
+    Shape {
         id_field: Some("arn"),
         name_field: "name",
         ..shape("aws accessanalyzer list-analyzers", &["analyzers"], "aws.accessanalyzer.analyzer", Layout::List)
@@ -264,7 +277,7 @@ pub fn normalize(rec: Value, file: &str) -> Result<Vec<Resource>, String> {
         };
         let region = arn_region.map(str::to_string).or_else(|| folder_region.clone()).unwrap_or_else(|| "global".into());
         let id = match given_id {
-            Some(id) => id,
+            Some(id) => id + shape.id_suffix,
             None if !shape.kind.is_empty() => format!("arn:aws:{}", fill(shape.kind, &item, &account, &region)),
             None => return Err(format!("{what}: item {}: missing {}", i + 1, shape.id_field.unwrap_or("its id"))),
         };

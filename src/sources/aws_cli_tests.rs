@@ -87,7 +87,7 @@ fn the_shipped_cli_fixtures_are_detected_and_read() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/aws/cli");
     let (resources, report) = read_all(&SourceSpec::Path { path: dir, cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    assert_eq!(report.files, 20);
+    assert_eq!(report.files, 21);
     for shape in SHAPES {
         assert!(resources.iter().any(|r| r.meta.rtype == shape.rtype), "no fixture for {}", shape.command);
     }

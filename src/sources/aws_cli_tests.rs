@@ -87,11 +87,11 @@ fn the_shipped_cli_fixtures_are_detected_and_read() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/aws/cli");
     let (resources, report) = read_all(&SourceSpec::Path { path: dir, cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    assert_eq!(report.files, 21);
+    assert_eq!(report.files, 22);
     for shape in SHAPES {
         assert!(resources.iter().any(|r| r.meta.rtype == shape.rtype), "no fixture for {}", shape.command);
     }
-    assert!(resources.iter().all(|r| r.meta.scope == "418295730164"));
+    assert!(resources.iter().all(|r| r.meta.scope == "418295730164" || r.meta.scope == "730586214927"));
     let mf = resources.iter().find(|r| r.meta.rtype == "aws.logs.metric_filter").unwrap();
     assert_eq!(mf.meta.region, "eu-west-1");
 }

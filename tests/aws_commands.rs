@@ -63,7 +63,10 @@ fn security_group_commands_do_not_guess_the_rule() {
             assert!(!cli.contains("--cidr") && !cli.contains("--protocol"), "{id}: {cli}");
             assert!(cli.contains("--group-id {short_id}"), "{id}: {cli}");
             // The rule by its id, or (the default group: every rule) the permissions in a file.
-            assert!(cli.contains("--security-group-rule-ids <") || cli.contains("--ip-permissions file://"), "{id}: {cli}");
+            assert!(
+                cli.contains("--security-group-rule-ids <") || cli.contains("--ip-permissions file://"),
+                "{id}: {cli}"
+            );
         }
     }
     assert!(seen >= 10, "expected the security-group checks, saw {seen}");

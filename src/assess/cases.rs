@@ -168,7 +168,9 @@ pub fn run_cases(catalog: &Catalog, cases: &[LoadedCase], now: DateTime<Utc>) ->
                 // AWS CLI outputs take their account and region from the folders
                 // (`<account>/<region>/`): a case that names its scope gets them.
                 let folder = match &lc.case.scope {
-                    Some(s) if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => dir.path().join(format!("case-{i}")).join(s).join(lc.case.region.as_deref().unwrap_or("global")),
+                    Some(s) if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+                        dir.path().join(format!("case-{i}")).join(s).join(lc.case.region.as_deref().unwrap_or("global"))
+                    }
                     _ => dir.path().to_path_buf(),
                 };
                 match std::fs::create_dir_all(&folder) {

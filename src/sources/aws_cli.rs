@@ -184,7 +184,12 @@ const SHAPES: &[Shape] = &[
     },
     Shape {
         kind: "macie2:{region}:{account}:session",
-        ..shape("aws macie2 get-macie-session", &["findingPublishingFrequency", "status"], "aws.macie.session", Layout::Whole)
+        ..shape(
+            "aws macie2 get-macie-session",
+            &["findingPublishingFrequency", "status"],
+            "aws.macie.session",
+            Layout::Whole,
+        )
     },
     Shape {
         id_field: Some("KeyId"),
@@ -275,7 +280,8 @@ pub fn normalize(rec: Value, file: &str) -> Result<Vec<Resource>, String> {
                 "{what}: cannot tell the AWS account: put the file in a folder named after the 12-digit account id (<account>/<region>/file.json)"
             ));
         };
-        let region = arn_region.map(str::to_string).or_else(|| folder_region.clone()).unwrap_or_else(|| "global".into());
+        let region =
+            arn_region.map(str::to_string).or_else(|| folder_region.clone()).unwrap_or_else(|| "global".into());
         let id = match given_id {
             Some(id) => id + shape.id_suffix,
             None if !shape.kind.is_empty() => format!("arn:aws:{}", fill(shape.kind, &item, &account, &region)),

@@ -440,7 +440,9 @@ impl FileReading<'_> {
             }
             match f {
                 Format::Azure => batch.push(azure::normalize(v).map_err(at)?),
-                Format::Aws if aws_cli::is_cli_output(&v) => batch.extend(aws_cli::normalize(v, self.name).map_err(at)?),
+                Format::Aws if aws_cli::is_cli_output(&v) => {
+                    batch.extend(aws_cli::normalize(v, self.name).map_err(at)?)
+                }
                 Format::Aws => batch.extend(aws::normalize(v).map_err(at)?),
                 Format::Gcp => batch.extend(self.gcp.add(v).map_err(at)?),
             }

@@ -214,6 +214,11 @@ pub fn is_cli_output(record: &Value) -> bool {
     shape_of(record).is_some()
 }
 
+/// The resource type a CLI output becomes, if it is one.
+pub fn rtype_of(record: &Value) -> Option<&'static str> {
+    shape_of(record).map(|s| s.rtype)
+}
+
 fn shape_of(record: &Value) -> Option<&'static Shape> {
     let o = record.as_object()?;
     SHAPES.iter().find(|s| s.keys.iter().all(|k| o.contains_key(*k)))

@@ -103,3 +103,31 @@ fn an_unknown_object_is_still_not_a_cloud_export() {
     let (_, report) = read_all(&SourceSpec::Path { path: dir.path().into(), cloud: None });
     assert!(report.errors[0].message.contains("cannot tell which cloud"), "{:?}", report.errors);
 }
+
+#[test]
+fn related_and_scope_checks_see_cli_output_placed_by_its_folder() {
+    use crate::sources::{Limits, RelatedTypes, read_sources_with};
+    use std::collections::BTreeSet;
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("111122223333").join("eu-west-1");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("policy.json"), r#"{"PasswordPolicy": {"MinimumPasswordLength": 14}}"#).unwrap();
+    std::fs::write(folder.join("ebs.json"), r#"{"EbsEncryptionByDefault": true}"#).unwrap();
+    let types: BTreeSet<String> = ["aws.iam.password_policy".to_string()].into();
+    let mut kept = Vec::new();
+    let mut keep = |r: crate::model::Resource| kept.push(r);
+    let spec = SourceSpec::Path { path: dir.path().into(), cloud: None };
+    let mut read = 0;
+    read_sources_with(
+        &[spec],
+        Limits::default(),
+        &AtomicBool::new(false),
+        Some(RelatedTypes { types: &types, on: &mut keep }),
+        &mut |_, b| read += b.len(),
+    );
+    assert_eq!(read, 2, "the second pass still reads every output");
+    assert_eq!(kept.len(), 1, "only the related type is kept: {kept:?}");
+    assert_eq!(kept[0].meta.scope, "111122223333");
+    assert_eq!(kept[0].meta.region, "eu-west-1");
+}

@@ -313,7 +313,7 @@ fn first_pass(
     let mut index = Index::default();
     for (r, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;
-        for files::SourceFile { open, size, .. } in &reading.files {
+        for files::SourceFile { open, size, name } in &reading.files {
             if cancel.load(Ordering::Relaxed) {
                 return Winners::default();
             }
@@ -342,6 +342,14 @@ fn first_pass(
                             held.push(related::Held::new(key, at, f, r, v));
                             return Ok(());
                         }
+                    }
+                    if f == Format::Aws
+                        && let Some((types, held)) = related.as_mut()
+                        && aws_cli::is_cli_output(&v)
+                        && related::wanted(types, f, &v)
+                    {
+                        held.push(related::Held::cli(Occurrence::new(file_no, n), r, v, name));
+                        return Ok(());
                     }
                     if f == Format::Gcp && gcp::policy_only(&v) {
                         reading.gcp.prescan(v);

@@ -5,7 +5,7 @@
 
 use super::dedupe::{Key, Occurrence, Winners};
 use super::detect::Format;
-use super::{Reading, aws, azure};
+use super::{Reading, aws, aws_cli, azure};
 use crate::model::Resource;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -20,11 +20,14 @@ pub struct RelatedTypes<'a> {
 
 /// A raw record held by the first pass.
 pub(super) struct Held {
-    key: Key,
+    /// Its identity in the duplicate index; None for AWS CLI output, which is never a copy.
+    key: Option<Key>,
     at: Occurrence,
     format: Format,
     reading: usize,
     rec: Value,
+    /// The file it came from, for AWS CLI output (whose account and region the folders give).
+    file: Option<String>,
 }
 
 /// Whether a raw record is of a kept type (read from the record before it is normalized).
@@ -34,7 +37,11 @@ pub(super) fn wanted(types: &BTreeSet<String>, format: Format, rec: &Value) -> b
         Format::Aws => rec.get("resourceType"),
         Format::Gcp => rec.get("asset_type").or_else(|| rec.get("assetType")),
     };
-    let Some(t) = raw.and_then(Value::as_str) else { return false };
+    let Some(t) =
+        raw.and_then(Value::as_str).or_else(|| (format == Format::Aws).then(|| aws_cli::rtype_of(rec)).flatten())
+    else {
+        return false;
+    };
     match format {
         // Azure types are compared as normalized: lowercased.
         Format::Azure => types.iter().any(|x| x.eq_ignore_ascii_case(t)),
@@ -45,7 +52,12 @@ pub(super) fn wanted(types: &BTreeSet<String>, format: Format, rec: &Value) -> b
 impl Held {
     /// A record of reading `reading`, read at `at`, whose identity is `key`.
     pub(super) fn new(key: Key, at: Occurrence, format: Format, reading: usize, rec: Value) -> Held {
-        Held { key, at, format, reading, rec }
+        Held { key: Some(key), at, format, reading, rec, file: None }
+    }
+
+    /// An AWS CLI output of reading `reading`, read from `file`.
+    pub(super) fn cli(at: Occurrence, reading: usize, rec: Value, file: &str) -> Held {
+        Held { key: None, at, format: Format::Aws, reading, rec, file: Some(file.to_string()) }
     }
 }
 
@@ -53,16 +65,20 @@ impl Held {
 /// does not normalize is left to the second pass, which reports it.
 pub(super) fn release(held: Vec<Held>, readings: &[Reading], winners: &Winners, on: &mut dyn FnMut(Resource)) {
     for h in held {
-        if !winners.is_empty() && winners.replaced(h.key, h.at) {
+        if let Some(key) = h.key
+            && !winners.is_empty()
+            && winners.replaced(key, h.at)
+        {
             continue;
         }
-        let r = match h.format {
-            Format::Azure => azure::normalize(h.rec).ok(),
-            Format::Aws => aws::normalize(h.rec).ok().flatten(),
-            Format::Gcp => readings.get(h.reading).and_then(|rd| rd.gcp.merged(h.rec).ok().flatten()),
+        let rs: Vec<Resource> = match (h.format, &h.file) {
+            (Format::Aws, Some(file)) => aws_cli::normalize(h.rec, file).unwrap_or_default(),
+            (Format::Azure, _) => azure::normalize(h.rec).ok().into_iter().collect(),
+            (Format::Aws, None) => aws::normalize(h.rec).ok().flatten().into_iter().collect(),
+            (Format::Gcp, _) => {
+                readings.get(h.reading).and_then(|rd| rd.gcp.merged(h.rec).ok().flatten()).into_iter().collect()
+            }
         };
-        if let Some(r) = r {
-            on(r);
-        }
+        rs.into_iter().for_each(&mut *on);
     }
 }

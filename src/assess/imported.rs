@@ -251,10 +251,24 @@ mod tests {
             totals["aws.s3.account_public_access_block"].healthy, 1,
             "Security Hub decides where posture has nothing"
         );
-        assert_eq!(totals["securityhub.IAM.6"].unhealthy, 1, "a control posture lacks is a check of its own");
-        assert_eq!(r.external.check("securityhub.IAM.6").unwrap().severity, crate::model::Severity::High);
+        // IAM.6 (root hardware MFA) and the Access Analyzer control are posture's scope checks
+        // (aws.iam.root_hardware_mfa, aws.accessanalyzer.enabled), judged for the account and
+        // region it saw: posture decides, the imports are kept beside.
+        assert!(!totals.contains_key("securityhub.IAM.6"), "posture has a check for IAM.6");
+        let root_mfa = totals["aws.iam.root_hardware_mfa"];
+        assert_eq!(root_mfa.unhealthy, 1, "no credential report was collected: posture's scope check fails");
         assert_eq!(totals["aws.s3.bucket_public_access_block"].exempt, 1, "suppressed in Security Hub");
-        assert_eq!((r.external.decided, r.external.not_counted), (4, 1));
+        let not_counted: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.message.as_deref().is_some_and(|m| m.starts_with("not counted")))
+            .map(|f| f.check.as_str())
+            .collect();
+        assert_eq!(
+            not_counted,
+            ["aws.cloudtrail.multi_region", "aws.iam.root_hardware_mfa", "aws.accessanalyzer.enabled"]
+        );
+        assert_eq!((r.external.decided, r.external.not_counted), (2, 3));
     }
 
     #[test]

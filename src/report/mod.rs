@@ -1,0 +1,11 @@
+//! Reports of one standard over one run, for auditors (PDF, HTML), spreadsheets (CSV) and
+//! tickets (Markdown). [`build`] reads the store once into a bounded [`Report`]; each format
+//! module renders it.
+
+mod build;
+pub mod csv;
+pub mod markdown;
+mod model;
+
+pub use build::{ReportRequest, build};
+pub use model::*;

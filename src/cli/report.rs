@@ -13,6 +13,8 @@ pub enum ReportFormat {
     Md,
     /// CSV with Prowler's compliance columns, one row per control and per failing resource.
     Csv,
+    /// One self-contained HTML file, readable printed.
+    Html,
 }
 
 impl ReportFormat {
@@ -21,6 +23,7 @@ impl ReportFormat {
         match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "md" | "markdown" => Some(ReportFormat::Md),
             "csv" => Some(ReportFormat::Csv),
+            "html" | "htm" => Some(ReportFormat::Html),
             _ => None,
         }
     }
@@ -51,6 +54,7 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, String> 
     match format {
         ReportFormat::Md => crate::report::markdown::write(report, &mut buf).map_err(|e| e.to_string())?,
         ReportFormat::Csv => crate::report::csv::write(report, &mut buf).map_err(|e| e.to_string())?,
+        ReportFormat::Html => buf = crate::report::html::render(report).into_bytes(),
     }
     Ok(buf)
 }

@@ -3,7 +3,9 @@
 //! module renders it.
 
 mod build;
+pub mod chart;
 pub mod csv;
+pub mod html;
 pub mod markdown;
 mod model;
 

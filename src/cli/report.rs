@@ -15,6 +15,8 @@ pub enum ReportFormat {
     Csv,
     /// One self-contained HTML file, readable printed.
     Html,
+    /// A paginated PDF with contents, bookmarks, the chart and embedded fonts.
+    Pdf,
 }
 
 impl ReportFormat {
@@ -24,6 +26,7 @@ impl ReportFormat {
             "md" | "markdown" => Some(ReportFormat::Md),
             "csv" => Some(ReportFormat::Csv),
             "html" | "htm" => Some(ReportFormat::Html),
+            "pdf" => Some(ReportFormat::Pdf),
             _ => None,
         }
     }
@@ -55,6 +58,7 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, String> 
         ReportFormat::Md => crate::report::markdown::write(report, &mut buf).map_err(|e| e.to_string())?,
         ReportFormat::Csv => crate::report::csv::write(report, &mut buf).map_err(|e| e.to_string())?,
         ReportFormat::Html => buf = crate::report::html::render(report).into_bytes(),
+        ReportFormat::Pdf => buf = crate::report::pdf::render(report)?,
     }
     Ok(buf)
 }

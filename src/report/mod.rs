@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod markdown;
 mod model;
+pub mod pdf;
 
 pub use build::{ReportRequest, build};
 pub use model::*;

@@ -146,3 +146,40 @@ fn out_writes_the_file_in_the_format_its_extension_names() {
     posture(&db, "").args(["report", "cis-azure-2.0", "--out"]).arg(&out).assert().success();
     assert!(std::fs::read_to_string(&out).unwrap().starts_with("PROVIDER;"));
 }
+
+#[test]
+fn console_report_command_writes_in_the_background_and_says_where() {
+    use posture::tui::app::App;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let catalog = posture::catalog::Catalog::load(&posture::catalog::Catalog::builtin_files());
+    {
+        let mut store = posture::store::Store::open(&db).unwrap();
+        let demo = [posture::sources::SourceSpec::Demo];
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        posture::pipeline::run_and_store(&mut store, &catalog, &demo, &[], 90, &cancel, &mut |_| {}).unwrap();
+    }
+    let store = posture::store::Store::open(&db).unwrap();
+    let (keymap, _) = posture::tui::keymap::Keymap::new(&Default::default());
+    let theme = posture::tui::theme::Theme::default_theme();
+    let mut app = App::new(std::sync::Arc::new(catalog), store, theme, keymap, None);
+    app.run_command("standard cis-azure-2.0");
+    let md = dir.path().join("for-the-ticket.md");
+    app.run_command(&format!("report {}", md.display()));
+    assert!(app.notice.as_ref().unwrap().text.starts_with("writing the cis-azure-2.0 report to"));
+    app.wait_reports();
+    let note = app.notice.clone().unwrap();
+    assert!(
+        !note.error && note.text.contains("report written to") && note.text.contains("for-the-ticket.md"),
+        "{}",
+        note.text
+    );
+    assert!(std::fs::read_to_string(&md).unwrap().starts_with("# CIS Microsoft Azure Foundations Benchmark"));
+    // No file named: a PDF in reports/ beside the cache.
+    app.run_command("report");
+    app.wait_reports();
+    let pdf = dir.path().join("reports").join("cis-azure-2.0-run1.pdf");
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"), "{}", app.notice.as_ref().unwrap().text);
+    app.run_command("report out.docx");
+    assert!(app.notice.as_ref().unwrap().error);
+}

@@ -1,36 +1,10 @@
 //! `posture report STANDARD`: a standard's report over a run, written to a file or stdout.
 
 use super::{CliError, CliResult, Env};
-use crate::report::{Report, ReportRequest};
-use clap::{Args, ValueEnum};
+use crate::report::{ReportFormat, ReportRequest, render, write_file};
+use clap::Args;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// Markdown, for tickets and pull requests.
-    Md,
-    /// CSV with Prowler's compliance columns, one row per control and per failing resource.
-    Csv,
-    /// One self-contained HTML file, readable printed.
-    Html,
-    /// A paginated PDF with contents, bookmarks, the chart and embedded fonts.
-    Pdf,
-}
-
-impl ReportFormat {
-    /// The format a file name implies.
-    pub fn from_path(p: &Path) -> Option<ReportFormat> {
-        match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "md" | "markdown" => Some(ReportFormat::Md),
-            "csv" => Some(ReportFormat::Csv),
-            "html" | "htm" => Some(ReportFormat::Html),
-            "pdf" => Some(ReportFormat::Pdf),
-            _ => None,
-        }
-    }
-}
+use std::path::PathBuf;
 
 /// `posture report`
 #[derive(Debug, Args)]
@@ -49,28 +23,6 @@ pub struct ReportArgs {
     /// Only these scopes (subscription, account or project ids); repeat for several.
     #[arg(long = "scope", value_name = "S")]
     pub scopes: Vec<String>,
-}
-
-/// Render `report` in `format` to bytes.
-pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, String> {
-    let mut buf = Vec::new();
-    match format {
-        ReportFormat::Md => crate::report::markdown::write(report, &mut buf).map_err(|e| e.to_string())?,
-        ReportFormat::Csv => crate::report::csv::write(report, &mut buf).map_err(|e| e.to_string())?,
-        ReportFormat::Html => buf = crate::report::html::render(report).into_bytes(),
-        ReportFormat::Pdf => buf = crate::report::pdf::render(report)?,
-    }
-    Ok(buf)
-}
-
-/// Write `bytes` to `path` whole or not at all (a temporary file beside it, then renamed).
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let fail = |e: &dyn std::fmt::Display| format!("{}: cannot write the report: {e}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    tmp.write_all(bytes).map_err(|e| fail(&e))?;
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
 }
 
 /// Build and write a report.

@@ -8,7 +8,9 @@ pub mod csv;
 pub mod html;
 pub mod markdown;
 mod model;
+mod output;
 pub mod pdf;
 
 pub use build::{ReportRequest, build};
 pub use model::*;
+pub use output::{ReportFormat, render, write_file};

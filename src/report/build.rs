@@ -267,10 +267,10 @@ fn exemptions(standard: &Standard, all: &[Exemption], req: &ReportRequest) -> Ve
                 (None, None, Some(s)) => format!("scope {s}"),
                 (None, None, None) => "everywhere".to_string(),
             };
-            if e.resource.is_some() || e.resource_pattern.is_some() {
-                if let Some(s) = &e.scope {
-                    target.push_str(&format!(" in {s}"));
-                }
+            if (e.resource.is_some() || e.resource_pattern.is_some())
+                && let Some(s) = &e.scope
+            {
+                target.push_str(&format!(" in {s}"));
             }
             if !e.regions.is_empty() {
                 target.push_str(&format!(" (regions {})", e.regions.join(", ")));

@@ -91,7 +91,8 @@ impl Fonts {
     }
 }
 
-fn text(s: &mut Surface, fonts: &Fonts, x: f32, y: f32, size: f32, f: FontKind, c: Rgb, t: &str) {
+/// Text at (x, baseline y) in (size, font, colour).
+fn text(s: &mut Surface, fonts: &Fonts, (x, y): (f32, f32), (size, f, c): (f32, FontKind, Rgb), t: &str) {
     s.set_stroke(None);
     s.set_fill(fill(c));
     s.draw_text(Point::from_xy(x, y), fonts.get(f), size, t, false, TextDirection::Auto);
@@ -102,7 +103,7 @@ fn chart(s: &mut Surface, fonts: &Fonts, trend: &[TrendPoint], x: f32, y: f32, w
     for pct in [0.0, 25.0, 50.0, 75.0, 100.0] {
         let gy = y + c.y_of(pct);
         line(s, (x + c.left, gy), (x + c.right, gy), 0.4, (210, 210, 210));
-        text(s, fonts, x, gy + 3.0, 7.5, FontKind::Regular, GREY, &format!("{pct:.0} %"));
+        text(s, fonts, (x, gy + 3.0), (7.5, FontKind::Regular, GREY), &format!("{pct:.0} %"));
     }
     let blue = (31, 95, 168);
     for pair in c.points.windows(2) {
@@ -112,10 +113,10 @@ fn chart(s: &mut Surface, fonts: &Fonts, trend: &[TrendPoint], x: f32, y: f32, w
         rect(s, x + px - 2.2, y + py - 2.2, 4.4, 4.4, blue);
     }
     for (px, _, run, _) in c.labelled() {
-        text(s, fonts, x + px - 12.0, y + c.bottom + 12.0, 7.5, FontKind::Regular, GREY, &format!("run {run}"));
+        text(s, fonts, (x + px - 12.0, y + c.bottom + 12.0), (7.5, FontKind::Regular, GREY), &format!("run {run}"));
     }
     if let Some((px, py, _, pct)) = c.points.last() {
-        text(s, fonts, x + px + 5.0, y + py - 4.0, 8.0, FontKind::Bold, INK, &format!("{pct:.1} %"));
+        text(s, fonts, (x + px + 5.0, y + py - 4.0), (8.0, FontKind::Bold, INK), &format!("{pct:.1} %"));
     }
 }
 
@@ -138,7 +139,9 @@ pub fn render(p: &Pages) -> Result<Vec<u8>, String> {
         let mut s = page.surface();
         for op in ops {
             match op {
-                Op::Text { x, y, size, font, color, text: t } => text(&mut s, &fonts, *x, *y, *size, *font, *color, t),
+                Op::Text { x, y, size, font, color, text: t } => {
+                    text(&mut s, &fonts, (*x, *y), (*size, *font, *color), t)
+                }
                 Op::Rect { x, y, w, h, color } => rect(&mut s, *x, *y, *w, *h, *color),
                 Op::Line { from, to, width, color } => line(&mut s, *from, *to, *width, *color),
                 Op::Chart { x, y, w, h } => chart(&mut s, &fonts, p.trend, *x, *y, *w, *h),

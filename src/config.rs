@@ -39,6 +39,8 @@ pub struct Config {
     pub eval_max_time: Duration,
     /// Most memory one evaluation may hold, in bytes.
     pub eval_max_memory_bytes: u64,
+    /// Failing resources a report lists per check (the rest are counted), at least 1.
+    pub report_max_resources_per_check: usize,
 }
 
 /// One key or several for an action.
@@ -77,6 +79,7 @@ impl Default for Config {
             eval_max_steps: crate::policy::Budget::default().steps,
             eval_max_time: crate::policy::Budget::default().time,
             eval_max_memory_bytes: crate::policy::Budget::default().memory,
+            report_max_resources_per_check: crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK,
         }
     }
 }
@@ -113,6 +116,13 @@ impl Config {
                 .unwrap_or((0, 0));
             format!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
+        if !(1..=MAX_REPORT_RESOURCES_PER_CHECK).contains(&cfg.report_max_resources_per_check) {
+            return Err(format!(
+                "{}: report_max_resources_per_check = {}: expected 1 to {MAX_REPORT_RESOURCES_PER_CHECK}",
+                path.display(),
+                cfg.report_max_resources_per_check
+            ));
+        }
         Ok(cfg)
     }
 
@@ -164,6 +174,10 @@ fn login_name() -> Option<String> {
 fn login_name() -> Option<String> {
     None
 }
+
+/// Most failing resources a report may list per check: a report is read by people, and its
+/// size in memory is this times the standard's checks.
+pub const MAX_REPORT_RESOURCES_PER_CHECK: usize = 10_000;
 
 /// Shortest re-assessment interval accepted: a run of a large estate takes about that long.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(60);

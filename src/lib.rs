@@ -13,6 +13,7 @@ pub mod governance;
 pub mod model;
 pub mod pipeline;
 pub mod policy;
+pub mod report;
 pub mod sanitize;
 pub mod sources;
 pub mod store;

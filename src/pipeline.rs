@@ -179,8 +179,24 @@ impl CombinedCancel<'_> {
 /// an attestation or exemption recorded after the run counts at once, and one that expired or
 /// was revoked stops counting, without a new run. (The secure score stays as the run computed it.)
 pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[String]) -> Result<Rollup, StoreError> {
+    live_rollup_in(store, catalog, run, selected, &[])
+}
+
+/// [`live_rollup`] over some scopes of the run only (all when `scopes` is empty): checks count
+/// the resources of those scopes, and scope checks see only them.
+pub fn live_rollup_in(
+    store: &Store,
+    catalog: &Catalog,
+    run: &RunInfo,
+    selected: &[String],
+    scopes: &[String],
+) -> Result<Rollup, StoreError> {
     let mut snap = store.snapshot(run)?;
-    apply_exemptions(store, run.id, &mut snap.totals)?;
+    if !scopes.is_empty() {
+        snap.totals = store.scoped_totals(run.id, scopes)?;
+        snap.scopes.retain(|(_, s)| scopes.contains(s));
+    }
+    apply_exemptions(store, run.id, scopes, &mut snap.totals)?;
     let attestations = store.attestations()?;
     let assignments = store.assignments()?;
     let mut rolled = rollup(
@@ -206,9 +222,10 @@ pub fn live_rollup(store: &Store, catalog: &Catalog, run: &RunInfo, selected: &[
 fn apply_exemptions(
     store: &Store,
     run_id: i64,
+    scopes: &[String],
     totals: &mut std::collections::BTreeMap<String, crate::assess::CheckStats>,
 ) -> Result<(), StoreError> {
-    use crate::governance::{ExemptionMatcher, effective_state};
+    use crate::governance::ExemptionMatcher;
     use crate::model::FindingState;
     let history = store.exemption_history()?;
     if history.is_empty() {
@@ -219,14 +236,34 @@ fn apply_exemptions(
     checks.dedup();
     let matcher = ExemptionMatcher::new(store.exemptions()?);
     let now = Utc::now();
-    let filter = crate::store::FindingFilter {
-        checks: Some(checks),
-        states: Some(vec![FindingState::Unhealthy, FindingState::Exempt]),
-        ..Default::default()
-    };
+    let scope_filters: Vec<Option<String>> =
+        if scopes.is_empty() { vec![None] } else { scopes.iter().cloned().map(Some).collect() };
+    for scope in scope_filters {
+        let filter = crate::store::FindingFilter {
+            checks: Some(checks.clone()),
+            states: Some(vec![FindingState::Unhealthy, FindingState::Exempt]),
+            scope,
+            ..Default::default()
+        };
+        rejudge(store, run_id, &filter, &matcher, now, totals)?;
+    }
+    Ok(())
+}
+
+/// Move each finding of `filter` whose state an exemption changes since the run.
+fn rejudge(
+    store: &Store,
+    run_id: i64,
+    filter: &crate::store::FindingFilter,
+    matcher: &crate::governance::ExemptionMatcher,
+    now: chrono::DateTime<Utc>,
+    totals: &mut std::collections::BTreeMap<String, crate::assess::CheckStats>,
+) -> Result<(), StoreError> {
+    use crate::governance::effective_state;
+    use crate::model::FindingState;
     let mut offset = 0;
     loop {
-        let page = store.findings(run_id, &filter, offset, 5000)?;
+        let page = store.findings(run_id, filter, offset, 5000)?;
         if page.is_empty() {
             break;
         }
@@ -236,7 +273,7 @@ fn apply_exemptions(
             if f.origin != crate::model::Origin::Posture {
                 continue;
             }
-            let now_state = effective_state(f.state, &f.check, &f.resource, &matcher, now);
+            let now_state = effective_state(f.state, &f.check, &f.resource, matcher, now);
             if now_state == f.state {
                 continue;
             }

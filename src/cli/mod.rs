@@ -8,6 +8,7 @@ mod governance;
 mod history;
 mod listings;
 mod output;
+mod report;
 mod standards;
 
 use crate::catalog::Catalog;
@@ -116,6 +117,8 @@ pub enum Command {
     Revoke(governance::RevokeArgs),
     /// The append-only audit log; `audit verify` checks it, `audit head` prints its head.
     Audit(audit::AuditArgs),
+    /// A standard's report for auditors, spreadsheets or tickets (md, csv).
+    Report(report::ReportArgs),
 }
 
 /// Shared context: config, catalog, cache.
@@ -170,5 +173,6 @@ pub fn run(cli: Cli, command: Command) -> CliResult {
         Command::Assign(a) => governance::assign(&env, a),
         Command::Revoke(a) => governance::revoke(&env, a),
         Command::Audit(a) => audit::audit(&env, a),
+        Command::Report(a) => report::run(&env, a),
     }
 }

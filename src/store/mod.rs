@@ -5,6 +5,7 @@ mod audit;
 mod governance;
 mod history;
 mod query;
+mod report;
 mod schema;
 mod write;
 
@@ -12,6 +13,7 @@ pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner
 pub use governance::RecordKind;
 pub use history::{DiffReport, HistoryEntry, StandardDelta};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};
+pub use report::TrendPoint;
 pub use write::RunWriter;
 
 use crate::fsutil;

@@ -236,6 +236,8 @@ pub struct App {
     pub overlay_scroll: usize,
     /// Exemptions on record now: findings are shown with their state as of now.
     pub exemptions: crate::governance::ExemptionMatcher,
+    /// Reports being written in the background (`:report`).
+    pub reports: super::report::Reports,
 }
 
 /// Sort orders per pane, as shown.
@@ -287,6 +289,7 @@ impl App {
             max_evidence_bytes: crate::governance::DEFAULT_MAX_EVIDENCE_BYTES,
             exemptions: crate::governance::ExemptionMatcher::new(Vec::new()),
             overlay_scroll: 0,
+            reports: super::report::Reports::new(crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK),
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));

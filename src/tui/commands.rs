@@ -56,7 +56,8 @@ impl App {
                 self.reload(None);
             }
             "diff" => self.show_diff(),
-            other => self.error(format!(":{other}: unknown command (standard ID, resource ID, run ID, latest, diff, assess, cancel, errors, help, quit)")),
+            "report" => self.start_report(arg),
+            other => self.error(format!(":{other}: unknown command (standard ID, resource ID, run ID, latest, diff, report [FILE], assess, cancel, errors, help, quit)")),
         }
     }
 

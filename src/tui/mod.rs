@@ -11,6 +11,7 @@ pub mod keymap;
 pub mod list;
 mod navigate;
 pub mod panes;
+pub mod report;
 pub mod theme;
 pub mod ui;
 mod views;
@@ -77,6 +78,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let mut app = App::new(Arc::clone(&catalog), store, theme, keymap, Some(worker.commands.clone()));
     app.attester = env.config.attester();
     app.max_evidence_bytes = env.config.max_evidence_bytes;
+    app.reports.max_resources_per_check = env.config.report_max_resources_per_check;
     for w in theme_warnings.into_iter().chain(key_warnings) {
         app.error(w);
     }
@@ -117,6 +119,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
                 }
                 timeout = Duration::ZERO;
             }
+            app.poll_reports();
             while let Ok(e) = worker.events.try_recv() {
                 app.on_worker(e);
             }

@@ -1,0 +1,64 @@
+//! `posture report STANDARD`: a standard's report over a run, written to a file or stdout.
+
+use super::{CliError, CliResult, Env};
+use crate::report::{ReportFormat, ReportRequest, render, write_file};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `posture report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Standard id.
+    pub standard: String,
+    /// Format (default: from the --out file's extension, else md).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Write here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// An older run.
+    #[arg(long)]
+    pub run: Option<i64>,
+    /// Only these scopes (subscription, account or project ids); repeat for several.
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+}
+
+/// Build and write a report.
+pub fn run(env: &Env, a: ReportArgs) -> CliResult {
+    let catalog = env.catalog();
+    if catalog.standard(&a.standard).is_none() {
+        let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
+        return Err(CliError::input(format!("unknown standard '{}'; known: {}", a.standard, known.join(", "))));
+    }
+    let format = a.format.or_else(|| a.out.as_deref().and_then(ReportFormat::from_path)).unwrap_or(ReportFormat::Md);
+    let store = env.store()?;
+    let run = store.resolve_run(a.run)?;
+    let known = store.scopes(run.id)?;
+    if let Some(s) = a.scopes.iter().find(|s| !known.contains(s)) {
+        return Err(CliError::input(format!(
+            "run {} has no scope '{}'; its scopes: {}",
+            run.id,
+            crate::sanitize::clean(s),
+            known.join(", ")
+        )));
+    }
+    let req = ReportRequest {
+        standard: &a.standard,
+        run: &run,
+        scopes: &a.scopes,
+        max_resources_per_check: env.config.report_max_resources_per_check,
+        now: chrono::Utc::now(),
+    };
+    let report = crate::report::build(&store, &catalog, &req)?;
+    let bytes = render(&report, format).map_err(CliError::failure)?;
+    match &a.out {
+        Some(path) => {
+            write_file(path, &bytes).map_err(CliError::failure)?;
+            eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
+        }
+        None => std::io::stdout().lock().write_all(&bytes).map_err(|e| CliError::failure(format!("stdout: {e}")))?,
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! `:report [FILE]`: the selected standard's report, built and written on a background thread
+//! with its own connection to the cache (drawing and key handling never wait for it); the
+//! console says where it went when it is done.
+
+use super::app::App;
+use crate::catalog::Catalog;
+use crate::report::{ReportFormat, ReportRequest, build, render, write_file};
+use crate::store::{RunInfo, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+/// Reports being written.
+#[derive(Default)]
+pub struct Reports {
+    /// Failing resources listed per check (config `report_max_resources_per_check`).
+    pub max_resources_per_check: usize,
+    pending: Vec<Receiver<Result<(PathBuf, usize), String>>>,
+}
+
+impl Reports {
+    /// None pending, listing at most `max_resources_per_check` failing resources per check.
+    pub fn new(max_resources_per_check: usize) -> Reports {
+        Reports { max_resources_per_check, pending: Vec::new() }
+    }
+
+    /// Whether a report is still being written.
+    pub fn busy(&self) -> bool {
+        !self.pending.is_empty()
+    }
+}
+
+/// Where `:report` writes when not told: `reports/` beside the cache.
+pub fn default_path(cache: &Path, standard: &str, run: i64) -> PathBuf {
+    let dir = cache.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let safe: String =
+        standard.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    dir.join("reports").join(format!("{safe}-run{run}.pdf"))
+}
+
+struct Job {
+    cache: PathBuf,
+    catalog: Arc<Catalog>,
+    run: RunInfo,
+    standard: String,
+    out: PathBuf,
+    format: ReportFormat,
+    cap: usize,
+}
+
+fn write_report(job: Job) -> Result<(PathBuf, usize), String> {
+    let store = Store::open(&job.cache).map_err(|e| e.to_string())?;
+    let req = ReportRequest {
+        standard: &job.standard,
+        run: &job.run,
+        scopes: &[],
+        max_resources_per_check: job.cap,
+        now: chrono::Utc::now(),
+    };
+    let report = build(&store, &job.catalog, &req).map_err(|e| e.to_string())?;
+    let bytes = render(&report, job.format)?;
+    if let Some(dir) = job.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    write_file(&job.out, &bytes)?;
+    Ok((job.out, bytes.len()))
+}
+
+impl App {
+    /// `:report [FILE]`: start writing the selected standard's report (PDF unless FILE's
+    /// extension names another format).
+    pub fn start_report(&mut self, arg: &str) {
+        let (Some(run), Some(standard)) = (self.run.clone(), self.standard().map(|s| s.id.clone())) else {
+            self.error(":report: no run or no standard selected");
+            return;
+        };
+        let out = if arg.is_empty() {
+            default_path(self.store.path(), &standard, run.id)
+        } else {
+            PathBuf::from(shellexpand_home(arg))
+        };
+        let format = if arg.is_empty() { Some(ReportFormat::Pdf) } else { ReportFormat::from_path(&out) };
+        let Some(format) = format else {
+            self.error(format!(":report {arg}: name a .pdf, .html, .csv or .md file"));
+            return;
+        };
+        let job = Job {
+            cache: self.store.path().to_path_buf(),
+            catalog: Arc::clone(&self.catalog),
+            run,
+            standard: standard.clone(),
+            out: out.clone(),
+            format,
+            cap: self.reports.max_resources_per_check.max(1),
+        };
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(write_report(job));
+        });
+        self.reports.pending.push(rx);
+        self.info(format!("writing the {standard} report to {} …", out.display()));
+    }
+
+    /// Say where finished reports went (called from the event loop).
+    pub fn poll_reports(&mut self) {
+        let mut done = Vec::new();
+        self.reports.pending.retain(|rx| match rx.try_recv() {
+            Ok(r) => {
+                done.push(r);
+                false
+            }
+            Err(TryRecvError::Empty) => true,
+            Err(TryRecvError::Disconnected) => {
+                done.push(Err("the report thread stopped without a result".into()));
+                false
+            }
+        });
+        for r in done {
+            self.announce(r);
+        }
+    }
+
+    fn announce(&mut self, r: Result<(PathBuf, usize), String>) {
+        match r {
+            Ok((path, bytes)) => self.info(format!("report written to {} ({bytes} bytes)", path.display())),
+            Err(e) => self.error(format!(":report: {e}")),
+        }
+    }
+
+    /// Block until every report started is written (tests, and quitting).
+    pub fn wait_reports(&mut self) {
+        for rx in std::mem::take(&mut self.reports.pending) {
+            let r = rx.recv().unwrap_or_else(|_| Err("the report thread stopped without a result".into()));
+            self.announce(r);
+        }
+    }
+}
+
+/// `~/x` → `$HOME/x` (the command line is not a shell).
+fn shellexpand_home(arg: &str) -> String {
+    match (arg.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => arg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_path_is_beside_the_cache_and_safe_for_any_standard_id() {
+        let p = default_path(Path::new("/var/cache/posture/cache.db"), "../x y", 7);
+        assert_eq!(p, PathBuf::from("/var/cache/posture/reports/.._x_y-run7.pdf"));
+        assert_eq!(p.parent(), Some(Path::new("/var/cache/posture/reports")));
+    }
+}

@@ -10,9 +10,11 @@ mod dedupe;
 mod detect;
 mod files;
 mod gcp;
+mod graph;
 mod records;
 mod related;
 
+pub use graph::{is_graph as is_graph_record, is_graph_type};
 pub use records::Limits;
 pub use related::RelatedTypes;
 
@@ -238,7 +240,8 @@ fn emit(report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Ve
 /// The format of a file: forced, or told by its first record.
 fn format_of_file(forced: Option<Format>, first: &Value) -> Result<Format, String> {
     if let Some(f) = forced {
-        return Ok(f);
+        // Microsoft Graph (Entra ID) data is Azure's too.
+        return Ok(if f == Format::Azure && graph::is_graph(first) { Format::Graph } else { f });
     }
     if !first.is_object() {
         return Err(format!("record 1: {}", not_an_object(first)));
@@ -266,6 +269,8 @@ fn identity(format: Format, rec: &Value) -> Option<(Key, Option<i64>)> {
         Format::Azure => azure::identity(rec).map(|id| (Key::of(Cloud::Azure, id), None)),
         Format::Aws => aws::identity(rec).map(|(id, t)| (Key::of(Cloud::Aws, id), t)),
         Format::Gcp => gcp::identity(rec).map(|id| (Key::of(Cloud::Gcp, id), None)),
+        // the id needs the tenant, which the file's path gives: not deduplicated
+        Format::Graph => None,
     }
 }
 
@@ -357,7 +362,7 @@ struct FileReading<'a> {
 impl FileReading<'_> {
     /// Parse the file, handing resources on in batches.
     fn parse(&mut self, input: &detect::Input, sink: &mut dyn FnMut(Vec<Resource>)) -> Result<(), String> {
-        let mut format = self.forced;
+        let mut format = None;
         let mut batch = Vec::new();
         let mut n = 0usize;
         let mut noted = 0usize;
@@ -372,7 +377,7 @@ impl FileReading<'_> {
             let Some(v) = rec.value else { return Ok(()) };
             let f = match format {
                 Some(f) => f,
-                None => *format.insert(format_of_file(None, &v)?),
+                None => *format.insert(format_of_file(self.forced, &v)?),
             };
             let at = |m: String| format!("record {n}: {m}");
             if !v.is_object() {
@@ -385,16 +390,14 @@ impl FileReading<'_> {
                 self.report.duplicates += 1;
                 return Ok(());
             }
-            let r = match f {
-                Format::Azure => Some(azure::normalize(v).map_err(at)?),
-                Format::Aws => aws::normalize(v).map_err(at)?,
-                Format::Gcp => self.gcp.add(v).map_err(at)?,
-            };
-            if let Some(r) = r {
-                batch.push(r);
-                if batch.len() >= BATCH {
-                    emit(self.report, std::mem::take(&mut batch), sink);
-                }
+            match f {
+                Format::Azure => batch.push(azure::normalize(v).map_err(at)?),
+                Format::Aws => batch.extend(aws::normalize(v).map_err(at)?),
+                Format::Gcp => batch.extend(self.gcp.add(v).map_err(at)?),
+                Format::Graph => batch.extend(graph::normalize(v, self.name).map_err(at)?),
+            }
+            if batch.len() >= BATCH {
+                emit(self.report, std::mem::take(&mut batch), sink);
             }
             Ok(())
         });

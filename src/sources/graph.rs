@@ -52,16 +52,45 @@ fn entity_set(context: &str) -> Option<String> {
     (!out.is_empty()).then(|| out.to_string())
 }
 
+/// The entity set a record's context names.
+fn set_of(rec: &Value) -> Option<String> {
+    rec.get(ODATA_CONTEXT).and_then(Value::as_str).and_then(entity_set)
+}
+
+/// The resource type of a Graph record (as [`normalize`] gives it).
+pub fn type_of(rec: &Value) -> Option<String> {
+    set_of(rec).map(|set| format!("{TYPE_PREFIX}{}", set.to_ascii_lowercase()))
+}
+
+/// The resource id of a single-entity record read from `file` (None for a whole collection, or
+/// when the file names no tenant: [`normalize`] reports that).
+pub fn identity(rec: &Value, file: &str) -> Option<String> {
+    if rec.get("value").is_some_and(Value::is_array) {
+        return None;
+    }
+    let id = rec.get("id").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+    Some(format!("/tenants/{}/{}/{id}", tenant_of(file)?, set_of(rec)?))
+}
+
 /// Normalize one Graph record read from `file`: an entity, or a whole collection response
 /// (its `value` elements), into resources of the file's tenant.
 pub fn normalize(rec: Value, file: &str) -> Result<Vec<Resource>, String> {
-    let context = rec.get(ODATA_CONTEXT).and_then(Value::as_str).unwrap_or_default().to_string();
-    let set = entity_set(&context).ok_or_else(|| {
-        format!("a Microsoft Graph response whose @odata.context names no entity set: {}", crate::sanitize::clean(&context))
-    })?;
+    let set = set_of(&rec).unwrap_or_default();
     let tenant = tenant_of(file).ok_or_else(|| {
         format!(
             "a Microsoft Graph response ({set}) names no tenant: put it in a folder entra/<tenant-id>/ (see docs/checks.md, Microsoft Graph)"
+        )
+    })?;
+    normalize_in(rec, tenant)
+}
+
+/// Normalize one Graph record of `tenant` (see [`normalize`]).
+pub fn normalize_in(rec: Value, tenant: &str) -> Result<Vec<Resource>, String> {
+    let context = rec.get(ODATA_CONTEXT).and_then(Value::as_str).unwrap_or_default();
+    let set = entity_set(context).ok_or_else(|| {
+        format!(
+            "a Microsoft Graph response whose @odata.context names no entity set: {}",
+            crate::sanitize::clean(context)
         )
     })?;
     match rec {
@@ -114,7 +143,10 @@ mod tests {
                 "https://graph.microsoft.com/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails",
                 "reports/authenticationMethods/userRegistrationDetails",
             ),
-            ("https://graph.microsoft.com/v1.0/$metadata#policies/authorizationPolicy/$entity", "policies/authorizationPolicy"),
+            (
+                "https://graph.microsoft.com/v1.0/$metadata#policies/authorizationPolicy/$entity",
+                "policies/authorizationPolicy",
+            ),
             (
                 "https://graph.microsoft.com/v1.0/$metadata#roleManagement/directory/roleAssignments(principal())",
                 "roleManagement/directory/roleAssignments",
@@ -140,7 +172,10 @@ mod tests {
         assert_eq!(rs.len(), 1);
         let r = &rs[0];
         assert_eq!(r.meta.id, format!("/tenants/{T}/users/u1"));
-        assert_eq!((r.meta.rtype.as_str(), r.meta.scope.as_str(), r.meta.name.as_str()), ("microsoft.graph/users", T, "Ada"));
+        assert_eq!(
+            (r.meta.rtype.as_str(), r.meta.scope.as_str(), r.meta.name.as_str()),
+            ("microsoft.graph/users", T, "Ada")
+        );
         assert_eq!(
             r.doc["properties"],
             json!({"id": "u1", "displayName": "Ada", "userType": "Guest", "@odata.type": "#microsoft.graph.user"})
@@ -152,7 +187,8 @@ mod tests {
         let e = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "id": "u1"});
         let err = normalize(e, "/tmp/users.json").unwrap_err();
         assert!(err.contains("names no tenant") && err.contains("entra/<tenant-id>/"), "{err}");
-        let e = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "displayName": "x"});
+        let e =
+            json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "displayName": "x"});
         let err = normalize(e, &format!("entra/{T}/u.json")).unwrap_err();
         assert!(err.contains("without an id"), "{err}");
     }

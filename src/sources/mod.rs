@@ -264,13 +264,12 @@ fn not_an_object(v: &Value) -> String {
 }
 
 /// A record's identity for the duplicate index, and its capture time (AWS).
-fn identity(format: Format, rec: &Value) -> Option<(Key, Option<i64>)> {
+fn identity(format: Format, rec: &Value, file: &str) -> Option<(Key, Option<i64>)> {
     match format {
         Format::Azure => azure::identity(rec).map(|id| (Key::of(Cloud::Azure, id), None)),
         Format::Aws => aws::identity(rec).map(|(id, t)| (Key::of(Cloud::Aws, id), t)),
         Format::Gcp => gcp::identity(rec).map(|id| (Key::of(Cloud::Gcp, id), None)),
-        // the id needs the tenant, which the file's path gives: not deduplicated
-        Format::Graph => None,
+        Format::Graph => graph::identity(rec, file).map(|id| (Key::of(Cloud::Azure, &id), None)),
     }
 }
 
@@ -285,7 +284,7 @@ fn first_pass(
     let mut index = Index::default();
     for (r, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;
-        for files::SourceFile { open, size, .. } in &reading.files {
+        for files::SourceFile { name, open, size } in &reading.files {
             if cancel.load(Ordering::Relaxed) {
                 return Winners::default();
             }
@@ -299,13 +298,15 @@ fn first_pass(
                         Some(f) => f,
                         None => *format.insert(format_of_file(reading.forced, &v)?),
                     };
-                    if let Some((key, time)) = identity(f, &v) {
+                    if let Some((key, time)) = identity(f, &v, name) {
                         let at = Occurrence::new(file_no, n);
                         index.add(key, time, at, reading.first_file);
                         if let Some((types, held)) = related.as_mut()
                             && related::wanted(types, f, &v)
                         {
-                            held.push(related::Held::new(key, at, f, r, v));
+                            let tenant =
+                                (f == Format::Graph).then(|| graph::tenant_of(name).map(str::to_string)).flatten();
+                            held.push(related::Held::new(key, at, f, r, v, tenant));
                             return Ok(());
                         }
                     }
@@ -384,7 +385,7 @@ impl FileReading<'_> {
                 return Err(at(not_an_object(&v)));
             }
             if !self.winners.is_empty()
-                && let Some((key, _)) = identity(f, &v)
+                && let Some((key, _)) = identity(f, &v, self.name)
                 && self.winners.replaced(key, Occurrence::new(self.file_no, n))
             {
                 self.report.duplicates += 1;

@@ -286,11 +286,7 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
     }
 }
 
-fn stream_elements<'de, A: SeqAccess<'de>>(
-    sink: &mut Sink,
-    mut seq: A,
-    context: Option<&str>,
-) -> Result<(), A::Error> {
+fn stream_elements<'de, A: SeqAccess<'de>>(sink: &mut Sink, mut seq: A, context: Option<&str>) -> Result<(), A::Error> {
     while let Some(mut r) = seq.next_element_seed(sink.seed)? {
         if let (Some(ctx), Some(Value::Object(o))) = (context, r.value.as_mut())
             && !o.contains_key(ODATA_CONTEXT)

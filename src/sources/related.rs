@@ -5,7 +5,7 @@
 
 use super::dedupe::{Key, Occurrence, Winners};
 use super::detect::Format;
-use super::{Reading, aws, azure};
+use super::{Reading, aws, azure, graph};
 use crate::model::Resource;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -25,6 +25,8 @@ pub(super) struct Held {
     format: Format,
     reading: usize,
     rec: Value,
+    /// The tenant of a Microsoft Graph record (its file's path names it).
+    tenant: Option<String>,
 }
 
 /// Whether a raw record is of a kept type (read from the record before it is normalized).
@@ -33,19 +35,27 @@ pub(super) fn wanted(types: &BTreeSet<String>, format: Format, rec: &Value) -> b
         Format::Azure => rec.get("type"),
         Format::Aws => rec.get("resourceType"),
         Format::Gcp => rec.get("asset_type").or_else(|| rec.get("assetType")),
+        Format::Graph => return graph::type_of(rec).is_some_and(|t| types.contains(&t)),
     };
     let Some(t) = raw.and_then(Value::as_str) else { return false };
     match format {
         // Azure types are compared as normalized: lowercased.
         Format::Azure => types.iter().any(|x| x.eq_ignore_ascii_case(t)),
-        Format::Aws | Format::Gcp => types.contains(t),
+        Format::Aws | Format::Gcp | Format::Graph => types.contains(t),
     }
 }
 
 impl Held {
     /// A record of reading `reading`, read at `at`, whose identity is `key`.
-    pub(super) fn new(key: Key, at: Occurrence, format: Format, reading: usize, rec: Value) -> Held {
-        Held { key, at, format, reading, rec }
+    pub(super) fn new(
+        key: Key,
+        at: Occurrence,
+        format: Format,
+        reading: usize,
+        rec: Value,
+        tenant: Option<String>,
+    ) -> Held {
+        Held { key, at, format, reading, rec, tenant }
     }
 }
 
@@ -58,6 +68,7 @@ pub(super) fn release(held: Vec<Held>, readings: &[Reading], winners: &Winners, 
         }
         let r = match h.format {
             Format::Azure => azure::normalize(h.rec).ok(),
+            Format::Graph => h.tenant.and_then(|t| graph::normalize_in(h.rec, &t).ok()).and_then(|mut v| v.pop()),
             Format::Aws => aws::normalize(h.rec).ok().flatten(),
             Format::Gcp => readings.get(h.reading).and_then(|rd| rd.gcp.merged(h.rec).ok().flatten()),
         };

@@ -42,7 +42,13 @@ fn every_azure_command_names_the_subscription() {
                 continue;
             }
             let sub = part.iter().position(|w| w == "--subscription").and_then(|i| part.get(i + 1));
-            assert_eq!(sub.map(String::as_str), Some("SUB"), "{}: `{}` has no --subscription {{scope}}", c.id, part.join(" "));
+            assert_eq!(
+                sub.map(String::as_str),
+                Some("SUB"),
+                "{}: `{}` has no --subscription {{scope}}",
+                c.id,
+                part.join(" ")
+            );
         }
     }
     assert!(seen > 100, "expected the shipped Azure commands, saw {seen}");
@@ -58,13 +64,16 @@ fn graph_pages_are_read_as_resources_of_their_tenant() {
     let tenant = dir.path().join("entra").join("t-1");
     std::fs::create_dir_all(&tenant).unwrap();
     let page = |ids: &[&str], next: bool| {
-        let value: Vec<_> = ids.iter().map(|id| serde_json::json!({"id": id, "isAdmin": false, "isMfaRegistered": true})).collect();
+        let value: Vec<_> =
+            ids.iter().map(|id| serde_json::json!({"id": id, "isAdmin": false, "isMfaRegistered": true})).collect();
         let mut v = serde_json::json!({
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails",
             "value": value
         });
         if next {
-            v["@odata.nextLink"] = "https://graph.microsoft.com/v1.0/reports/authenticationMethods/userRegistrationDetails?$skiptoken=x".into();
+            v["@odata.nextLink"] =
+                "https://graph.microsoft.com/v1.0/reports/authenticationMethods/userRegistrationDetails?$skiptoken=x"
+                    .into();
         }
         serde_json::to_string_pretty(&v).unwrap()
     };

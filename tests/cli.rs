@@ -146,7 +146,11 @@ fn listings_read_the_latest_run() {
     let cmd = f["remediation"]["command"].as_str().unwrap();
     let name = f["resource"]["name"].as_str().unwrap();
     let rg = f["resource"]["id"].as_str().unwrap().split('/').nth(4).unwrap();
-    assert_eq!(cmd, format!("az storage account update -n {name} -g {rg} --min-tls-version TLS1_2"));
+    let sub = f["resource"]["scope"].as_str().unwrap();
+    assert_eq!(
+        cmd,
+        format!("az storage account update -n {name} -g {rg} --min-tls-version TLS1_2 --subscription {sub}")
+    );
     posture(&db).args(["findings", "--state", "healthy"]).assert().code(2);
     posture(&db).args(["findings", "--control", "1.1"]).assert().code(2);
 

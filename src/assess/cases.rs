@@ -209,6 +209,13 @@ fn judge_case(
     let check = catalog.check(&case.check).ok_or_else(|| format!("no check '{}' in the catalog", case.check))?;
     // The records go through the real readers, as a file of the check's cloud.
     let text = serde_json::to_string(&case.records).map_err(|e| e.to_string())?;
+    let graph_file;
+    let scratch = if case.records.iter().any(crate::sources::is_graph_record) {
+        graph_file = graph_scratch(scratch, case.scope.as_deref())?;
+        graph_file.as_path()
+    } else {
+        scratch
+    };
     std::fs::write(scratch, text).map_err(|e| format!("writing the case's records: {e}"))?;
     let spec = SourceSpec::Path { path: scratch.to_path_buf(), cloud: Some(check.cloud) };
     let (resources, report) = read_all(&spec);
@@ -269,4 +276,15 @@ fn judge_case(
 /// the list at that path (`properties.securityRules[3]` names `properties.securityRules`).
 fn names(got: &str, want: &str) -> bool {
     got == want || got.strip_prefix(want).is_some_and(|rest| rest.starts_with('['))
+}
+
+/// Where a case of Microsoft Graph records is written: below `entra/<tenant>/`, the layout that
+/// names a Graph file's tenant; the case's `scope` is the tenant.
+fn graph_scratch(scratch: &Path, tenant: Option<&str>) -> Result<PathBuf, String> {
+    let tenant = tenant
+        .filter(|t| !t.is_empty() && *t != "." && *t != ".." && !t.contains(['/', '\\']))
+        .ok_or("a case of Microsoft Graph records names its tenant in `scope`")?;
+    let dir = scratch.with_extension("").join("entra").join(tenant);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating the case's tenant folder: {e}"))?;
+    Ok(dir.join("records.json"))
 }

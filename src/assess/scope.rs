@@ -54,6 +54,10 @@ impl RelatedIndex {
 
     /// Note the scope and region of a resource of the run (scope checks judge every scope seen).
     pub fn saw(&mut self, r: &ResourceRef) {
+        // An Entra tenant is no subscription: subscription scope checks must not judge it.
+        if crate::sources::is_graph_type(&r.rtype) {
+            return;
+        }
         let regions = self.scopes.entry((r.cloud, r.scope.clone())).or_default();
         if !r.region.is_empty() && r.region != "global" && !regions.contains(&r.region) {
             regions.insert(r.region.clone());

@@ -17,6 +17,8 @@ pub enum Format {
     Aws,
     /// Cloud Asset Inventory assets.
     Gcp,
+    /// Microsoft Graph (Entra ID) entities, told by their `@odata.context`.
+    Graph,
 }
 
 /// Opens a file's content afresh (files are read more than once: to sniff NDJSON, and in
@@ -243,6 +245,9 @@ impl<R: BufRead> Read for SkipBom<R> {
 /// Which format a record follows, or None.
 pub fn format_of(record: &Value) -> Option<Format> {
     let o = record.as_object()?;
+    if super::graph::is_graph(record) {
+        return Some(Format::Graph);
+    }
     if o.contains_key("resourceType")
         && (o.contains_key("configuration") || o.contains_key("awsRegion") || o.contains_key("accountId"))
     {

@@ -14,12 +14,14 @@ mod detect;
 pub mod external;
 mod files;
 mod gcp;
+mod graph;
 mod imports;
 mod prowler;
 mod records;
 mod related;
 
 pub use external::Tool;
+pub use graph::{is_graph as is_graph_record, is_graph_type};
 pub use imports::{ImportReport, read_imports};
 pub use records::Limits;
 pub use related::RelatedTypes;
@@ -271,7 +273,8 @@ fn emit(report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Ve
 /// The format of a file: forced, or told by its first record.
 fn format_of_file(forced: Option<Format>, first: &Value) -> Result<Format, String> {
     if let Some(f) = forced {
-        return Ok(f);
+        // Microsoft Graph (Entra ID) data is Azure's too.
+        return Ok(if f == Format::Azure && graph::is_graph(first) { Format::Graph } else { f });
     }
     if !first.is_object() {
         return Err(format!("record 1: {}", not_an_object(first)));
@@ -294,11 +297,12 @@ fn not_an_object(v: &Value) -> String {
 }
 
 /// A record's identity for the duplicate index, and its capture time (AWS).
-fn identity(format: Format, rec: &Value) -> Option<(Key, Option<i64>)> {
+fn identity(format: Format, rec: &Value, file: &str) -> Option<(Key, Option<i64>)> {
     match format {
         Format::Azure => azure::identity(rec).map(|id| (Key::of(Cloud::Azure, id), None)),
         Format::Aws => aws::identity(rec).map(|(id, t)| (Key::of(Cloud::Aws, id), t)),
         Format::Gcp => gcp::identity(rec).map(|id| (Key::of(Cloud::Gcp, id), None)),
+        Format::Graph => graph::identity(rec, file).map(|id| (Key::of(Cloud::Azure, &id), None)),
     }
 }
 
@@ -333,13 +337,15 @@ fn first_pass(
                         Some(f) => f,
                         None => *format.insert(format_of_file(reading.forced, &v)?),
                     };
-                    if let Some((key, time)) = identity(f, &v) {
+                    if let Some((key, time)) = identity(f, &v, name) {
                         let at = Occurrence::new(file_no, n);
                         index.add(key, time, at, reading.first_file);
                         if let Some((types, held)) = related.as_mut()
                             && related::wanted(types, f, &v)
                         {
-                            held.push(related::Held::new(key, at, f, r, v));
+                            let tenant =
+                                (f == Format::Graph).then(|| graph::tenant_of(name).map(str::to_string)).flatten();
+                            held.push(related::Held::new(key, at, f, r, v, tenant));
                             return Ok(());
                         }
                     }
@@ -404,7 +410,7 @@ struct FileReading<'a> {
 impl FileReading<'_> {
     /// Parse the file, handing resources on in batches.
     fn parse(&mut self, input: &detect::Input, sink: &mut dyn FnMut(Vec<Resource>)) -> Result<(), String> {
-        let mut format = self.forced;
+        let mut format = None;
         let mut batch = Vec::new();
         let mut n = 0usize;
         let mut noted = 0usize;
@@ -433,14 +439,14 @@ impl FileReading<'_> {
             }
             let f = match format {
                 Some(f) => f,
-                None => *format.insert(format_of_file(None, &v)?),
+                None => *format.insert(format_of_file(self.forced, &v)?),
             };
             let at = |m: String| format!("record {n}: {m}");
             if !v.is_object() {
                 return Err(at(not_an_object(&v)));
             }
             if !self.winners.is_empty()
-                && let Some((key, _)) = identity(f, &v)
+                && let Some((key, _)) = identity(f, &v, self.name)
                 && self.winners.replaced(key, Occurrence::new(self.file_no, n))
             {
                 self.report.duplicates += 1;
@@ -453,6 +459,7 @@ impl FileReading<'_> {
                 }
                 Format::Aws => batch.extend(aws::normalize(v).map_err(at)?),
                 Format::Gcp => batch.extend(self.gcp.add(v).map_err(at)?),
+                Format::Graph => batch.extend(graph::normalize(v, self.name).map_err(at)?),
             }
             if batch.len() >= BATCH {
                 emit(self.report, std::mem::take(&mut batch), sink);

@@ -249,7 +249,7 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
         f.write_str("a JSON array or object of resources")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        stream_elements(self.sink, seq)
+        stream_elements(self.sink, seq, None)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let seed = self.sink.seed;
@@ -263,7 +263,11 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
                 continue;
             };
             if !streamed && ENVELOPES.contains(&k.as_str()) {
-                match map.next_value_seed(Elements { sink: &mut *self.sink, budget: &budget })? {
+                // A Microsoft Graph collection names its entity set in `@odata.context`, which
+                // OData puts before `value`; each element carries it, to tell what it is.
+                let context = rest.get(ODATA_CONTEXT).and_then(Value::as_str).map(str::to_string);
+                let elements = Elements { sink: &mut *self.sink, budget: &budget, context };
+                match map.next_value_seed(elements)? {
                     None => streamed = true,
                     Some(v) => {
                         rest.insert(k, v);
@@ -282,17 +286,27 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
     }
 }
 
-fn stream_elements<'de, A: SeqAccess<'de>>(sink: &mut Sink, mut seq: A) -> Result<(), A::Error> {
-    while let Some(r) = seq.next_element_seed(sink.seed)? {
+fn stream_elements<'de, A: SeqAccess<'de>>(sink: &mut Sink, mut seq: A, context: Option<&str>) -> Result<(), A::Error> {
+    while let Some(mut r) = seq.next_element_seed(sink.seed)? {
+        if let (Some(ctx), Some(Value::Object(o))) = (context, r.value.as_mut())
+            && !o.contains_key(ODATA_CONTEXT)
+        {
+            o.insert(ODATA_CONTEXT.into(), Value::String(ctx.to_string()));
+        }
         sink.deliver(r)?;
     }
     Ok(())
 }
 
+/// The OData annotation that names what a Microsoft Graph response holds.
+pub const ODATA_CONTEXT: &str = "@odata.context";
+
 /// An envelope's value: streamed when it is an array (None), kept as a value otherwise.
 struct Elements<'s, 'a, 'b> {
     sink: &'s mut Sink<'a>,
     budget: &'b Budget,
+    /// The envelope's `@odata.context`, given to each element.
+    context: Option<String>,
 }
 
 impl<'de> DeserializeSeed<'de> for Elements<'_, '_, '_> {
@@ -308,7 +322,7 @@ impl<'de> Visitor<'de> for Elements<'_, '_, '_> {
         f.write_str("any JSON value")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<Value>, A::Error> {
-        stream_elements(self.sink, seq).map(|_| None)
+        stream_elements(self.sink, seq, self.context.as_deref()).map(|_| None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
         Bounded(self.budget).visit_map(map).map(Some)

@@ -5,7 +5,7 @@
 
 use super::dedupe::{Key, Occurrence, Winners};
 use super::detect::Format;
-use super::{Reading, aws, aws_cli, azure};
+use super::{Reading, aws, aws_cli, azure, graph};
 use crate::model::Resource;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -28,6 +28,8 @@ pub(super) struct Held {
     rec: Value,
     /// The file it came from, for AWS CLI output (whose account and region the folders give).
     file: Option<String>,
+    /// The tenant of a Microsoft Graph record (its file's path names it).
+    tenant: Option<String>,
 }
 
 /// Whether a raw record is of a kept type (read from the record before it is normalized).
@@ -36,6 +38,7 @@ pub(super) fn wanted(types: &BTreeSet<String>, format: Format, rec: &Value) -> b
         Format::Azure => rec.get("type"),
         Format::Aws => rec.get("resourceType"),
         Format::Gcp => rec.get("asset_type").or_else(|| rec.get("assetType")),
+        Format::Graph => return graph::type_of(rec).is_some_and(|t| types.contains(&t)),
     };
     let Some(t) =
         raw.and_then(Value::as_str).or_else(|| (format == Format::Aws).then(|| aws_cli::rtype_of(rec)).flatten())
@@ -45,19 +48,26 @@ pub(super) fn wanted(types: &BTreeSet<String>, format: Format, rec: &Value) -> b
     match format {
         // Azure types are compared as normalized: lowercased.
         Format::Azure => types.iter().any(|x| x.eq_ignore_ascii_case(t)),
-        Format::Aws | Format::Gcp => types.contains(t),
+        Format::Aws | Format::Gcp | Format::Graph => types.contains(t),
     }
 }
 
 impl Held {
     /// A record of reading `reading`, read at `at`, whose identity is `key`.
-    pub(super) fn new(key: Key, at: Occurrence, format: Format, reading: usize, rec: Value) -> Held {
-        Held { key: Some(key), at, format, reading, rec, file: None }
+    pub(super) fn new(
+        key: Key,
+        at: Occurrence,
+        format: Format,
+        reading: usize,
+        rec: Value,
+        tenant: Option<String>,
+    ) -> Held {
+        Held { key: Some(key), at, format, reading, rec, file: None, tenant }
     }
 
     /// An AWS CLI output of reading `reading`, read from `file`.
     pub(super) fn cli(at: Occurrence, reading: usize, rec: Value, file: &str) -> Held {
-        Held { key: None, at, format: Format::Aws, reading, rec, file: Some(file.to_string()) }
+        Held { key: None, at, format: Format::Aws, reading, rec, file: Some(file.to_string()), tenant: None }
     }
 }
 
@@ -74,6 +84,7 @@ pub(super) fn release(held: Vec<Held>, readings: &[Reading], winners: &Winners, 
         let rs: Vec<Resource> = match (h.format, &h.file) {
             (Format::Aws, Some(file)) => aws_cli::normalize(h.rec, file).unwrap_or_default(),
             (Format::Azure, _) => azure::normalize(h.rec).ok().into_iter().collect(),
+            (Format::Graph, _) => h.tenant.and_then(|t| graph::normalize_in(h.rec, &t).ok()).unwrap_or_default(),
             (Format::Aws, None) => aws::normalize(h.rec).ok().flatten().into_iter().collect(),
             (Format::Gcp, _) => {
                 readings.get(h.reading).and_then(|rd| rd.gcp.merged(h.rec).ok().flatten()).into_iter().collect()

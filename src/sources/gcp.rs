@@ -161,6 +161,9 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
         .and_then(|a| a.as_array())
         .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
+    // An asset above the projects (an organization or folder, or what is set on one, such as
+    // its org policies) has no project: its scope is empty, so scope checks, which judge
+    // projects, do not invent a project for it.
     let scope = ancestors
         .iter()
         .find_map(|a| a.strip_prefix("projects/").map(str::to_string))
@@ -169,7 +172,7 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
         .or_else(|| str_of(data.get("selfLink")).and_then(|p| project_in(&p)))
         .or_else(|| str_of(data.get("projectId")))
         .or_else(|| str_of(data.get("project")))
-        .unwrap_or_else(|| "unknown".into());
+        .unwrap_or_default();
     let region = str_of(resource.get("location"))
         .or_else(|| str_of(data.get("location")))
         .or_else(|| str_of(data.get("region")).map(|r| last_segment(&r).to_string()))
@@ -264,6 +267,17 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].doc["iam_policy"]["bindings"][0]["role"], "roles/viewer");
         assert_eq!(out[0].doc["org_policy"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn an_organization_is_in_no_project_scope() {
+        let org = json!({"name": "//cloudresourcemanager.googleapis.com/organizations/1", "asset_type": "cloudresourcemanager.googleapis.com/Organization",
+                         "ancestors": ["organizations/1"],
+                         "org_policy": [{"constraint": "constraints/compute.requireOsLogin", "boolean_policy": {"enforced": true}}]});
+        let out = merge(&[org]);
+        assert_eq!(out[0].meta.scope, "");
+        // An empty scope is not a project: scope checks skip it (assess::scope::subjects).
+        assert_eq!(out[0].doc["scope"], "");
     }
 
     #[test]

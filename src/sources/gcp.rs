@@ -161,6 +161,9 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
         .and_then(|a| a.as_array())
         .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
+    // An asset above the projects (an organization or folder, or what is set on one, such as
+    // its org policies) has no project: its scope is empty, so scope checks, which judge
+    // projects, do not invent a project for it.
     let scope = ancestors
         .iter()
         .find_map(|a| a.strip_prefix("projects/").map(str::to_string))
@@ -169,7 +172,7 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
         .or_else(|| str_of(data.get("selfLink")).and_then(|p| project_in(&p)))
         .or_else(|| str_of(data.get("projectId")))
         .or_else(|| str_of(data.get("project")))
-        .unwrap_or_else(|| "unknown".into());
+        .unwrap_or_default();
     let region = str_of(resource.get("location"))
         .or_else(|| str_of(data.get("location")))
         .or_else(|| str_of(data.get("region")).map(|r| last_segment(&r).to_string()))
@@ -202,4 +205,90 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
     }
     let meta = ResourceRef { id: name, name: display, rtype, cloud: Cloud::Gcp, scope, region };
     build(meta, String::new(), tags, data, extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Both passes of a source over `records`, in order: what a run yields.
+    fn merge(records: &[Value]) -> Vec<Resource> {
+        let mut m = Merger::default();
+        for r in records {
+            m.prescan(r.clone());
+        }
+        let mut out: Vec<Resource> = records.iter().filter_map(|r| m.add(r.clone()).ok().flatten()).collect();
+        out.extend(m.finish(&|_| true));
+        out
+    }
+
+    fn project() -> Value {
+        json!({"name": "//cloudresourcemanager.googleapis.com/projects/345", "asset_type": "cloudresourcemanager.googleapis.com/Project",
+               "ancestors": ["projects/345", "folders/2", "organizations/1"],
+               "resource": {"version": "v1", "data": {"projectId": "p-345", "projectNumber": "345"}}})
+    }
+
+    // The ORG_POLICY record shape of GoogleCloudPlatform/config-validator's validator tests:
+    // snake_case keys, `all_values` as the enum's number.
+    fn org_policy_record(key: &str) -> Value {
+        json!({"name": "//cloudresourcemanager.googleapis.com/projects/345", "asset_type": "cloudresourcemanager.googleapis.com/Project",
+               key: [{"constraint": "constraints/compute.disableSerialPortAccess", "boolean_policy": {"enforced": true}},
+                     {"constraint": "constraints/serviceuser.services", "list_policy": {"all_values": 1}}]})
+    }
+
+    #[test]
+    fn org_policy_content_is_merged_into_its_resource_in_either_order() {
+        for records in
+            [vec![project(), org_policy_record("org_policy")], vec![org_policy_record("org_policy"), project()]]
+        {
+            let out = merge(&records);
+            assert_eq!(out.len(), 1);
+            let doc = &out[0].doc;
+            assert_eq!(doc["org_policy"][0]["constraint"], "constraints/compute.disableSerialPortAccess");
+            assert_eq!(doc["org_policy"][1]["list_policy"]["all_values"], 1);
+            assert_eq!(doc["properties"]["projectId"], "p-345");
+            assert_eq!(out[0].meta.scope, "345");
+        }
+    }
+
+    #[test]
+    fn the_api_spelling_org_policy_is_read_as_org_policy() {
+        let out = merge(&[project(), org_policy_record("orgPolicy")]);
+        assert_eq!(out[0].doc["org_policy"][0]["boolean_policy"]["enforced"], true);
+        assert!(out[0].doc.get("orgPolicy").is_none());
+    }
+
+    #[test]
+    fn iam_and_org_policy_records_of_one_asset_both_reach_it() {
+        let iam = json!({"name": "//cloudresourcemanager.googleapis.com/projects/345", "asset_type": "cloudresourcemanager.googleapis.com/Project",
+                         "iam_policy": {"bindings": [{"role": "roles/viewer", "members": ["group:eng@example.com"]}]}});
+        let out = merge(&[iam, project(), org_policy_record("org_policy")]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].doc["iam_policy"]["bindings"][0]["role"], "roles/viewer");
+        assert_eq!(out[0].doc["org_policy"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn an_organization_is_in_no_project_scope() {
+        let org = json!({"name": "//cloudresourcemanager.googleapis.com/organizations/1", "asset_type": "cloudresourcemanager.googleapis.com/Organization",
+                         "ancestors": ["organizations/1"],
+                         "org_policy": [{"constraint": "constraints/compute.requireOsLogin", "boolean_policy": {"enforced": true}}]});
+        let out = merge(&[org]);
+        assert_eq!(out[0].meta.scope, "");
+        // An empty scope is not a project: scope checks skip it (assess::scope::subjects).
+        assert_eq!(out[0].doc["scope"], "");
+    }
+
+    #[test]
+    fn an_org_policy_alone_is_still_an_asset_and_absence_stays_absent() {
+        let out = merge(&[org_policy_record("org_policy")]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].doc["properties"], json!({}));
+        assert_eq!(out[0].doc["org_policy"][0]["constraint"], "constraints/compute.disableSerialPortAccess");
+        // Without ORG_POLICY content the field is missing, not an empty list: a check can tell
+        // "not exported" (has() is false) from "exported".
+        let out = merge(&[project()]);
+        assert!(out[0].doc.get("org_policy").is_none());
+    }
 }

@@ -4,6 +4,7 @@
 mod assess;
 mod audit;
 mod checktest;
+mod collect;
 mod governance;
 mod history;
 mod listings;
@@ -116,6 +117,9 @@ pub enum Command {
     Revoke(governance::RevokeArgs),
     /// The append-only audit log; `audit verify` checks it, `audit head` prints its head.
     Audit(audit::AuditArgs),
+    /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`).
+    #[command(subcommand)]
+    Collect(collect::CollectCmd),
 }
 
 /// Shared context: config, catalog, cache.
@@ -170,5 +174,6 @@ pub fn run(cli: Cli, command: Command) -> CliResult {
         Command::Assign(a) => governance::assign(&env, a),
         Command::Revoke(a) => governance::revoke(&env, a),
         Command::Audit(a) => audit::audit(&env, a),
+        Command::Collect(c) => collect::run(&env, c),
     }
 }

@@ -6,6 +6,7 @@ mod governance;
 mod history;
 mod query;
 mod schema;
+mod snapshots;
 mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};

@@ -143,6 +143,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
     CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
     "#,
+    // 5: where a live run's snapshot lies (NULL for runs of files)
+    r#"
+    ALTER TABLE runs ADD COLUMN snapshot TEXT;
+    "#,
 ];
 
 /// Schema version this posture writes.

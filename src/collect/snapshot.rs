@@ -8,6 +8,8 @@ use std::path::{Component, Path, PathBuf};
 
 /// The manifest's file name at the root of a snapshot.
 pub const MANIFEST: &str = "manifest.json";
+/// The folder of Microsoft Graph (Entra ID) pages in a snapshot.
+pub const ENTRA_DIR: &str = "entra";
 
 /// A snapshot under construction; dropped without [`Snapshot::finish`], it leaves nothing.
 pub struct Snapshot {

@@ -66,7 +66,8 @@ pub async fn collect(api: &Api, state: &State) {
                 let rows = page.value.get("value").and_then(Value::as_array).map_or(1, |v| v.len() as u64);
                 state.count("tenant", &dataset, rows, 0);
                 state.add_rows(rows);
-                state.write(&format!("entra/{}/page{n:05}.json", set.name), &page.raw);
+                let dir = crate::collect::snapshot::ENTRA_DIR;
+                state.write(&format!("{dir}/{}/page{n:05}.json", set.name), &page.raw);
                 Ok(())
             })
             .await;

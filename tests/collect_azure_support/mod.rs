@@ -324,3 +324,23 @@ pub fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), std::fs::read(e.path()).unwrap()))
         .collect()
 }
+
+/// A fake `az` in `dir` that prints a token and logs its arguments to `dir/az-args.log`.
+pub fn fake_az(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("az");
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/az-args.log\"\nprintf '%s' '{{\"accessToken\": \"{}\", \"expires_on\": 4102444800, \"tenant\": \"{TENANT}\", \"tokenType\": \"Bearer\"}}'\n",
+        token(7)
+    );
+    std::fs::write(&p, script).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+/// A config whose `[azure]` section points at the mock and signs in with the CLI.
+pub fn config_toml(uri: &str, extra: &str) -> String {
+    format!(
+        "[azure]\ncredential = \"cli\"\nresource_manager = \"{uri}/arm/\"\ngraph = \"{uri}/graph/\"\nauthority = \"{uri}/login/\"\nmanaged_identity_endpoint = \"http://127.0.0.1:9/token\"\nretry_base_delay = \"1ms\"\nmax_retry_wait = \"20ms\"\n{extra}"
+    )
+}

@@ -88,6 +88,8 @@ pub async fn collect(
     let started = chrono::Utc::now();
     let endpoints = opts.cloud.endpoints(&opts.overrides).map_err(CollectError::Setup)?;
     let client = Client::new(opts.http).map_err(CollectError::Setup)?;
+    // The destination is checked before signing in: a wrong folder is found at once.
+    let snapshot = Snapshot::begin(dest).map_err(CollectError::Setup)?;
     let credential = Credential::resolve(opts.credential, env, &opts.az, opts.tenant.as_deref(), &client, &endpoints)
         .await
         .map_err(CollectError::NoCredentials)?;
@@ -95,7 +97,6 @@ pub async fn collect(
     let mut identity = credential::claims(&token);
     identity.credential = credential.describe().to_string();
     let plan = Plan::from_catalog(catalog, opts.defender);
-    let snapshot = Snapshot::begin(dest).map_err(CollectError::Setup)?;
     let state = Arc::new(State::new(snapshot, progress, Arc::clone(&cancel)));
     let api = Arc::new(Api::new(client.clone(), endpoints.clone(), credential, Arc::clone(&cancel)));
 

@@ -116,7 +116,11 @@ impl Default for AzureConfig {
 
 impl AzureConfig {
     /// The collection options these settings give, for `subscriptions` or a management group.
-    pub fn options(&self, subscriptions: Vec<String>, management_group: Option<String>) -> crate::collect::azure::AzureOptions {
+    pub fn options(
+        &self,
+        subscriptions: Vec<String>,
+        management_group: Option<String>,
+    ) -> crate::collect::azure::AzureOptions {
         use crate::collect::azure::{AzureOptions, cloud::Overrides};
         use crate::collect::http::HttpSettings;
         AzureOptions {

@@ -18,8 +18,15 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 async fn collect(opts: &AzureOptions, catalog: &Catalog, dest: &Path) -> Result<Collected, CollectError> {
-    posture::collect::azure::collect(catalog, opts, &secret_env(), dest, Box::new(|_| {}), Arc::new(AtomicBool::new(false)))
-        .await
+    posture::collect::azure::collect(
+        catalog,
+        opts,
+        &secret_env(),
+        dest,
+        Box::new(|_| {}),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
 }
 
 /// The shipped catalog cut to the plain storage-account checks: one table, no ARM GETs.
@@ -43,7 +50,10 @@ async fn skip_token_chains_over_thousands_of_rows_in_batches_of_at_most_300_subs
     let az = Azure::start(Estate::default()).await;
     let subs: Vec<String> = (1..=301).map(sub).collect();
     az.set(|e| {
-        e.tables.insert("resourcecontainers".into(), subs.iter().enumerate().map(|(i, s)| subscription_row(s, i)).collect());
+        e.tables.insert(
+            "resourcecontainers".into(),
+            subs.iter().enumerate().map(|(i, s)| subscription_row(s, i)).collect(),
+        );
         // 3000 accounts in the first 300 subscriptions; the last one is empty
         e.tables.insert("resources".into(), (0..3000).map(|n| storage(&subs[n / 10], n)).collect());
     });
@@ -91,7 +101,11 @@ async fn throttling_and_unavailability_are_retried_then_succeed() {
     az.set(|e| *e = small_estate(&az.server.uri()));
     Mock::given(method("POST"))
         .and(path("/arm/providers/Microsoft.ResourceGraph/resources"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0").set_body_json(json!({"error": {"code": "RateLimiting", "message": "slow down"}})))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "0")
+                .set_body_json(json!({"error": {"code": "RateLimiting", "message": "slow down"}})),
+        )
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&az.server)
@@ -120,7 +134,10 @@ async fn a_401_refreshes_the_token_once() {
     Mock::given(method("POST"))
         .and(path("/arm/providers/Microsoft.ResourceGraph/resources"))
         .and(wiremock::matchers::header("authorization", first.as_str()))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"code": "ExpiredAuthenticationToken", "message": "expired"}})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": {"code": "ExpiredAuthenticationToken", "message": "expired"}})),
+        )
         .with_priority(1)
         .mount(&az.server)
         .await;
@@ -192,7 +209,10 @@ async fn a_malformed_page_is_reported_with_its_request_and_the_subscriptions_are
     let d = &got.manifest.scopes[&sub(1)].datasets["resources"];
     assert_eq!(d.status, PartState::Partial);
     let e = &d.errors[0];
-    assert!(e.request.starts_with("POST http://127.0.0.1:") && e.request.contains("Microsoft.ResourceGraph/resources"), "{e:?}");
+    assert!(
+        e.request.starts_with("POST http://127.0.0.1:") && e.request.contains("Microsoft.ResourceGraph/resources"),
+        "{e:?}"
+    );
     assert!(e.message.contains("malformed"), "{e:?}");
     assert_eq!(got.manifest.scopes[&sub(2)].status, PartState::Partial, "same batch");
     assert_eq!(rows_written(&dest, "resources"), 2, "the first page is kept");
@@ -223,7 +243,12 @@ async fn quota_near_zero_pauses_and_a_spent_quota_stops_all_requests() {
     let got = collect(&az.options(), &Catalog::load_with_dirs(&[]), &dir.path().join("b")).await.unwrap();
     let all = az.server.received_requests().await.unwrap();
     let service: Vec<_> = all.iter().filter(|r| !r.url.path().starts_with("/login/")).collect();
-    assert_eq!(service.len(), 1, "only the first query: {:?}", service.iter().map(|r| r.url.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        service.len(),
+        1,
+        "only the first query: {:?}",
+        service.iter().map(|r| r.url.to_string()).collect::<Vec<_>>()
+    );
     assert_eq!(got.manifest.status, PartState::Partial);
     let msg = &got.manifest.scopes[&sub(1)].datasets["resources"].errors[0].message;
     assert!(msg.contains("quota"), "{msg}");
@@ -258,7 +283,13 @@ async fn a_next_link_outside_the_endpoints_is_refused() {
     let az = Azure::start(Estate::default()).await;
     az.set(|e| {
         *e = small_estate(&az.server.uri());
-        e.graph.insert("/v1.0/users".into(), (200, json!({"value": [{"id": "u1"}], "@odata.nextLink": "https://attacker.example/v1.0/users?$skiptoken=2"})));
+        e.graph.insert(
+            "/v1.0/users".into(),
+            (
+                200,
+                json!({"value": [{"id": "u1"}], "@odata.nextLink": "https://attacker.example/v1.0/users?$skiptoken=2"}),
+            ),
+        );
     });
     let dir = tempfile::tempdir().unwrap();
     let got = collect(&az.options(), &storage_only(), &dir.path().join("s")).await.unwrap();

@@ -10,7 +10,16 @@ use support::*;
 fn posture(args: Vec<String>, envs: Vec<(&'static str, String)>) -> std::process::Output {
     let mut c = Command::cargo_bin("posture").unwrap();
     c.args(&args);
-    for k in ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "POSTURE_CONFIG", "POSTURE_DB"] {
+    for k in [
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "POSTURE_CONFIG",
+        "POSTURE_DB",
+    ] {
         c.env_remove(k);
     }
     for (k, v) in envs {
@@ -31,18 +40,24 @@ async fn the_cli_credential_collects_and_the_snapshot_assesses() {
     std::fs::write(&cfg, config_toml(&az.server.uri(), "")).unwrap();
     let out_dir = dir.path().join("snap");
     let path = format!("{}:/usr/bin:/bin", bin.display());
-    let (c, d, o) = (cfg.display().to_string(), dir.path().join("c.db").display().to_string(), out_dir.display().to_string());
-    let args: Vec<String> = ["--config", &c, "--db", &d, "collect", "azure", "--out", &o, "--format", "json"].map(String::from).to_vec();
+    let (c, d, o) =
+        (cfg.display().to_string(), dir.path().join("c.db").display().to_string(), out_dir.display().to_string());
+    let args: Vec<String> =
+        ["--config", &c, "--db", &d, "collect", "azure", "--out", &o, "--format", "json"].map(String::from).to_vec();
     let out = tokio::task::spawn_blocking(move || posture(args, vec![("PATH", path)])).await.unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["manifest"]["identity"]["credential"], "azure cli");
     assert_eq!(v["manifest"]["status"], "complete", "{v:#}");
     let logged = std::fs::read_to_string(bin.join("az-args.log")).unwrap();
-    assert!(logged.contains("account get-access-token --output json --resource https://management.azure.com/"), "{logged}");
+    assert!(
+        logged.contains("account get-access-token --output json --resource https://management.azure.com/"),
+        "{logged}"
+    );
     assert!(logged.contains("--resource https://graph.microsoft.com"), "{logged}");
 
-    let args: Vec<String> = ["--config", &c, "--db", &d, "assess", "--source", &o, "--format", "json"].map(String::from).to_vec();
+    let args: Vec<String> =
+        ["--config", &c, "--db", &d, "assess", "--source", &o, "--format", "json"].map(String::from).to_vec();
     let out = tokio::task::spawn_blocking(move || posture(args, vec![])).await.unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -61,7 +76,8 @@ async fn no_credentials_is_exit_2_with_one_message_naming_the_three_ways() {
     let az = Azure::start(Estate::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, config_toml(&az.server.uri(), "").replace("credential = \"cli\"", "credential = \"auto\"")).unwrap();
+    std::fs::write(&cfg, config_toml(&az.server.uri(), "").replace("credential = \"cli\"", "credential = \"auto\""))
+        .unwrap();
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let (c, d, o) = (

@@ -288,14 +288,18 @@ impl Client {
         let describe = || req.describe();
         let resp = match b.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Retry { error: self.transport_error(&e, describe(), timeout), retry_after: None },
+            Err(e) => {
+                return Attempt::Retry { error: self.transport_error(&e, describe(), timeout), retry_after: None };
+            }
         };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         self.note_quota(&headers).await;
         let body = match resp.bytes().await {
             Ok(b) => b.to_vec(),
-            Err(e) => return Attempt::Retry { error: self.transport_error(&e, describe(), timeout), retry_after: None },
+            Err(e) => {
+                return Attempt::Retry { error: self.transport_error(&e, describe(), timeout), retry_after: None };
+            }
         };
         if (200..300).contains(&status) {
             return Attempt::Done(Reply { status, body });
@@ -336,8 +340,10 @@ impl Client {
     /// Read `x-ms-user-quota-remaining` / `-resets-after`: at or below the floor, no request
     /// leaves until the quota resets.
     async fn note_quota(&self, headers: &reqwest::header::HeaderMap) {
-        let remaining =
-            headers.get("x-ms-user-quota-remaining").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let remaining = headers
+            .get("x-ms-user-quota-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         if remaining.is_none_or(|r| r > self.settings.quota_floor) {
             return;
         }
@@ -377,7 +383,8 @@ enum Attempt {
 
 /// `Retry-After` as seconds or an HTTP date; also Azure's `x-ms-retry-after-ms`.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers.get("x-ms-retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
+    if let Some(ms) =
+        headers.get("x-ms-retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
     {
         return Some(Duration::from_millis(ms));
     }
@@ -415,7 +422,9 @@ pub fn error_text(body: &[u8]) -> (Option<String>, String) {
         Some(v) if v.get("error").is_some_and(|e| e.is_object()) => {
             (s(v.pointer("/error/code")), s(v.pointer("/error/message")).unwrap_or_default())
         }
-        Some(v) if v.get("error").is_some_and(|e| e.is_string()) => (s(v.get("error")), s(v.get("error_description")).unwrap_or_default()),
+        Some(v) if v.get("error").is_some_and(|e| e.is_string()) => {
+            (s(v.get("error")), s(v.get("error_description")).unwrap_or_default())
+        }
         _ => (None, String::from_utf8_lossy(&body[..body.len().min(MAX_MESSAGE)]).into_owned()),
     };
     let mut message = crate::sanitize::clean(message.trim()).into_owned();

@@ -33,7 +33,8 @@ impl LiveSource {
             }
             return Some(Ok(LiveSource::Azure { subscriptions: Vec::new(), management_group: Some(mg.to_string()) }));
         }
-        let subscriptions: Vec<String> = rest.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
+        let subscriptions: Vec<String> =
+            rest.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
         if let Some(bad) = subscriptions.iter().find(|x| !x.chars().all(|c| c.is_ascii_hexdigit() || c == '-')) {
             return Some(Err(format!("'{s}': '{bad}' is not a subscription id")));
         }

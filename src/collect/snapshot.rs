@@ -12,6 +12,7 @@ pub const MANIFEST: &str = "manifest.json";
 pub const ENTRA_DIR: &str = "entra";
 
 /// A snapshot under construction; dropped without [`Snapshot::finish`], it leaves nothing.
+#[derive(Debug)]
 pub struct Snapshot {
     dest: PathBuf,
     tmp: Option<tempfile::TempDir>,

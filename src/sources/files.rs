@@ -120,7 +120,12 @@ fn json_files(path: &Path, errors: &mut Vec<SourceError>) -> Vec<PathBuf> {
         match entry {
             // A snapshot's Microsoft Graph pages are Entra ID data, not ARM resources: kept as
             // evidence for the Entra reader, not read as Azure resources.
-            Ok(e) if snapshot && e.depth() >= 1 && e.path().strip_prefix(path).is_ok_and(|r| r.starts_with(crate::collect::snapshot::ENTRA_DIR)) => {}
+            Ok(e)
+                if snapshot
+                    && e.depth() >= 1
+                    && e.path()
+                        .strip_prefix(path)
+                        .is_ok_and(|r| r.starts_with(crate::collect::snapshot::ENTRA_DIR)) => {}
             // links in a folder are not followed (as before): only what is really there is read
             Ok(e) if e.file_type().is_dir() || e.path_is_symlink() => {}
             Ok(e) if !has_json_extension(e.path()) => {}

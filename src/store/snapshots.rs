@@ -8,7 +8,9 @@ impl Store {
     /// Record that `run_id` assessed the snapshot at `path`; a partial collection makes a
     /// complete run partial (something the checks need is missing from it).
     pub fn record_snapshot(&mut self, run_id: i64, path: &str, partial: bool) -> Result<()> {
-        self.conn.execute("UPDATE runs SET snapshot = ?2 WHERE id = ?1", params![run_id, path]).ctx("recording a snapshot")?;
+        self.conn
+            .execute("UPDATE runs SET snapshot = ?2 WHERE id = ?1", params![run_id, path])
+            .ctx("recording a snapshot")?;
         if partial {
             self.conn
                 .execute("UPDATE runs SET status = 'partial' WHERE id = ?1 AND status = 'complete'", params![run_id])
@@ -26,8 +28,12 @@ impl Store {
 
     /// Every snapshot a stored run still refers to.
     pub fn snapshot_paths(&self) -> Result<Vec<String>> {
-        let mut st = self.conn.prepare("SELECT snapshot FROM runs WHERE snapshot IS NOT NULL").ctx("listing snapshots")?;
-        st.query_map([], |r| r.get(0)).ctx("listing snapshots")?.collect::<rusqlite::Result<_>>().ctx("listing snapshots")
+        let mut st =
+            self.conn.prepare("SELECT snapshot FROM runs WHERE snapshot IS NOT NULL").ctx("listing snapshots")?;
+        st.query_map([], |r| r.get(0))
+            .ctx("listing snapshots")?
+            .collect::<rusqlite::Result<_>>()
+            .ctx("listing snapshots")
     }
 }
 

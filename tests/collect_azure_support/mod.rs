@@ -110,8 +110,13 @@ impl Respond for Rg {
             .get(&table)
             .map(|rows| {
                 rows.iter()
-                    .filter(|r| subs.as_ref().is_none_or(|s| s.iter().any(|x| Some(x.as_str()) == r["subscriptionId"].as_str())))
-                    .filter(|r| !query.contains("where type") || query.contains(&format!("'{}'", r["type"].as_str().unwrap_or(""))))
+                    .filter(|r| {
+                        subs.as_ref().is_none_or(|s| s.iter().any(|x| Some(x.as_str()) == r["subscriptionId"].as_str()))
+                    })
+                    .filter(|r| {
+                        !query.contains("where type")
+                            || query.contains(&format!("'{}'", r["type"].as_str().unwrap_or("")))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -120,7 +125,8 @@ impl Respond for Rg {
             return ResponseTemplate::new(200).set_body_string("{\"data\": [ {\"id\": tru");
         }
         let data: Vec<&Value> = rows.iter().skip(skip).take(top).copied().collect();
-        let mut out = json!({"totalRecords": rows.len(), "count": data.len(), "resultTruncated": "false", "data": data});
+        let mut out =
+            json!({"totalRecords": rows.len(), "count": data.len(), "resultTruncated": "false", "data": data});
         if skip + top < rows.len() {
             out["$skipToken"] = json!((skip + top).to_string());
         }
@@ -177,7 +183,8 @@ impl Azure {
                     return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_request"}));
                 }
                 let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
-                ResponseTemplate::new(200).set_body_json(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token(n)}))
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token(n)}))
             })
             .mount(&server)
             .await;
@@ -252,7 +259,11 @@ impl Azure {
 
 /// The environment of a client-secret credential.
 pub fn secret_env() -> CredentialEnv {
-    CredentialEnv::from_pairs(&[("AZURE_TENANT_ID", TENANT), ("AZURE_CLIENT_ID", "app-1"), ("AZURE_CLIENT_SECRET", SECRET)])
+    CredentialEnv::from_pairs(&[
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_ID", "app-1"),
+        ("AZURE_CLIENT_SECRET", SECRET),
+    ])
 }
 
 /// A small estate: two subscriptions, storage accounts, a key vault with a diagnostic setting,

@@ -79,7 +79,8 @@ impl ApiError {
     /// For a 403: the permission the service named (`action 'X'`), else `fallback`.
     pub fn missing_permission(&self, fallback: &str) -> Option<String> {
         let ApiError::Http(HttpError::Status { status: 403, message, .. }) = self else { return None };
-        let named = message.split_once("action '").and_then(|(_, rest)| rest.split_once('\'')).map(|(a, _)| a.to_string());
+        let named =
+            message.split_once("action '").and_then(|(_, rest)| rest.split_once('\'')).map(|(a, _)| a.to_string());
         Some(named.unwrap_or_else(|| fallback.to_string()))
     }
 }
@@ -156,10 +157,15 @@ impl Api {
             let p = self.send(service, req).await?;
             let link = ["nextLink", "@odata.nextLink"].iter().find_map(|k| p.value.get(*k).and_then(Value::as_str));
             if let Some(link) = link.filter(|l| !l.is_empty()) {
-                let u = url::Url::parse(link)
-                    .map_err(|e| ApiError::Malformed { request: described.clone(), detail: format!("nextLink: {e}") })?;
+                let u = url::Url::parse(link).map_err(|e| ApiError::Malformed {
+                    request: described.clone(),
+                    detail: format!("nextLink: {e}"),
+                })?;
                 if !self.endpoints.allows(&u) {
-                    return Err(ApiError::Refused { request: described, link: crate::sanitize::clean(link).into_owned() });
+                    return Err(ApiError::Refused {
+                        request: described,
+                        link: crate::sanitize::clean(link).into_owned(),
+                    });
                 }
                 next = Some(u);
             }
@@ -184,7 +190,9 @@ mod tests {
                 message: message.into(),
             })
         };
-        let named = e("The client 'a' with object id 'b' does not have authorization to perform action 'Microsoft.Security/securityContacts/read' over scope '/subscriptions/s'");
+        let named = e(
+            "The client 'a' with object id 'b' does not have authorization to perform action 'Microsoft.Security/securityContacts/read' over scope '/subscriptions/s'",
+        );
         assert_eq!(named.missing_permission("F").as_deref(), Some("Microsoft.Security/securityContacts/read"));
         assert_eq!(e("Forbidden").missing_permission("F").as_deref(), Some("F"));
         assert_eq!(ApiError::Cancelled.missing_permission("F"), None);

@@ -160,8 +160,14 @@ mod tests {
     fn gets_follow_the_plan_and_the_parents_that_exist() {
         let plan = Plan::from_catalog(&Catalog::load_with_dirs(&[]), false);
         let parents = vec![
-            Parent { id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.Web/sites/app".into(), rtype: "microsoft.web/sites".into() },
-            Parent { id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv".into(), rtype: "microsoft.keyvault/vaults".into() },
+            Parent {
+                id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.Web/sites/app".into(),
+                rtype: "microsoft.web/sites".into(),
+            },
+            Parent {
+                id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv".into(),
+                rtype: "microsoft.keyvault/vaults".into(),
+            },
         ];
         let f = fetches(&plan, "s", &parents);
         let paths: Vec<&str> = f.iter().map(|f| f.path.as_str()).collect();

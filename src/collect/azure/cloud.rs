@@ -56,12 +56,16 @@ impl AzureCloud {
             AzureCloud::Public => {
                 ("https://management.azure.com/", "https://graph.microsoft.com/", "https://login.microsoftonline.com/")
             }
-            AzureCloud::UsGovernment => {
-                ("https://management.usgovcloudapi.net/", "https://graph.microsoft.us/", "https://login.microsoftonline.us/")
-            }
-            AzureCloud::China => {
-                ("https://management.chinacloudapi.cn/", "https://microsoftgraph.chinacloudapi.cn/", "https://login.chinacloudapi.cn/")
-            }
+            AzureCloud::UsGovernment => (
+                "https://management.usgovcloudapi.net/",
+                "https://graph.microsoft.us/",
+                "https://login.microsoftonline.us/",
+            ),
+            AzureCloud::China => (
+                "https://management.chinacloudapi.cn/",
+                "https://microsoftgraph.chinacloudapi.cn/",
+                "https://login.chinacloudapi.cn/",
+            ),
         }
     }
 
@@ -96,9 +100,11 @@ impl Endpoints {
     /// Whether `url` points at one of the configured service endpoints (a `nextLink` that does
     /// not is refused: nothing beyond them is ever contacted).
     pub fn allows(&self, url: &Url) -> bool {
-        [&self.resource_manager, &self.graph]
-            .iter()
-            .any(|base| base.scheme() == url.scheme() && base.host() == url.host() && base.port_or_known_default() == url.port_or_known_default())
+        [&self.resource_manager, &self.graph].iter().any(|base| {
+            base.scheme() == url.scheme()
+                && base.host() == url.host()
+                && base.port_or_known_default() == url.port_or_known_default()
+        })
     }
 }
 
@@ -119,6 +125,8 @@ mod tests {
         assert!(e.allows(&Url::parse("http://127.0.0.1:9/arm/x?$skipToken=a").unwrap()));
         assert!(!e.allows(&Url::parse("http://127.0.0.1:10/arm/x").unwrap()));
         assert!(!e.allows(&Url::parse("https://evil.example/").unwrap()));
-        assert!(AzureCloud::China.endpoints(&Overrides { graph: Some("ftp://x".into()), ..Default::default() }).is_err());
+        assert!(
+            AzureCloud::China.endpoints(&Overrides { graph: Some("ftp://x".into()), ..Default::default() }).is_err()
+        );
     }
 }

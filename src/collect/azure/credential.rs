@@ -146,7 +146,10 @@ impl Credential {
         self.client.add_secret(&secret);
         // Refreshed five minutes early (or at half its life, for short ones).
         let margin = Duration::from_secs(300).min(lifetime / 2);
-        cache.insert(audience.to_string(), Token { secret: secret.clone(), refresh_at: Instant::now() + lifetime - margin });
+        cache.insert(
+            audience.to_string(),
+            Token { secret: secret.clone(), refresh_at: Instant::now() + lifetime - margin },
+        );
         Ok(secret)
     }
 
@@ -166,7 +169,8 @@ impl Credential {
                 let assertion = std::fs::read_to_string(file)
                     .map_err(|e| format!("AZURE_FEDERATED_TOKEN_FILE {}: {e}", file.display()))?;
                 self.client.add_secret(assertion.trim());
-                self.token_request(tenant, client_id, &scope, ("client_assertion", assertion.trim().to_string())).await?
+                self.token_request(tenant, client_id, &scope, ("client_assertion", assertion.trim().to_string()))
+                    .await?
             }
             Method::AppService { endpoint, header, client_id } => {
                 let mut url = endpoint.clone();
@@ -287,7 +291,8 @@ fn parse_token(body: &[u8]) -> Result<(String, Duration), String> {
 /// The identifiers in a token's claims (read, not verified: they only label the manifest).
 pub fn claims(token: &str) -> crate::collect::manifest::Identity {
     let payload = token.split('.').nth(1).unwrap_or_default();
-    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).unwrap_or_default();
+    let decoded =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).unwrap_or_default();
     let v: Value = serde_json::from_slice(&decoded).unwrap_or(Value::Null);
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(|s| crate::sanitize::clean(s).into_owned());
     crate::collect::manifest::Identity {
@@ -318,16 +323,24 @@ mod tests {
 
     #[test]
     fn claims_name_the_principal() {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"tid":"t1","oid":"o1","appid":"a1"}"#);
+        let payload =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"tid":"t1","oid":"o1","appid":"a1"}"#);
         let id = claims(&format!("h.{payload}.s"));
-        assert_eq!((id.tenant_id.as_deref(), id.object_id.as_deref(), id.app_id.as_deref()), (Some("t1"), Some("o1"), Some("a1")));
+        assert_eq!(
+            (id.tenant_id.as_deref(), id.object_id.as_deref(), id.app_id.as_deref()),
+            (Some("t1"), Some("o1"), Some("a1"))
+        );
         assert_eq!(claims("opaque"), crate::collect::manifest::Identity::default());
     }
 
     #[test]
     fn the_order_tried_and_pinning() {
         let az = std::path::Path::new("az");
-        let env = CredentialEnv::from_pairs(&[("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_ID", "c"), ("AZURE_CLIENT_SECRET", "s")]);
+        let env = CredentialEnv::from_pairs(&[
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_SECRET", "s"),
+        ]);
         let kinds: Vec<&str> = candidates(CredentialKind::Auto, &env, az, None)
             .iter()
             .map(|m| match m {

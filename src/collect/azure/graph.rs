@@ -20,7 +20,7 @@ pub struct GraphSet {
 pub const SETS: &[GraphSet] = &[
     GraphSet {
         name: "users",
-        path: "v1.0/users?$select=id,displayName,userPrincipalName,userType,accountEnabled,createdDateTime,signInActivity&$top=999",
+        path: "v1.0/users?$select=id,displayName,userPrincipalName,userType,accountEnabled,createdDateTime&$top=999",
         permission: "User.Read.All",
     },
     GraphSet {
@@ -28,7 +28,11 @@ pub const SETS: &[GraphSet] = &[
         path: "v1.0/reports/authenticationMethods/userRegistrationDetails",
         permission: "AuditLog.Read.All",
     },
-    GraphSet { name: "conditionalAccessPolicies", path: "v1.0/identity/conditionalAccess/policies", permission: "Policy.Read.All" },
+    GraphSet {
+        name: "conditionalAccessPolicies",
+        path: "v1.0/identity/conditionalAccess/policies",
+        permission: "Policy.Read.All",
+    },
     GraphSet { name: "authorizationPolicy", path: "v1.0/policies/authorizationPolicy", permission: "Policy.Read.All" },
     GraphSet {
         name: "directoryRoleAssignments",

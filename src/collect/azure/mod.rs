@@ -194,14 +194,25 @@ async fn subscriptions(api: &Api, state: &State, opts: &AzureOptions) -> Vec<Str
                 status: None,
                 message: format!("subscription {asked} is not visible to this identity in Resource Graph"),
             };
-            state.fail(&asked.to_ascii_lowercase(), "resourcecontainers", e, Some("Microsoft.Resources/subscriptions/read".into()));
+            state.fail(
+                &asked.to_ascii_lowercase(),
+                "resourcecontainers",
+                e,
+                Some("Microsoft.Resources/subscriptions/read".into()),
+            );
         }
     }
     opts.subscriptions.iter().map(|s| s.to_ascii_lowercase()).collect()
 }
 
 /// Query every table of the plan over `subs`; return the parents ARM GETs need, per subscription.
-async fn tables(api: &Api, state: &State, plan: &Plan, subs: &[String], page_size: u32) -> BTreeMap<String, Vec<Parent>> {
+async fn tables(
+    api: &Api,
+    state: &State,
+    plan: &Plan,
+    subs: &[String],
+    page_size: u32,
+) -> BTreeMap<String, Vec<Parent>> {
     let mut parents: BTreeMap<String, Vec<Parent>> = BTreeMap::new();
     if subs.is_empty() {
         return parents;

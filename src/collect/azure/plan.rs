@@ -39,7 +39,8 @@ impl Table {
     fn of(rtype: &str) -> Table {
         if rtype.starts_with("microsoft.security/") {
             Table::SecurityResources
-        } else if rtype.starts_with("microsoft.authorization/policy") || rtype.starts_with("microsoft.policyinsights/") {
+        } else if rtype.starts_with("microsoft.authorization/policy") || rtype.starts_with("microsoft.policyinsights/")
+        {
             Table::PolicyResources
         } else if rtype.starts_with("microsoft.authorization/") {
             Table::AuthorizationResources
@@ -81,30 +82,120 @@ pub const DIAGNOSTIC_PATH: (&str, &str) = ("/providers/Microsoft.Insights/diagno
 
 /// Where each sub-resource that Resource Graph does not hold is read.
 const CHILDREN: &[ChildFetch] = &[
-    ChildFetch { rtype: "Microsoft.Web/sites/config", parent: "microsoft.web/sites", paths: &["/config/web", "/config/authsettingsV2"], api: "2023-12-01" },
-    ChildFetch { rtype: "Microsoft.DBforPostgreSQL/flexibleServers/configurations", parent: "microsoft.dbforpostgresql/flexibleservers", paths: &["/configurations"], api: "2022-12-01" },
-    ChildFetch { rtype: "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules", parent: "microsoft.dbforpostgresql/flexibleservers", paths: &["/firewallRules"], api: "2022-12-01" },
-    ChildFetch { rtype: "Microsoft.DBforMySQL/flexibleServers/configurations", parent: "microsoft.dbformysql/flexibleservers", paths: &["/configurations"], api: "2023-12-30" },
-    ChildFetch { rtype: "Microsoft.Sql/servers/auditingSettings", parent: "microsoft.sql/servers", paths: &["/auditingSettings"], api: "2021-11-01" },
-    ChildFetch { rtype: "Microsoft.Sql/servers/securityAlertPolicies", parent: "microsoft.sql/servers", paths: &["/securityAlertPolicies"], api: "2021-11-01" },
-    ChildFetch { rtype: "Microsoft.Sql/servers/vulnerabilityAssessments", parent: "microsoft.sql/servers", paths: &["/vulnerabilityAssessments"], api: "2021-11-01" },
-    ChildFetch { rtype: "Microsoft.Sql/servers/encryptionProtector", parent: "microsoft.sql/servers", paths: &["/encryptionProtector"], api: "2021-11-01" },
-    ChildFetch { rtype: "Microsoft.Sql/servers/firewallRules", parent: "microsoft.sql/servers", paths: &["/firewallRules"], api: "2021-11-01" },
-    ChildFetch { rtype: "Microsoft.Sql/servers/databases/transparentDataEncryption", parent: "microsoft.sql/servers/databases", paths: &["/transparentDataEncryption"], api: "2021-11-01" },
-    ChildFetch { rtype: "Microsoft.Storage/storageAccounts/blobServices", parent: "microsoft.storage/storageaccounts", paths: &["/blobServices"], api: "2023-05-01" },
-    ChildFetch { rtype: "Microsoft.Storage/storageAccounts/fileServices", parent: "microsoft.storage/storageaccounts", paths: &["/fileServices"], api: "2023-05-01" },
-    ChildFetch { rtype: "Microsoft.KeyVault/vaults/keys", parent: "microsoft.keyvault/vaults", paths: &["/keys"], api: "2023-07-01" },
-    ChildFetch { rtype: "Microsoft.KeyVault/vaults/secrets", parent: "microsoft.keyvault/vaults", paths: &["/secrets"], api: "2023-07-01" },
+    ChildFetch {
+        rtype: "Microsoft.Web/sites/config",
+        parent: "microsoft.web/sites",
+        paths: &["/config/web", "/config/authsettingsV2"],
+        api: "2023-12-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
+        parent: "microsoft.dbforpostgresql/flexibleservers",
+        paths: &["/configurations"],
+        api: "2022-12-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules",
+        parent: "microsoft.dbforpostgresql/flexibleservers",
+        paths: &["/firewallRules"],
+        api: "2022-12-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.DBforMySQL/flexibleServers/configurations",
+        parent: "microsoft.dbformysql/flexibleservers",
+        paths: &["/configurations"],
+        api: "2023-12-30",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Sql/servers/auditingSettings",
+        parent: "microsoft.sql/servers",
+        paths: &["/auditingSettings"],
+        api: "2021-11-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Sql/servers/securityAlertPolicies",
+        parent: "microsoft.sql/servers",
+        paths: &["/securityAlertPolicies"],
+        api: "2021-11-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Sql/servers/vulnerabilityAssessments",
+        parent: "microsoft.sql/servers",
+        paths: &["/vulnerabilityAssessments"],
+        api: "2021-11-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Sql/servers/encryptionProtector",
+        parent: "microsoft.sql/servers",
+        paths: &["/encryptionProtector"],
+        api: "2021-11-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Sql/servers/firewallRules",
+        parent: "microsoft.sql/servers",
+        paths: &["/firewallRules"],
+        api: "2021-11-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Sql/servers/databases/transparentDataEncryption",
+        parent: "microsoft.sql/servers/databases",
+        paths: &["/transparentDataEncryption"],
+        api: "2021-11-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Storage/storageAccounts/blobServices",
+        parent: "microsoft.storage/storageaccounts",
+        paths: &["/blobServices"],
+        api: "2023-05-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.Storage/storageAccounts/fileServices",
+        parent: "microsoft.storage/storageaccounts",
+        paths: &["/fileServices"],
+        api: "2023-05-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.KeyVault/vaults/keys",
+        parent: "microsoft.keyvault/vaults",
+        paths: &["/keys"],
+        api: "2023-07-01",
+    },
+    ChildFetch {
+        rtype: "Microsoft.KeyVault/vaults/secrets",
+        parent: "microsoft.keyvault/vaults",
+        paths: &["/secrets"],
+        api: "2023-07-01",
+    },
 ];
 
 /// Subscription-level settings Resource Graph does not hold.
 const SUBSCRIPTION: &[SubscriptionFetch] = &[
-    SubscriptionFetch { rtype: "Microsoft.Security/securityContacts", path: "providers/Microsoft.Security/securityContacts", api: "2020-01-01-preview" },
-    SubscriptionFetch { rtype: "Microsoft.Security/autoProvisioningSettings", path: "providers/Microsoft.Security/autoProvisioningSettings", api: "2017-08-01-preview" },
-    SubscriptionFetch { rtype: "Microsoft.Security/settings", path: "providers/Microsoft.Security/settings", api: "2022-05-01" },
-    SubscriptionFetch { rtype: "Microsoft.Security/serverVulnerabilityAssessmentsSettings", path: "providers/Microsoft.Security/serverVulnerabilityAssessmentsSettings", api: "2023-05-01" },
+    SubscriptionFetch {
+        rtype: "Microsoft.Security/securityContacts",
+        path: "providers/Microsoft.Security/securityContacts",
+        api: "2020-01-01-preview",
+    },
+    SubscriptionFetch {
+        rtype: "Microsoft.Security/autoProvisioningSettings",
+        path: "providers/Microsoft.Security/autoProvisioningSettings",
+        api: "2017-08-01-preview",
+    },
+    SubscriptionFetch {
+        rtype: "Microsoft.Security/settings",
+        path: "providers/Microsoft.Security/settings",
+        api: "2022-05-01",
+    },
+    SubscriptionFetch {
+        rtype: "Microsoft.Security/serverVulnerabilityAssessmentsSettings",
+        path: "providers/Microsoft.Security/serverVulnerabilityAssessmentsSettings",
+        api: "2023-05-01",
+    },
     // The activity log's diagnostic settings.
-    SubscriptionFetch { rtype: "Microsoft.Insights/diagnosticSettings", path: "providers/Microsoft.Insights/diagnosticSettings", api: "2021-05-01-preview" },
+    SubscriptionFetch {
+        rtype: "Microsoft.Insights/diagnosticSettings",
+        path: "providers/Microsoft.Insights/diagnosticSettings",
+        api: "2021-05-01-preview",
+    },
 ];
 
 /// Defender for Cloud's data sets, collected whole for the side-by-side view.

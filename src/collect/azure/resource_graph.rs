@@ -14,8 +14,7 @@ pub const API_VERSION: &str = "2022-10-01";
 /// Most subscriptions in one query.
 pub const BATCH: usize = 300;
 /// The columns kept: those posture's Azure reader uses.
-const PROJECT: &str =
-    "project id, name, type, location, resourceGroup, subscriptionId, tags, properties, sku, kind, identity, zones, managedBy, plan";
+const PROJECT: &str = "project id, name, type, location, resourceGroup, subscriptionId, tags, properties, sku, kind, identity, zones, managedBy, plan";
 
 /// Where a query looks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,9 +70,11 @@ pub async fn run(
             if state.cancelled() {
                 return;
             }
-            let url = match api.endpoints.resource_manager.join(&format!(
-                "providers/Microsoft.ResourceGraph/resources?api-version={API_VERSION}"
-            )) {
+            let url = match api
+                .endpoints
+                .resource_manager
+                .join(&format!("providers/Microsoft.ResourceGraph/resources?api-version={API_VERSION}"))
+            {
                 Ok(u) => u,
                 Err(e) => {
                     state.fail_batch(table.name(), batch.as_deref(), ApiError::Auth(e.to_string()).part_error(), None);
@@ -92,7 +93,12 @@ pub async fn run(
             };
             let Some(data) = page.value.get("data").and_then(Value::as_array) else {
                 let e = ApiError::Malformed {
-                    request: format!("POST {} (query over {}, page {})", api.endpoints.resource_manager, table.name(), page_no + 1),
+                    request: format!(
+                        "POST {} (query over {}, page {})",
+                        api.endpoints.resource_manager,
+                        table.name(),
+                        page_no + 1
+                    ),
                     detail: "no 'data' array in the response".into(),
                 };
                 state.fail_batch(table.name(), batch.as_deref(), e.part_error(), None);

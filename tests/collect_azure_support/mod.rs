@@ -46,7 +46,7 @@ pub fn storage(sub: &str, n: usize) -> Value {
         "tags": {},
         "kind": "StorageV2",
         "sku": {"name": "Standard_LRS"},
-        "properties": {"supportsHttpsTrafficOnly": n % 2 == 0, "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": false}
+        "properties": {"supportsHttpsTrafficOnly": n.is_multiple_of(2), "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": false}
     })
 }
 

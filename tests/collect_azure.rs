@@ -346,3 +346,51 @@ async fn the_snapshot_assesses_offline() {
     let contacts = totals.keys().filter(|k| k.starts_with("azure.defender.") || k.contains("contact")).count();
     assert!(contacts > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_credential_signs_its_assertion_with_the_key_and_names_the_thumbprint() {
+    use base64::Engine;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::Verifier;
+    let az = Azure::start(Estate::default()).await;
+    az.set(|e| *e = small_estate(&az.server.uri()));
+    let dir = tempfile::tempdir().unwrap();
+    let pem_path = dir.path().join("sp.pem");
+    let pem = include_str!("collect_azure_support/test-cert.pem");
+    std::fs::write(&pem_path, pem).unwrap();
+    let env = posture::collect::azure::credential::CredentialEnv::from_pairs(&[
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_ID", "app-1"),
+        ("AZURE_CLIENT_CERTIFICATE_PATH", pem_path.to_str().unwrap()),
+    ]);
+    let got = posture::collect::azure::collect(
+        &storage_only(),
+        &az.options(),
+        &env,
+        &dir.path().join("s"),
+        Box::new(|_| {}),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got.manifest.identity.credential, "environment (certificate)");
+    let req = az.requests("POST", "/login/").await.remove(0);
+    let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
+    assert_eq!(form["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    assert!(!form.contains_key("client_secret"));
+    let jwt = &form["client_assertion"];
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    // `openssl x509 -outform der | sha1sum` of the test certificate
+    let thumb = hex::decode("9f0783dda0b9aaa4661c2e0221839255177ecd5f").unwrap();
+    assert_eq!(header["x5t"], b64.encode(thumb));
+    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some("app-1"), Some("app-1")));
+    assert!(claims["aud"].as_str().unwrap().ends_with(&format!("/login/{TENANT}/oauth2/v2.0/token")));
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem.split("-----BEGIN CERTIFICATE").next().unwrap()).unwrap();
+    let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.to_public_key());
+    let sig = rsa::pkcs1v15::Signature::try_from(b64.decode(parts[2]).unwrap().as_slice()).unwrap();
+    verifier.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).expect("a valid signature");
+}

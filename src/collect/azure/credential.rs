@@ -1,5 +1,5 @@
 //! Azure credentials, the ways Azure users already have, tried in this order unless one is
-//! pinned: the environment (a client secret or a federated token file), a managed identity
+//! pinned: the environment (a client secret, a certificate or a federated token file), a managed identity
 //! (App Service's `IDENTITY_ENDPOINT`, else the instance metadata service), the Azure CLI.
 //! Tokens are kept in memory only, per audience, and refreshed before they expire or when a
 //! service answers 401.
@@ -20,7 +20,8 @@ pub enum CredentialKind {
     /// Environment, then managed identity, then the CLI.
     #[default]
     Auto,
-    /// `AZURE_CLIENT_ID` / `AZURE_TENANT_ID` with `AZURE_CLIENT_SECRET` or `AZURE_FEDERATED_TOKEN_FILE`.
+    /// `AZURE_CLIENT_ID` / `AZURE_TENANT_ID` with `AZURE_CLIENT_SECRET`,
+    /// `AZURE_CLIENT_CERTIFICATE_PATH` or `AZURE_FEDERATED_TOKEN_FILE`.
     Environment,
     /// A managed identity.
     ManagedIdentity,
@@ -29,16 +30,42 @@ pub enum CredentialKind {
 }
 
 /// The one message for "no way to sign in worked".
-pub const NO_CREDENTIALS: &str = "no Azure credentials: set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE (environment), run where a managed identity is assigned (managed identity), or sign in with `az login` (Azure CLI)";
+pub const NO_CREDENTIALS: &str = "no Azure credentials: set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE (environment), run where a managed identity is assigned (managed identity), or sign in with `az login` (Azure CLI)";
 
 /// How tokens are obtained.
 #[derive(Debug, Clone)]
 enum Method {
-    ClientSecret { tenant: String, client_id: String, secret: String },
-    Federated { tenant: String, client_id: String, file: std::path::PathBuf },
-    AppService { endpoint: url::Url, header: String, client_id: Option<String> },
-    Imds { client_id: Option<String> },
-    Cli { command: std::path::PathBuf, tenant: Option<String> },
+    ClientSecret {
+        tenant: String,
+        client_id: String,
+        secret: String,
+    },
+    Federated {
+        tenant: String,
+        client_id: String,
+        file: std::path::PathBuf,
+    },
+    Certificate {
+        tenant: String,
+        client_id: String,
+        key: std::sync::Arc<super::assertion::CertificateKey>,
+    },
+    /// A certificate file that could not be read: tried, and reported as the reason.
+    BadCertificate {
+        reason: String,
+    },
+    AppService {
+        endpoint: url::Url,
+        header: String,
+        client_id: Option<String>,
+    },
+    Imds {
+        client_id: Option<String>,
+    },
+    Cli {
+        command: std::path::PathBuf,
+        tenant: Option<String>,
+    },
 }
 
 /// What the environment holds for credentials (read once, so tests can give their own).
@@ -47,10 +74,11 @@ pub struct CredentialEnv {
     vars: HashMap<String, String>,
 }
 
-const VARS: [&str; 6] = [
+const VARS: [&str; 7] = [
     "AZURE_TENANT_ID",
     "AZURE_CLIENT_ID",
     "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
     "AZURE_FEDERATED_TOKEN_FILE",
     "IDENTITY_ENDPOINT",
     "IDENTITY_HEADER",
@@ -129,6 +157,7 @@ impl Credential {
         match self.method {
             Method::ClientSecret { .. } => "environment (client secret)",
             Method::Federated { .. } => "environment (federated token)",
+            Method::Certificate { .. } | Method::BadCertificate { .. } => "environment (certificate)",
             Method::AppService { .. } | Method::Imds { .. } => "managed identity",
             Method::Cli { .. } => "azure cli",
         }
@@ -172,6 +201,12 @@ impl Credential {
                 self.token_request(tenant, client_id, &scope, ("client_assertion", assertion.trim().to_string()))
                     .await?
             }
+            Method::Certificate { tenant, client_id, key } => {
+                let assertion = key.assertion(client_id, self.token_url(tenant)?.as_str());
+                self.client.add_secret(&assertion);
+                self.token_request(tenant, client_id, &scope, ("client_assertion", assertion)).await?
+            }
+            Method::BadCertificate { reason } => return Err(reason.clone()),
             Method::AppService { endpoint, header, client_id } => {
                 let mut url = endpoint.clone();
                 url.query_pairs_mut().append_pair("api-version", "2019-08-01").append_pair("resource", audience);
@@ -197,6 +232,13 @@ impl Credential {
         parse_token(&reply)
     }
 
+    fn token_url(&self, tenant: &str) -> Result<url::Url, String> {
+        self.endpoints
+            .authority
+            .join(&format!("{tenant}/oauth2/v2.0/token"))
+            .map_err(|e| format!("tenant '{tenant}': {e}"))
+    }
+
     async fn token_request(
         &self,
         tenant: &str,
@@ -204,11 +246,7 @@ impl Credential {
         scope: &str,
         proof: (&str, String),
     ) -> Result<Vec<u8>, String> {
-        let url = self
-            .endpoints
-            .authority
-            .join(&format!("{tenant}/oauth2/v2.0/token"))
-            .map_err(|e| format!("tenant '{tenant}': {e}"))?;
+        let url = self.token_url(tenant)?;
         let mut form = vec![
             ("client_id".to_string(), client_id.to_string()),
             ("scope".to_string(), scope.to_string()),
@@ -236,6 +274,11 @@ fn candidates(kind: CredentialKind, env: &CredentialEnv, az: &std::path::Path, t
     {
         if let Some(s) = env.get("AZURE_CLIENT_SECRET") {
             out.push(Method::ClientSecret { tenant: t, client_id: c.into(), secret: s.into() });
+        } else if let Some(p) = env.get("AZURE_CLIENT_CERTIFICATE_PATH") {
+            out.push(match super::assertion::CertificateKey::from_pem_file(std::path::Path::new(p)) {
+                Ok(key) => Method::Certificate { tenant: t, client_id: c.into(), key: std::sync::Arc::new(key) },
+                Err(reason) => Method::BadCertificate { reason },
+            });
         } else if let Some(f) = env.get("AZURE_FEDERATED_TOKEN_FILE") {
             out.push(Method::Federated { tenant: t, client_id: c.into(), file: f.into() });
         }

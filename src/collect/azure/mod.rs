@@ -3,6 +3,7 @@
 
 mod api;
 mod arm;
+mod assertion;
 pub mod cloud;
 pub mod credential;
 mod graph;

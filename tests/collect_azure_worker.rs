@@ -76,3 +76,26 @@ async fn the_worker_collects_then_assesses_and_the_snapshot_gives_the_same_resul
     assert_eq!(out.rollup.compliance.percentage, summary.compliance_pct);
     assert_eq!(out.rollup.secure.percentage, summary.secure_pct);
 }
+
+#[test]
+fn the_status_bar_shows_collection_progress_then_the_run() {
+    use posture::tui::app::App;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("c.db")).unwrap();
+    let catalog = std::sync::Arc::new(posture::catalog::Catalog::load_with_dirs(&[]));
+    let (keymap, _) = posture::tui::keymap::Keymap::new(&Default::default());
+    let mut app = App::new(catalog, store, posture::tui::theme::Theme::default_theme(), keymap, None);
+    let p = posture::collect::Progress { scopes_done: 1, scopes_total: 3, rows: 1234, dataset: "securityresources".into() };
+    app.on_worker(Event::Collecting(p));
+    let draw = |app: &mut App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
+        t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
+        t.backend().to_string()
+    };
+    let text = draw(&mut app);
+    assert!(text.contains("collecting securityresources"), "{text}");
+    assert!(text.contains("1/3 subscriptions · 1234 rows"), "{text}");
+    app.on_worker(Event::Started { run_id: 1, files_total: 4 });
+    let text = draw(&mut app);
+    assert!(!text.contains("collecting") && text.contains("0/4 files"), "{text}");
+}

@@ -18,7 +18,8 @@ async fn main() {
     let az = Azure::start(Estate::default()).await;
     // One in ten is a storage account (two ARM GETs each: blob and file services); the rest are
     // disks, network security groups and virtual machines read from Resource Graph alone.
-    let types = ["microsoft.compute/disks", "microsoft.network/networksecuritygroups", "microsoft.compute/virtualmachines"];
+    let types =
+        ["microsoft.compute/disks", "microsoft.network/networksecuritygroups", "microsoft.compute/virtualmachines"];
     let rows = (0..n)
         .map(|i| {
             let s = &subs[i % subs.len()];
@@ -32,7 +33,10 @@ async fn main() {
         })
         .collect();
     az.set(|e| {
-        e.tables.insert("resourcecontainers".into(), subs.iter().enumerate().map(|(i, s)| subscription_row(s, i)).collect());
+        e.tables.insert(
+            "resourcecontainers".into(),
+            subs.iter().enumerate().map(|(i, s)| subscription_row(s, i)).collect(),
+        );
         e.tables.insert("resources".into(), rows);
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -40,9 +44,16 @@ async fn main() {
     opts.http.max_in_flight = 16;
     let catalog = posture::catalog::Catalog::load_with_dirs(&[]);
     let t = Instant::now();
-    let got = posture::collect::azure::collect(&catalog, &opts, &secret_env(), &dir.path().join("snap"), Box::new(|_| {}), Arc::new(AtomicBool::new(false)))
-        .await
-        .expect("collect");
+    let got = posture::collect::azure::collect(
+        &catalog,
+        &opts,
+        &secret_env(),
+        &dir.path().join("snap"),
+        Box::new(|_| {}),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .expect("collect");
     let collect_s = t.elapsed().as_secs_f64();
     let requests = got.manifest.requests.sent;
     let catalog2 = posture::catalog::Catalog::load_with_dirs(&[]);
@@ -52,7 +63,8 @@ async fn main() {
     let out = tokio::task::spawn_blocking(move || {
         let mut store = posture::store::Store::open(&db).expect("store");
         let spec = posture::sources::SourceSpec::Path { path: snap, cloud: None };
-        posture::pipeline::run_and_store(&mut store, &catalog2, &[spec], &[], 90, &AtomicBool::new(false), &mut |_| {}).expect("assess")
+        posture::pipeline::run_and_store(&mut store, &catalog2, &[spec], &[], 90, &AtomicBool::new(false), &mut |_| {})
+            .expect("assess")
     })
     .await
     .expect("join");

@@ -85,7 +85,8 @@ fn the_status_bar_shows_collection_progress_then_the_run() {
     let catalog = std::sync::Arc::new(posture::catalog::Catalog::load_with_dirs(&[]));
     let (keymap, _) = posture::tui::keymap::Keymap::new(&Default::default());
     let mut app = App::new(catalog, store, posture::tui::theme::Theme::default_theme(), keymap, None);
-    let p = posture::collect::Progress { scopes_done: 1, scopes_total: 3, rows: 1234, dataset: "securityresources".into() };
+    let p =
+        posture::collect::Progress { scopes_done: 1, scopes_total: 3, rows: 1234, dataset: "securityresources".into() };
     app.on_worker(Event::Collecting(p));
     let draw = |app: &mut App| {
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();

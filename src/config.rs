@@ -41,6 +41,123 @@ pub struct Config {
     pub eval_max_memory_bytes: u64,
     /// Failing resources a report lists per check (the rest are counted), at least 1.
     pub report_max_resources_per_check: usize,
+    /// Live collection from Azure (`posture collect azure`, `azure-live:` sources).
+    pub azure: AzureConfig,
+    /// Where live sources' snapshots are kept (default: `snapshots/` beside the cache).
+    pub snapshots_dir: Option<PathBuf>,
+}
+
+/// The `[azure]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AzureConfig {
+    /// `auto` (environment, managed identity, CLI), `environment`, `managed-identity`, `cli`.
+    pub credential: crate::collect::azure::credential::CredentialKind,
+    /// `public`, `usgovernment`, `china`.
+    pub cloud: crate::collect::azure::cloud::AzureCloud,
+    /// Resource Manager endpoint override.
+    pub resource_manager: Option<String>,
+    /// Microsoft Graph endpoint override.
+    pub graph: Option<String>,
+    /// Entra ID authority override.
+    pub authority: Option<String>,
+    /// Managed identity token endpoint override (default: the instance metadata service).
+    pub managed_identity_endpoint: Option<String>,
+    /// Tenant to sign in to.
+    pub tenant: Option<String>,
+    /// The Azure CLI's command (default `az` on PATH).
+    pub az: PathBuf,
+    /// Rows per Resource Graph page (1..=1000).
+    pub page_size: u32,
+    /// Longest one request may take.
+    #[serde(deserialize_with = "http_duration")]
+    pub timeout: Duration,
+    /// Retries of a throttled, failing or unreachable request.
+    pub max_retries: u32,
+    /// First retry delay (doubled each time, with jitter).
+    #[serde(deserialize_with = "http_duration")]
+    pub retry_base_delay: Duration,
+    /// Longest wait between two attempts, `Retry-After` included.
+    #[serde(deserialize_with = "http_duration")]
+    pub max_retry_wait: Duration,
+    /// Requests in flight at once.
+    pub max_in_flight: usize,
+    /// Longest pause for a spent quota to reset; beyond it the part is partial.
+    #[serde(deserialize_with = "http_duration")]
+    pub quota_max_wait: Duration,
+    /// Read Entra ID through Microsoft Graph.
+    pub entra: bool,
+    /// Collect Defender for Cloud's assessments, regulatory compliance and secure scores.
+    pub defender: bool,
+}
+
+impl Default for AzureConfig {
+    fn default() -> Self {
+        let o = crate::collect::azure::AzureOptions::default();
+        AzureConfig {
+            credential: o.credential,
+            cloud: o.cloud,
+            resource_manager: None,
+            graph: None,
+            authority: None,
+            managed_identity_endpoint: None,
+            tenant: None,
+            az: o.az,
+            page_size: o.page_size,
+            timeout: o.http.timeout,
+            max_retries: o.http.max_retries,
+            retry_base_delay: o.http.retry_base,
+            max_retry_wait: o.http.retry_max,
+            max_in_flight: o.http.max_in_flight,
+            quota_max_wait: o.http.quota_max_wait,
+            entra: o.entra,
+            defender: o.defender,
+        }
+    }
+}
+
+impl AzureConfig {
+    /// The collection options these settings give, for `subscriptions` or a management group.
+    pub fn options(
+        &self,
+        subscriptions: Vec<String>,
+        management_group: Option<String>,
+    ) -> crate::collect::azure::AzureOptions {
+        use crate::collect::azure::{AzureOptions, cloud::Overrides};
+        use crate::collect::http::HttpSettings;
+        AzureOptions {
+            credential: self.credential,
+            cloud: self.cloud,
+            overrides: Overrides {
+                resource_manager: self.resource_manager.clone(),
+                graph: self.graph.clone(),
+                authority: self.authority.clone(),
+                managed_identity: self.managed_identity_endpoint.clone(),
+            },
+            tenant: self.tenant.clone(),
+            subscriptions,
+            management_group,
+            page_size: self.page_size.clamp(1, 1000),
+            http: HttpSettings {
+                timeout: self.timeout,
+                max_retries: self.max_retries.min(20),
+                retry_base: self.retry_base_delay,
+                retry_max: self.max_retry_wait,
+                max_in_flight: self.max_in_flight.clamp(1, 64),
+                quota_floor: HttpSettings::default().quota_floor,
+                quota_max_wait: self.quota_max_wait,
+            },
+            entra: self.entra,
+            defender: self.defender,
+            az: self.az.clone(),
+        }
+    }
+}
+
+/// serde: a request timeout or delay, between a millisecond and an hour.
+fn http_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    bounded_duration(&text, Duration::from_millis(1), Duration::from_secs(3600)).map_err(serde::de::Error::custom)
 }
 
 /// One key or several for an action.
@@ -80,6 +197,8 @@ impl Default for Config {
             eval_max_time: crate::policy::Budget::default().time,
             eval_max_memory_bytes: crate::policy::Budget::default().memory,
             report_max_resources_per_check: crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK,
+            azure: AzureConfig::default(),
+            snapshots_dir: None,
         }
     }
 }
@@ -241,6 +360,25 @@ mod tests {
         assert!(e.contains("c.toml:2:19"), "{e}");
         std::fs::write(&p, "assess_interval = \"2h\"\n").unwrap();
         assert_eq!(Config::load(Some(&p)).unwrap().assess_interval, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn the_azure_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[azure]\ncredential = \"cli\"\ncloud = \"usgovernment\"\nresource_manager = \"http://127.0.0.1:1\"\ntimeout = \"50ms\"\nmax_in_flight = 500\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        let o = c.azure.options(vec!["s".into()], None);
+        assert_eq!(o.credential, crate::collect::azure::credential::CredentialKind::Cli);
+        assert_eq!(o.http.timeout, Duration::from_millis(50));
+        assert_eq!(o.http.max_in_flight, 64, "bounded");
+        assert_eq!(o.overrides.resource_manager.as_deref(), Some("http://127.0.0.1:1"));
+        std::fs::write(&p, "[azure]\ncredential = \"magic\"\n").unwrap();
+        assert!(Config::load(Some(&p)).unwrap_err().contains("c.toml:2"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod alloc;
 pub mod assess;
 pub mod catalog;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod embedded;
 pub mod fsutil;

@@ -9,6 +9,9 @@ use crate::store::{RunInfo, Store, StoreError};
 use chrono::Utc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod live;
+pub use live::{CollectProgress, LiveSettings, collect_all, collect_and_store, remove_unreferenced};
+
 /// A stored run and what it produced.
 #[derive(Debug)]
 pub struct Outcome {

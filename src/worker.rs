@@ -56,6 +56,8 @@ pub enum Event {
     },
     /// A run advanced.
     Progress(Progress),
+    /// A live source's collection advanced (before the run reads its snapshot).
+    Collecting(crate::collect::Progress),
     /// A file could not be read.
     SourceError(SourceError),
     /// A run was stored.
@@ -85,6 +87,8 @@ pub struct WorkerConfig {
     pub limits: crate::sources::Limits,
     /// The budget of each condition's evaluation.
     pub budget: crate::policy::Budget,
+    /// Live sources, collected before each run (none: files only).
+    pub live: crate::pipeline::LiveSettings,
 }
 
 /// Handles to a running worker.
@@ -102,15 +106,26 @@ pub fn spawn(cfg: WorkerConfig) -> Worker {
     spawn_with(cfg, assess_and_store)
 }
 
-/// What one run does: assess the sources and store the run (a seam for tests).
-type Runner = fn(&WorkerConfig, &Catalog, &[String], &AtomicBool, &mut dyn FnMut(Progress)) -> Result<Outcome, String>;
+/// What one run does: collect the live sources, assess, store the run (a seam for tests).
+type Runner = fn(&WorkerConfig, &Catalog, &[String], &Arc<AtomicBool>, &Reporter) -> Result<Outcome, String>;
+
+/// Where a run's progress goes.
+struct Reporter {
+    events: UnboundedSender<Event>,
+}
+
+impl Reporter {
+    fn send(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+}
 
 fn assess_and_store(
     cfg: &WorkerConfig,
     catalog: &Catalog,
     standards: &[String],
-    cancel: &AtomicBool,
-    progress: &mut dyn FnMut(Progress),
+    cancel: &Arc<AtomicBool>,
+    reporter: &Reporter,
 ) -> Result<Outcome, String> {
     let mut store = Store::open(&cfg.db).map_err(|e| e.to_string())?;
     let run = Run {
@@ -120,7 +135,21 @@ fn assess_and_store(
         limits: cfg.limits,
         budget: cfg.budget,
     };
-    run_and_store_with(&mut store, catalog, &run, cancel, progress).map_err(|e| e.to_string())
+    let mut progress = |p: Progress| {
+        if p.phase == "started" {
+            reporter.send(Event::Started { run_id: p.run_id, files_total: p.files_total });
+        } else {
+            reporter.send(Event::Progress(p));
+        }
+    };
+    if cfg.live.sources.is_empty() {
+        return run_and_store_with(&mut store, catalog, &run, cancel, &mut progress).map_err(|e| e.to_string());
+    }
+    let events = reporter.events.clone();
+    let collecting: crate::pipeline::CollectProgress = Arc::new(move |p: &crate::collect::Progress| {
+        let _ = events.send(Event::Collecting(p.clone()));
+    });
+    crate::pipeline::collect_and_store(&mut store, catalog, &run, &cfg.live, cancel, &collecting, &mut progress)
 }
 
 fn spawn_with(cfg: WorkerConfig, runner: Runner) -> Worker {
@@ -249,17 +278,9 @@ fn start(
     let cfg = cfg.clone();
     let handle = tokio::task::spawn_blocking(move || {
         let _done = DoneOnDrop(done);
-        let send = |e: Event| {
-            let _ = events.send(e);
-        };
-        let mut progress = |p: Progress| {
-            if p.phase == "started" {
-                send(Event::Started { run_id: p.run_id, files_total: p.files_total });
-            } else {
-                send(Event::Progress(p));
-            }
-        };
-        match runner(&cfg, &catalog, &standards, &flag, &mut progress) {
+        let reporter = Reporter { events };
+        let send = |e: Event| reporter.send(e);
+        match runner(&cfg, &catalog, &standards, &flag, &reporter) {
             Ok(outcome) => {
                 for report in &outcome.result.sources {
                     for e in &report.errors {
@@ -303,8 +324,8 @@ mod tests {
         _: &WorkerConfig,
         _: &Catalog,
         _: &[String],
-        _: &AtomicBool,
-        _: &mut dyn FnMut(Progress),
+        _: &Arc<AtomicBool>,
+        _: &Reporter,
     ) -> Result<Outcome, String> {
         if CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
             panic!("boom in a source");
@@ -323,6 +344,7 @@ mod tests {
             retention_days: 90,
             limits: Default::default(),
             budget: Default::default(),
+            live: Default::default(),
         };
         let mut w = spawn_with(cfg, flaky);
         let next = async |w: &mut Worker| {

@@ -15,6 +15,7 @@ fn config(db: &std::path::Path, sources: Vec<SourceSpec>) -> WorkerConfig {
         retention_days: 90,
         limits: Default::default(),
         budget: Default::default(),
+        live: Default::default(),
     }
 }
 

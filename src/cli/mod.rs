@@ -4,6 +4,7 @@
 mod assess;
 mod audit;
 mod checktest;
+mod collect;
 mod governance;
 mod history;
 mod listings;
@@ -119,6 +120,9 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// A standard's report for auditors, spreadsheets or tickets (md, csv).
     Report(report::ReportArgs),
+    /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`).
+    #[command(subcommand)]
+    Collect(collect::CollectCmd),
 }
 
 /// Shared context: config, catalog, cache.
@@ -174,5 +178,6 @@ pub fn run(cli: Cli, command: Command) -> CliResult {
         Command::Revoke(a) => governance::revoke(&env, a),
         Command::Audit(a) => audit::audit(&env, a),
         Command::Report(a) => report::run(&env, a),
+        Command::Collect(c) => collect::run(&env, c),
     }
 }

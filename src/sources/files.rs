@@ -120,6 +120,8 @@ fn json_files(path: &Path, errors: &mut Vec<SourceError>) -> Vec<PathBuf> {
             // links in a folder are not followed (as before): only what is really there is read
             Ok(e) if e.file_type().is_dir() || e.path_is_symlink() => {}
             Ok(e) if !has_json_extension(e.path()) => {}
+            // A snapshot's manifest describes the collection; it holds no resource.
+            Ok(e) if e.depth() == 1 && crate::collect::snapshot::is_manifest(e.path()) => {}
             Ok(e) if e.file_type().is_file() => out.push(e.into_path()),
             Ok(e) => errors.push(not_regular(e.path(), special_kind(e.file_type()))),
             Err(e) => errors.push(SourceError { file: path.display().to_string(), message: e.to_string() }),

@@ -7,6 +7,7 @@ mod history;
 mod query;
 mod report;
 mod schema;
+mod snapshots;
 mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};

@@ -154,6 +154,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id)
     ) WITHOUT ROWID;
     "#,
+    // 6: where a live run's snapshot lies (NULL for runs of files)
+    r#"
+    ALTER TABLE runs ADD COLUMN snapshot TEXT;
+    "#,
 ];
 
 /// Schema version this posture writes.

@@ -16,7 +16,7 @@ fn res(i: usize) -> ResourceRef {
 }
 
 /// Store a run with `bad` failing resources out of `n`.
-fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
+pub(super) fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
     let cat = Catalog::default();
     let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
     let batch = BatchOutput {

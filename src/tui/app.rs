@@ -81,6 +81,8 @@ pub struct WorkerState {
     pub resources: u64,
     /// Phase.
     pub phase: String,
+    /// A live source's collection in progress (before the run reads its snapshot).
+    pub collect: Option<crate::collect::Progress>,
 }
 
 /// A full-screen or popup view over the panes.

@@ -14,6 +14,7 @@ impl App {
                     files: (0, files_total),
                     resources: 0,
                     phase: "reading".into(),
+                    collect: None,
                 };
             }
             WorkerEvent::Progress(p) => {
@@ -21,6 +22,10 @@ impl App {
                 self.worker.files = (p.files_done, p.files_total);
                 self.worker.resources = p.done;
                 self.worker.phase = p.phase;
+            }
+            WorkerEvent::Collecting(p) => {
+                self.worker.running = true;
+                self.worker.collect = Some(p);
             }
             WorkerEvent::SourceError(err) => self.error(format!("source: {err}")),
             WorkerEvent::Finished(s) => {

@@ -40,7 +40,14 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         Ok(signer) => store.set_signer(signer.map(|s| Box::new(s) as Box<dyn crate::store::EntrySigner>)),
         Err(why) => startup_notes.push(format!("{why}; decisions are recorded unsigned")),
     }
-    let mut sources = crate::cli::parse_sources(&env.config.sources)?;
+    let (file_sources, live_sources) =
+        crate::collect::live::split_sources(&env.config.sources).map_err(CliError::input)?;
+    let file_sources: Vec<String> = file_sources.iter().map(|s| s.to_string()).collect();
+    let mut sources = if live_sources.is_empty() || !file_sources.is_empty() {
+        crate::cli::parse_sources(&file_sources)?
+    } else {
+        Vec::new()
+    };
     // No sources configured: `r` re-assesses what the cache's last run assessed, so the demo
     // estate never lands in a cache of real runs.
     if env.config.sources.is_empty()
@@ -66,12 +73,17 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         install_signal_handlers(Arc::clone(&stop));
         crate::worker::spawn(WorkerConfig {
             db: db.clone(),
-            sources: if sources.is_empty() { vec![SourceSpec::Demo] } else { sources },
+            sources: if sources.is_empty() && live_sources.is_empty() { vec![SourceSpec::Demo] } else { sources },
             standards_dirs: env.config.standards_dirs.clone(),
             interval,
             retention_days: env.config.retention_days,
             limits: env.config.limits(),
             budget: env.config.budget(),
+            live: crate::pipeline::LiveSettings {
+                snapshots_dir: crate::collect::live::snapshots_dir(&env.config, &db),
+                sources: live_sources,
+                config: env.config.clone(),
+            },
         })
     });
 

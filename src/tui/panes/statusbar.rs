@@ -64,7 +64,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         }
         None => top.push(Span::styled(" no run in the cache yet ", t.get("status"))),
     }
-    if app.worker.running {
+    if let Some(c) = app.worker.collect.as_ref().filter(|_| app.worker.running && app.worker.phase.is_empty()) {
+        let (done, total) = (c.scopes_done, c.scopes_total);
+        let bar_w = 10usize;
+        let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };
+        top.push(Span::styled(
+            format!(
+                "⟳ collecting {} ▕{}{}▏ {done}/{total} subscriptions · {} rows ",
+                crate::sanitize::clean(&c.dataset),
+                "█".repeat(filled),
+                "░".repeat(bar_w - filled),
+                c.rows
+            ),
+            t.get("manual"),
+        ));
+    } else if app.worker.running {
         let (done, total) = app.worker.files;
         let bar_w = 10usize;
         let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };

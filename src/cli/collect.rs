@@ -1,0 +1,120 @@
+//! `posture collect azure`: write a snapshot of what the checks need, with a progress bar on
+//! stderr when it is a terminal, and print where it went and what is partial.
+
+use super::output::Format;
+use super::{CliError, CliResult, Env};
+use crate::collect::manifest::{Manifest, PartState};
+use crate::collect::{CollectError, Progress};
+use crate::sanitize::clean;
+use clap::{Args, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// Clouds to collect from.
+#[derive(Debug, Subcommand)]
+pub enum CollectCmd {
+    /// Resource Graph, ARM and Microsoft Graph, as the loaded checks need.
+    Azure(AzureArgs),
+}
+
+/// Arguments of `posture collect azure`.
+#[derive(Debug, Args)]
+pub struct AzureArgs {
+    /// A subscription id, repeatable (default: every subscription the identity can read).
+    #[arg(long = "subscription", value_name = "ID")]
+    pub subscriptions: Vec<String>,
+    /// A management group instead of subscriptions.
+    #[arg(long, value_name = "ID", conflicts_with = "subscriptions")]
+    pub management_group: Option<String>,
+    /// The tenant to sign in to (default: `[azure] tenant`, else the credential's).
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// The snapshot folder to create (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Run it.
+pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
+    let CollectCmd::Azure(args) = cmd;
+    let catalog = env.catalog();
+    let mut opts = env.config.azure.options(args.subscriptions.clone(), args.management_group.clone());
+    if args.tenant.is_some() {
+        opts.tenant = args.tenant.clone();
+    }
+    let bar = progress_bar();
+    let shown = bar.clone();
+    let progress = Box::new(move |p: &Progress| {
+        if let Some(b) = &shown {
+            b.set_length(p.scopes_total.max(1));
+            b.set_position(p.scopes_done);
+            b.set_message(format!("{} rows · {}", p.rows, clean(&p.dataset)));
+        }
+    });
+    let env_vars = crate::collect::azure::credential::CredentialEnv::from_process();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let fut = crate::collect::azure::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
+    let result = crate::collect::live::block_on(fut);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let collected = result.map_err(|e| match e {
+        CollectError::NoCredentials(_) | CollectError::Setup(_) => CliError::input(e.to_string()),
+        _ => CliError::failure(e.to_string()),
+    })?;
+    match args.format {
+        Format::Json => {
+            let text = serde_json::to_string_pretty(&serde_json::json!({
+                "snapshot": collected.path.display().to_string(),
+                "manifest": collected.manifest,
+            }))
+            .map_err(|e| CliError::failure(e.to_string()))?;
+            println!("{text}");
+        }
+        Format::Table => print_summary(&collected.path, &collected.manifest),
+    }
+    Ok(())
+}
+
+/// A bar on stderr, only when stderr is a terminal.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(1);
+    let style = indicatif::ProgressStyle::with_template("{spinner} subscriptions {pos}/{len} {wide_msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+fn print_summary(path: &std::path::Path, m: &Manifest) {
+    let rows: u64 = m.scopes.values().flat_map(|s| s.datasets.values()).map(|d| d.rows).sum();
+    let subs = m.scopes.keys().filter(|k| *k != "tenant").count();
+    println!(
+        "snapshot {}: {} subscriptions, {rows} rows in {} files, {} requests ({} retried)",
+        clean(&path.display().to_string()),
+        subs,
+        m.files,
+        m.requests.sent,
+        m.requests.retried
+    );
+    for (id, scope) in &m.scopes {
+        for (name, d) in scope.datasets.iter().filter(|(_, d)| d.status == PartState::Partial) {
+            let missing = if d.permissions_missing.is_empty() {
+                String::new()
+            } else {
+                format!(" (missing: {})", d.permissions_missing.join(", "))
+            };
+            let first = d.errors.first().map(|e| e.message.as_str()).unwrap_or("");
+            eprintln!("partial: {} {}{missing}: {}", clean(id), clean(name), clean(first));
+        }
+    }
+    println!("assess it with: posture assess --source {}", clean(&path.display().to_string()));
+}

@@ -1,0 +1,200 @@
+//! Authenticated JSON requests to Resource Manager and Microsoft Graph: a 401 refreshes the
+//! token once, a body that is not JSON is a malformed page named with its request, and a
+//! `nextLink` that leaves the configured endpoints is refused.
+
+use super::cloud::Endpoints;
+use super::credential::Credential;
+use crate::collect::http::{Client, HttpError, Request};
+use crate::collect::manifest::PartError;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Which service a request goes to (and so which token it carries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Resource Manager and Resource Graph.
+    Arm,
+    /// Microsoft Graph.
+    Graph,
+}
+
+/// Why a request gave no data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The HTTP layer's error.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The response was not the JSON expected.
+    #[error("{request}: malformed response: {detail}")]
+    Malformed {
+        /// Method and URL.
+        request: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A link pointed outside the configured endpoints.
+    #[error("{request}: refused to follow a link outside the configured endpoints: {link}")]
+    Refused {
+        /// The request whose response held the link.
+        request: String,
+        /// The link.
+        link: String,
+    },
+    /// No token could be had.
+    #[error("{0}")]
+    Auth(String),
+    /// The run was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl ApiError {
+    /// The manifest's record of it.
+    pub fn part_error(&self) -> PartError {
+        let request = match self {
+            ApiError::Http(HttpError::Status { request, .. })
+            | ApiError::Http(HttpError::Timeout { request, .. })
+            | ApiError::Http(HttpError::Connection { request, .. })
+            | ApiError::Http(HttpError::QuotaExhausted { request, .. })
+            | ApiError::Malformed { request, .. }
+            | ApiError::Refused { request, .. } => request.clone(),
+            ApiError::Auth(_) | ApiError::Cancelled => String::new(),
+        };
+        let status = match self {
+            ApiError::Http(h) => h.status(),
+            _ => None,
+        };
+        PartError { request: crate::sanitize::clean(&request).into_owned(), status, message: self.to_string() }
+    }
+
+    /// The HTTP status, when the service sent one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Http(h) => h.status(),
+            _ => None,
+        }
+    }
+
+    /// For a 403: the permission the service named (`action 'X'`), else `fallback`.
+    pub fn missing_permission(&self, fallback: &str) -> Option<String> {
+        let ApiError::Http(HttpError::Status { status: 403, message, .. }) = self else { return None };
+        let named =
+            message.split_once("action '").and_then(|(_, rest)| rest.split_once('\'')).map(|(a, _)| a.to_string());
+        Some(named.unwrap_or_else(|| fallback.to_string()))
+    }
+}
+
+/// The requests of one collection.
+pub struct Api {
+    /// The HTTP client.
+    pub client: Client,
+    /// Where to go.
+    pub endpoints: Endpoints,
+    credential: Credential,
+    cancel: Arc<AtomicBool>,
+}
+
+/// A page: its raw bytes (written as returned) and the parsed value.
+pub struct Page {
+    /// As returned.
+    pub raw: Vec<u8>,
+    /// Parsed.
+    pub value: Value,
+}
+
+impl Api {
+    /// Requests with `credential`, stopping when `cancel` is set.
+    pub fn new(client: Client, endpoints: Endpoints, credential: Credential, cancel: Arc<AtomicBool>) -> Api {
+        Api { client, endpoints, credential, cancel }
+    }
+
+    fn audience(&self, service: Service) -> &str {
+        match service {
+            Service::Arm => &self.endpoints.arm_audience,
+            Service::Graph => &self.endpoints.graph_audience,
+        }
+    }
+
+    /// Send `req` with a token for `service`; a 401 refreshes the token and tries once more.
+    pub async fn send(&self, service: Service, mut req: Request) -> Result<Page, ApiError> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(ApiError::Cancelled);
+        }
+        if !self.endpoints.allows(&req.url) {
+            return Err(ApiError::Refused { request: "a configured request".into(), link: req.url.to_string() });
+        }
+        let audience = self.audience(service).to_string();
+        req.bearer = Some(self.credential.token(&audience).await.map_err(ApiError::Auth)?);
+        let reply = match self.client.send(&req).await {
+            Err(HttpError::Status { status: 401, .. }) => {
+                req.bearer = Some(self.credential.refresh(&audience).await.map_err(ApiError::Auth)?);
+                self.client.send(&req).await?
+            }
+            other => other?,
+        };
+        let value: Value = serde_json::from_slice(&reply.body)
+            .map_err(|e| ApiError::Malformed { request: req.describe(), detail: format!("not JSON: {e}") })?;
+        if !value.is_object() {
+            return Err(ApiError::Malformed { request: req.describe(), detail: "expected a JSON object".into() });
+        }
+        Ok(Page { raw: reply.body, value })
+    }
+
+    /// GET `url` and each `nextLink` (ARM) or `@odata.nextLink` (Graph) after it, calling `page`
+    /// with each response. Stops at the first error.
+    pub async fn get_all(
+        &self,
+        service: Service,
+        url: url::Url,
+        page: &mut (dyn FnMut(Page) -> Result<(), String> + Send),
+    ) -> Result<u64, ApiError> {
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            let req = Request::get(url);
+            let described = req.describe();
+            let p = self.send(service, req).await?;
+            let link = ["nextLink", "@odata.nextLink"].iter().find_map(|k| p.value.get(*k).and_then(Value::as_str));
+            if let Some(link) = link.filter(|l| !l.is_empty()) {
+                let u = url::Url::parse(link).map_err(|e| ApiError::Malformed {
+                    request: described.clone(),
+                    detail: format!("nextLink: {e}"),
+                })?;
+                if !self.endpoints.allows(&u) {
+                    return Err(ApiError::Refused {
+                        request: described,
+                        link: crate::sanitize::clean(link).into_owned(),
+                    });
+                }
+                next = Some(u);
+            }
+            pages += 1;
+            page(p).map_err(|detail| ApiError::Malformed { request: described, detail })?;
+        }
+        Ok(pages)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_missing_permission_comes_from_the_message_else_the_fallback() {
+        let e = |message: &str| {
+            ApiError::Http(HttpError::Status {
+                request: "GET x".into(),
+                status: 403,
+                code: Some("AuthorizationFailed".into()),
+                message: message.into(),
+            })
+        };
+        let named = e(
+            "The client 'a' with object id 'b' does not have authorization to perform action 'Microsoft.Security/securityContacts/read' over scope '/subscriptions/s'",
+        );
+        assert_eq!(named.missing_permission("F").as_deref(), Some("Microsoft.Security/securityContacts/read"));
+        assert_eq!(e("Forbidden").missing_permission("F").as_deref(), Some("F"));
+        assert_eq!(ApiError::Cancelled.missing_permission("F"), None);
+    }
+}

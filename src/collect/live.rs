@@ -1,0 +1,137 @@
+//! Live sources in config (`azure-live:`, `azure-live:SUB,SUB`, `azure-live:mg/NAME`): the
+//! worker collects each into a fresh snapshot under the snapshots folder, then assesses it.
+
+use super::{CollectError, Collected, Progress};
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::sources::SourceSpec;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// A live source: what to collect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveSource {
+    /// Azure: these subscriptions (empty: all visible), or a management group.
+    Azure {
+        /// Subscriptions.
+        subscriptions: Vec<String>,
+        /// A management group.
+        management_group: Option<String>,
+    },
+}
+
+const AZURE: &str = "azure-live:";
+
+impl LiveSource {
+    /// `Some` when `s` names a live source (then an error if it is malformed).
+    pub fn parse(s: &str) -> Option<Result<LiveSource, String>> {
+        let rest = s.strip_prefix(AZURE)?.trim();
+        if let Some(mg) = rest.strip_prefix("mg/") {
+            if mg.is_empty() {
+                return Some(Err(format!("'{s}': missing the management group after 'mg/'")));
+            }
+            return Some(Ok(LiveSource::Azure { subscriptions: Vec::new(), management_group: Some(mg.to_string()) }));
+        }
+        let subscriptions: Vec<String> =
+            rest.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
+        if let Some(bad) = subscriptions.iter().find(|x| !x.chars().all(|c| c.is_ascii_hexdigit() || c == '-')) {
+            return Some(Err(format!("'{s}': '{bad}' is not a subscription id")));
+        }
+        Some(Ok(LiveSource::Azure { subscriptions, management_group: None }))
+    }
+
+    /// The cloud's name, for snapshot folders.
+    pub fn cloud(&self) -> &'static str {
+        match self {
+            LiveSource::Azure { .. } => "azure",
+        }
+    }
+}
+
+impl std::fmt::Display for LiveSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LiveSource::Azure { management_group: Some(mg), .. } => write!(f, "{AZURE}mg/{mg}"),
+            LiveSource::Azure { subscriptions, .. } => write!(f, "{AZURE}{}", subscriptions.join(",")),
+        }
+    }
+}
+
+/// Config's `sources`, split into file sources and live ones.
+pub fn split_sources(items: &[String]) -> Result<(Vec<SourceSpec>, Vec<LiveSource>), String> {
+    let (mut files, mut live) = (Vec::new(), Vec::new());
+    for s in items {
+        match LiveSource::parse(s) {
+            Some(l) => live.push(l?),
+            None => files.push(s.parse()?),
+        }
+    }
+    Ok((files, live))
+}
+
+/// Where live snapshots go: `snapshots_dir`, else `snapshots/` beside the cache.
+pub fn snapshots_dir(config: &Config, db: &Path) -> PathBuf {
+    config.snapshots_dir.clone().unwrap_or_else(|| match db.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join("snapshots"),
+        _ => PathBuf::from("snapshots"),
+    })
+}
+
+/// A new snapshot folder's path under `root`: cloud, time, and a random suffix.
+pub fn new_snapshot_path(root: &Path, cloud: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let n: u32 = rand::random();
+    root.join(format!("{cloud}-{stamp}-{n:08x}"))
+}
+
+/// Collect `source` into a new snapshot under `root`, blocking the calling thread (run it on
+/// a blocking thread of a tokio runtime, or anywhere else: it makes a runtime when there is none).
+pub fn collect_blocking(
+    source: &LiveSource,
+    catalog: &Catalog,
+    config: &Config,
+    root: &Path,
+    progress: Box<dyn Fn(&Progress) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+) -> Result<Collected, CollectError> {
+    crate::fsutil::create_private_dir(root).map_err(|e| CollectError::Setup(e.to_string()))?;
+    let dest = new_snapshot_path(root, source.cloud());
+    let LiveSource::Azure { subscriptions, management_group } = source;
+    let opts = config.azure.options(subscriptions.clone(), management_group.clone());
+    let env = super::azure::credential::CredentialEnv::from_process();
+    let fut = super::azure::collect(catalog, &opts, &env, &dest, progress, cancel);
+    block_on(fut)
+}
+
+/// Run `fut` to completion on the current runtime's handle, or on a new one.
+pub fn block_on<T>(fut: impl std::future::Future<Output = Result<T, CollectError>>) -> Result<T, CollectError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => h.block_on(fut),
+        Err(_) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| CollectError::Setup(format!("cannot start the async runtime: {e}")))?
+            .block_on(fut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_sources_parse_and_print() {
+        let all = LiveSource::parse("azure-live:").unwrap().unwrap();
+        assert_eq!(all, LiveSource::Azure { subscriptions: vec![], management_group: None });
+        let two = LiveSource::parse("azure-live:0000-1, 0000-2").unwrap().unwrap();
+        assert_eq!(two.to_string(), "azure-live:0000-1,0000-2");
+        let mg = LiveSource::parse("azure-live:mg/root").unwrap().unwrap();
+        assert_eq!(mg.to_string(), "azure-live:mg/root");
+        assert!(LiveSource::parse("azure-live:not a sub").unwrap().is_err());
+        assert!(LiveSource::parse("azure:/x").is_none());
+        let (files, live) = split_sources(&["azure:/x".into(), "azure-live:".into()]).unwrap();
+        assert_eq!((files.len(), live.len()), (1, 1));
+    }
+}

@@ -1,0 +1,99 @@
+//! A run with live sources: collect each into a fresh snapshot, assess the snapshots with the
+//! file sources, record where the snapshots lie, and remove the snapshots no stored run refers
+//! to any more (those of runs retention removed, and of collections that were never assessed).
+
+use super::{Outcome, Run, run_and_store_with};
+use crate::assess::Progress;
+use crate::catalog::Catalog;
+use crate::collect::manifest::PartState;
+use crate::collect::{Collected, LiveSource};
+use crate::config::Config;
+use crate::model::Cloud;
+use crate::sources::SourceSpec;
+use crate::store::Store;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// Live sources and how to collect them.
+#[derive(Debug, Clone, Default)]
+pub struct LiveSettings {
+    /// The live sources (none: a run reads files only).
+    pub sources: Vec<LiveSource>,
+    /// The config (its `[azure]` section).
+    pub config: Config,
+    /// Where snapshots are written.
+    pub snapshots_dir: PathBuf,
+}
+
+/// Collection progress, shared by every live source of a run.
+pub type CollectProgress = Arc<dyn Fn(&crate::collect::Progress) + Send + Sync>;
+
+/// Collect every live source; the first that fails fails the run (nothing is assessed, and
+/// the previous run stays shown).
+pub fn collect_all(
+    live: &LiveSettings,
+    catalog: &Catalog,
+    cancel: &Arc<AtomicBool>,
+    progress: &CollectProgress,
+) -> Result<Vec<Collected>, String> {
+    let mut out = Vec::new();
+    for source in &live.sources {
+        let p = Arc::clone(progress);
+        let collected = crate::collect::live::collect_blocking(
+            source,
+            catalog,
+            &live.config,
+            &live.snapshots_dir,
+            Box::new(move |x| p(x)),
+            Arc::clone(cancel),
+        )
+        .map_err(|e| format!("{source}: {e}"))?;
+        out.push(collected);
+    }
+    Ok(out)
+}
+
+/// Collect, then assess the snapshots with `run.specs`, store the run and record its snapshots.
+pub fn collect_and_store(
+    store: &mut Store,
+    catalog: &Catalog,
+    run: &Run,
+    live: &LiveSettings,
+    cancel: &Arc<AtomicBool>,
+    collecting: &CollectProgress,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, String> {
+    let collected = collect_all(live, catalog, cancel, collecting)?;
+    let mut specs = run.specs.to_vec();
+    specs.extend(collected.iter().map(|c| SourceSpec::Path { path: c.path.clone(), cloud: Some(Cloud::Azure) }));
+    let with = Run { specs: &specs, ..*run };
+    let outcome = run_and_store_with(store, catalog, &with, cancel, progress).map_err(|e| e.to_string());
+    if let Ok(o) = &outcome {
+        let partial = collected.iter().any(|c| c.manifest.status == PartState::Partial);
+        for c in &collected {
+            store.record_snapshot(o.run_id, &c.path.display().to_string(), partial).map_err(|e| e.to_string())?;
+        }
+    }
+    remove_unreferenced(store, &live.snapshots_dir);
+    outcome
+}
+
+/// Remove the snapshot folders under `root` that no stored run refers to. Only folders posture
+/// names (`<cloud>-<time>-<hex>`) holding a manifest are touched.
+pub fn remove_unreferenced(store: &Store, root: &Path) -> Vec<PathBuf> {
+    let Ok(kept) = store.snapshot_paths() else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = ["azure-", "aws-", "gcp-"].iter().any(|p| name.starts_with(p))
+            && e.file_type().is_ok_and(|t| t.is_dir())
+            && path.join(crate::collect::snapshot::MANIFEST).is_file();
+        if ours && !kept.iter().any(|k| Path::new(k) == path) && std::fs::remove_dir_all(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}

@@ -189,7 +189,8 @@ async fn a_403_on_one_subscription_makes_that_part_partial_with_the_permission_a
     assert!(names.contains(&"entra/tenant-1/users/page00002.json".to_string()));
     assert!(names.contains(&"manifest.json".to_string()));
     // the page as returned
-    let page: Value = serde_json::from_slice(&std::fs::read(dest.join("entra/tenant-1/users/page00001.json")).unwrap()).unwrap();
+    let page: Value =
+        serde_json::from_slice(&std::fs::read(dest.join("entra/tenant-1/users/page00001.json")).unwrap()).unwrap();
     assert!(page["@odata.context"].is_string() && page["value"].is_array());
 }
 

@@ -57,12 +57,15 @@ fn prowler_ocsf_and_csv_become_findings_of_posture_checks_and_of_its_own() {
     let controls = json(&db, &["controls", "cis-azure-2.0", "--format", "json"]);
     let c = controls.as_array().unwrap().iter().find(|c| c["id"] == "5.3.1").unwrap();
     assert_eq!(c["state"], "failed", "{c}");
+    // Access Analyzer is now one of posture's checks (a regional scope check): Prowler's result counts for it.
+    assert!(all.iter().any(|f| f["check"] == "aws.accessanalyzer.enabled" && f["state"] == "unhealthy"));
     // A check posture lacks is Prowler's own, with Prowler's metadata; MANUAL stays manual.
-    let aa = all.iter().find(|f| f["check"] == "prowler.accessanalyzer_enabled").expect("synthetic");
-    assert_eq!(aa["tool_check"]["title"], "Check if IAM Access Analyzer is enabled");
-    assert_eq!(aa["tool_check"]["severity"], "low");
+    let own = "prowler.account_maintain_different_contact_details_to_security_billing_and_operations";
+    let aa = all.iter().find(|f| f["check"] == own).expect("synthetic");
+    assert_eq!(aa["tool_check"]["title"], "Maintain different contact details to security, billing and operations.");
+    assert_eq!(aa["tool_check"]["severity"], "medium");
     assert!(all.iter().any(|f| f["state"] == "manual"));
-    let only = json(&db, &["findings", "--check", "prowler.accessanalyzer_enabled", "--format", "json"]);
+    let only = json(&db, &["findings", "--check", own, "--format", "json"]);
     assert_eq!(only.as_array().unwrap().len(), 1);
 }
 
@@ -81,9 +84,10 @@ fn security_hub_findings_map_through_control_ids() {
         "CloudTrail.1 → cloudtrail_multi_region_enabled"
     );
     assert_eq!(by("aws.s3.bucket_public_access_block")["state"], "exempt", "suppressed in Security Hub");
-    let iam = by("securityhub.IAM.6");
+    // IAM.6 (hardware MFA for root) is posture's own check now, through Prowler's mapping.
+    let iam = by("aws.iam.root_hardware_mfa");
     assert_eq!(iam["origin"], "securityhub");
-    assert!(!iam["tool_check"]["title"].as_str().unwrap().contains('\u{1b}'), "sanitized");
+    assert!(all.iter().all(|f| !f["message"].as_str().unwrap_or("").contains('\u{1b}')), "sanitized");
     assert!(
         all.iter().all(|f| f["resource"]["id"] != "arn:aws:ec2:eu-west-1:111111111111:instance/i-0123"),
         "GuardDuty left out"

@@ -71,12 +71,13 @@ fn csv_starts_with_prowlers_compliance_columns_and_has_a_row_per_control_and_fai
     );
     let rows = csv_rows(&text);
     let controls: Vec<_> = rows.iter().filter(|r| r["ROW"] == "control").collect();
-    let ctl = controls.iter().find(|r| r["REQUIREMENTS_ID"] == "2.1.3").unwrap();
+    // 6.1: RDP from the internet, three NSGs of the demo estate open it
+    let ctl = controls.iter().find(|r| r["REQUIREMENTS_ID"] == "6.1").unwrap();
     assert_eq!(ctl["STATUS"], "FAIL");
-    assert_eq!(ctl["UNHEALTHY"], "4");
-    let res: Vec<_> = rows.iter().filter(|r| r["ROW"] == "resource" && r["REQUIREMENTS_ID"] == "2.1.3").collect();
-    assert_eq!(res.len(), 4);
-    assert!(res.iter().all(|r| r["CHECKID"] == "azure.defender.databases_plan" && !r["STATUSEXTENDED"].is_empty()));
+    assert_eq!(ctl["UNHEALTHY"], "3");
+    let res: Vec<_> = rows.iter().filter(|r| r["ROW"] == "resource" && r["REQUIREMENTS_ID"] == "6.1").collect();
+    assert_eq!(res.len(), 3);
+    assert!(res.iter().all(|r| r["CHECKID"] == "azure.network.nsg_rdp_restricted" && !r["STATUSEXTENDED"].is_empty()));
     assert!(controls.iter().any(|r| r["STATUS"] == "MANUAL"));
 }
 
@@ -85,12 +86,12 @@ fn failing_resources_are_capped_per_check_as_configured_and_the_rest_counted() {
     let cfg = "report_max_resources_per_check = 1\n";
     let (_d, db) = assessed(cfg);
     let rows = csv_rows(&report(&db, cfg, &["cis-azure-2.0", "--format", "csv"]));
-    let listed = rows.iter().filter(|r| r["ROW"] == "resource" && r["REQUIREMENTS_ID"] == "2.1.3").count();
+    let listed = rows.iter().filter(|r| r["ROW"] == "resource" && r["REQUIREMENTS_ID"] == "6.1").count();
     assert_eq!(listed, 1);
-    let ctl = rows.iter().find(|r| r["ROW"] == "control" && r["REQUIREMENTS_ID"] == "2.1.3").unwrap();
-    assert_eq!(ctl["NOT_LISTED"], "3");
+    let ctl = rows.iter().find(|r| r["ROW"] == "control" && r["REQUIREMENTS_ID"] == "6.1").unwrap();
+    assert_eq!(ctl["NOT_LISTED"], "2");
     let md = report(&db, cfg, &["cis-azure-2.0"]);
-    assert!(md.contains("…and 3 more failing resources"), "no count of the rest");
+    assert!(md.contains("…and 2 more failing resources"), "no count of the rest");
     posture(&db, "report_max_resources_per_check = 0\n")
         .args(["report", "cis-azure-2.0"])
         .assert()

@@ -142,6 +142,26 @@ fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     Ok(f)
 }
 
+/// A file as an input: read into memory when it is small enough (fast to parse), else a
+/// reader that streams it. `size` (as listed) sizes the buffer once: grown by doubling, it
+/// would briefly need three times the file.
+pub(super) fn with_input(open: super::detect::Opener, size: u64, limit: u64, f: &mut dyn FnMut(&super::detect::Input)) {
+    let mut head = Vec::with_capacity(if size <= limit { size as usize } else { 0 });
+    let small = match open() {
+        Ok(r) => {
+            let mut limited = std::io::Read::take(r, limit.saturating_add(1));
+            std::io::Read::read_to_end(&mut limited, &mut head).is_ok() && head.len() as u64 <= limit
+        }
+        Err(_) => false,
+    };
+    if small {
+        f(&super::detect::Input::Bytes(&head));
+    } else {
+        drop(head);
+        f(&super::detect::Input::Reader(open));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

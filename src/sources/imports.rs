@@ -4,7 +4,8 @@
 //! inventory pass.
 
 use super::external::{Imports, Tool, tool_of};
-use super::{Limits, SourceError, SourceSpec, detect, files, with_input};
+use super::files::with_input;
+use super::{Limits, SourceError, SourceSpec, detect, files};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -7,6 +7,7 @@ mod asff;
 mod aws;
 mod aws_cli;
 mod azure;
+mod build;
 mod cap_strings;
 mod dedupe;
 mod defender;
@@ -20,18 +21,19 @@ mod prowler;
 mod records;
 mod related;
 
+pub(crate) use build::{build, str_field, tag_map};
 pub use external::Tool;
 pub use graph::{is_graph as is_graph_record, is_graph_type};
 pub use imports::{ImportReport, read_imports};
 pub use records::Limits;
 pub use related::RelatedTypes;
 
-use crate::model::{Cloud, Resource, ResourceRef};
+use crate::model::{Cloud, Resource};
 use dedupe::{Index, Key, Occurrence, Winners};
 use detect::Format;
 use records::Record;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -231,7 +233,7 @@ pub fn read_sources_with(
                 report: &mut reading.report,
             };
             let mut result = Ok(());
-            with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
+            files::with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
                 result = file.parse(input, &mut |batch| sink(s, batch))
             });
             if let Err(message) = result {
@@ -323,7 +325,7 @@ fn first_pass(
             }
             let mut format = None;
             let mut n = 0usize;
-            with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
+            files::with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
                 let _ = detect::stream(input, limits, &mut |rec| {
                     n += 1;
                     let Some(v) = rec.value else { return Ok(()) };
@@ -371,26 +373,6 @@ fn first_pass(
         }
     }
     index.winners()
-}
-
-/// A file as an input: read into memory when it is small enough (fast to parse), else a
-/// reader that streams it. `size` (as listed) sizes the buffer once: grown by doubling, it
-/// would briefly need three times the file.
-fn with_input(open: detect::Opener, size: u64, limit: u64, f: &mut dyn FnMut(&detect::Input)) {
-    let mut head = Vec::with_capacity(if size <= limit { size as usize } else { 0 });
-    let small = match open() {
-        Ok(r) => {
-            let mut limited = std::io::Read::take(r, limit.saturating_add(1));
-            std::io::Read::read_to_end(&mut limited, &mut head).is_ok() && head.len() as u64 <= limit
-        }
-        Err(_) => false,
-    };
-    if small {
-        f(&detect::Input::Bytes(&head));
-    } else {
-        drop(head);
-        f(&detect::Input::Reader(open));
-    }
 }
 
 /// Resources per batch handed on while a file is read.
@@ -508,66 +490,6 @@ pub fn read_all(spec: &SourceSpec) -> (Vec<Resource>, SourceReport) {
     let mut all = Vec::new();
     let report = read_source(spec, &mut |batch| all.extend(batch));
     (all, report)
-}
-
-/// Build a resource from its parts; `extra` fields are added to the document.
-pub(crate) fn build(
-    meta: ResourceRef,
-    resource_group: String,
-    tags: Map<String, Value>,
-    properties: Value,
-    extra: Vec<(&str, Value)>,
-) -> Resource {
-    let mut doc = Map::new();
-    doc.insert("id".into(), Value::String(meta.id.clone()));
-    doc.insert("cloud".into(), Value::String(meta.cloud.to_string()));
-    doc.insert("type".into(), Value::String(meta.rtype.clone()));
-    doc.insert("name".into(), Value::String(meta.name.clone()));
-    doc.insert("scope".into(), Value::String(meta.scope.clone()));
-    doc.insert("region".into(), Value::String(meta.region.clone()));
-    doc.insert("resource_group".into(), Value::String(resource_group));
-    doc.insert("tags".into(), Value::Object(tags));
-    doc.insert("properties".into(), if properties.is_object() { properties } else { Value::Object(Map::new()) });
-    for (k, v) in extra {
-        doc.insert(k.into(), v);
-    }
-    Resource { meta, doc: Value::Object(doc) }
-}
-
-/// Tags as a string map, whatever shape they came in (object, or list of key/value pairs).
-pub(crate) fn tag_map(v: Option<Value>) -> Map<String, Value> {
-    let mut out = Map::new();
-    match v {
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                out.insert(k, Value::String(scalar_string(&v)));
-            }
-        }
-        Some(Value::Array(items)) => {
-            for item in items {
-                let k = item.get("key").or_else(|| item.get("Key")).map(scalar_string);
-                let v = item.get("value").or_else(|| item.get("Value")).map(scalar_string);
-                if let (Some(k), Some(v)) = (k, v) {
-                    out.insert(k, Value::String(v));
-                }
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-fn scalar_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// A string field of an object, or "".
-pub(crate) fn str_field(v: &Value, key: &str) -> String {
-    v.get(key).and_then(|x| x.as_str()).unwrap_or_default().to_string()
 }
 
 #[cfg(test)]

@@ -49,13 +49,7 @@ impl Store {
             if !scopes.is_empty() && !scopes.contains(&scope) {
                 continue;
             }
-            let t = totals.entry(check).or_default();
-            t.healthy += s.healthy;
-            t.unhealthy += s.unhealthy;
-            t.not_applicable += s.not_applicable;
-            t.error += s.error;
-            t.exempt += s.exempt;
-            t.manual += s.manual;
+            totals.entry(check).or_default().merge(&s);
         }
         Ok(totals)
     }

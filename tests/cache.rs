@@ -3,7 +3,7 @@
 use assert_cmd::cargo::CommandCargoExt;
 use posture::store::Store;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn posture(db: &std::path::Path) -> Command {
     let mut c = Command::cargo_bin("posture").unwrap();
@@ -22,8 +22,8 @@ fn kill_9_in_the_middle_of_a_run_leaves_the_previous_run() {
     let estate = dir.path().join("estate");
     posture::synth::generate(&estate, 60_000, 5).unwrap();
     let mut child = posture(&db).arg("assess").arg("--source").arg(&estate).spawn().unwrap();
-    // wait until the run has written some of its resources
-    let start = Instant::now();
+    // wait until the run has written some of its resources (however loaded the machine is:
+    // the loop ends when rows appear or the run exits)
     loop {
         let conn = rusqlite::Connection::open(&db).unwrap();
         let n: i64 =
@@ -31,7 +31,6 @@ fn kill_9_in_the_middle_of_a_run_leaves_the_previous_run() {
         if n > 0 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "the run never started writing");
         assert!(child.try_wait().unwrap().is_none(), "the run finished before it could be killed");
         std::thread::sleep(Duration::from_millis(20));
     }

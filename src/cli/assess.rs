@@ -3,18 +3,20 @@
 use super::output::{self, Format};
 use super::{CliError, CliResult, Env};
 use crate::assess::{RunStatus, StandardSummary};
-use crate::pipeline::{Run, run_and_store_with};
+use crate::collect::LiveSource;
+use crate::pipeline::{CollectProgress, LiveSettings, Run, collect_and_store, run_and_store_with};
 use crate::sanitize::clean;
 use crate::sources::SourceSpec;
 use clap::Args;
 use serde_json::json;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Arguments of `posture assess`.
 #[derive(Debug, Args)]
 pub struct AssessArgs {
-    /// Inventory file or folder, repeatable; `azure:PATH`, `aws:PATH`, `gcp:PATH` force the cloud.
-    /// Default: `sources` from the config, else the embedded demo estate.
+    /// Inventory file or folder, repeatable; `azure:PATH`, `aws:PATH`, `gcp:PATH` force the cloud;
+    /// `azure-live:` collects first. Default: `sources` from the config, else the demo estate.
     #[arg(long = "source", value_name = "S")]
     pub sources: Vec<String>,
     /// Only this standard, repeatable.
@@ -26,6 +28,18 @@ pub struct AssessArgs {
     /// Exit 3 when a selected standard's compliance is below PCT.
     #[arg(long, value_name = "PCT")]
     pub fail_under: Option<f64>,
+}
+
+/// Split `raw` into file sources and live ones (`azure-live:`…).
+fn split_live(raw: &[String]) -> Result<(Vec<String>, Vec<LiveSource>), CliError> {
+    let (mut files, mut live) = (Vec::new(), Vec::new());
+    for s in raw {
+        match LiveSource::parse(s) {
+            Some(l) => live.push(l.map_err(CliError::input)?),
+            None => files.push(s.clone()),
+        }
+    }
+    Ok((files, live))
 }
 
 /// Parse source specs and check the paths exist; none means the demo estate.
@@ -54,7 +68,9 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
         return Err(CliError::input(format!("--fail-under {p}: expected a percentage between 0 and 100")));
     }
     let raw = if args.sources.is_empty() { env.config.sources.clone() } else { args.sources.clone() };
-    let specs = parse_sources(&raw)?;
+    let (raw_files, live) = split_live(&raw)?;
+    // Live sources alone assess what they collect, not the demo estate beside it.
+    let specs = if raw_files.is_empty() && !live.is_empty() { Vec::new() } else { parse_sources(&raw_files)? };
     let catalog = env.catalog();
     for id in &args.standards {
         if catalog.standard(id).is_none() {
@@ -63,7 +79,7 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
         }
     }
     let mut store = env.store()?;
-    let cancel = AtomicBool::new(false);
+    let cancel = super::interrupt::cancel_flag();
     let run = Run {
         specs: &specs,
         standards: &args.standards,
@@ -71,7 +87,27 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
         limits: env.config.limits(),
         budget: env.config.budget(),
     };
-    let outcome = run_and_store_with(&mut store, &catalog, &run, &cancel, &mut |_| {})?;
+    let bar = super::progress::Bar::on_terminal();
+    let mut on_progress = |p: crate::assess::Progress| bar.assessing(&p);
+    let outcome = if live.is_empty() {
+        run_and_store_with(&mut store, &catalog, &run, &cancel, &mut on_progress).map_err(CliError::from)
+    } else {
+        let db = env.db.clone().unwrap_or_else(crate::store::default_path);
+        let settings = LiveSettings {
+            sources: live,
+            config: env.config.clone(),
+            snapshots_dir: crate::collect::live::snapshots_dir(&env.config, &db),
+        };
+        let shown = bar.clone();
+        let collecting: CollectProgress = Arc::new(move |p: &crate::collect::Progress| shown.collecting(p));
+        collect_and_store(&mut store, &catalog, &run, &settings, &cancel, &collecting, &mut on_progress)
+            .map_err(CliError::failure)
+    };
+    bar.finish();
+    if cancel.load(Ordering::Relaxed) {
+        return Err(CliError { code: 130, message: "interrupted; no run was stored".into() });
+    }
+    let outcome = outcome?;
     // File names and record messages quote untrusted text (names, escapes in file names).
     for report in &outcome.result.sources {
         for e in &report.errors {

@@ -7,10 +7,7 @@ use crate::collect::manifest::{Manifest, PartState};
 use crate::collect::{CollectError, Progress};
 use crate::sanitize::clean;
 use clap::{Args, Subcommand};
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// Clouds to collect from.
 #[derive(Debug, Subcommand)]
@@ -47,24 +44,19 @@ pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
     if args.tenant.is_some() {
         opts.tenant = args.tenant.clone();
     }
-    let bar = progress_bar();
+    let bar = super::progress::Bar::on_terminal();
     let shown = bar.clone();
-    let progress = Box::new(move |p: &Progress| {
-        if let Some(b) = &shown {
-            b.set_length(p.scopes_total.max(1));
-            b.set_position(p.scopes_done);
-            b.set_message(format!("{} rows · {}", p.rows, clean(&p.dataset)));
-        }
-    });
+    let progress = Box::new(move |p: &Progress| shown.collecting(p));
     let env_vars = crate::collect::azure::credential::CredentialEnv::from_process();
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = super::interrupt::cancel_flag();
     let fut = crate::collect::azure::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
     let result = crate::collect::live::block_on(fut);
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    bar.finish();
     let collected = result.map_err(|e| match e {
         CollectError::NoCredentials(_) | CollectError::Setup(_) => CliError::input(e.to_string()),
+        CollectError::Cancelled => {
+            CliError { code: 130, message: format!("interrupted; nothing was written to {}", args.out.display()) }
+        }
         _ => CliError::failure(e.to_string()),
     })?;
     match args.format {
@@ -79,19 +71,6 @@ pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
         Format::Table => print_summary(&collected.path, &collected.manifest),
     }
     Ok(())
-}
-
-/// A bar on stderr, only when stderr is a terminal.
-fn progress_bar() -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(1);
-    let style = indicatif::ProgressStyle::with_template("{spinner} subscriptions {pos}/{len} {wide_msg}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    Some(bar)
 }
 
 fn print_summary(path: &std::path::Path, m: &Manifest) {

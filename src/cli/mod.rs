@@ -7,8 +7,10 @@ mod checktest;
 mod collect;
 mod governance;
 mod history;
+mod interrupt;
 mod listings;
 mod output;
+mod progress;
 mod report;
 mod standards;
 

@@ -51,3 +51,11 @@ pub enum CollectError {
     #[error("the collection was cancelled")]
     Cancelled,
 }
+
+/// Resolves once `flag` is set (checked every 50 ms): raced against a request, it drops the
+/// request when a collection is cancelled.
+pub async fn cancelled(flag: &std::sync::atomic::AtomicBool) {
+    while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -88,12 +88,56 @@ pub fn remove_unreferenced(store: &Store, root: &Path) -> Vec<PathBuf> {
     for e in entries.flatten() {
         let path = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
-        let ours = ["azure-", "aws-", "gcp-"].iter().any(|p| name.starts_with(p))
-            && e.file_type().is_ok_and(|t| t.is_dir())
-            && path.join(crate::collect::snapshot::MANIFEST).is_file();
-        if ours && !kept.iter().any(|k| Path::new(k) == path) && std::fs::remove_dir_all(&path).is_ok() {
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let ours = is_dir && named_ours(&name) && path.join(crate::collect::snapshot::MANIFEST).is_file();
+        let unreferenced = ours && !kept.iter().any(|k| Path::new(k) == path);
+        if (unreferenced || is_dir && abandoned(&name, &e)) && std::fs::remove_dir_all(&path).is_ok() {
             removed.push(path);
         }
     }
     removed
+}
+
+/// A snapshot folder's name as posture gives it (`<cloud>-<time>-<hex>`).
+fn named_ours(name: &str) -> bool {
+    ["azure-", "aws-", "gcp-"].iter().any(|p| name.starts_with(p))
+}
+
+/// A collection's temporary folder (`.<snapshot>.<random>.partial`) left by a process that
+/// was killed: a day old, since a live collection may be writing a younger one.
+fn abandoned(name: &str, entry: &std::fs::DirEntry) -> bool {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+    let partial = name.strip_prefix('.').is_some_and(|n| named_ours(n) && n.ends_with(".partial"));
+    partial && entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > DAY))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreferenced_snapshots_and_day_old_partial_folders_are_removed_nothing_else() {
+        let store = Store::open_in_memory().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let mk = |name: &str, manifest: bool| {
+            let p = root.path().join(name);
+            std::fs::create_dir(&p).unwrap();
+            if manifest {
+                std::fs::write(p.join(crate::collect::snapshot::MANIFEST), "{}").unwrap();
+            }
+            p
+        };
+        let unreferenced = mk("azure-20261201T000000Z-00000001", true);
+        let foreign = mk("azure-notes", false);
+        let writing = mk(".azure-20261201T000000Z-00000002.Ab12.partial", false);
+        let killed = mk(".aws-20261130T000000Z-00000003.Cd34.partial", false);
+        let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(48 * 3600);
+        std::fs::File::open(&killed).unwrap().set_modified(two_days_ago).unwrap();
+        let mut removed = remove_unreferenced(&store, root.path());
+        removed.sort();
+        let mut expected = vec![unreferenced, killed];
+        expected.sort();
+        assert_eq!(removed, expected);
+        assert!(foreign.is_dir() && writing.is_dir());
+    }
 }

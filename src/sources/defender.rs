@@ -63,6 +63,15 @@ pub fn is_defender(v: &Value) -> bool {
     kind(v).is_some()
 }
 
+/// Whether a row is any Microsoft.Security row. A Resource Graph `securityresources` page
+/// mixes Defender's assessments with pricings and settings in id order, so a file that starts
+/// with a pricing may still hold assessments further down.
+pub fn is_security_row(v: &Value) -> bool {
+    v.get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.get(..19).is_some_and(|p| p.eq_ignore_ascii_case("microsoft.security/")))
+}
+
 /// The segment after `key` in an ARM id, case-insensitive; "" when absent.
 fn segment(id: &str, key: &str) -> String {
     super::azure::id_segment(id, key).unwrap_or_default()

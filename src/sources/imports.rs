@@ -84,7 +84,11 @@ fn read_file(
         }
         let t = match tool {
             Some(t) => t,
-            None => *tool.insert(tool_of(&v).ok_or(NOT_OURS)?),
+            None => *tool.insert(
+                tool_of(&v)
+                    .or_else(|| super::defender::is_security_row(&v).then_some(Tool::Defender))
+                    .ok_or(NOT_OURS)?,
+            ),
         };
         let at = |m: String| format!("record {n}: {m}");
         match t {
@@ -199,5 +203,25 @@ mod tests {
         let (imports, reports) = read_imports(&[spec], Limits::default(), &AtomicBool::new(false));
         assert!(imports.findings.is_empty());
         assert!(reports[0].errors[0].message.contains("record 1: status 'HUH'"), "{:?}", reports[0].errors);
+    }
+
+    #[test]
+    fn a_resource_graph_page_that_starts_with_a_pricing_still_yields_its_assessments() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+        let page = serde_json::json!({"count": 2, "data": [
+            {"id": "/subscriptions/s/providers/Microsoft.Security/pricings/VirtualMachines", "name": "VirtualMachines",
+             "type": "microsoft.security/pricings", "subscriptionId": "s", "properties": {"pricingTier": "Standard"}},
+            {"id": format!("{st}/providers/Microsoft.Security/assessments/a1"), "name": "a1",
+             "type": "microsoft.security/assessments", "subscriptionId": "s",
+             "properties": {"resourceDetails": {"Source": "Azure", "Id": st}, "displayName": "Restrict network access",
+                            "status": {"code": "Unhealthy"}}}
+        ]});
+        std::fs::write(dir.path().join("page.json"), page.to_string()).unwrap();
+        let spec = SourceSpec::Path { path: dir.path().into(), cloud: None };
+        let (imports, reports) = read_imports(&[spec], Limits::default(), &AtomicBool::new(false));
+        assert!(reports[0].errors.is_empty(), "{:?}", reports[0].errors);
+        assert_eq!(imports.findings.len(), 1, "the assessment, not the pricing");
+        assert_eq!(imports.findings[0].check, "defender.a1");
     }
 }

@@ -117,10 +117,19 @@ impl Api {
     }
 
     /// Send `req` with a token for `service`; a 401 refreshes the token and tries once more.
-    pub async fn send(&self, service: Service, mut req: Request) -> Result<Page, ApiError> {
+    pub async fn send(&self, service: Service, req: Request) -> Result<Page, ApiError> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(ApiError::Cancelled);
         }
+        // A request in flight (or waiting out a Retry-After) is dropped as soon as the run is
+        // cancelled, so Ctrl-C does not wait for a slow API.
+        tokio::select! {
+            page = self.send_uncancelled(service, req) => page,
+            () = crate::collect::cancelled(&self.cancel) => Err(ApiError::Cancelled),
+        }
+    }
+
+    async fn send_uncancelled(&self, service: Service, mut req: Request) -> Result<Page, ApiError> {
         if !self.endpoints.allows(&req.url) {
             return Err(ApiError::Refused { request: "a configured request".into(), link: req.url.to_string() });
         }

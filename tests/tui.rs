@@ -148,8 +148,20 @@ fn filter_sort_help_and_back() {
     insta::assert_snapshot!("help_160x48", screen(app, 160, 48));
     app.on_key(code(KeyCode::Esc));
     assert!(app.overlay.is_none());
+    // `q` in a popup closes the popup, not the console
+    app.on_key(key('?'));
     app.on_key(key('q'));
-    assert!(app.quit);
+    assert!(app.overlay.is_none() && !app.quit, "q closed help only");
+    app.on_key(key('L'));
+    app.on_key(key('q'));
+    assert!(app.overlay.is_none() && !app.quit, "q closed the error log only");
+    app.on_key(key('?'));
+    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.quit, "Ctrl-C quits from a popup");
+    app.quit = false;
+    app.on_key(code(KeyCode::Esc));
+    app.on_key(key('q'));
+    assert!(app.quit, "q quits from the main view");
 }
 
 #[test]

@@ -354,7 +354,12 @@ impl App {
             return;
         };
         if self.overlay.is_some() {
-            self.on_overlay_action(action);
+            // `q` closes a popup, as in k9s and lazygit; Ctrl-C quits from anywhere.
+            if is_ctrl_c(&key) {
+                self.quit = true;
+            } else {
+                self.on_overlay_action(action);
+            }
             return;
         }
         self.on_action(action);
@@ -460,6 +465,10 @@ impl App {
         }
         self.moved();
     }
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == crossterm::event::KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
 }
 
 /// Facet rows per pane.

@@ -127,7 +127,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["o"],
         help: "give the selected action or check an owner and due date",
     },
-    Binding { action: Action::Quit, name: "quit", keys: &["q", "ctrl-c"], help: "quit" },
+    Binding { action: Action::Quit, name: "quit", keys: &["q", "ctrl-c"], help: "quit (in a popup: close it)" },
 ];
 
 /// A key as written in config: `j`, `G`, `ctrl-d`, `enter`, `f5`, ...

@@ -178,8 +178,7 @@ impl App {
                 Action::Yank => self.yank(),
                 Action::Filter => self.prompt = Some(Prompt::Filter(Input::new(d.search.clone()))),
                 Action::NextMatch | Action::PrevMatch => d.jump = Some(action == Action::NextMatch),
-                Action::Back | Action::Enter => self.overlay = None,
-                Action::Quit => self.quit = true,
+                Action::Back | Action::Enter | Action::Quit => self.overlay = None,
                 Action::Help => self.overlay = Some(Overlay::Help),
                 _ => {}
             },
@@ -189,8 +188,7 @@ impl App {
                 Action::PageDown => *scroll += page,
                 Action::PageUp => *scroll = scroll.saturating_sub(page),
                 Action::Top => *scroll = 0,
-                Action::Quit => self.quit = true,
-                Action::Back | Action::Enter => self.overlay = None,
+                Action::Back | Action::Enter | Action::Quit => self.overlay = None,
                 _ => {}
             },
             Some(Overlay::Facets { selected }) => match action {
@@ -204,18 +202,16 @@ impl App {
                     let s = *selected;
                     self.cycle_facet(s, false);
                 }
-                Action::Back | Action::Facet => self.overlay = None,
-                Action::Quit => self.quit = true,
+                Action::Back | Action::Facet | Action::Quit => self.overlay = None,
                 _ => {}
             },
             Some(_) => match action {
-                Action::Quit => self.quit = true,
                 Action::Down => self.overlay_scroll += 1,
                 Action::Up => self.overlay_scroll = self.overlay_scroll.saturating_sub(1),
                 Action::PageDown => self.overlay_scroll += page,
                 Action::PageUp => self.overlay_scroll = self.overlay_scroll.saturating_sub(page),
                 Action::Top => self.overlay_scroll = 0,
-                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail => {
+                Action::Back | Action::Enter | Action::Help | Action::ErrorLog | Action::Detail | Action::Quit => {
                     self.overlay = None;
                     self.overlay_scroll = 0;
                 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub retention_days: u32,
     /// Theme name (`default`, `light`, `16color`, `mono`) or a path to a theme file.
     pub theme: Option<String>,
+    /// Colours the terminal shows: `auto` (from `COLORTERM` and `TERM`), `truecolor`, `256`, `16`.
+    pub color_depth: ColorChoice,
     /// Name recorded on attestations; the login name when unset.
     pub attester: Option<String>,
     /// Key overrides: action name → key(s), e.g. `quit = "ctrl-q"`.
@@ -45,6 +47,24 @@ pub struct Config {
     pub azure: AzureConfig,
     /// Where live sources' snapshots are kept (default: `snapshots/` beside the cache).
     pub snapshots_dir: Option<PathBuf>,
+}
+
+/// `color_depth` in config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum ColorChoice {
+    /// As the terminal says.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// 24-bit colour.
+    #[serde(rename = "truecolor")]
+    TrueColor,
+    /// The 256-colour palette.
+    #[serde(rename = "256")]
+    Ansi256,
+    /// The 16 basic colours.
+    #[serde(rename = "16")]
+    Ansi16,
 }
 
 /// The `[azure]` section.
@@ -188,6 +208,7 @@ impl Default for Config {
             assess_interval: Duration::from_secs(12 * 3600),
             retention_days: 90,
             theme: None,
+            color_depth: ColorChoice::Auto,
             attester: None,
             keys: BTreeMap::new(),
             max_evidence_bytes: crate::governance::DEFAULT_MAX_EVIDENCE_BYTES,

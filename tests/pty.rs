@@ -42,6 +42,7 @@ fn start_in(dir: tempfile::TempDir, cols: u16, rows: u16, extra_env: &[(&str, &s
     cmd.env("POSTURE_CONFIG", &cfg);
     cmd.env("TERM", "xterm-256color");
     cmd.env_remove("TMUX");
+    cmd.env_remove("COLORTERM");
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
@@ -146,13 +147,39 @@ fn opens_on_the_demo_estate_navigates_and_quits_cleanly() {
     s.send("j");
     s.send("?");
     s.wait_for("Keys (override them");
-    s.send("\x1b");
+    s.send("q"); // closes the popup, not the console
+    s.wait_for("Improvement actions");
+    assert!(!s.screen().contains("Keys (override them"), "help closed");
+    assert!(s.child.try_wait().unwrap().is_none(), "q in a popup did not quit");
     s.send(":standard cis-gcp-5.0\r");
     s.wait_for("Controls · cis-gcp-5.0");
     s.send("q");
     let status = s.wait_exit();
     assert!(status.success(), "{status:?}");
     assert!(s.restored(), "terminal not restored");
+}
+
+#[test]
+fn colours_follow_what_the_terminal_can_show() {
+    // (any 24-bit colour, the highest palette index used); crossterm writes even the 16 basic
+    // colours as `38;5;N`, which 16-colour terminals read.
+    let sgr = |env: &[(&str, &str)]| {
+        let mut s = start(100, 30, env);
+        s.wait_for("compliance");
+        s.send("q");
+        assert!(s.wait_exit().success());
+        let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).into_owned();
+        let indexed = raw
+            .split("8;5;")
+            .skip(1)
+            .filter_map(|t| t.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse::<u8>().ok()));
+        (raw.contains("8;2;"), indexed.max().unwrap_or(0))
+    };
+    let (rgb, max) = sgr(&[("TERM", "linux")]);
+    assert!(!rgb && max < 16, "16 colours on the Linux console: {rgb} {max}");
+    let (rgb, max) = sgr(&[("TERM", "screen-256color")]);
+    assert!(!rgb && max >= 16, "256 colours, no 24-bit: {rgb} {max}");
+    assert!(sgr(&[("COLORTERM", "truecolor")]).0, "24-bit when the terminal says so");
 }
 
 #[test]

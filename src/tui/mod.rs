@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod clipboard;
+pub mod colors;
 mod commands;
 mod events;
 pub mod form;
@@ -59,6 +60,10 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let interval = env.config.assess_interval;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (theme, theme_warnings) = theme::Theme::load(env.config.theme.as_deref(), no_color);
+    let var = |k: &str| std::env::var(k).ok();
+    let depth =
+        colors::ColorDepth::resolve(env.config.color_depth, var("COLORTERM").as_deref(), var("TERM").as_deref());
+    let theme = theme.with_depth(depth);
     let overrides = env.config.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect();
     let (keymap, key_warnings) = keymap::Keymap::new(&overrides);
     let catalog = Arc::new(Catalog::load_with_dirs(&env.config.standards_dirs));

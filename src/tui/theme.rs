@@ -148,6 +148,14 @@ impl Theme {
         }
     }
 
+    /// This theme with every colour brought within `depth`.
+    pub fn with_depth(mut self, depth: super::colors::ColorDepth) -> Theme {
+        for st in self.styles.values_mut() {
+            *st = depth.style(*st);
+        }
+        self
+    }
+
     /// A palette entry.
     pub fn get(&self, key: &str) -> Style {
         self.styles.get(key).copied().unwrap_or_default()

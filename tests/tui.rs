@@ -139,8 +139,23 @@ fn filter_sort_help_and_back() {
     app.on_key(code(KeyCode::Enter));
     insta::assert_snapshot!("filter_standards_160x48", screen(app, 160, 48));
     assert_eq!(app.visible_standards().len(), 2, "CIS Azure 2.0 and 6.0");
+    // a second `/` is a new search, not "azure" + "gcp"
+    app.on_key(key('/'));
+    typed(app, "gcp");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.visible_standards().len(), 1, "CIS GCP");
     app.on_key(code(KeyCode::Esc));
     assert!(app.visible_standards().len() > 1, "Esc clears the filter");
+    // a controls filter does not follow the user to another standard
+    app.on_key(code(KeyCode::Tab));
+    app.on_key(key('/'));
+    typed(app, "no control is called this");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.visible_controls().is_empty());
+    app.on_key(code(KeyCode::BackTab));
+    app.on_key(key('j'));
+    assert!(!app.visible_controls().is_empty(), "the next standard's controls are all shown");
+    app.on_key(key('k'));
     app.on_key(key('s'));
     app.on_key(key('s'));
     insta::assert_snapshot!("sorted_by_failed_160x48", screen(app, 160, 48));

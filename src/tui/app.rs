@@ -377,6 +377,9 @@ impl App {
     pub(super) fn moved(&mut self) {
         match self.focus {
             Pane::Standards => {
+                // Another standard's controls: a filter typed for the last one would hide them.
+                self.filters[Pane::Controls.index()].clear();
+                self.filters[Pane::Findings.index()].clear();
                 self.controls = ListState::default();
                 let n = self.visible_controls().len();
                 self.controls.set_len(n);
@@ -416,8 +419,8 @@ impl App {
                 return;
             }
             Action::Filter => {
-                let current = self.filters[self.focus.index()].clone();
-                self.prompt = Some(Prompt::Filter(Input::new(current)));
+                // A new `/` is a new search, as in less and vim: it does not append to the last.
+                self.prompt = Some(Prompt::Filter(Input::default()));
                 return;
             }
             Action::NextMatch | Action::PrevMatch => {

@@ -176,7 +176,7 @@ impl App {
                 Action::NextPane => d.selected = (d.selected + 1) % d.findings.len().max(1),
                 Action::PrevPane => d.selected = (d.selected + d.findings.len().max(1) - 1) % d.findings.len().max(1),
                 Action::Yank => self.yank(),
-                Action::Filter => self.prompt = Some(Prompt::Filter(Input::new(d.search.clone()))),
+                Action::Filter => self.prompt = Some(Prompt::Filter(Input::default())),
                 Action::NextMatch | Action::PrevMatch => d.jump = Some(action == Action::NextMatch),
                 Action::Back | Action::Enter | Action::Quit => self.overlay = None,
                 Action::Help => self.overlay = Some(Overlay::Help),

@@ -57,7 +57,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Whether `actual` has the shape of `doc`; the first difference otherwise. `null` on either
-/// side stands for "or null" (an optional value). An object whose only key is `<...>` is a map:
+/// side stands for "or null" (an optional value), and a documented `null` may be absent. An object whose only key is `<...>` is a map:
 /// any keys, each value shaped like the documented one.
 fn same_shape(doc: &Value, actual: &Value, path: &str) -> Result<(), String> {
     match (doc, actual) {
@@ -68,14 +68,16 @@ fn same_shape(doc: &Value, actual: &Value, path: &str) -> Result<(), String> {
             {
                 return a.iter().try_for_each(|(ak, av)| same_shape(v, av, &format!("{path}.{k}({ak})")));
             }
-            let dk: Vec<&String> = d.keys().collect();
-            let ak: Vec<&String> = a.keys().collect();
-            if dk != ak {
-                let missing: Vec<_> = a.keys().filter(|k| !d.contains_key(*k)).collect();
-                let extra: Vec<_> = d.keys().filter(|k| !a.contains_key(*k)).collect();
-                return Err(format!("{path}: undocumented keys {missing:?}, documented keys not printed {extra:?}"));
+            let undocumented: Vec<_> = a.keys().filter(|k| !d.contains_key(*k)).collect();
+            // A documented `null` may also be left out.
+            let missing: Vec<_> =
+                d.iter().filter(|(k, v)| !v.is_null() && !a.contains_key(*k)).map(|(k, _)| k).collect();
+            if !undocumented.is_empty() || !missing.is_empty() {
+                return Err(format!(
+                    "{path}: undocumented keys {undocumented:?}, documented keys not printed {missing:?}"
+                ));
             }
-            d.iter().try_for_each(|(k, v)| same_shape(v, &a[k], &format!("{path}.{k}")))
+            a.iter().try_for_each(|(k, v)| same_shape(&d[k], v, &format!("{path}.{k}")))
         }
         (Value::Array(d), Value::Array(a)) => {
             if d.is_empty() {
@@ -91,6 +93,21 @@ fn same_shape(doc: &Value, actual: &Value, path: &str) -> Result<(), String> {
         _ => Err(format!("{path}: documented {} but printed {}", kind(doc), kind(actual))),
     }
 }
+
+/// The Prowler mutelist the import example reads.
+const MUTELIST: &str = r#"Mutelist:
+  Accounts:
+    "730586214927":
+      Checks:
+        "accessanalyzer_enabled":
+          Regions: ["eu-west-1"]
+          Resources: ["*"]
+          Description: "Dev account: analyzers run in the organization's management account"
+        "s3_bucket_public_access":
+          Regions: ["*"]
+          Resources: ["kestrel-dev-.*"]
+          Description: "Public test buckets, reviewed weekly"
+"#;
 
 fn posture(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("posture").unwrap();
@@ -110,7 +127,12 @@ fn every_documented_json_example_is_what_the_binary_prints() {
     assert!(examples.len() >= 15, "docs/json.md documents {} commands", examples.len());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), "attester = \"alice@example.com\"\n").unwrap();
+    // The files the examples name.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::write(dir.path().join("evidence.pdf"), b"%PDF-1.4 signed access review\n").unwrap();
+    std::fs::copy(repo.join("standards/soc2.toml"), dir.path().join("my-standard.toml")).unwrap();
+    std::fs::copy(repo.join("standards/checks/gcp/dns.cases.json"), dir.path().join("dns.cases.json")).unwrap();
+    std::fs::write(dir.path().join("mutelist.yaml"), MUTELIST).unwrap();
     posture(dir.path()).arg("assess").assert().success();
     let mut failures = Vec::new();
     for ex in &examples {
@@ -160,6 +182,8 @@ fn shapes_differ_when_a_key_or_a_kind_changes() {
     assert!(same_shape(&doc, &serde_json::json!({"a": 2, "b": [{"d": "y"}], "m": {}, "o": null}), "$").is_err());
     assert!(same_shape(&doc, &serde_json::json!({"a": 2, "b": [], "m": {"k": {"n": "x"}}, "o": null}), "$").is_err());
     assert!(same_shape(&doc, &serde_json::json!({"a": 2, "b": [], "m": {}, "o": null, "p": 1}), "$").is_err());
+    assert!(same_shape(&doc, &serde_json::json!({"a": 2, "b": [], "m": {}}), "$").is_ok(), "a null may be absent");
+    assert!(same_shape(&doc, &serde_json::json!({"b": [], "m": {}, "o": 1}), "$").is_err(), "a value may not");
     let ex = examples("```sh\n$ posture checks --format json\n```\n\n```json\n[]\n```\n");
     assert_eq!(ex.len(), 1);
     assert_eq!(ex[0].args, ["checks", "--format", "json"]);

@@ -28,7 +28,7 @@ fn schema_errors(log: &Value) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif/sarif-schema-2.1.0.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    validator.iter_errors(log).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+    validator.iter_errors(log).map(|e| format!("{} at {}", e, e.instance_path())).collect()
 }
 
 const RANK: [&str; 3] = ["error", "warning", "note"];

@@ -209,11 +209,10 @@ pub fn control_event(report: &Report, c: &ControlReport, scope: Option<&ScopeRef
         Some(s) => vec!["control", &std.id, &c.id, s.cloud.as_str(), &s.scope],
         None => vec!["control", &std.id, &c.id],
     };
-    let mut info = json!({"uid": stable_uid(&key), "title": format!("{} {}", c.id, c.title), "types": ["Control"]});
-    if !c.description.is_empty() {
-        info["desc"] = json!(c.description);
-    }
-    m.insert("finding_info".into(), info);
+    m.insert(
+        "finding_info".into(),
+        json!({"uid": stable_uid(&key), "title": format!("{} {}", c.id, c.title), "desc": c.description, "types": ["Control"]}),
+    );
     if let Some(s) = scope {
         m.insert("cloud".into(), cloud(s.cloud, &s.scope, None));
     }
@@ -262,17 +261,13 @@ pub fn finding_event(report: &Report, c: &ControlReport, k: &CheckReport, f: &Fa
     );
     m.insert("resources".into(), json!([{"uid": r.id, "name": r.name, "type": r.rtype, "region": r.region}]));
     m.insert("cloud".into(), cloud(r.cloud, &r.scope, Some(&r.region)));
-    if !k.remediation.is_empty() {
-        m.insert("remediation".into(), json!({"desc": k.remediation}));
-    }
+    m.insert("remediation".into(), json!({"desc": k.remediation}));
     let mut evidences: Vec<Value> =
         f.evidence.iter().map(|e| json!({"name": e.path, "data": {"path": e.path, "value": e.value}})).collect();
     if let Some(msg) = f.message.as_deref().filter(|_| evidences.is_empty()) {
         evidences.push(json!({"name": "message", "data": {"message": msg}}));
     }
-    if !evidences.is_empty() {
-        m.insert("evidences".into(), Value::Array(evidences));
-    }
+    m.insert("evidences".into(), Value::Array(evidences));
     m.insert("unmapped".into(), json!({"posture": {"run_id": report.run.id, "demo": report.run.demo, "check": k.id}}));
     Value::Object(m)
 }

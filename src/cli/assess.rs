@@ -1,6 +1,6 @@
 //! `posture assess`: one run in the foreground, stored, summarized.
 
-use super::output::{self, Format};
+use super::output;
 use super::{CliError, CliResult, Env};
 use crate::assess::{RunStatus, StandardSummary};
 use crate::collect::LiveSource;
@@ -24,10 +24,22 @@ pub struct AssessArgs {
     pub standards: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: AssessFormat,
     /// Exit 3 when a selected standard's compliance is below PCT.
     #[arg(long, value_name = "PCT")]
     pub fail_under: Option<f64>,
+}
+
+/// What `assess` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum AssessFormat {
+    /// Aligned columns.
+    #[default]
+    Table,
+    /// The run summary as JSON (docs/json.md).
+    Json,
+    /// SARIF 2.1.0: the checks that ran as rules, the unhealthy findings as results.
+    Sarif,
 }
 
 /// Split `raw` into file sources and live ones (`azure-live:`…).
@@ -124,7 +136,16 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     let r = &outcome.rollup;
     let run = &outcome.result;
     match args.format {
-        Format::Json => output::json(&json!({
+        AssessFormat::Sarif => {
+            let info = store.run(outcome.run_id)?;
+            let req = crate::report::sarif::SarifRequest {
+                run: &info,
+                standards: &args.standards,
+                max_results: crate::report::sarif::MAX_RESULTS,
+            };
+            output::json(&crate::report::sarif::build(&store, &catalog, &req)?);
+        }
+        AssessFormat::Json => output::json(&json!({
             "run": {
                 "id": outcome.run_id,
                 "started_at": run.started_at.to_rfc3339(),
@@ -144,7 +165,7 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
                 "checks": run.external.checks.len(),
             },
         })),
-        Format::Table => {
+        AssessFormat::Table => {
             let demo = specs.iter().all(|s| *s == SourceSpec::Demo);
             println!(
                 "Run {} · {} · {}{} resources assessed ({} read) · {}",
@@ -214,7 +235,7 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     Ok(())
 }
 
-/// A standard summary in the JSON shape of DESIGN.md.
+/// A standard summary in the JSON shape of docs/json.md.
 pub fn standard_json(s: &StandardSummary) -> serde_json::Value {
     json!({
         "id": s.id,

@@ -1,5 +1,5 @@
 //! The command line: the contract scripts and pipelines rely on (names and JSON fields are
-//! stable; see DESIGN.md). No subcommand opens the console.
+//! stable; docs/json.md documents every JSON shape). No subcommand opens the console.
 
 mod assess;
 mod audit;
@@ -82,7 +82,7 @@ pub enum FormatArg {
     /// Aligned columns.
     #[default]
     Table,
-    /// JSON, in the shapes DESIGN.md documents.
+    /// JSON, in the shapes docs/json.md documents.
     Json,
 }
 
@@ -120,7 +120,7 @@ pub enum Command {
     Revoke(governance::RevokeArgs),
     /// The append-only audit log; `audit verify` checks it, `audit head` prints its head.
     Audit(audit::AuditArgs),
-    /// A standard's report for auditors, spreadsheets or tickets (md, csv).
+    /// A standard's report for auditors, spreadsheets, tickets or SIEMs (pdf, html, csv, md, ocsf).
     Report(report::ReportArgs),
     /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`).
     #[command(subcommand)]

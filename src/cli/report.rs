@@ -1,7 +1,8 @@
-//! `posture report STANDARD`: a standard's report over a run, written to a file or stdout.
+//! `posture report STANDARD`: a standard's report over a run, written to a file or stdout
+//! (OCSF events streamed as they are made).
 
 use super::{CliError, CliResult, Env};
-use crate::report::{ReportFormat, ReportRequest, render, write_file};
+use crate::report::{ReportFormat, ReportRequest, render, write_file, write_file_with};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,6 +52,22 @@ pub fn run(env: &Env, a: ReportArgs) -> CliResult {
         max_resources_per_check: env.config.report_max_resources_per_check,
         now: chrono::Utc::now(),
     };
+    if format == ReportFormat::Ocsf {
+        // Streamed a scope at a time: one event per control × scope and per listed finding.
+        let write = |w: &mut dyn Write| crate::report::ocsf::write_per_scope(&store, &catalog, &req, w);
+        return match &a.out {
+            Some(path) => {
+                let n = write_file_with(path, write).map_err(CliError::failure)?;
+                eprintln!("wrote {} ({} control and {} finding events)", path.display(), n.controls, n.findings);
+                Ok(())
+            }
+            None => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                write(&mut out).map_err(CliError::failure)?;
+                out.flush().map_err(|e| CliError::failure(format!("stdout: {e}")))
+            }
+        };
+    }
     let report = crate::report::build(&store, &catalog, &req)?;
     let bytes = render(&report, format).map_err(CliError::failure)?;
     match &a.out {

@@ -1,4 +1,4 @@
-//! The lowercase vocabulary of DESIGN.md, as enums that serialize to it.
+//! The lowercase vocabulary of the CLI's JSON (docs/json.md), as enums that serialize to it.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -15,6 +15,8 @@ pub enum ReportFormat {
     Html,
     /// A paginated PDF with contents, bookmarks, the chart and embedded fonts.
     Pdf,
+    /// OCSF Compliance Finding events (class 2003), one JSON object a line, for SIEMs.
+    Ocsf,
 }
 
 impl ReportFormat {
@@ -25,6 +27,7 @@ impl ReportFormat {
             "csv" => Some(ReportFormat::Csv),
             "html" | "htm" => Some(ReportFormat::Html),
             "pdf" => Some(ReportFormat::Pdf),
+            "ndjson" | "jsonl" => Some(ReportFormat::Ocsf),
             _ => None,
         }
     }
@@ -36,6 +39,7 @@ impl ReportFormat {
             ReportFormat::Csv => "csv",
             ReportFormat::Html => "html",
             ReportFormat::Pdf => "pdf",
+            ReportFormat::Ocsf => "ndjson",
         }
     }
 }
@@ -48,16 +52,27 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, String> 
         ReportFormat::Csv => super::csv::write(report, &mut buf).map_err(|e| e.to_string())?,
         ReportFormat::Html => buf = super::html::render(report).into_bytes(),
         ReportFormat::Pdf => buf = super::pdf::render(report)?,
+        ReportFormat::Ocsf => {
+            super::ocsf::write(report, &mut buf).map_err(|e| e.to_string())?;
+        }
     }
     Ok(buf)
 }
 
 /// Write `bytes` to `path` whole or not at all (a temporary file beside it, then renamed).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    write_file_with(path, |w| w.write_all(bytes).map_err(|e| e.to_string()))
+}
+
+/// Stream what `fill` writes to `path`, whole or not at all: a temporary file beside it,
+/// renamed only when `fill` and the flush succeed.
+pub fn write_file_with<T>(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<T, String>) -> Result<T, String> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let fail = |e: &dyn std::fmt::Display| format!("{}: cannot write the report: {e}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    tmp.write_all(bytes).map_err(|e| fail(&e))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
+    let mut w = std::io::BufWriter::new(tmp);
+    let out = fill(&mut w).map_err(|e| fail(&e))?;
+    let tmp = w.into_inner().map_err(|e| fail(&e.error()))?;
     tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
+    Ok(out)
 }

@@ -4,7 +4,7 @@
 
 use super::app::App;
 use crate::catalog::Catalog;
-use crate::report::{ReportFormat, ReportRequest, build, render, write_file};
+use crate::report::{ReportFormat, ReportRequest, build, render, write_file, write_file_with};
 use crate::store::{RunInfo, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,11 +57,17 @@ fn write_report(job: Job) -> Result<(PathBuf, usize), String> {
         max_resources_per_check: job.cap,
         now: chrono::Utc::now(),
     };
-    let report = build(&store, &job.catalog, &req).map_err(|e| e.to_string())?;
-    let bytes = render(&report, job.format)?;
     if let Some(dir) = job.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
+    if job.format == ReportFormat::Ocsf {
+        // Streamed a scope at a time, as `posture report --format ocsf` does.
+        write_file_with(&job.out, |w| crate::report::ocsf::write_per_scope(&store, &job.catalog, &req, w))?;
+        let len = std::fs::metadata(&job.out).map(|m| m.len() as usize).unwrap_or(0);
+        return Ok((job.out, len));
+    }
+    let report = build(&store, &job.catalog, &req).map_err(|e| e.to_string())?;
+    let bytes = render(&report, job.format)?;
     write_file(&job.out, &bytes)?;
     Ok((job.out, bytes.len()))
 }
@@ -81,7 +87,7 @@ impl App {
         };
         let format = if arg.is_empty() { Some(ReportFormat::Pdf) } else { ReportFormat::from_path(&out) };
         let Some(format) = format else {
-            self.error(format!(":report {arg}: name a .pdf, .html, .csv or .md file"));
+            self.error(format!(":report {arg}: name a .pdf, .html, .csv, .md or .ndjson file"));
             return;
         };
         let job = Job {
@@ -153,5 +159,30 @@ mod tests {
         let p = default_path(Path::new("/var/cache/posture/cache.db"), "../x y", 7);
         assert_eq!(p, PathBuf::from("/var/cache/posture/reports/.._x_y-run7.pdf"));
         assert_eq!(p.parent(), Some(Path::new("/var/cache/posture/reports")));
+    }
+
+    #[test]
+    fn an_ndjson_file_gets_ocsf_events_per_control_and_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("c.db");
+        let catalog = Arc::new(Catalog::load_with_dirs(&[]));
+        let mut store = Store::open(&cache).unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let specs = [crate::sources::SourceSpec::Demo];
+        crate::pipeline::run_and_store(&mut store, &catalog, &specs, &[], 30, &cancel, &mut |_| {}).unwrap();
+        let run = store.resolve_run(None).unwrap();
+        let out = dir.path().join("out/events.ndjson");
+        let format = ReportFormat::from_path(&out).unwrap();
+        let job =
+            Job { cache, catalog: Arc::clone(&catalog), run, standard: "cis-azure-2.0".into(), out, format, cap: 5 };
+        let (path, len) = write_report(job).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(len, text.len());
+        let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let controls = catalog.standard("cis-azure-2.0").unwrap().controls.len();
+        let per_scope: Vec<_> = events.iter().filter(|e| e["finding_info"]["types"][0] == "Control").collect();
+        // The demo has several Azure subscriptions: every control once in each.
+        assert!(per_scope.len() >= 2 * controls && per_scope.len() % controls == 0, "{}", per_scope.len());
+        assert!(per_scope.iter().all(|e| e["cloud"]["account"]["uid"].is_string()));
     }
 }

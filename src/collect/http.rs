@@ -55,6 +55,8 @@ pub struct Request {
     pub json: Option<serde_json::Value>,
     /// A form body (token requests).
     pub form: Option<Vec<(String, String)>>,
+    /// A body sent as it is, its content type among `headers` (signed AWS requests).
+    pub raw: Option<Vec<u8>>,
     /// Extra headers (managed identity's `Metadata: true`).
     pub headers: Vec<(&'static str, String)>,
 }
@@ -66,12 +68,42 @@ pub enum Method {
     Get,
     /// Query (Resource Graph) or token request.
     Post,
+    /// The instance metadata service's session token (IMDSv2).
+    Put,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+        }
+    }
 }
 
 impl Request {
     /// A GET of `url`.
     pub fn get(url: url::Url) -> Request {
-        Request { method: Method::Get, url, bearer: None, json: None, form: None, headers: Vec::new() }
+        Request { method: Method::Get, url, bearer: None, json: None, form: None, raw: None, headers: Vec::new() }
+    }
+    /// A POST of `body` as it is, with its content type, to `url`.
+    pub fn post_raw(url: url::Url, content_type: &str, body: Vec<u8>) -> Request {
+        let headers = vec![("content-type", content_type.to_string())];
+        Request { method: Method::Post, raw: Some(body), headers, ..Request::get(url) }
+    }
+    /// The body that will be sent (what a signature covers).
+    pub fn body_bytes(&self) -> Vec<u8> {
+        if let Some(r) = &self.raw {
+            r.clone()
+        } else if let Some(j) = &self.json {
+            j.to_string().into_bytes()
+        } else if let Some(f) = &self.form {
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(f).finish().into_bytes()
+        } else {
+            Vec::new()
+        }
     }
     /// A POST of `body` to `url`.
     pub fn post_json(url: url::Url, body: serde_json::Value) -> Request {
@@ -83,11 +115,7 @@ impl Request {
     }
     /// How errors name it: the method and the URL (URLs carry no secret; headers and bodies may).
     pub fn describe(&self) -> String {
-        let m = match self.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
-        };
-        format!("{m} {}", self.url)
+        format!("{} {}", self.method.as_str(), self.url)
     }
 }
 
@@ -227,6 +255,12 @@ impl Client {
 
     /// Send `req`, retrying what is worth retrying; a success status returns the body.
     pub async fn send(&self, req: &Request) -> Result<Reply, HttpError> {
+        self.send_signed(req, &|_: &Request| Vec::new()).await
+    }
+
+    /// Send `req` like [`Client::send`], with the headers `sign` gives added to each attempt
+    /// (a signature is dated, so every retry is signed afresh).
+    pub async fn send_signed(&self, req: &Request, sign: &Signer<'_>) -> Result<Reply, HttpError> {
         let mut attempt = 0u32;
         loop {
             self.wait_for_quota(req).await?;
@@ -236,7 +270,7 @@ impl Client {
                     detail: "the client was shut down".into(),
                 })?;
                 self.counters.sent.fetch_add(1, Ordering::Relaxed);
-                self.attempt(req).await
+                self.attempt(req, &sign(req)).await
             };
             let (error, wait) = match outcome {
                 Attempt::Done(reply) => return Ok(reply),
@@ -260,22 +294,26 @@ impl Client {
             detail: "the client was shut down".into(),
         })?;
         self.counters.sent.fetch_add(1, Ordering::Relaxed);
-        match self.attempt(req).await {
+        match self.attempt(req, &[]).await {
             Attempt::Done(r) => Ok(r),
             Attempt::Fatal(e) | Attempt::Retry { error: e, .. } => Err(e),
         }
     }
 
-    async fn attempt(&self, req: &Request) -> Attempt {
+    async fn attempt(&self, req: &Request, signed: &[(&'static str, String)]) -> Attempt {
         let mut b = match req.method {
             Method::Get => self.http.get(req.url.clone()),
             Method::Post => self.http.post(req.url.clone()),
+            Method::Put => self.http.put(req.url.clone()),
         };
         if let Some(t) = &req.bearer {
             b = b.bearer_auth(t);
         }
-        for (k, v) in &req.headers {
+        for (k, v) in req.headers.iter().chain(signed) {
             b = b.header(*k, v);
+        }
+        if let Some(r) = &req.raw {
+            b = b.body(r.clone());
         }
         if let Some(j) = &req.json {
             b = b.header("content-type", "application/json").body(j.to_string());
@@ -304,10 +342,19 @@ impl Client {
         if (200..300).contains(&status) {
             return Attempt::Done(Reply { status, body });
         }
-        let (code, message) = error_text(&body);
+        let (mut code, message) = error_text(&body);
+        if code.is_none() {
+            // REST-JSON services name the error in a header (`Code:more`).
+            code = headers
+                .get("x-amzn-errortype")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| crate::sanitize::clean(v.split(':').next().unwrap_or(v)).into_owned());
+        }
+        let throttled = code.as_deref().is_some_and(is_throttling_code);
         let error = HttpError::Status { request: describe(), status, code, message: self.redact(&message) };
         match status {
             429 | 503 => Attempt::Retry { error, retry_after: retry_after(&headers) },
+            400..=499 if throttled => Attempt::Retry { error, retry_after: None },
             500..=599 => Attempt::Retry { error, retry_after: None },
             _ => Attempt::Fatal(error),
         }
@@ -375,6 +422,34 @@ impl Client {
     }
 }
 
+/// Headers to add to one attempt of a request (an AWS signature).
+pub type Signer<'a> = dyn Fn(&Request) -> Vec<(&'static str, String)> + Send + Sync + 'a;
+
+/// AWS error codes that mean "slow down" (sent with a 400), retried like a 429.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+/// Whether an AWS error code asks the caller to retry later.
+pub fn is_throttling_code(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}
+
 enum Attempt {
     Done(Reply),
     Fatal(HttpError),
@@ -414,11 +489,23 @@ fn parse_hms(v: &str) -> Option<Duration> {
 }
 
 /// The code and message of an error body (`{"error":{"code","message"}}`, OAuth's
-/// `error`/`error_description`), or the start of the body; cleaned for display.
+/// `error`/`error_description`, AWS JSON's `__type`/`message`, AWS XML's `<Code>`/`<Message>`),
+/// or the start of the body; cleaned for display.
 pub fn error_text(body: &[u8]) -> (Option<String>, String) {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let s = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
+    let text = String::from_utf8_lossy(body);
     let (code, message) = match &parsed {
+        Some(v) if v.get("__type").is_some_and(|t| t.is_string()) => {
+            // `com.amazonaws.x#ThrottlingException` or `ThrottlingException:http://...`.
+            let t = s(v.get("__type")).unwrap_or_default();
+            let t = t.rsplit('#').next().unwrap_or(&t);
+            let t = t.split(':').next().unwrap_or(t).to_string();
+            (Some(t), s(v.get("message").or_else(|| v.get("Message"))).unwrap_or_default())
+        }
+        None if text.trim_start().starts_with('<') && xml_tag(&text, "Code").is_some() => {
+            (xml_tag(&text, "Code"), xml_tag(&text, "Message").unwrap_or_default())
+        }
         Some(v) if v.get("error").is_some_and(|e| e.is_object()) => {
             (s(v.pointer("/error/code")), s(v.pointer("/error/message")).unwrap_or_default())
         }
@@ -439,9 +526,34 @@ pub fn error_text(body: &[u8]) -> (Option<String>, String) {
     (code.map(|c| crate::sanitize::clean(&c).into_owned()), message)
 }
 
+/// The text of the first `<tag>…</tag>` in `xml` (error bodies only; entities decoded).
+fn xml_tag(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    let raw = &xml[start..end];
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_error_bodies_name_their_code() {
+        let (c, m) = error_text(br#"{"__type":"com.amazonaws.config#ThrottlingException","message":"Rate exceeded"}"#);
+        assert_eq!((c.as_deref(), m.as_str()), (Some("ThrottlingException"), "Rate exceeded"));
+        let xml = b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate &amp; more</Message></Error></ErrorResponse>";
+        let (c, m) = error_text(xml);
+        assert_eq!((c.as_deref(), m.as_str()), (Some("Throttling"), "Rate & more"));
+        assert!(is_throttling_code("RequestLimitExceeded") && !is_throttling_code("AccessDenied"));
+    }
 
     #[test]
     fn reset_times_and_error_bodies() {

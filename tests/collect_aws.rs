@@ -223,3 +223,34 @@ async fn a_profile_of_the_shared_files_signs_and_a_missing_one_is_named() {
     let err = collect(&aws, &opts, dir2.path(), None).await.unwrap_err();
     assert!(err.to_string().contains("AWS profile 'nope'"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_container_endpoint_then_the_instance_metadata_service_sign_in() {
+    let aws = Aws::start(Estate::default()).await;
+    let uri = aws.server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = env_for(&uri, dir.path());
+    env.vars.remove("AWS_ACCESS_KEY_ID");
+    env.vars.remove("AWS_SECRET_ACCESS_KEY");
+    env.vars.insert("AWS_CONTAINER_CREDENTIALS_FULL_URI".into(), format!("{uri}/creds"));
+    env.vars.insert("AWS_CONTAINER_AUTHORIZATION_TOKEN".into(), CONTAINER_TOKEN.into());
+    let got = collect(&aws, &options(), dir.path(), Some(env.clone())).await.unwrap();
+    assert_eq!(got.manifest.identity.credential, "container");
+    let signed: Vec<Seen> = aws.seen().into_iter().filter(|s| s.op != "creds").collect();
+    assert!(signed.iter().all(|s| s.authorization.contains("Credential=AKIACONTAINER0000001/")), "{signed:?}");
+    assert!(signed.iter().all(|s| s.token.as_deref() == Some(assumed_token(CALLER).as_str())));
+
+    // no container endpoint: IMDSv2, a session token by PUT first
+    env.vars.remove("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    env.vars.remove("AWS_EC2_METADATA_DISABLED");
+    env.vars.insert("AWS_EC2_METADATA_SERVICE_ENDPOINT".into(), uri.clone());
+    let dir2 = tempfile::tempdir().unwrap();
+    let got = collect(&aws, &options(), dir2.path(), Some(env)).await.unwrap();
+    assert_eq!(got.manifest.identity.credential, "instance metadata");
+    let seen = aws.seen();
+    assert!(seen.iter().any(|s| s.authorization.contains("Credential=AKIAINSTANCE00000001/")));
+    for (name, text) in files(&got.path) {
+        assert_no_secret(&name, &text, &[CALLER]);
+        assert!(!text.contains(IMDS_TOKEN) && !text.contains(CONTAINER_TOKEN), "{name}");
+    }
+}

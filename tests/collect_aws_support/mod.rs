@@ -21,6 +21,10 @@ pub fn assumed_token(account: &str) -> String {
     format!("assumed-session-token-{account}-yyyyyyyyyy")
 }
 
+/// The container endpoint's authorization token and the metadata service's session token.
+pub const CONTAINER_TOKEN: &str = "container-auth-token-0123456789";
+pub const IMDS_TOKEN: &str = "imds-session-token-0123456789";
+
 /// One request the mock saw.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -234,6 +238,12 @@ impl Respond for Responder {
             "DescribeConfigurationRecorderStatus" => json_ok(json!({"ConfigurationRecordersStatus": [{"name": "default", "recording": true, "lastStatus": "SUCCESS"}]})),
             "GetEbsEncryptionByDefault" => ResponseTemplate::new(200).set_body_raw("<GetEbsEncryptionByDefaultResponse xmlns=\"x\"><requestId>r</requestId><ebsEncryptionByDefault>false</ebsEncryptionByDefault><sseType>sse-ebs</sseType></GetEbsEncryptionByDefaultResponse>", "text/xml"),
             "DescribeRegions" => ResponseTemplate::new(200).set_body_raw("<DescribeRegionsResponse><requestId>r</requestId><regionInfo><item><regionName>eu-west-1</regionName></item></regionInfo></DescribeRegionsResponse>", "text/xml"),
+            // the container credentials endpoint and the instance metadata service (IMDSv2)
+            "creds" if header("authorization").as_deref() == Some(CONTAINER_TOKEN) => json_ok(json!({"AccessKeyId": "AKIACONTAINER0000001", "SecretAccessKey": CALLER_SECRET, "Token": assumed_token(CALLER), "Expiration": "2030-01-01T00:00:00Z"})),
+            "creds" => ResponseTemplate::new(401),
+            "latest/api/token" if req.method.as_str() == "PUT" && header("x-aws-ec2-metadata-token-ttl-seconds").is_some() => ResponseTemplate::new(200).set_body_raw(IMDS_TOKEN, "text/plain"),
+            "latest/meta-data/iam/security-credentials/" if header("x-aws-ec2-metadata-token").as_deref() == Some(IMDS_TOKEN) => ResponseTemplate::new(200).set_body_raw("ec2-role\n", "text/plain"),
+            "latest/meta-data/iam/security-credentials/ec2-role" if header("x-aws-ec2-metadata-token").as_deref() == Some(IMDS_TOKEN) => json_ok(json!({"Code": "Success", "AccessKeyId": "AKIAINSTANCE00000001", "SecretAccessKey": CALLER_SECRET, "Token": assumed_token(CALLER)})),
             "accounts" => json_err(400, "InvalidAccessException", "Account is not subscribed to AWS Security Hub"),
             "macie" => json_err(403, "AccessDeniedException", "Macie is not enabled"),
             "analyzer" => json_ok(json!({"analyzers": []})),

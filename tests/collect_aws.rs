@@ -254,3 +254,27 @@ async fn the_container_endpoint_then_the_instance_metadata_service_sign_in() {
         assert!(!text.contains(IMDS_TOKEN) && !text.contains(CONTAINER_TOKEN), "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_drops_the_request_in_flight_and_leaves_no_snapshot() {
+    let aws = Aws::start(Estate { stall: Some("SelectResourceConfig".into()), ..Default::default() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_for(&aws.server.uri(), dir.path());
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    // cancel once the stalled query is in flight
+    let progress = Box::new(move |p: &posture::collect::Progress| {
+        if p.dataset.contains("config-select-resource-config") {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let mut opts = options();
+    opts.http.timeout = std::time::Duration::from_secs(900);
+    let dest = dir.path().join("snap");
+    let cat = catalog();
+    let fut = posture::collect::aws::collect(&cat, &opts, &env, &dest, progress, cancel);
+    let got =
+        tokio::time::timeout(std::time::Duration::from_secs(300), fut).await.expect("the stalled request is dropped");
+    assert_eq!(got.unwrap_err(), posture::collect::CollectError::Cancelled);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no snapshot and no partial folder");
+}

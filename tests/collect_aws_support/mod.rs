@@ -50,6 +50,8 @@ pub struct Estate {
     pub fail_once: BTreeSet<String>,
     /// An operation answered with a body that is not JSON.
     pub malformed: Option<String>,
+    /// An operation that answers only after ten minutes (a request to drop on cancel).
+    pub stall: Option<String>,
     /// Configuration items per page of the Config queries.
     pub page_size: usize,
     /// Requests seen.
@@ -163,6 +165,9 @@ impl Respond for Responder {
             } else {
                 json_err(400, "AccessDeniedException", "not allowed")
             };
+        }
+        if e.stall.as_deref() == Some(op.as_str()) {
+            return json_ok(json!({})).set_delay(std::time::Duration::from_secs(600));
         }
         if e.malformed.as_deref() == Some(op.as_str()) {
             return ResponseTemplate::new(200).set_body_raw("{\"truncated", "application/x-amz-json-1.1");

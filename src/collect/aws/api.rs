@@ -25,6 +25,9 @@ pub enum CallError {
     /// No endpoint for the service.
     #[error("{0}")]
     Endpoint(String),
+    /// The collection was cancelled while the call was in flight.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl CallError {
@@ -62,7 +65,7 @@ impl CallError {
                 | HttpError::QuotaExhausted { request, .. },
             )
             | CallError::Malformed { request, .. } => request.clone(),
-            CallError::Endpoint(_) => String::new(),
+            CallError::Endpoint(_) | CallError::Cancelled => String::new(),
         }
     }
 }
@@ -74,11 +77,26 @@ pub struct Api {
     pub client: Client,
     /// Service endpoints.
     pub endpoints: Endpoints,
+    /// Set when the collection is cancelled: the call in flight is dropped.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Api {
-    /// Send `req`, signed with `creds` (unsigned when None).
+    /// Send `req`, signed with `creds` (unsigned when None); a cancel drops it.
     async fn send(
+        &self,
+        creds: Option<&Credentials>,
+        service: Service,
+        region: &str,
+        req: Request,
+    ) -> Result<Vec<u8>, CallError> {
+        tokio::select! {
+            r = self.send_uncancelled(creds, service, region, req) => r,
+            () = crate::collect::cancelled(&self.cancel) => Err(CallError::Cancelled),
+        }
+    }
+
+    async fn send_uncancelled(
         &self,
         creds: Option<&Credentials>,
         service: Service,

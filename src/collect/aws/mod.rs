@@ -85,7 +85,7 @@ pub async fn collect(
     let endpoints = Endpoints::from_env(&|k| env.get(k)).map_err(CollectError::Setup)?;
     let client = Client::new(opts.http).map_err(CollectError::Setup)?;
     let snapshot = Snapshot::begin(dest).map_err(CollectError::Setup)?;
-    let api = Api { client: client.clone(), endpoints: endpoints.clone() };
+    let api = Api { client: client.clone(), endpoints: endpoints.clone(), cancel: Arc::clone(&cancel) };
     let home =
         opts.home_region.clone().or_else(|| env.region(opts.profile.as_deref())).unwrap_or_else(|| "us-east-1".into());
     let creds =

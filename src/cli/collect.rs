@@ -105,8 +105,11 @@ fn run_aws(env: &Env, args: AwsArgs) -> CliResult {
     report(crate::collect::live::block_on(fut), &bar, &args.out, args.format, "accounts")
 }
 
+/// The callback a collection reports its progress to.
+type OnProgress = Box<dyn Fn(&Progress) + Send + Sync>;
+
 /// A bar on stderr (when it is a terminal) and the callback that moves it.
-fn progress() -> (super::progress::Bar, Box<dyn Fn(&Progress) + Send + Sync>) {
+fn progress() -> (super::progress::Bar, OnProgress) {
     let bar = super::progress::Bar::on_terminal();
     let shown = bar.clone();
     (bar, Box::new(move |p: &Progress| shown.collecting(p)))

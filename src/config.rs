@@ -45,6 +45,8 @@ pub struct Config {
     pub report_max_resources_per_check: usize,
     /// Live collection from Azure (`posture collect azure`, `azure-live:` sources).
     pub azure: AzureConfig,
+    /// Live collection from AWS (`posture collect aws`, `aws-live:` sources).
+    pub aws: crate::collect::aws::settings::AwsConfig,
     /// Where live sources' snapshots are kept (default: `snapshots/` beside the cache).
     pub snapshots_dir: Option<PathBuf>,
 }
@@ -175,7 +177,7 @@ impl AzureConfig {
 }
 
 /// serde: a request timeout or delay, between a millisecond and an hour.
-fn http_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn http_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     bounded_duration(&text, Duration::from_millis(1), Duration::from_secs(3600)).map_err(serde::de::Error::custom)
 }
@@ -219,6 +221,7 @@ impl Default for Config {
             eval_max_memory_bytes: crate::policy::Budget::default().memory,
             report_max_resources_per_check: crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK,
             azure: AzureConfig::default(),
+            aws: Default::default(),
             snapshots_dir: None,
         }
     }

@@ -1,4 +1,4 @@
-//! `posture collect azure`: write a snapshot of what the checks need, with a progress bar on
+//! `posture collect azure|aws`: write a snapshot of what the checks need, with a progress bar on
 //! stderr when it is a terminal, and print where it went and what is partial.
 
 use super::output::Format;
@@ -14,6 +14,35 @@ use std::path::PathBuf;
 pub enum CollectCmd {
     /// Resource Graph, ARM and Microsoft Graph, as the loaded checks need.
     Azure(AzureArgs),
+    /// AWS Config configuration items and the IAM, CloudWatch, CloudTrail, Security Hub ...
+    /// data Config does not record, as the loaded checks need.
+    Aws(AwsArgs),
+}
+
+/// Arguments of `posture collect aws`.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// The shared-files profile (default: `[aws] profile`, AWS_PROFILE, the environment's keys).
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// A region, repeatable (default: `[aws] regions`, else every region enabled).
+    #[arg(long = "region", value_name = "R")]
+    pub regions: Vec<String>,
+    /// An account id, repeatable (other accounts than the caller's need --role-name).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// The role assumed in each account (without --account: every account of the organization).
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Read configuration items through this AWS Config aggregator.
+    #[arg(long, value_name = "NAME")]
+    pub aggregator: Option<String>,
+    /// The snapshot folder to create (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `posture collect azure`.
@@ -38,28 +67,71 @@ pub struct AzureArgs {
 
 /// Run it.
 pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
-    let CollectCmd::Azure(args) = cmd;
+    match cmd {
+        CollectCmd::Azure(args) => run_azure(env, args),
+        CollectCmd::Aws(args) => run_aws(env, args),
+    }
+}
+
+fn run_azure(env: &Env, args: AzureArgs) -> CliResult {
     let catalog = env.catalog();
     let mut opts = env.config.azure.options(args.subscriptions.clone(), args.management_group.clone());
     if args.tenant.is_some() {
         opts.tenant = args.tenant.clone();
     }
-    let bar = super::progress::Bar::on_terminal();
-    let shown = bar.clone();
-    let progress = Box::new(move |p: &Progress| shown.collecting(p));
+    let (bar, progress) = progress();
     let env_vars = crate::collect::azure::credential::CredentialEnv::from_process();
     let cancel = super::interrupt::cancel_flag();
     let fut = crate::collect::azure::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
-    let result = crate::collect::live::block_on(fut);
+    report(crate::collect::live::block_on(fut), &bar, &args.out, args.format, "subscriptions")
+}
+
+fn run_aws(env: &Env, args: AwsArgs) -> CliResult {
+    let catalog = env.catalog();
+    let mut opts = env.config.aws.options(args.accounts.clone(), args.aggregator.clone());
+    if args.profile.is_some() {
+        opts.profile = args.profile.clone();
+    }
+    if !args.regions.is_empty() {
+        opts.regions = args.regions.clone();
+    }
+    if args.role_name.is_some() {
+        opts.role_name = args.role_name.clone();
+    }
+    let (bar, progress) = progress();
+    let env_vars = crate::collect::aws::credential::CredentialEnv::from_process();
+    let cancel = super::interrupt::cancel_flag();
+    let fut = crate::collect::aws::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
+    report(crate::collect::live::block_on(fut), &bar, &args.out, args.format, "accounts")
+}
+
+/// The callback a collection reports its progress to.
+type OnProgress = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// A bar on stderr (when it is a terminal) and the callback that moves it.
+fn progress() -> (super::progress::Bar, OnProgress) {
+    let bar = super::progress::Bar::on_terminal();
+    let shown = bar.clone();
+    (bar, Box::new(move |p: &Progress| shown.collecting(p)))
+}
+
+/// Print what a collection gave, or say why it gave nothing.
+fn report(
+    result: Result<crate::collect::Collected, CollectError>,
+    bar: &super::progress::Bar,
+    out: &std::path::Path,
+    format: Format,
+    scopes: &str,
+) -> CliResult {
     bar.finish();
     let collected = result.map_err(|e| match e {
         CollectError::NoCredentials(_) | CollectError::Setup(_) => CliError::input(e.to_string()),
         CollectError::Cancelled => {
-            CliError { code: 130, message: format!("interrupted; nothing was written to {}", args.out.display()) }
+            CliError { code: 130, message: format!("interrupted; nothing was written to {}", out.display()) }
         }
         _ => CliError::failure(e.to_string()),
     })?;
-    match args.format {
+    match format {
         Format::Json => {
             let text = serde_json::to_string_pretty(&serde_json::json!({
                 "snapshot": collected.path.display().to_string(),
@@ -68,16 +140,16 @@ pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
             .map_err(|e| CliError::failure(e.to_string()))?;
             println!("{text}");
         }
-        Format::Table => print_summary(&collected.path, &collected.manifest),
+        Format::Table => print_summary(&collected.path, &collected.manifest, scopes),
     }
     Ok(())
 }
 
-fn print_summary(path: &std::path::Path, m: &Manifest) {
+fn print_summary(path: &std::path::Path, m: &Manifest, scopes: &str) {
     let rows: u64 = m.scopes.values().flat_map(|s| s.datasets.values()).map(|d| d.rows).sum();
     let subs = m.scopes.keys().filter(|k| *k != "tenant").count();
     println!(
-        "snapshot {}: {} subscriptions, {rows} rows in {} files, {} requests ({} retried)",
+        "snapshot {}: {} {scopes}, {rows} rows in {} files, {} requests ({} retried)",
         clean(&path.display().to_string()),
         subs,
         m.files,

@@ -55,6 +55,8 @@ pub struct Request {
     pub json: Option<serde_json::Value>,
     /// A form body (token requests).
     pub form: Option<Vec<(String, String)>>,
+    /// A body sent as it is, its content type among `headers` (signed AWS requests).
+    pub raw: Option<Vec<u8>>,
     /// Extra headers (managed identity's `Metadata: true`).
     pub headers: Vec<(&'static str, String)>,
 }
@@ -66,12 +68,42 @@ pub enum Method {
     Get,
     /// Query (Resource Graph) or token request.
     Post,
+    /// The instance metadata service's session token (IMDSv2).
+    Put,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+        }
+    }
 }
 
 impl Request {
     /// A GET of `url`.
     pub fn get(url: url::Url) -> Request {
-        Request { method: Method::Get, url, bearer: None, json: None, form: None, headers: Vec::new() }
+        Request { method: Method::Get, url, bearer: None, json: None, form: None, raw: None, headers: Vec::new() }
+    }
+    /// A POST of `body` as it is, with its content type, to `url`.
+    pub fn post_raw(url: url::Url, content_type: &str, body: Vec<u8>) -> Request {
+        let headers = vec![("content-type", content_type.to_string())];
+        Request { method: Method::Post, raw: Some(body), headers, ..Request::get(url) }
+    }
+    /// The body that will be sent (what a signature covers).
+    pub fn body_bytes(&self) -> Vec<u8> {
+        if let Some(r) = &self.raw {
+            r.clone()
+        } else if let Some(j) = &self.json {
+            j.to_string().into_bytes()
+        } else if let Some(f) = &self.form {
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(f).finish().into_bytes()
+        } else {
+            Vec::new()
+        }
     }
     /// A POST of `body` to `url`.
     pub fn post_json(url: url::Url, body: serde_json::Value) -> Request {
@@ -83,11 +115,7 @@ impl Request {
     }
     /// How errors name it: the method and the URL (URLs carry no secret; headers and bodies may).
     pub fn describe(&self) -> String {
-        let m = match self.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
-        };
-        format!("{m} {}", self.url)
+        format!("{} {}", self.method.as_str(), self.url)
     }
 }
 
@@ -175,8 +203,11 @@ pub struct Client {
     secrets: Arc<std::sync::RwLock<Vec<String>>>,
 }
 
-/// Longest error message kept from a response body.
-const MAX_MESSAGE: usize = 400;
+mod errors;
+#[cfg(test)]
+use errors::MAX_MESSAGE;
+pub use errors::{error_text, is_throttling_code};
+use errors::{parse_hms, retry_after};
 
 impl Client {
     /// A client with `settings` (rustls, no proxy from the environment: only the endpoints
@@ -227,6 +258,12 @@ impl Client {
 
     /// Send `req`, retrying what is worth retrying; a success status returns the body.
     pub async fn send(&self, req: &Request) -> Result<Reply, HttpError> {
+        self.send_signed(req, &|_: &Request| Vec::new()).await
+    }
+
+    /// Send `req` like [`Client::send`], with the headers `sign` gives added to each attempt
+    /// (a signature is dated, so every retry is signed afresh).
+    pub async fn send_signed(&self, req: &Request, sign: &Signer<'_>) -> Result<Reply, HttpError> {
         let mut attempt = 0u32;
         loop {
             self.wait_for_quota(req).await?;
@@ -236,7 +273,7 @@ impl Client {
                     detail: "the client was shut down".into(),
                 })?;
                 self.counters.sent.fetch_add(1, Ordering::Relaxed);
-                self.attempt(req).await
+                self.attempt(req, &sign(req)).await
             };
             let (error, wait) = match outcome {
                 Attempt::Done(reply) => return Ok(reply),
@@ -260,22 +297,26 @@ impl Client {
             detail: "the client was shut down".into(),
         })?;
         self.counters.sent.fetch_add(1, Ordering::Relaxed);
-        match self.attempt(req).await {
+        match self.attempt(req, &[]).await {
             Attempt::Done(r) => Ok(r),
             Attempt::Fatal(e) | Attempt::Retry { error: e, .. } => Err(e),
         }
     }
 
-    async fn attempt(&self, req: &Request) -> Attempt {
+    async fn attempt(&self, req: &Request, signed: &[(&'static str, String)]) -> Attempt {
         let mut b = match req.method {
             Method::Get => self.http.get(req.url.clone()),
             Method::Post => self.http.post(req.url.clone()),
+            Method::Put => self.http.put(req.url.clone()),
         };
         if let Some(t) = &req.bearer {
             b = b.bearer_auth(t);
         }
-        for (k, v) in &req.headers {
+        for (k, v) in req.headers.iter().chain(signed) {
             b = b.header(*k, v);
+        }
+        if let Some(r) = &req.raw {
+            b = b.body(r.clone());
         }
         if let Some(j) = &req.json {
             b = b.header("content-type", "application/json").body(j.to_string());
@@ -304,10 +345,19 @@ impl Client {
         if (200..300).contains(&status) {
             return Attempt::Done(Reply { status, body });
         }
-        let (code, message) = error_text(&body);
+        let (mut code, message) = error_text(&body);
+        if code.is_none() {
+            // REST-JSON services name the error in a header (`Code:more`).
+            code = headers
+                .get("x-amzn-errortype")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| crate::sanitize::clean(v.split(':').next().unwrap_or(v)).into_owned());
+        }
+        let throttled = code.as_deref().is_some_and(is_throttling_code);
         let error = HttpError::Status { request: describe(), status, code, message: self.redact(&message) };
         match status {
             429 | 503 => Attempt::Retry { error, retry_after: retry_after(&headers) },
+            400..=499 if throttled => Attempt::Retry { error, retry_after: None },
             500..=599 => Attempt::Retry { error, retry_after: None },
             _ => Attempt::Fatal(error),
         }
@@ -375,68 +425,13 @@ impl Client {
     }
 }
 
+/// Headers to add to one attempt of a request (an AWS signature).
+pub type Signer<'a> = dyn Fn(&Request) -> Vec<(&'static str, String)> + Send + Sync + 'a;
+
 enum Attempt {
     Done(Reply),
     Fatal(HttpError),
     Retry { error: HttpError, retry_after: Option<Duration> },
-}
-
-/// `Retry-After` as seconds or an HTTP date; also Azure's `x-ms-retry-after-ms`.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    if let Some(ms) =
-        headers.get("x-ms-retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
-    {
-        return Some(Duration::from_millis(ms));
-    }
-    let v = headers.get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok().or(Some(Duration::ZERO))
-}
-
-/// `hh:mm:ss` (Resource Graph's reset time).
-fn parse_hms(v: &str) -> Option<Duration> {
-    let mut secs = 0u64;
-    let parts: Vec<&str> = v.trim().split(':').collect();
-    if parts.len() != 3 {
-        return None;
-    }
-    for p in parts {
-        let n: f64 = p.parse().ok()?;
-        if !(0.0..1e6).contains(&n) {
-            return None;
-        }
-        secs = secs * 60 + n as u64;
-    }
-    Some(Duration::from_secs(secs))
-}
-
-/// The code and message of an error body (`{"error":{"code","message"}}`, OAuth's
-/// `error`/`error_description`), or the start of the body; cleaned for display.
-pub fn error_text(body: &[u8]) -> (Option<String>, String) {
-    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let s = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
-    let (code, message) = match &parsed {
-        Some(v) if v.get("error").is_some_and(|e| e.is_object()) => {
-            (s(v.pointer("/error/code")), s(v.pointer("/error/message")).unwrap_or_default())
-        }
-        Some(v) if v.get("error").is_some_and(|e| e.is_string()) => {
-            (s(v.get("error")), s(v.get("error_description")).unwrap_or_default())
-        }
-        _ => (None, String::from_utf8_lossy(&body[..body.len().min(MAX_MESSAGE)]).into_owned()),
-    };
-    let mut message = crate::sanitize::clean(message.trim()).into_owned();
-    if message.len() > MAX_MESSAGE {
-        let mut end = MAX_MESSAGE;
-        while !message.is_char_boundary(end) {
-            end -= 1;
-        }
-        message.truncate(end);
-        message.push('…');
-    }
-    (code.map(|c| crate::sanitize::clean(&c).into_owned()), message)
 }
 
 #[cfg(test)]

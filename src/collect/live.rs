@@ -1,5 +1,6 @@
-//! Live sources in config (`azure-live:`, `azure-live:SUB,SUB`, `azure-live:mg/NAME`): the
-//! worker collects each into a fresh snapshot under the snapshots folder, then assesses it.
+//! Live sources in config (`azure-live:`, `azure-live:SUB,SUB`, `azure-live:mg/NAME`,
+//! `aws-live:`, `aws-live:ACCOUNT,ACCOUNT`, `aws-live:aggregator/NAME`): the worker collects
+//! each into a fresh snapshot under the snapshots folder, then assesses it.
 
 use super::{CollectError, Collected, Progress};
 use crate::catalog::Catalog;
@@ -19,13 +20,40 @@ pub enum LiveSource {
         /// A management group.
         management_group: Option<String>,
     },
+    /// AWS: these accounts (empty: the caller's, or with `[aws] role_name` the organization's),
+    /// or an AWS Config aggregator's configuration items.
+    Aws {
+        /// Accounts.
+        accounts: Vec<String>,
+        /// An AWS Config aggregator.
+        aggregator: Option<String>,
+    },
 }
 
 const AZURE: &str = "azure-live:";
+const AWS: &str = "aws-live:";
+
+/// `aws-live:...`: accounts, or `aggregator/NAME`.
+fn parse_aws(s: &str, rest: &str) -> Result<LiveSource, String> {
+    if let Some(name) = rest.strip_prefix("aggregator/") {
+        if name.trim().is_empty() {
+            return Err(format!("'{s}': missing the aggregator's name after 'aggregator/'"));
+        }
+        return Ok(LiveSource::Aws { accounts: Vec::new(), aggregator: Some(name.trim().to_string()) });
+    }
+    let accounts: Vec<String> = rest.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
+    if let Some(bad) = accounts.iter().find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("'{s}': '{bad}' is not a 12-digit AWS account id"));
+    }
+    Ok(LiveSource::Aws { accounts, aggregator: None })
+}
 
 impl LiveSource {
     /// `Some` when `s` names a live source (then an error if it is malformed).
     pub fn parse(s: &str) -> Option<Result<LiveSource, String>> {
+        if let Some(rest) = s.strip_prefix(AWS) {
+            return Some(parse_aws(s, rest.trim()));
+        }
         let rest = s.strip_prefix(AZURE)?.trim();
         if let Some(mg) = rest.strip_prefix("mg/") {
             if mg.is_empty() {
@@ -45,6 +73,7 @@ impl LiveSource {
     pub fn cloud(&self) -> &'static str {
         match self {
             LiveSource::Azure { .. } => "azure",
+            LiveSource::Aws { .. } => "aws",
         }
     }
 }
@@ -54,6 +83,8 @@ impl std::fmt::Display for LiveSource {
         match self {
             LiveSource::Azure { management_group: Some(mg), .. } => write!(f, "{AZURE}mg/{mg}"),
             LiveSource::Azure { subscriptions, .. } => write!(f, "{AZURE}{}", subscriptions.join(",")),
+            LiveSource::Aws { aggregator: Some(a), .. } => write!(f, "{AWS}aggregator/{a}"),
+            LiveSource::Aws { accounts, .. } => write!(f, "{AWS}{}", accounts.join(",")),
         }
     }
 }
@@ -97,11 +128,18 @@ pub fn collect_blocking(
 ) -> Result<Collected, CollectError> {
     crate::fsutil::create_private_dir(root).map_err(|e| CollectError::Setup(e.to_string()))?;
     let dest = new_snapshot_path(root, source.cloud());
-    let LiveSource::Azure { subscriptions, management_group } = source;
-    let opts = config.azure.options(subscriptions.clone(), management_group.clone());
-    let env = super::azure::credential::CredentialEnv::from_process();
-    let fut = super::azure::collect(catalog, &opts, &env, &dest, progress, cancel);
-    block_on(fut)
+    match source {
+        LiveSource::Azure { subscriptions, management_group } => {
+            let opts = config.azure.options(subscriptions.clone(), management_group.clone());
+            let env = super::azure::credential::CredentialEnv::from_process();
+            block_on(super::azure::collect(catalog, &opts, &env, &dest, progress, cancel))
+        }
+        LiveSource::Aws { accounts, aggregator } => {
+            let opts = config.aws.options(accounts.clone(), aggregator.clone());
+            let env = super::aws::credential::CredentialEnv::from_process();
+            block_on(super::aws::collect(catalog, &opts, &env, &dest, progress, cancel))
+        }
+    }
 }
 
 /// Run `fut` to completion on the current runtime's handle, or on a new one.
@@ -133,5 +171,20 @@ mod tests {
         assert!(LiveSource::parse("azure:/x").is_none());
         let (files, live) = split_sources(&["azure:/x".into(), "azure-live:".into()]).unwrap();
         assert_eq!((files.len(), live.len()), (1, 1));
+    }
+
+    #[test]
+    fn aws_live_sources_parse_and_print() {
+        let all = LiveSource::parse("aws-live:").unwrap().unwrap();
+        assert_eq!(all, LiveSource::Aws { accounts: vec![], aggregator: None });
+        assert_eq!(all.cloud(), "aws");
+        let two = LiveSource::parse("aws-live:111111111111, 222222222222").unwrap().unwrap();
+        assert_eq!(two.to_string(), "aws-live:111111111111,222222222222");
+        let agg = LiveSource::parse("aws-live:aggregator/org").unwrap().unwrap();
+        assert_eq!(agg, LiveSource::Aws { accounts: vec![], aggregator: Some("org".into()) });
+        assert_eq!(agg.to_string(), "aws-live:aggregator/org");
+        assert!(LiveSource::parse("aws-live:1234").unwrap().unwrap_err().contains("12-digit"));
+        assert!(LiveSource::parse("aws-live:aggregator/").unwrap().is_err());
+        assert!(LiveSource::parse("aws:/x").is_none());
     }
 }

@@ -66,7 +66,9 @@ pub fn collect_and_store(
 ) -> Result<Outcome, String> {
     let collected = collect_all(live, catalog, cancel, collecting)?;
     let mut specs = run.specs.to_vec();
-    specs.extend(collected.iter().map(|c| SourceSpec::Path { path: c.path.clone(), cloud: Some(Cloud::Azure) }));
+    // An AWS snapshot mixes Config items and CLI outputs: its files are told apart by content.
+    let cloud_of = |c: &Collected| (c.manifest.cloud == "azure").then_some(Cloud::Azure);
+    specs.extend(collected.iter().map(|c| SourceSpec::Path { path: c.path.clone(), cloud: cloud_of(c) }));
     let with = Run { specs: &specs, ..*run };
     let outcome = run_and_store_with(store, catalog, &with, cancel, progress).map_err(|e| e.to_string());
     if let Ok(o) = &outcome {

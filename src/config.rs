@@ -45,6 +45,10 @@ pub struct Config {
     pub azure: AzureConfig,
     /// Where live sources' snapshots are kept (default: `snapshots/` beside the cache).
     pub snapshots_dir: Option<PathBuf>,
+    /// `[[export]]`: where every completed run goes (docs/export.md).
+    pub export: Vec<crate::export::config::ExportEntry>,
+    /// `[[trigger]]`: which events go to a webhook or command (docs/export.md).
+    pub trigger: Vec<crate::export::config::TriggerEntry>,
 }
 
 /// The `[azure]` section.
@@ -199,6 +203,8 @@ impl Default for Config {
             report_max_resources_per_check: crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK,
             azure: AzureConfig::default(),
             snapshots_dir: None,
+            export: Vec::new(),
+            trigger: Vec::new(),
         }
     }
 }
@@ -242,6 +248,7 @@ impl Config {
                 cfg.report_max_resources_per_check
             ));
         }
+        crate::export::config::plan(&cfg.export, &cfg.trigger, &path, Some(&text))?;
         Ok(cfg)
     }
 

@@ -2,6 +2,7 @@
 //! The only place in posture with SQL.
 
 mod audit;
+mod exports;
 mod governance;
 mod history;
 mod query;
@@ -10,6 +11,7 @@ mod schema;
 mod snapshots;
 mod write;
 
+pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
 pub use governance::RecordKind;
 pub use history::{DiffReport, HistoryEntry, StandardDelta};

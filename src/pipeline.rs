@@ -35,7 +35,8 @@ pub fn run_and_store(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
-    let run = Run { specs, standards, retention_days, limits: Limits::default(), budget: Budget::default(), exports: None };
+    let run =
+        Run { specs, standards, retention_days, limits: Limits::default(), budget: Budget::default(), exports: None };
     run_and_store_with(store, catalog, &run, cancel, progress)
 }
 

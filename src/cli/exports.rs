@@ -37,7 +37,10 @@ pub fn run(env: &Env, cmd: ExportsCmd) -> CliResult {
                     .map(|r| {
                         let ids = match r.event_ids.len() {
                             0 => "summary only".to_string(),
-                            n => format!("{n}: {}", r.event_ids.iter().map(|i| &i[..i.len().min(12)]).collect::<Vec<_>>().join(" ")),
+                            n => format!(
+                                "{n}: {}",
+                                r.event_ids.iter().map(|i| &i[..i.len().min(12)]).collect::<Vec<_>>().join(" ")
+                            ),
                         };
                         vec![
                             r.id.to_string(),

@@ -226,7 +226,12 @@ pub fn plan(
             ExportKind::Command => Target::Command(argv(e.command.as_ref()).map_err(|m| format!("{}: {m}", here()))?),
         };
         let key = format!("export {}", describe(&target));
-        out.push(Destination { key, target, filter: None, delivery: Delivery::from_entry(e.timeout, e.max_retries, e.retry_base_delay) });
+        out.push(Destination {
+            key,
+            target,
+            filter: None,
+            delivery: Delivery::from_entry(e.timeout, e.max_retries, e.retry_base_delay),
+        });
     }
     for (n, t) in triggers.iter().enumerate() {
         let here = format!("{}: [[trigger]]", at(t.on.span()));
@@ -234,7 +239,9 @@ pub fn plan(
             return Err(format!("{here}: `on` lists no event; expected some of {}", EventKind::words().join(", ")));
         }
         let target = match (&t.webhook, &t.command) {
-            (Some(url), None) => Target::Webhook(webhook(url, t.secret_env.clone()).map_err(|m| format!("{here}: {m}"))?),
+            (Some(url), None) => {
+                Target::Webhook(webhook(url, t.secret_env.clone()).map_err(|m| format!("{here}: {m}"))?)
+            }
             (None, Some(c)) => Target::CommandPerEvent(argv(Some(c)).map_err(|m| format!("{here}: {m}"))?),
             _ => return Err(format!("{here}: expected exactly one of `webhook` or `command`")),
         };
@@ -250,7 +257,12 @@ pub fn plan(
             drop_points,
         };
         let key = format!("trigger {} {}", n + 1, describe(&target));
-        out.push(Destination { key, target, filter: Some(filter), delivery: Delivery::from_entry(t.timeout, t.max_retries, t.retry_base_delay) });
+        out.push(Destination {
+            key,
+            target,
+            filter: Some(filter),
+            delivery: Delivery::from_entry(t.timeout, t.max_retries, t.retry_base_delay),
+        });
     }
     Ok(out)
 }
@@ -329,7 +341,10 @@ mod tests {
         assert_eq!(p.len(), 3);
         assert_eq!(p[1].target, Target::Snapshot { dir: "/tmp/snaps".into(), every: Duration::from_secs(7 * 86400) });
         let f = p[2].filter.as_ref().unwrap();
-        assert_eq!(f.on, vec![EventKind::ControlFailed, EventKind::FindingNewUnhealthy, EventKind::AttestationExpiring]);
+        assert_eq!(
+            f.on,
+            vec![EventKind::ControlFailed, EventKind::FindingNewUnhealthy, EventKind::AttestationExpiring]
+        );
         assert_eq!(f.min_severity, Some(Severity::High));
         assert_eq!(p[2].delivery.retry_base, Duration::from_millis(1));
         // Credentials and query strings of a URL never reach a listing.

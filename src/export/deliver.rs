@@ -76,7 +76,8 @@ fn record(store: &mut Store, entry: &SpoolEntry, result: Result<(), String>, log
         Err(e) => {
             let e = clean(&e).into_owned();
             let gone = e.contains("no longer configured");
-            let state = if gone || entry.attempts + 1 >= MAX_ATTEMPTS { SpoolState::Failed } else { SpoolState::Pending };
+            let state =
+                if gone || entry.attempts + 1 >= MAX_ATTEMPTS { SpoolState::Failed } else { SpoolState::Pending };
             let next = match state {
                 SpoolState::Pending => "kept in the spool for the next run",
                 SpoolState::Failed => "marked failed (see `posture exports status`)",
@@ -100,7 +101,8 @@ fn attempt(store: &Store, dest: &Destination, entry: &SpoolEntry) -> Result<(), 
         Target::CommandPerEvent(argv) => {
             for e in parsed()?.events {
                 let json = serde_json::to_string(&e).map_err(|e| e.to_string())?;
-                run_command(argv, json.as_bytes(), dest.delivery.timeout).map_err(|m| format!("event {}: {m}", e.id))?;
+                run_command(argv, json.as_bytes(), dest.delivery.timeout)
+                    .map_err(|m| format!("event {}: {m}", e.id))?;
             }
             Ok(())
         }

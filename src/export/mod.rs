@@ -68,15 +68,14 @@ impl Exporter {
         let db = store.path().to_path_buf();
         match self.mode {
             Mode::Background => {
-                let spawned = std::thread::Builder::new().name("posture-export".into()).spawn(move || {
-                    match Store::open(&db) {
+                let spawned =
+                    std::thread::Builder::new().name("posture-export".into()).spawn(move || match Store::open(&db) {
                         Ok(mut s) => {
                             spool_run(&mut s, &plan, &idx, run_id, &*log);
                             deliver::deliver_pending(&mut s, &plan, Which::All, &*log);
                         }
                         Err(e) => log(format!("opening the cache for exports: {e}")),
-                    }
-                });
+                    });
                 if let Err(e) = spawned {
                     self.log.as_ref()(format!("cannot start the export thread: {e}"));
                 }
@@ -128,20 +127,17 @@ fn try_spool_run(store: &mut Store, plan: &[Destination], idx: &CatalogIndex, ru
         .map(|d| d.date_naive())
         .unwrap_or_else(|_| chrono::Utc::now().date_naive());
     let days = (window.as_secs() / 86400) as i64;
-    events.extend(events::expiring(
-        (previous, run_id),
-        &store.attestations()?,
-        &store.exemptions()?,
-        today,
-        days,
-        idx,
-    ));
+    events.extend(events::expiring((previous, run_id), &store.attestations()?, &store.exemptions()?, today, days, idx));
     let summary = payload::summary(store, &run, previous)?;
     let pending = store.spool(true)?;
     for d in plan {
         let chosen: Vec<Event> = match &d.filter {
             Some(f) => events.iter().filter(|e| f.matches(e)).cloned().collect(),
-            None => events.iter().filter(|e| e.days_left.is_none_or(|l| l <= DEFAULT_WITHIN.as_secs() as i64 / 86400)).cloned().collect(),
+            None => events
+                .iter()
+                .filter(|e| e.days_left.is_none_or(|l| l <= DEFAULT_WITHIN.as_secs() as i64 / 86400))
+                .cloned()
+                .collect(),
         };
         let wanted = match &d.target {
             // A trigger with nothing to say stays silent; an export always gets the summary.

@@ -123,7 +123,8 @@ pub fn write_snapshot(store: &Store, dir: &Path, payload: &Payload) -> Result<Pa
     let mut tmp = crate::fsutil::private_temp_in(dir, "posture-snapshot").map_err(io)?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        let head = serde_json::json!({ "schema": SCHEMA, "run": payload.run, "events": payload.events, "controls": controls });
+        let head =
+            serde_json::json!({ "schema": SCHEMA, "run": payload.run, "events": payload.events, "controls": controls });
         let head = head.to_string();
         // The object without its closing brace, then the findings array streamed in.
         w.write_all(head[..head.len() - 1].as_bytes()).map_err(io)?;

@@ -105,7 +105,8 @@ fn spool_row(r: &rusqlite::Row) -> rusqlite::Result<SpoolEntry> {
     })
 }
 
-const SPOOL_COLS: &str = "id, destination, run_id, event_ids, payload, attempts, last_error, state, created_at, updated_at";
+const SPOOL_COLS: &str =
+    "id, destination, run_id, event_ids, payload, attempts, last_error, state, created_at, updated_at";
 
 impl Store {
     /// The latest published run before `run_id`.
@@ -212,7 +213,10 @@ mod tests {
         store.spool_failed(id, "HTTP 500", SpoolState::Pending).unwrap();
         let rows = store.spool(true).unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].attempts, rows[0].last_error.as_str(), rows[0].state), (1, "HTTP 500", SpoolState::Pending));
+        assert_eq!(
+            (rows[0].attempts, rows[0].last_error.as_str(), rows[0].state),
+            (1, "HTTP 500", SpoolState::Pending)
+        );
         assert_eq!(rows[0].event_ids, vec!["a".to_string(), "b".to_string()]);
         store.spool_failed(id, "gone", SpoolState::Failed).unwrap();
         assert!(store.spool(true).unwrap().is_empty());

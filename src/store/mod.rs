@@ -11,8 +11,8 @@ mod schema;
 mod snapshots;
 mod write;
 
-pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
+pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
 pub use governance::RecordKind;
 pub use history::{DiffReport, HistoryEntry, StandardDelta};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};

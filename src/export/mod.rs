@@ -23,10 +23,11 @@ pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 /// How the run's caller waits for deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The CLI: events are spooled and files written before returning; webhooks and commands
-    /// are given at most their delivery budget, then left in the spool.
+    /// The CLI: files are written before returning; webhooks and commands are given at most
+    /// twice their delivery budget (two minutes at most), then left in the spool.
     Bounded,
-    /// The console's worker: everything happens on a thread of its own; the run returns at once.
+    /// The console's worker: the run's events are spooled, then every delivery happens on a
+    /// thread of its own.
     Background,
 }
 
@@ -66,14 +67,14 @@ impl Exporter {
         let log = Arc::clone(&self.log);
         let plan = Arc::clone(&self.plan);
         let db = store.path().to_path_buf();
+        // Spooled here, before the caller hears the run is done: an exit right after cannot
+        // lose the run's events. This is database work only (the diff of the two runs).
+        spool_run(store, &plan, &idx, run_id, &*log);
         match self.mode {
             Mode::Background => {
                 let spawned =
                     std::thread::Builder::new().name("posture-export".into()).spawn(move || match Store::open(&db) {
-                        Ok(mut s) => {
-                            spool_run(&mut s, &plan, &idx, run_id, &*log);
-                            deliver::deliver_pending(&mut s, &plan, Which::All, &*log);
-                        }
+                        Ok(mut s) => deliver::deliver_pending(&mut s, &plan, Which::All, &*log),
                         Err(e) => log(format!("opening the cache for exports: {e}")),
                     });
                 if let Err(e) = spawned {
@@ -81,15 +82,15 @@ impl Exporter {
                 }
             }
             Mode::Bounded => {
-                spool_run(store, &plan, &idx, run_id, &*log);
                 deliver::deliver_pending(store, &plan, Which::Local, &*log);
                 let budget = plan.iter().filter(|d| !d.is_local()).map(|d| d.delivery.budget()).max();
                 let Some(budget) = budget else { return };
                 let (tx, rx) = std::sync::mpsc::channel();
                 let thread_log = Arc::clone(&log);
                 let spawned = std::thread::Builder::new().name("posture-export".into()).spawn(move || {
-                    if let Ok(mut s) = Store::open(&db) {
-                        deliver::deliver_pending(&mut s, &plan, Which::Remote, &*thread_log);
+                    match Store::open(&db) {
+                        Ok(mut s) => deliver::deliver_pending(&mut s, &plan, Which::Remote, &*thread_log),
+                        Err(e) => thread_log(format!("opening the cache for exports: {e}")),
                     }
                     let _ = tx.send(());
                 });

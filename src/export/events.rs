@@ -338,6 +338,29 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_events_are_what_the_code_writes() {
+        let doc = include_str!("../../docs/export.md");
+        let blocks: Vec<&str> = doc
+            .split("<!-- example: event -->\n```json\n")
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap_or_default())
+            .collect();
+        assert!(blocks.len() >= 4, "examples found: {}", blocks.len());
+        for b in blocks {
+            let v: serde_json::Value = serde_json::from_str(b).unwrap();
+            let e: Event = serde_json::from_value(v.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&e).unwrap(), v, "a field the code does not write, or misspelt");
+        }
+    }
+
+    #[test]
+    fn a_documented_id_is_the_hash_of_its_subject() {
+        // docs/export.md's examples are real: their ids are the hashes of their subjects.
+        let id = event_id(EventKind::ControlFailed, (Some(1), 2), "cis-azure-2.0\u{0}3.1");
+        assert_eq!(id, "d4b99b301d8ce5d53bf343d30c23a08ceb2950858789c49e3a6b186286e25fa4");
+    }
+
+    #[test]
     fn filters_narrow_by_kind_standard_severity_drop_and_window() {
         let f = Filter {
             on: vec![EventKind::ControlFailed, EventKind::ScoreDropped, EventKind::AttestationExpiring],

@@ -226,6 +226,9 @@ pub fn plan(
             ExportKind::Command => Target::Command(argv(e.command.as_ref()).map_err(|m| format!("{}: {m}", here()))?),
         };
         let key = format!("export {}", describe(&target));
+        if out.iter().any(|d: &Destination| d.key == key) {
+            return Err(format!("{}: the same destination as an earlier [[export]]", here()));
+        }
         out.push(Destination {
             key,
             target,
@@ -359,5 +362,8 @@ mod tests {
         assert!(e.contains("c.toml:2") && e.contains("exactly one of `webhook` or `command`"), "{e}");
         let e = load("[[export]]\nkind = \"webhook\"\nurl = \"ftp://x\"\n").unwrap_err();
         assert!(e.contains("expected http"), "{e}");
+        let twice = "[[export]]\nkind = \"jsonl\"\npath = \"/s\"\n";
+        let e = load(&format!("{twice}{twice}")).unwrap_err();
+        assert!(e.contains("c.toml:5") && e.contains("same destination"), "{e}");
     }
 }

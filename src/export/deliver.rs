@@ -51,10 +51,13 @@ pub fn deliver_pending(store: &mut Store, plan: &[Destination], which: Which, lo
         Ok(p) => p,
         Err(e) => return log(format!("reading the export spool: {e}")),
     };
+    // A destination that failed once in this pass is not tried again until the next run: its
+    // later deliveries keep their order and a dead host costs one timeout, not one per run spooled.
+    let mut down: Vec<&str> = Vec::new();
     for entry in pending {
         let Some(dest) = plan.iter().find(|d| d.key == entry.destination) else {
-            if which == Which::All || which == Which::Remote {
-                record(store, &entry, Err("its destination is no longer configured".into()), log);
+            if which != Which::Remote {
+                record(store, &entry, Err(GONE.into()), log);
             }
             continue;
         };
@@ -63,19 +66,25 @@ pub fn deliver_pending(store: &mut Store, plan: &[Destination], which: Which, lo
             Which::Remote => !dest.is_local(),
             Which::All => true,
         };
-        if selected {
+        if selected && !down.contains(&dest.key.as_str()) {
             let result = attempt(store, dest, &entry);
+            if result.is_err() {
+                down.push(&dest.key);
+            }
             record(store, &entry, result, log);
         }
     }
 }
+
+/// Why a delivery whose destination left the config is given up on.
+const GONE: &str = "its destination is no longer configured";
 
 fn record(store: &mut Store, entry: &SpoolEntry, result: Result<(), String>, log: &dyn Fn(String)) {
     let updated = match result {
         Ok(()) => store.spool_delivered(entry.id),
         Err(e) => {
             let e = clean(&e).into_owned();
-            let gone = e.contains("no longer configured");
+            let gone = e == GONE;
             let state =
                 if gone || entry.attempts + 1 >= MAX_ATTEMPTS { SpoolState::Failed } else { SpoolState::Pending };
             let next = match state {
@@ -121,6 +130,10 @@ fn post(w: &Webhook, d: Delivery, body: &str) -> Result<(), String> {
         ..HttpSettings::default()
     };
     let client = Client::new(settings)?;
+    // Error messages name the URL: tokens some receivers put in its query or credentials stay out.
+    for part in [w.url.query(), w.url.password()].into_iter().flatten() {
+        client.add_secret(part);
+    }
     let mut req = Request::post_json(w.url.clone(), value);
     if let Some(name) = &w.secret_env {
         let secret = std::env::var(name).map_err(|_| format!("environment variable {name} (secret_env) is not set"))?;
@@ -200,6 +213,36 @@ mod tests {
             signature(b"Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn a_dead_destination_is_tried_once_per_pass_and_a_removed_one_is_marked_failed() {
+        use crate::export::config::{Delivery, Destination, Target, Webhook};
+        let mut store = Store::open_in_memory().unwrap();
+        // Port 1 on loopback refuses at once; the token in the query must not reach an error.
+        let url = url::Url::parse("http://127.0.0.1:1/hook?token=tok-abcdefgh-123").unwrap();
+        let dest = Destination {
+            key: "export webhook http://127.0.0.1:1/hook".into(),
+            target: Target::Webhook(Webhook { url, secret_env: None }),
+            filter: None,
+            delivery: Delivery { timeout: Duration::from_secs(5), max_retries: 0, retry_base: Duration::from_millis(1) },
+        };
+        let body = r#"{"schema":"posture.export/1","run":{"id":1},"events":[]}"#;
+        store.spool_add(&dest.key, 1, &[], body).unwrap();
+        store.spool_add(&dest.key, 2, &[], body).unwrap();
+        store.spool_add("export jsonl /gone", 2, &[], body).unwrap();
+        let logged = std::sync::Mutex::new(Vec::new());
+        deliver_pending(&mut store, std::slice::from_ref(&dest), Which::All, &|m| logged.lock().unwrap().push(m));
+        let rows = store.spool(false).unwrap();
+        let attempts: Vec<(u32, SpoolState)> = rows.iter().map(|r| (r.attempts, r.state)).collect();
+        assert_eq!(
+            attempts,
+            vec![(1, SpoolState::Pending), (0, SpoolState::Pending), (1, SpoolState::Failed)],
+            "run 2 waits behind run 1"
+        );
+        let logged = logged.into_inner().unwrap().join("\n");
+        assert!(logged.contains("cannot connect") && !logged.contains("tok-abcdefgh-123"), "{logged}");
+        assert!(!rows[0].last_error.contains("tok-abcdefgh-123"), "{}", rows[0].last_error);
     }
 
     #[cfg(unix)]

@@ -127,7 +127,7 @@ pub fn write_snapshot(store: &Store, dir: &Path, payload: &Payload) -> Result<Pa
             serde_json::json!({ "schema": SCHEMA, "run": payload.run, "events": payload.events, "controls": controls });
         let head = head.to_string();
         // The object without its closing brace, then the findings array streamed in.
-        w.write_all(head[..head.len() - 1].as_bytes()).map_err(io)?;
+        w.write_all(&head.as_bytes()[..head.len() - 1]).map_err(io)?;
         w.write_all(b",\"findings\":[").map_err(io)?;
         let filter = FindingFilter {
             states: Some(vec![FindingState::Unhealthy, FindingState::Error, FindingState::Exempt]),

@@ -225,7 +225,11 @@ mod tests {
             key: "export webhook http://127.0.0.1:1/hook".into(),
             target: Target::Webhook(Webhook { url, secret_env: None }),
             filter: None,
-            delivery: Delivery { timeout: Duration::from_secs(5), max_retries: 0, retry_base: Duration::from_millis(1) },
+            delivery: Delivery {
+                timeout: Duration::from_secs(5),
+                max_retries: 0,
+                retry_base: Duration::from_millis(1),
+            },
         };
         let body = r#"{"schema":"posture.export/1","run":{"id":1},"events":[]}"#;
         store.spool_add(&dest.key, 1, &[], body).unwrap();

@@ -49,6 +49,10 @@ pub struct Config {
     pub aws: crate::collect::aws::settings::AwsConfig,
     /// Where live sources' snapshots are kept (default: `snapshots/` beside the cache).
     pub snapshots_dir: Option<PathBuf>,
+    /// `[[export]]`: where every completed run goes (docs/export.md).
+    pub export: Vec<crate::export::config::ExportEntry>,
+    /// `[[trigger]]`: which events go to a webhook or command (docs/export.md).
+    pub trigger: Vec<crate::export::config::TriggerEntry>,
 }
 
 /// `color_depth` in config.
@@ -223,6 +227,8 @@ impl Default for Config {
             azure: AzureConfig::default(),
             aws: Default::default(),
             snapshots_dir: None,
+            export: Vec::new(),
+            trigger: Vec::new(),
         }
     }
 }
@@ -266,6 +272,7 @@ impl Config {
                 cfg.report_max_resources_per_check
             ));
         }
+        crate::export::config::plan(&cfg.export, &cfg.trigger, &path, Some(&text))?;
         Ok(cfg)
     }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod embedded;
+pub mod export;
 pub mod fsutil;
 pub mod governance;
 pub mod model;

@@ -35,7 +35,8 @@ pub fn run_and_store(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
-    let run = Run { specs, standards, retention_days, limits: Limits::default(), budget: Budget::default() };
+    let run =
+        Run { specs, standards, retention_days, limits: Limits::default(), budget: Budget::default(), exports: None };
     run_and_store_with(store, catalog, &run, cancel, progress)
 }
 
@@ -52,6 +53,8 @@ pub struct Run<'a> {
     pub limits: Limits,
     /// The budget of each condition's evaluation.
     pub budget: Budget,
+    /// Where the stored run is exported (None: nowhere); never fails or blocks the run.
+    pub exports: Option<&'a crate::export::Exporter>,
 }
 
 /// [`run_and_store`] with every setting given.
@@ -62,7 +65,7 @@ pub fn run_and_store_with(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
-    let Run { specs, standards, retention_days, limits, budget } = *run;
+    let Run { specs, standards, retention_days, limits, budget, exports } = *run;
     let now = Utc::now();
     let exemptions = store.exemptions()?;
     let attestations = store.attestations()?;
@@ -129,6 +132,9 @@ pub fn run_and_store_with(
     store.finish_run(writer, &result, &rolled)?;
     if !matches!(result.status, RunStatus::Cancelled | RunStatus::Failed) {
         store.prune(retention_days, now)?;
+        if let Some(x) = exports {
+            x.after_run(store, catalog, run_id, standards);
+        }
     }
     Ok(Outcome { run_id, result, rollup: rolled })
 }

@@ -68,6 +68,8 @@ pub enum Event {
     Cancelled,
     /// The catalog was reloaded; these are its load errors.
     CatalogReloaded(Vec<String>),
+    /// An export or trigger could not deliver (the delivery stays in the spool).
+    ExportError(String),
 }
 
 /// How the worker is set up.
@@ -128,12 +130,18 @@ fn assess_and_store(
     reporter: &Reporter,
 ) -> Result<Outcome, String> {
     let mut store = Store::open(&cfg.db).map_err(|e| e.to_string())?;
+    let events = reporter.events.clone();
+    let log: crate::export::Log = Arc::new(move |m: String| {
+        let _ = events.send(Event::ExportError(crate::sanitize::clean(&m).into_owned()));
+    });
+    let exporter = crate::export::Exporter::new(&cfg.live.config, crate::export::Mode::Background, log)?;
     let run = Run {
         specs: &cfg.sources,
         standards,
         retention_days: cfg.retention_days,
         limits: cfg.limits,
         budget: cfg.budget,
+        exports: exporter.as_ref(),
     };
     let mut progress = |p: Progress| {
         if p.phase == "started" {

@@ -92,12 +92,19 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     }
     let mut store = env.store()?;
     let cancel = super::interrupt::cancel_flag();
+    let exporter = crate::export::Exporter::new(
+        &env.config,
+        crate::export::Mode::Bounded,
+        Arc::new(|m: String| eprintln!("warning: export: {}", clean(&m))),
+    )
+    .map_err(CliError::input)?;
     let run = Run {
         specs: &specs,
         standards: &args.standards,
         retention_days: env.config.retention_days,
         limits: env.config.limits(),
         budget: env.config.budget(),
+        exports: exporter.as_ref(),
     };
     let bar = super::progress::Bar::on_terminal();
     let mut on_progress = |p: crate::assess::Progress| bar.assessing(&p);

@@ -5,6 +5,7 @@ mod assess;
 mod audit;
 mod checktest;
 mod collect;
+mod exports;
 mod governance;
 mod history;
 mod interrupt;
@@ -125,6 +126,9 @@ pub enum Command {
     /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`).
     #[command(subcommand)]
     Collect(collect::CollectCmd),
+    /// Continuous exports and triggers: `exports status` lists deliveries still in the spool.
+    #[command(subcommand)]
+    Exports(exports::ExportsCmd),
 }
 
 /// Shared context: config, catalog, cache.
@@ -181,5 +185,6 @@ pub fn run(cli: Cli, command: Command) -> CliResult {
         Command::Audit(a) => audit::audit(&env, a),
         Command::Report(a) => report::run(&env, a),
         Command::Collect(c) => collect::run(&env, c),
+        Command::Exports(c) => exports::run(&env, c),
     }
 }

@@ -2,6 +2,7 @@
 //! The only place in posture with SQL.
 
 mod audit;
+mod exports;
 mod governance;
 mod history;
 mod query;
@@ -11,6 +12,7 @@ mod snapshots;
 mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
+pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
 pub use governance::RecordKind;
 pub use history::{DiffReport, HistoryEntry, StandardDelta};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};

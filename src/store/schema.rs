@@ -158,6 +158,22 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN snapshot TEXT;
     "#,
+    // 7: the export spool (deliveries not yet made; no foreign key: a run that retention
+    // removes must not take its undelivered events with it)
+    r#"
+    CREATE TABLE export_spool (
+        id INTEGER PRIMARY KEY,
+        destination TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        event_ids TEXT NOT NULL,      -- JSON array of event ids
+        payload TEXT NOT NULL,        -- JSON, as delivered (never a secret or signature)
+        attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        state TEXT NOT NULL,          -- pending | failed
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Schema version this posture writes.

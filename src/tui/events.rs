@@ -52,6 +52,7 @@ impl App {
                 }
                 self.info("catalog reloaded");
             }
+            WorkerEvent::ExportError(msg) => self.error(format!("export: {msg}")),
         }
     }
 }

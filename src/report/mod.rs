@@ -1,6 +1,6 @@
-//! Reports of one standard over one run, for auditors (PDF, HTML), spreadsheets (CSV) and
-//! tickets (Markdown). [`build`] reads the store once into a bounded [`Report`]; each format
-//! module renders it.
+//! Reports of one standard over one run, for auditors (PDF, HTML), spreadsheets (CSV),
+//! tickets (Markdown) and GRC tools (OSCAL). [`build`] reads the store once into a bounded
+//! [`Report`]; each format module renders it.
 
 mod build;
 pub mod chart;
@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod markdown;
 mod model;
+pub mod oscal;
 mod output;
 pub mod pdf;
 

@@ -15,6 +15,10 @@ pub enum ReportFormat {
     Html,
     /// A paginated PDF with contents, bookmarks, the chart and embedded fonts.
     Pdf,
+    /// OSCAL 1.1.3 Assessment Results (JSON), for GRC tools.
+    OscalAr,
+    /// OSCAL 1.1.3 Plan of Action and Milestones (JSON) of the failed controls.
+    OscalPoam,
 }
 
 impl ReportFormat {
@@ -36,6 +40,7 @@ impl ReportFormat {
             ReportFormat::Csv => "csv",
             ReportFormat::Html => "html",
             ReportFormat::Pdf => "pdf",
+            ReportFormat::OscalAr | ReportFormat::OscalPoam => "json",
         }
     }
 }
@@ -48,6 +53,8 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, String> 
         ReportFormat::Csv => super::csv::write(report, &mut buf).map_err(|e| e.to_string())?,
         ReportFormat::Html => buf = super::html::render(report).into_bytes(),
         ReportFormat::Pdf => buf = super::pdf::render(report)?,
+        ReportFormat::OscalAr => buf = super::oscal::render(report, super::oscal::OscalModel::AssessmentResults)?,
+        ReportFormat::OscalPoam => buf = super::oscal::render(report, super::oscal::OscalModel::PlanOfAction)?,
     }
     Ok(buf)
 }

@@ -1,6 +1,6 @@
-//! Reports of one standard over one run, for auditors (PDF, HTML), spreadsheets (CSV) and
-//! tickets (Markdown), and OCSF events for SIEMs. [`build`] reads the store once into a bounded [`Report`]; each format
-//! module renders it.
+//! Reports of one standard over one run, for auditors (PDF, HTML), spreadsheets (CSV),
+//! tickets (Markdown), GRC tools (OSCAL) and SIEMs (OCSF events). [`build`] reads the store
+//! once into a bounded [`Report`]; each format module renders it.
 
 mod build;
 pub mod chart;
@@ -9,6 +9,7 @@ pub mod html;
 pub mod markdown;
 mod model;
 pub mod ocsf;
+pub mod oscal;
 mod output;
 pub mod pdf;
 pub mod sarif;

@@ -17,6 +17,10 @@ pub enum ReportFormat {
     Pdf,
     /// OCSF Compliance Finding events (class 2003), one JSON object a line, for SIEMs.
     Ocsf,
+    /// OSCAL 1.1.3 Assessment Results (JSON), for GRC tools.
+    OscalAr,
+    /// OSCAL 1.1.3 Plan of Action and Milestones (JSON) of the failed controls.
+    OscalPoam,
 }
 
 impl ReportFormat {
@@ -40,6 +44,7 @@ impl ReportFormat {
             ReportFormat::Html => "html",
             ReportFormat::Pdf => "pdf",
             ReportFormat::Ocsf => "ndjson",
+            ReportFormat::OscalAr | ReportFormat::OscalPoam => "json",
         }
     }
 }
@@ -55,6 +60,8 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, String> 
         ReportFormat::Ocsf => {
             super::ocsf::write(report, &mut buf).map_err(|e| e.to_string())?;
         }
+        ReportFormat::OscalAr => buf = super::oscal::render(report, super::oscal::OscalModel::AssessmentResults)?,
+        ReportFormat::OscalPoam => buf = super::oscal::render(report, super::oscal::OscalModel::PlanOfAction)?,
     }
     Ok(buf)
 }

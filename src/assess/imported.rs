@@ -273,7 +273,7 @@ mod tests {
                 "aws.accessanalyzer.enabled"
             ]
         );
-        assert_eq!((r.external.decided, r.external.not_counted), (2, 3));
+        assert_eq!((r.external.decided, r.external.not_counted), (2, 4));
     }
 
     #[test]

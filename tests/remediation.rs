@@ -129,3 +129,30 @@ fn the_resource_group_comes_from_the_arm_id_or_the_document() {
     assert_eq!(got[0][3], "$(touch pwned)");
     assert!(!dir.path().join("pwned").exists());
 }
+
+/// A fix for a network ACL entry, security-group rule or route names the offending rule as the
+/// data gives it: never an assumed `0.0.0.0/0` (the entry may be `::/0`) or a made-up rule
+/// number; the user copies the entry's own values from the finding's evidence (`<...>`), and the
+/// text says where they are and how an IPv6 entry differs.
+#[test]
+fn network_rule_fixes_take_the_rule_from_the_data() {
+    let catalog = Catalog::load_with_dirs(&[]);
+    let network = ["AWS::EC2::NetworkAcl", "AWS::EC2::SecurityGroup", "AWS::EC2::RouteTable"];
+    let mut seen = 0;
+    for c in catalog.checks.iter().filter(|c| c.resource_types.iter().any(|t| network.contains(&t.as_str()))) {
+        let Some(cli) = c.remediation.cli.as_deref() else { continue };
+        seen += 1;
+        for literal in ["0.0.0.0/0", "::/0"] {
+            assert!(!cli.contains(literal), "{}: the fix assumes {literal}: `{cli}`", c.id);
+        }
+        let words: Vec<&str> = cli.split_whitespace().collect();
+        for w in words.windows(2).filter(|w| w[0] == "--rule-number") {
+            assert!(w[1].starts_with('<'), "{}: a fixed rule number {} may be taken or above the entry", c.id, w[1]);
+        }
+        if cli.contains("network-acl-entry") || cli.contains("delete-route") {
+            let text = &c.remediation.text;
+            assert!(text.contains("evidence") && text.contains("::/0") && text.contains("ipv6"), "{}: {text}", c.id);
+        }
+    }
+    assert!(seen >= 15, "expected the EC2 and VPC network fixes, found {seen}");
+}

@@ -141,3 +141,27 @@ fn import_prowler_takes_titles_from_a_file_and_never_prowlers_descriptions() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["unresolved_prowler"]["mine"].as_array().is_some_and(|a| !a.is_empty()), "{v}");
 }
+
+/// PCI DSS 4.0 ships every requirement of the version, not only the 110 Prowler maps: the
+/// others (policies, physical access, the appendices) are manual controls.
+#[test]
+fn pci_dss_ships_every_requirement_of_the_version() {
+    let text = std::fs::read_to_string(root().join("standards/pci-dss-4.0.toml")).unwrap();
+    let doc: toml::Value = toml::from_str(&text).unwrap();
+    let controls = doc["control"].as_array().unwrap();
+    assert_eq!(controls.len(), 280);
+    let get = |id: &str| controls.iter().find(|c| c["id"].as_str() == Some(id)).unwrap_or_else(|| panic!("{id}"));
+    for id in ["1.1.1", "9.4.1.2", "12.10.7", "A1.1.1", "A2.1.1", "A3.3.1.1", "A3.5.1"] {
+        get(id);
+    }
+    let manual = get("12.10.7");
+    assert!(manual.get("prowler").is_none() && manual["checks"].as_array().unwrap().is_empty());
+    assert_eq!(get("9.2.4")["section"].as_str(), Some("9 Physical access"));
+    assert!(get("1.2.5").get("prowler").is_some(), "Prowler's mapping is kept");
+    let dir = tempfile::tempdir().unwrap();
+    let o =
+        posture(dir.path()).args(["standards", "coverage", "--format", "json"]).assert().success().get_output().clone();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pci = v.as_array().unwrap().iter().find(|r| r["standard"] == "pci-dss-4.0").unwrap();
+    assert_eq!(pci["requirements"], 280);
+}

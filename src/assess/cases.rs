@@ -42,6 +42,20 @@ pub struct Case {
     /// The clock the case runs at (for conditions on ages, `daysSince`); default: now.
     #[serde(default)]
     pub now: Option<DateTime<Utc>>,
+    /// The name of the file the records are written to (default `case-N.json`), for AWS CLI
+    /// output whose file name says what the output does not (`<trail>.get-trail-status.json`).
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// The file name a case's records are written to: the case's own `file` when it is a plain
+/// `.json` file name (no folders: the scope and region folders are the runner's).
+fn records_file_name(case: &Case, i: usize) -> Result<String, String> {
+    match &case.file {
+        None => Ok(format!("case-{i}.json")),
+        Some(f) if f.ends_with(".json") && !f.starts_with('.') && !f.contains(['/', '\\']) => Ok(f.clone()),
+        Some(f) => Err(format!("`file` must be a plain .json file name, not '{}'", crate::sanitize::clean(f))),
+    }
 }
 
 /// A case and the file it came from.
@@ -173,9 +187,10 @@ pub fn run_cases(catalog: &Catalog, cases: &[LoadedCase], now: DateTime<Utc>) ->
                     }
                     _ => dir.path().to_path_buf(),
                 };
-                match std::fs::create_dir_all(&folder) {
-                    Ok(()) => judge_case(catalog, &assessor, &lc.case, &folder.join(format!("case-{i}.json")), at),
-                    Err(e) => Err(format!("cannot create a scratch folder for the case's records: {e}")),
+                match (std::fs::create_dir_all(&folder), records_file_name(&lc.case, i)) {
+                    (Ok(()), Ok(name)) => judge_case(catalog, &assessor, &lc.case, &folder.join(name), at),
+                    (Err(e), _) => Err(format!("cannot create a scratch folder for the case's records: {e}")),
+                    (_, Err(e)) => Err(e),
                 }
             }
             None => Err("cannot create a scratch folder for the case's records".into()),
@@ -287,4 +302,26 @@ fn graph_scratch(scratch: &Path, tenant: Option<&str>) -> Result<PathBuf, String
     let dir = scratch.with_extension("").join("entra").join(tenant);
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating the case's tenant folder: {e}"))?;
     Ok(dir.join("records.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(file: Option<&str>) -> Case {
+        let mut v = serde_json::json!({"check": "c", "case": "x", "want": "healthy", "records": []});
+        if let Some(f) = file {
+            v["file"] = f.into();
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_case_names_its_records_file_only_as_a_plain_json_name() {
+        assert_eq!(records_file_name(&case(None), 3).unwrap(), "case-3.json");
+        assert_eq!(records_file_name(&case(Some("t.get-trail-status.json")), 3).unwrap(), "t.get-trail-status.json");
+        for bad in ["../x.json", "a/b.json", "a\\b.json", ".json", "x.txt"] {
+            assert!(records_file_name(&case(Some(bad)), 0).unwrap_err().contains("plain .json file name"), "{bad}");
+        }
+    }
 }

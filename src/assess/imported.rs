@@ -266,9 +266,14 @@ mod tests {
             .collect();
         assert_eq!(
             not_counted,
-            ["aws.cloudtrail.multi_region", "aws.iam.root_hardware_mfa", "aws.accessanalyzer.enabled"]
+            [
+                "aws.cloudtrail.multi_region",
+                "aws.cloudtrail.multi_region_logging",
+                "aws.iam.root_hardware_mfa",
+                "aws.accessanalyzer.enabled"
+            ]
         );
-        assert_eq!((r.external.decided, r.external.not_counted), (2, 3));
+        assert_eq!((r.external.decided, r.external.not_counted), (2, 4));
     }
 
     #[test]

@@ -46,10 +46,25 @@ struct Shape {
     /// Keys turned to Config's camelCase (first letter lowercased), so the resource reads like
     /// the AWS Config item of the same type.
     camel: bool,
+    /// For an output that does not say what it is about (`get-trail-status`): the end of the
+    /// file name after the subject's name (`management-events.get-trail-status.json`). The
+    /// name is `{file}` in `kind` and the resource's name.
+    file_suffix: &'static str,
 }
 
 const fn shape(command: &'static str, keys: &'static [&'static str], rtype: &'static str, layout: Layout) -> Shape {
-    Shape { command, keys, rtype, layout, id_field: None, name_field: "", kind: "", id_suffix: "", camel: false }
+    Shape {
+        command,
+        keys,
+        rtype,
+        layout,
+        id_field: None,
+        name_field: "",
+        kind: "",
+        id_suffix: "",
+        camel: false,
+        file_suffix: "",
+    }
 }
 
 /// Every format read, in the order they are tried (more specific key sets first).
@@ -159,6 +174,11 @@ const SHAPES: &[Shape] = &[
         ..shape("aws cloudtrail get-event-selectors", &["TrailARN"], "aws.cloudtrail.event_selectors", Layout::Whole)
     },
     Shape {
+        kind: "cloudtrail:{region}:{account}:trail/{file}/status",
+        file_suffix: TRAIL_STATUS_SUFFIX,
+        ..shape("aws cloudtrail get-trail-status", &["IsLogging"], "aws.cloudtrail.trail_status", Layout::Whole)
+    },
+    Shape {
         name_field: "name",
         kind: "config:{region}:{account}:configuration-recorder-status/{name}",
         ..shape(
@@ -208,6 +228,10 @@ const SHAPES: &[Shape] = &[
         ..shape("aws accessanalyzer list-analyzers", &["analyzers"], "aws.accessanalyzer.analyzer", Layout::List)
     },
 ];
+
+/// How a `get-trail-status` file names its trail, which the output does not:
+/// `<account>/<home region>/<trail-name>.get-trail-status.json`.
+pub const TRAIL_STATUS_SUFFIX: &str = ".get-trail-status.json";
 
 /// Whether a record is the output of one of the CLI commands read here.
 pub fn is_cli_output(record: &Value) -> bool {
@@ -272,6 +296,11 @@ pub fn normalize(rec: Value, file: &str) -> Result<Vec<Resource>, String> {
         Layout::CredentialReport => credential_report(&rec)?,
     };
     let (folder_account, folder_region) = place_of(file);
+    let named = match shape.file_suffix {
+        "" => None,
+        suffix => Some(named_by_file(file, suffix).map_err(|e| format!("{what}: {e}"))?),
+    };
+    let named = named.as_deref().unwrap_or_default();
     let mut out = Vec::with_capacity(items.len());
     for (i, mut item) in items.into_iter().enumerate() {
         if !item.is_object() {
@@ -289,11 +318,14 @@ pub fn normalize(rec: Value, file: &str) -> Result<Vec<Resource>, String> {
             arn_region.map(str::to_string).or_else(|| folder_region.clone()).unwrap_or_else(|| "global".into());
         let id = match given_id {
             Some(id) => id + shape.id_suffix,
-            None if !shape.kind.is_empty() => format!("arn:aws:{}", fill(shape.kind, &item, &account, &region)),
+            None if !shape.kind.is_empty() => {
+                format!("arn:aws:{}", fill(shape.kind, &item, Place { account: &account, region: &region, named }))
+            }
             None => return Err(format!("{what}: item {}: missing {}", i + 1, shape.id_field.unwrap_or("its id"))),
         };
         let name = match str_field(&item, shape.name_field) {
             n if !n.is_empty() => n,
+            _ if !named.is_empty() => named.to_string(),
             _ => id.rsplit([':', '/']).next().unwrap_or_default().to_string(),
         };
         if shape.camel {
@@ -305,8 +337,32 @@ pub fn normalize(rec: Value, file: &str) -> Result<Vec<Resource>, String> {
     Ok(out)
 }
 
-/// `{account}`, `{region}` and `{field}` (a string field of the item) filled in.
-fn fill(template: &str, item: &Value, account: &str, region: &str) -> String {
+/// The name a file gives its output's subject: the file name before `suffix`, which must be a
+/// CloudTrail-style name (letters, digits, `.`, `_`, `-`).
+fn named_by_file(file: &str, suffix: &str) -> Result<String, String> {
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let name = base.strip_suffix(suffix).unwrap_or_default();
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || !name.chars().all(plain) {
+        return Err(format!(
+            "the output does not name its trail, so the file name must: <trail-name>{suffix} (got '{}')",
+            crate::sanitize::clean(base)
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Where an output's resources are: account, region, and the name its file gives (or "").
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    account: &'a str,
+    region: &'a str,
+    named: &'a str,
+}
+
+/// `{account}`, `{region}`, `{file}` (the name the file gives) and `{field}` (a string field
+/// of the item) filled in.
+fn fill(template: &str, item: &Value, at: Place) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -314,9 +370,10 @@ fn fill(template: &str, item: &Value, account: &str, region: &str) -> String {
         let Some(len) = rest[start..].find('}') else { break };
         let key = &rest[start + 1..start + len];
         out.push_str(&match key {
-            "account" => account.to_string(),
-            "region" if region != "global" => region.to_string(),
+            "account" => at.account.to_string(),
+            "region" if at.region != "global" => at.region.to_string(),
             "region" => String::new(),
+            "file" => at.named.to_string(),
             field => str_field(item, field),
         });
         rest = &rest[start + len + 1..];

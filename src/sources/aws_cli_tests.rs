@@ -87,7 +87,7 @@ fn the_shipped_cli_fixtures_are_detected_and_read() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/aws/cli");
     let (resources, report) = read_all(&SourceSpec::Path { path: dir, cloud: None });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    assert_eq!(report.files, 22);
+    assert_eq!(report.files, 23);
     for shape in SHAPES {
         assert!(resources.iter().any(|r| r.meta.rtype == shape.rtype), "no fixture for {}", shape.command);
     }
@@ -130,4 +130,26 @@ fn related_and_scope_checks_see_cli_output_placed_by_its_folder() {
     assert_eq!(kept.len(), 1, "only the related type is kept: {kept:?}");
     assert_eq!(kept[0].meta.scope, "111122223333");
     assert_eq!(kept[0].meta.region, "eu-west-1");
+}
+
+#[test]
+fn a_trail_status_is_named_by_its_file_and_placed_by_its_folders() {
+    // `aws cloudtrail get-trail-status --name management-events` prints no name (aws-cli's example).
+    let rec = json!({"IsLogging": true, "LatestDeliveryTime": 1454022144.869, "StartLoggingTime": 1446834998.695,
+        "TimeLoggingStarted": "2015-11-06T18:36:38Z", "LatestDeliveryAttemptSucceeded": "2016-01-28T23:02:24Z"});
+    let rs = normalize(rec.clone(), "x/111122223333/eu-west-1/management-events.get-trail-status.json").unwrap();
+    let r = &rs[0];
+    assert_eq!(r.meta.rtype, "aws.cloudtrail.trail_status");
+    assert_eq!(r.meta.id, "arn:aws:cloudtrail:eu-west-1:111122223333:trail/management-events/status");
+    assert_eq!((r.meta.name.as_str(), r.meta.region.as_str()), ("management-events", "eu-west-1"));
+    assert_eq!(r.doc["properties"]["IsLogging"], true);
+    assert_eq!(r.doc["properties"], rec, "the CLI's object, unchanged");
+    let rs = normalize(rec.clone(), "x\\111122223333\\eu-west-1\\org.trail_1.get-trail-status.json").unwrap();
+    assert_eq!(rs[0].meta.name, "org.trail_1");
+    for bad in ["x/111122223333/eu-west-1/status.json", "x/111122223333/eu-west-1/.get-trail-status.json"] {
+        let e = normalize(rec.clone(), bad).unwrap_err();
+        assert!(e.contains("get-trail-status") && e.contains("<trail-name>.get-trail-status.json"), "{e}");
+    }
+    let e = normalize(rec, "x/111122223333/eu-west-1/a b.get-trail-status.json").unwrap_err();
+    assert!(e.contains("'a b.get-trail-status.json'"), "{e}");
 }

@@ -5,7 +5,7 @@
 use super::doc::{ControlDoc, StandardDoc, StandardHead, natural_cmp};
 use super::oscal::{OscalCatalog, nearest_control};
 use super::prowler::ProwlerFile;
-use super::titles::{RequirementId, TitlesFile};
+use super::titles::{RequirementId, RequirementSet, TitlesFile};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -128,6 +128,27 @@ fn oscal_requirements(
     Ok((reqs, titles))
 }
 
+/// `requirements = "titles"`: every id of `[titles]` is a requirement; those the sources do
+/// not name join as manual controls (no Prowler checks). The count is pinned by
+/// `expected_controls`, so a lost or doubled line fails the build.
+fn add_listed_requirements(name: &str, t: &TitlesFile, reqs: &mut Requirements) -> Result<(), String> {
+    if t.standard.oscal.is_some() {
+        return Err(format!("{name}: `requirements = \"titles\"` is not used with `oscal`"));
+    }
+    let Some(n) = t.standard.expected_controls else {
+        return Err(format!(
+            "{name}: `requirements = \"titles\"` needs `expected_controls` (the version's number of requirements)"
+        ));
+    };
+    if n != t.titles.len() {
+        return Err(format!("{name}: expected_controls = {n}, but [titles] lists {} requirements", t.titles.len()));
+    }
+    for id in t.titles.keys() {
+        reqs.entry(id.clone()).or_default();
+    }
+    Ok(())
+}
+
 fn list(ids: impl IntoIterator<Item = String>) -> String {
     let mut v: Vec<String> = ids.into_iter().collect();
     v.sort_by(|a, b| natural_cmp(a, b));
@@ -139,12 +160,15 @@ pub fn build_standard(name: &str, text: &str, data: &Path) -> Result<Built, Stri
     let t = TitlesFile::parse(name, text)?;
     let id = t.standard.id.clone();
     let mut notes = Vec::new();
-    let (reqs, titles) = match &t.standard.oscal {
+    let (mut reqs, titles) = match &t.standard.oscal {
         Some(rel) => oscal_requirements(&t, data, rel, &mut notes)?,
         None => (prowler_requirements(&t, data)?, t.titles.clone()),
     };
     if t.standard.oscal.is_some() && !t.titles.is_empty() {
         return Err(format!("{name}: [titles] is not used with `oscal` (the catalog names its controls)"));
+    }
+    if t.standard.requirements == RequirementSet::Titles {
+        add_listed_requirements(name, &t, &mut reqs)?;
     }
     let missing: Vec<String> =
         reqs.keys().filter(|r| titles.get(*r).is_none_or(|t| t.trim().is_empty())).cloned().collect();
@@ -166,6 +190,9 @@ pub fn build_standard(name: &str, text: &str, data: &Path) -> Result<Built, Stri
         let req = &reqs[rid];
         let first = rid.split(['.', '-']).next().unwrap_or(rid);
         let section = t.sections.get(&req.section).or_else(|| t.sections.get(first)).unwrap_or(&req.section);
+        if section.trim().is_empty() {
+            return Err(format!("{name}: requirement '{rid}' has no section: add [sections] \"{first}\" = \"...\""));
+        }
         let (checks, ignore_prowler, reason) = match t.overrides.get(rid) {
             Some(o) => {
                 let (checks, replace) = o.apply(rid).map_err(|e| format!("{name}: {e}"))?;
@@ -332,6 +359,32 @@ mod tests {
             "{}",
             b.text
         );
+    }
+
+    #[test]
+    fn listed_requirements_join_as_manual_controls_with_a_pinned_count_and_a_section() {
+        let d = data(&[("azure", "cis.json", cis())]);
+        let all = "[titles]\n\"1.10\" = \"A\"\n\"1.2\" = \"B\"\n\"2.1\" = \"C\"\n\"3.1\" = \"D\"\n";
+        let listed =
+            |n: &str, sections: &str| format!("{HEAD}requirements = \"titles\"\n{n}{all}[sections]\n{sections}");
+        let b = build_standard("t.toml", &listed("expected_controls = 4\n", "\"3\" = \"3 Keys\"\n"), d.path()).unwrap();
+        assert_eq!((b.controls, b.prowler_automated), (4, 2));
+        let doc: toml::Value = toml::from_str(&b.text).unwrap();
+        let c = doc["control"].as_array().unwrap();
+        let manual = c.iter().find(|c| c["id"].as_str() == Some("3.1")).unwrap();
+        assert_eq!(manual["section"].as_str(), Some("3 Keys"));
+        assert_eq!(manual["title"].as_str(), Some("D"));
+        assert!(manual.get("prowler").is_none() && manual["checks"].as_array().unwrap().is_empty());
+        let e =
+            build_standard("t.toml", &listed("expected_controls = 5\n", "\"3\" = \"3 Keys\"\n"), d.path()).unwrap_err();
+        assert!(e.contains("expected_controls = 5, but [titles] lists 4"), "{e}");
+        let e = build_standard("t.toml", &listed("", "\"3\" = \"3 Keys\"\n"), d.path()).unwrap_err();
+        assert!(e.contains("needs `expected_controls`"), "{e}");
+        let e = build_standard("t.toml", &listed("expected_controls = 4\n", ""), d.path()).unwrap_err();
+        assert!(e.contains("requirement '3.1' has no section: add [sections] \"3\""), "{e}");
+        // Without the setting, a title for an id the sources do not name stays a typo error.
+        let e = build_standard("t.toml", &format!("{HEAD}{all}"), d.path()).unwrap_err();
+        assert!(e.contains("not requirements of the sources: 3.1"), "{e}");
     }
 
     #[test]

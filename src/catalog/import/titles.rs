@@ -43,8 +43,12 @@ pub struct TitlesStandard {
     /// An OSCAL catalog (relative to `<data>`) giving the controls and their names; Prowler's
     /// requirements then map to the nearest control of the catalog.
     pub oscal: Option<String>,
-    /// How many controls the OSCAL catalog must yield (guards against a changed input).
+    /// How many controls the OSCAL catalog must yield, or with `requirements = "titles"` how
+    /// many ids `[titles]` must list (guards against a changed input or a lost line).
     pub expected_controls: Option<usize>,
+    /// Which ids are the standard's requirements.
+    #[serde(default)]
+    pub requirements: RequirementSet,
     /// Default expiry of attestations.
     #[serde(default = "default_validity")]
     pub attestation_validity_days: u32,
@@ -64,6 +68,19 @@ pub enum RequirementId {
     /// The text of `Section` before its first `:` (PCI DSS: Prowler's ids are per check,
     /// `1.2.5.6`, and the section names the requirement, `1.2.5: ...`).
     Section,
+}
+
+/// Which ids a standard has as requirements.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequirementSet {
+    /// Those the sources name; a title for any other id is an error (it guards against typos).
+    #[default]
+    Sources,
+    /// Every id of `[titles]`: the version's complete list, kept in the titles file because
+    /// Prowler's mapping names only part of it (PCI DSS 4.0). Ids the sources do not name become
+    /// manual controls; `expected_controls` must give their number.
+    Titles,
 }
 
 /// `[overrides."<requirement>"]`: `checks` replaces Prowler's mapping (`[]` makes the

@@ -142,7 +142,7 @@ async fn assess_with_a_live_source_in_config_collects_then_assesses_with_defende
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["run"]["status"], "complete", "{v:#}");
-    assert!(v["run"]["resources"].as_u64().unwrap() >= 8, "the mock's estate, not the demo: {v:#}");
+    assert!(v["run"]["resources_seen"].as_u64().unwrap() >= 8, "the mock's estate, not the demo: {v:#}");
     // the run read one snapshot, under `snapshots/` beside the cache, holding a manifest
     let sources = v["run"]["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 1, "{v:#}");

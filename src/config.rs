@@ -165,13 +165,14 @@ impl AzureConfig {
             management_group,
             page_size: self.page_size.clamp(1, 1000),
             http: HttpSettings {
-                timeout: self.timeout,
-                max_retries: self.max_retries.min(20),
-                retry_base: self.retry_base_delay,
-                retry_max: self.max_retry_wait,
-                max_in_flight: self.max_in_flight.clamp(1, 64),
-                quota_floor: HttpSettings::default().quota_floor,
                 quota_max_wait: self.quota_max_wait,
+                ..HttpSettings::bounded(
+                    self.timeout,
+                    self.max_retries,
+                    self.retry_base_delay,
+                    self.max_retry_wait,
+                    self.max_in_flight,
+                )
             },
             entra: self.entra,
             defender: self.defender,

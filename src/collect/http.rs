@@ -28,6 +28,27 @@ pub struct HttpSettings {
     pub quota_max_wait: Duration,
 }
 
+impl HttpSettings {
+    /// The settings a config section asks for, within posture's bounds (at most 20 retries,
+    /// 1 to 64 requests in flight); the quota settings keep their defaults.
+    pub fn bounded(
+        timeout: Duration,
+        max_retries: u32,
+        retry_base: Duration,
+        retry_max: Duration,
+        max_in_flight: usize,
+    ) -> HttpSettings {
+        HttpSettings {
+            timeout,
+            max_retries: max_retries.min(20),
+            retry_base,
+            retry_max,
+            max_in_flight: max_in_flight.clamp(1, 64),
+            ..HttpSettings::default()
+        }
+    }
+}
+
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {

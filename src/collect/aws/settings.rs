@@ -68,14 +68,13 @@ impl AwsConfig {
             role_name: self.role_name.clone(),
             aggregator,
             home_region: self.home_region.clone(),
-            http: HttpSettings {
-                timeout: self.timeout,
-                max_retries: self.max_retries.min(20),
-                retry_base: self.retry_base_delay,
-                retry_max: self.max_retry_wait,
-                max_in_flight: self.max_in_flight.clamp(1, 64),
-                ..HttpSettings::default()
-            },
+            http: HttpSettings::bounded(
+                self.timeout,
+                self.max_retries,
+                self.retry_base_delay,
+                self.max_retry_wait,
+                self.max_in_flight,
+            ),
             report_polls: self.credential_report_polls.clamp(1, 1000),
             report_poll_delay: self.credential_report_poll_delay,
         }

@@ -1,23 +1,10 @@
 //! `posture report`: the content of each format, on the real binary over the demo estate.
 
-use assert_cmd::Command;
 use sha2::Digest;
 use std::path::Path;
 
-fn posture(db: &Path, config: &str) -> Command {
-    let cfg = db.with_extension("config.toml");
-    std::fs::write(&cfg, config).unwrap();
-    let mut c = Command::cargo_bin("posture").unwrap();
-    c.env("POSTURE_DB", db).env("POSTURE_CONFIG", &cfg).env_remove("NO_COLOR");
-    c
-}
-
-fn assessed(config: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    posture(&db, config).arg("assess").assert().success();
-    (dir, db)
-}
+mod common;
+use common::{assessed_with as assessed, posture_on as posture};
 
 fn report(db: &Path, config: &str, args: &[&str]) -> String {
     let out = posture(db, config).arg("report").args(args).assert().success().get_output().stdout.clone();

@@ -1,7 +1,6 @@
 //! `posture report STANDARD --format ocsf`: OCSF Compliance Finding NDJSON on the real binary
 //! over the demo estate, counted against the report model the library builds.
 
-use assert_cmd::Command;
 use posture::catalog::Catalog;
 use posture::report::{ReportRequest, build};
 use posture::store::Store;
@@ -12,20 +11,8 @@ use std::path::Path;
 const STANDARD: &str = "cis-azure-2.0";
 const SCOPE_A: &str = "3f6c2a1e-8b4d-4e27-9a15-6c0d7e2f9b31";
 
-fn posture(db: &Path, config: &str) -> Command {
-    let cfg = db.with_extension("config.toml");
-    std::fs::write(&cfg, config).unwrap();
-    let mut c = Command::cargo_bin("posture").unwrap();
-    c.env("POSTURE_DB", db).env("POSTURE_CONFIG", &cfg).env_remove("NO_COLOR");
-    c
-}
-
-fn assessed(config: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    posture(&db, config).arg("assess").assert().success();
-    (dir, db)
-}
+mod common;
+use common::{assessed_with as assessed, posture_on as posture};
 
 fn events(db: &Path, config: &str, args: &[&str]) -> Vec<Value> {
     let out = posture(db, config).arg("report").args(args).assert().success().get_output().stdout.clone();

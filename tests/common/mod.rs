@@ -1,4 +1,4 @@
-//! Helpers shared by the governance and audit tests: a temporary cache driven through the real
+//! Helpers shared by the integration tests: a temporary cache driven through the real
 //! binary, and a real `ssh-agent` holding keys made with `ssh-keygen`.
 #![allow(dead_code)]
 
@@ -14,6 +14,23 @@ pub struct Cache {
 
 /// The attester every test's config names.
 pub const ATTESTER: &str = "alice@example.com";
+
+/// The binary on the cache `db`, with `config` written beside it.
+pub fn posture_on(db: &Path, config: &str) -> Command {
+    let cfg = db.with_extension("config.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let mut c = Command::cargo_bin("posture").unwrap();
+    c.env("POSTURE_DB", db).env("POSTURE_CONFIG", &cfg).env_remove("NO_COLOR");
+    c
+}
+
+/// A fresh cache with the demo estate assessed under `config`: (its folder, the cache).
+pub fn assessed_with(config: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    posture_on(&db, config).arg("assess").assert().success();
+    (dir, db)
+}
 
 pub fn cache() -> Cache {
     let dir = tempfile::tempdir().unwrap();

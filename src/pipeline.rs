@@ -10,7 +10,7 @@ use chrono::Utc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 mod live;
-pub use live::{CollectProgress, LiveSettings, collect_all, collect_and_store, remove_unreferenced};
+pub use live::{CollectProgress, LiveRunError, LiveSettings, collect_all, collect_and_store, remove_unreferenced};
 
 /// A stored run and what it produced.
 #[derive(Debug)]

@@ -158,6 +158,7 @@ fn assess_and_store(
         let _ = events.send(Event::Collecting(p.clone()));
     });
     crate::pipeline::collect_and_store(&mut store, catalog, &run, &cfg.live, cancel, &collecting, &mut progress)
+        .map_err(|e| e.to_string())
 }
 
 fn spawn_with(cfg: WorkerConfig, runner: Runner) -> Worker {

@@ -104,4 +104,11 @@ async fn no_credentials_is_exit_2_with_one_message_naming_the_ways() {
     }
     assert!(!dir.path().join("snap").exists());
     assert!(aws.server.received_requests().await.unwrap().is_empty());
+
+    // the same from `assess` with a live source: bad setup, exit 2, nothing stored
+    let args: Vec<String> = ["--db", &d, "assess", "--source", "aws-live:"].map(String::from).to_vec();
+    let envs = vec![("AWS_ENDPOINT_URL", aws.server.uri()), ("HOME", dir.path().display().to_string())];
+    let out = tokio::task::spawn_blocking(move || posture(args, envs)).await.unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AWS_ACCESS_KEY_ID"));
 }

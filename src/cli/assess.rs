@@ -3,8 +3,8 @@
 use super::output;
 use super::{CliError, CliResult, Env};
 use crate::assess::{RunStatus, StandardSummary};
-use crate::collect::LiveSource;
-use crate::pipeline::{CollectProgress, LiveSettings, Run, collect_and_store, run_and_store_with};
+use crate::collect::{CollectError, LiveSource};
+use crate::pipeline::{CollectProgress, LiveRunError, LiveSettings, Run, collect_and_store, run_and_store_with};
 use crate::sanitize::clean;
 use crate::sources::SourceSpec;
 use clap::Args;
@@ -119,8 +119,15 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
         };
         let shown = bar.clone();
         let collecting: CollectProgress = Arc::new(move |p: &crate::collect::Progress| shown.collecting(p));
-        collect_and_store(&mut store, &catalog, &run, &settings, &cancel, &collecting, &mut on_progress)
-            .map_err(CliError::failure)
+        collect_and_store(&mut store, &catalog, &run, &settings, &cancel, &collecting, &mut on_progress).map_err(|e| {
+            // No credentials or a bad setting is the user's to fix (exit 2), as for `collect`.
+            match &e {
+                LiveRunError::Collect { error: CollectError::NoCredentials(_) | CollectError::Setup(_), .. } => {
+                    CliError::input(e.to_string())
+                }
+                _ => CliError::failure(e.to_string()),
+            }
+        })
     };
     bar.finish();
     if cancel.load(Ordering::Relaxed) {

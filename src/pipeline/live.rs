@@ -6,7 +6,7 @@ use super::{Outcome, Run, run_and_store_with};
 use crate::assess::Progress;
 use crate::catalog::Catalog;
 use crate::collect::manifest::PartState;
-use crate::collect::{Collected, LiveSource};
+use crate::collect::{CollectError, Collected, LiveSource};
 use crate::config::Config;
 use crate::model::Cloud;
 use crate::sources::SourceSpec;
@@ -29,6 +29,22 @@ pub struct LiveSettings {
 /// Collection progress, shared by every live source of a run.
 pub type CollectProgress = Arc<dyn Fn(&crate::collect::Progress) + Send + Sync>;
 
+/// Why a run with live sources stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveRunError {
+    /// A live source could not be collected (its kind tells bad setup from a failure).
+    #[error("{live}: {error}")]
+    Collect {
+        /// The live source.
+        live: String,
+        /// Why.
+        error: CollectError,
+    },
+    /// The assessment or the cache failed.
+    #[error("{0}")]
+    Run(String),
+}
+
 /// Collect every live source; the first that fails fails the run (nothing is assessed, and
 /// the previous run stays shown).
 pub fn collect_all(
@@ -36,7 +52,7 @@ pub fn collect_all(
     catalog: &Catalog,
     cancel: &Arc<AtomicBool>,
     progress: &CollectProgress,
-) -> Result<Vec<Collected>, String> {
+) -> Result<Vec<Collected>, LiveRunError> {
     let mut out = Vec::new();
     for source in &live.sources {
         let p = Arc::clone(progress);
@@ -48,7 +64,7 @@ pub fn collect_all(
             Box::new(move |x| p(x)),
             Arc::clone(cancel),
         )
-        .map_err(|e| format!("{source}: {e}"))?;
+        .map_err(|error| LiveRunError::Collect { live: source.to_string(), error })?;
         out.push(collected);
     }
     Ok(out)
@@ -63,18 +79,21 @@ pub fn collect_and_store(
     cancel: &Arc<AtomicBool>,
     collecting: &CollectProgress,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Outcome, String> {
+) -> Result<Outcome, LiveRunError> {
     let collected = collect_all(live, catalog, cancel, collecting)?;
     let mut specs = run.specs.to_vec();
     // An AWS snapshot mixes Config items and CLI outputs: its files are told apart by content.
     let cloud_of = |c: &Collected| (c.manifest.cloud == "azure").then_some(Cloud::Azure);
     specs.extend(collected.iter().map(|c| SourceSpec::Path { path: c.path.clone(), cloud: cloud_of(c) }));
     let with = Run { specs: &specs, ..*run };
-    let outcome = run_and_store_with(store, catalog, &with, cancel, progress).map_err(|e| e.to_string());
+    let outcome =
+        run_and_store_with(store, catalog, &with, cancel, progress).map_err(|e| LiveRunError::Run(e.to_string()));
     if let Ok(o) = &outcome {
         let partial = collected.iter().any(|c| c.manifest.status == PartState::Partial);
         for c in &collected {
-            store.record_snapshot(o.run_id, &c.path.display().to_string(), partial).map_err(|e| e.to_string())?;
+            store
+                .record_snapshot(o.run_id, &c.path.display().to_string(), partial)
+                .map_err(|e| LiveRunError::Run(e.to_string()))?;
         }
     }
     remove_unreferenced(store, &live.snapshots_dir);

@@ -1,5 +1,8 @@
 //! User configuration (TOML): sources, extra standards, intervals, theme, keys.
 
+mod gcp;
+
+pub use gcp::GcpConfig;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +46,8 @@ pub struct Config {
     pub report_max_resources_per_check: usize,
     /// Live collection from Azure (`posture collect azure`, `azure-live:` sources).
     pub azure: AzureConfig,
+    /// Live collection from GCP (`posture collect gcp`, `gcp-live:` sources).
+    pub gcp: GcpConfig,
     /// Where live sources' snapshots are kept (default: `snapshots/` beside the cache).
     pub snapshots_dir: Option<PathBuf>,
 }
@@ -198,6 +203,7 @@ impl Default for Config {
             eval_max_memory_bytes: crate::policy::Budget::default().memory,
             report_max_resources_per_check: crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK,
             azure: AzureConfig::default(),
+            gcp: GcpConfig::default(),
             snapshots_dir: None,
         }
     }

@@ -1,5 +1,5 @@
-//! `posture collect azure`: write a snapshot of what the checks need, with a progress bar on
-//! stderr when it is a terminal, and print where it went and what is partial.
+//! `posture collect azure|gcp`: write a snapshot of what the checks need, with a progress bar
+//! on stderr when it is a terminal, and print where it went and what is partial.
 
 use super::output::Format;
 use super::{CliError, CliResult, Env};
@@ -14,6 +14,28 @@ use std::path::PathBuf;
 pub enum CollectCmd {
     /// Resource Graph, ARM and Microsoft Graph, as the loaded checks need.
     Azure(AzureArgs),
+    /// Cloud Asset Inventory (resources, IAM and organization policies), as the loaded checks need.
+    Gcp(GcpArgs),
+}
+
+/// Arguments of `posture collect gcp`.
+#[derive(Debug, Args)]
+pub struct GcpArgs {
+    /// A project id or number, repeatable (default: every project the credential can see).
+    #[arg(long = "project", value_name = "ID")]
+    pub projects: Vec<String>,
+    /// A folder (`N` or `folders/N`): its assets, across its projects.
+    #[arg(long, value_name = "ID")]
+    pub folder: Option<String>,
+    /// An organization (`N` or `organizations/N`): its assets, across its projects.
+    #[arg(long, value_name = "ID")]
+    pub organization: Option<String>,
+    /// The snapshot folder to create (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `posture collect azure`.
@@ -38,28 +60,41 @@ pub struct AzureArgs {
 
 /// Run it.
 pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
-    let CollectCmd::Azure(args) = cmd;
     let catalog = env.catalog();
-    let mut opts = env.config.azure.options(args.subscriptions.clone(), args.management_group.clone());
-    if args.tenant.is_some() {
-        opts.tenant = args.tenant.clone();
-    }
+    let unit = match &cmd {
+        CollectCmd::Azure(_) => "subscriptions",
+        CollectCmd::Gcp(_) => "scopes",
+    };
     let bar = super::progress::Bar::on_terminal();
     let shown = bar.clone();
     let progress = Box::new(move |p: &Progress| shown.collecting(p));
-    let env_vars = crate::collect::azure::credential::CredentialEnv::from_process();
     let cancel = super::interrupt::cancel_flag();
-    let fut = crate::collect::azure::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
-    let result = crate::collect::live::block_on(fut);
+    let (result, format, out) = match cmd {
+        CollectCmd::Azure(args) => {
+            let mut opts = env.config.azure.options(args.subscriptions.clone(), args.management_group.clone());
+            if args.tenant.is_some() {
+                opts.tenant = args.tenant.clone();
+            }
+            let env_vars = crate::collect::azure::credential::CredentialEnv::from_process();
+            let fut = crate::collect::azure::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
+            (crate::collect::live::block_on(fut), args.format, args.out)
+        }
+        CollectCmd::Gcp(args) => {
+            let opts = env.config.gcp.options(args.projects, args.folder, args.organization);
+            let env_vars = crate::collect::gcp::endpoints::GcpEnv::from_process();
+            let fut = crate::collect::gcp::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
+            (crate::collect::live::block_on(fut), args.format, args.out)
+        }
+    };
     bar.finish();
     let collected = result.map_err(|e| match e {
         CollectError::NoCredentials(_) | CollectError::Setup(_) => CliError::input(e.to_string()),
         CollectError::Cancelled => {
-            CliError { code: 130, message: format!("interrupted; nothing was written to {}", args.out.display()) }
+            CliError { code: 130, message: format!("interrupted; nothing was written to {}", out.display()) }
         }
         _ => CliError::failure(e.to_string()),
     })?;
-    match args.format {
+    match format {
         Format::Json => {
             let text = serde_json::to_string_pretty(&serde_json::json!({
                 "snapshot": collected.path.display().to_string(),
@@ -68,18 +103,19 @@ pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
             .map_err(|e| CliError::failure(e.to_string()))?;
             println!("{text}");
         }
-        Format::Table => print_summary(&collected.path, &collected.manifest),
+        Format::Table => print_summary(&collected.path, &collected.manifest, unit),
     }
     Ok(())
 }
 
-fn print_summary(path: &std::path::Path, m: &Manifest) {
+fn print_summary(path: &std::path::Path, m: &Manifest, unit: &str) {
     let rows: u64 = m.scopes.values().flat_map(|s| s.datasets.values()).map(|d| d.rows).sum();
-    let subs = m.scopes.keys().filter(|k| *k != "tenant").count();
+    // The directory-wide scopes (Entra's tenant, GCP's project search) are not subscriptions or projects.
+    let scopes = m.scopes.keys().filter(|k| *k != "tenant" && *k != "projects.search").count();
     println!(
-        "snapshot {}: {} subscriptions, {rows} rows in {} files, {} requests ({} retried)",
+        "snapshot {}: {} {unit}, {rows} rows in {} files, {} requests ({} retried)",
         clean(&path.display().to_string()),
-        subs,
+        scopes,
         m.files,
         m.requests.sent,
         m.requests.retried

@@ -122,7 +122,7 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// A standard's report for auditors, spreadsheets or tickets (md, csv).
     Report(report::ReportArgs),
-    /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`).
+    /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`, `collect gcp --out DIR`).
     #[command(subcommand)]
     Collect(collect::CollectCmd),
 }

@@ -413,14 +413,17 @@ fn parse_hms(v: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
-/// The code and message of an error body (`{"error":{"code","message"}}`, OAuth's
+/// The code and message of an error body (`{"error":{"code","message"}}`, Google's
+/// `{"error":{"status","message"}}`, OAuth's
 /// `error`/`error_description`), or the start of the body; cleaned for display.
 pub fn error_text(body: &[u8]) -> (Option<String>, String) {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let s = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
     let (code, message) = match &parsed {
         Some(v) if v.get("error").is_some_and(|e| e.is_object()) => {
-            (s(v.pointer("/error/code")), s(v.pointer("/error/message")).unwrap_or_default())
+            // Google puts the number in `code` and the name (`PERMISSION_DENIED`) in `status`.
+            let code = s(v.pointer("/error/code")).or_else(|| s(v.pointer("/error/status")));
+            (code, s(v.pointer("/error/message")).unwrap_or_default())
         }
         Some(v) if v.get("error").is_some_and(|e| e.is_string()) => {
             (s(v.get("error")), s(v.get("error_description")).unwrap_or_default())
@@ -453,6 +456,8 @@ mod tests {
         assert!(!m.contains('\u{1b}'), "{m}");
         let (c, m) = error_text(br#"{"error":"invalid_client","error_description":"AADSTS7000215"}"#);
         assert_eq!((c.as_deref(), m.as_str()), (Some("invalid_client"), "AADSTS7000215"));
+        let (c, m) = error_text(br#"{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}"#);
+        assert_eq!((c.as_deref(), m.as_str()), (Some("PERMISSION_DENIED"), "denied"));
         let (_, m) = error_text(&vec![b'x'; 5000]);
         assert!(m.len() <= MAX_MESSAGE + 3);
     }

@@ -1,5 +1,6 @@
-//! Live sources in config (`azure-live:`, `azure-live:SUB,SUB`, `azure-live:mg/NAME`): the
-//! worker collects each into a fresh snapshot under the snapshots folder, then assesses it.
+//! Live sources in config (`azure-live:`, `azure-live:SUB,SUB`, `azure-live:mg/NAME`,
+//! `gcp-live:`, `gcp-live:PROJECT,PROJECT`, `gcp-live:folders/N`, `gcp-live:organizations/N`):
+//! the worker collects each into a fresh snapshot under the snapshots folder, then assesses it.
 
 use super::{CollectError, Collected, Progress};
 use crate::catalog::Catalog;
@@ -19,13 +20,48 @@ pub enum LiveSource {
         /// A management group.
         management_group: Option<String>,
     },
+    /// GCP: these projects (empty: all visible), or a folder or an organization.
+    Gcp {
+        /// Project ids or numbers.
+        projects: Vec<String>,
+        /// `folders/N`.
+        folder: Option<String>,
+        /// `organizations/N`.
+        organization: Option<String>,
+    },
 }
 
 const AZURE: &str = "azure-live:";
+const GCP: &str = "gcp-live:";
+
+/// `gcp-live:…` as a source.
+fn parse_gcp(s: &str, rest: &str) -> Result<LiveSource, String> {
+    for (kind, folder) in [("folders/", true), ("organizations/", false)] {
+        if let Some(n) = rest.strip_prefix(kind) {
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
+                return Err(format!("'{s}': expected a number after '{kind}'"));
+            }
+            let parent = Some(format!("{kind}{n}"));
+            let (folder, organization) = if folder { (parent, None) } else { (None, parent) };
+            return Ok(LiveSource::Gcp { projects: Vec::new(), folder, organization });
+        }
+    }
+    let projects: Vec<String> = rest.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
+    // Project ids are lowercase letters, digits and hyphens (numbers are digits).
+    if let Some(bad) =
+        projects.iter().find(|x| !x.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return Err(format!("'{s}': '{bad}' is not a project id"));
+    }
+    Ok(LiveSource::Gcp { projects, folder: None, organization: None })
+}
 
 impl LiveSource {
     /// `Some` when `s` names a live source (then an error if it is malformed).
     pub fn parse(s: &str) -> Option<Result<LiveSource, String>> {
+        if let Some(rest) = s.strip_prefix(GCP) {
+            return Some(parse_gcp(s, rest.trim()));
+        }
         let rest = s.strip_prefix(AZURE)?.trim();
         if let Some(mg) = rest.strip_prefix("mg/") {
             if mg.is_empty() {
@@ -45,6 +81,7 @@ impl LiveSource {
     pub fn cloud(&self) -> &'static str {
         match self {
             LiveSource::Azure { .. } => "azure",
+            LiveSource::Gcp { .. } => "gcp",
         }
     }
 }
@@ -54,6 +91,10 @@ impl std::fmt::Display for LiveSource {
         match self {
             LiveSource::Azure { management_group: Some(mg), .. } => write!(f, "{AZURE}mg/{mg}"),
             LiveSource::Azure { subscriptions, .. } => write!(f, "{AZURE}{}", subscriptions.join(",")),
+            LiveSource::Gcp { folder: Some(p), .. } | LiveSource::Gcp { organization: Some(p), .. } => {
+                write!(f, "{GCP}{p}")
+            }
+            LiveSource::Gcp { projects, .. } => write!(f, "{GCP}{}", projects.join(",")),
         }
     }
 }
@@ -97,11 +138,18 @@ pub fn collect_blocking(
 ) -> Result<Collected, CollectError> {
     crate::fsutil::create_private_dir(root).map_err(|e| CollectError::Setup(e.to_string()))?;
     let dest = new_snapshot_path(root, source.cloud());
-    let LiveSource::Azure { subscriptions, management_group } = source;
-    let opts = config.azure.options(subscriptions.clone(), management_group.clone());
-    let env = super::azure::credential::CredentialEnv::from_process();
-    let fut = super::azure::collect(catalog, &opts, &env, &dest, progress, cancel);
-    block_on(fut)
+    match source {
+        LiveSource::Azure { subscriptions, management_group } => {
+            let opts = config.azure.options(subscriptions.clone(), management_group.clone());
+            let env = super::azure::credential::CredentialEnv::from_process();
+            block_on(super::azure::collect(catalog, &opts, &env, &dest, progress, cancel))
+        }
+        LiveSource::Gcp { projects, folder, organization } => {
+            let opts = config.gcp.options(projects.clone(), folder.clone(), organization.clone());
+            let env = super::gcp::endpoints::GcpEnv::from_process();
+            block_on(super::gcp::collect(catalog, &opts, &env, &dest, progress, cancel))
+        }
+    }
 }
 
 /// Run `fut` to completion on the current runtime's handle, or on a new one.
@@ -133,5 +181,24 @@ mod tests {
         assert!(LiveSource::parse("azure:/x").is_none());
         let (files, live) = split_sources(&["azure:/x".into(), "azure-live:".into()]).unwrap();
         assert_eq!((files.len(), live.len()), (1, 1));
+    }
+
+    #[test]
+    fn gcp_live_sources_parse_and_print() {
+        let all = LiveSource::parse("gcp-live:").unwrap().unwrap();
+        assert_eq!(all, LiveSource::Gcp { projects: vec![], folder: None, organization: None });
+        assert_eq!(all.cloud(), "gcp");
+        let two = LiveSource::parse("gcp-live:prod-1, 123456").unwrap().unwrap();
+        assert_eq!(two.to_string(), "gcp-live:prod-1,123456");
+        for s in ["gcp-live:folders/12", "gcp-live:organizations/34"] {
+            assert_eq!(LiveSource::parse(s).unwrap().unwrap().to_string(), s);
+        }
+        assert!(matches!(
+            LiveSource::parse("gcp-live:organizations/34").unwrap().unwrap(),
+            LiveSource::Gcp { organization: Some(o), folder: None, .. } if o == "organizations/34"
+        ));
+        assert!(LiveSource::parse("gcp-live:folders/x").unwrap().unwrap_err().contains("number"));
+        assert!(LiveSource::parse("gcp-live:Prod/1").unwrap().unwrap_err().contains("not a project id"));
+        assert!(LiveSource::parse("gcp:/x").is_none());
     }
 }

@@ -66,7 +66,12 @@ pub fn collect_and_store(
 ) -> Result<Outcome, String> {
     let collected = collect_all(live, catalog, cancel, collecting)?;
     let mut specs = run.specs.to_vec();
-    specs.extend(collected.iter().map(|c| SourceSpec::Path { path: c.path.clone(), cloud: Some(Cloud::Azure) }));
+    // A snapshot is read as the cloud its manifest names.
+    specs.extend(
+        collected
+            .iter()
+            .map(|c| SourceSpec::Path { path: c.path.clone(), cloud: c.manifest.cloud.parse::<Cloud>().ok() }),
+    );
     let with = Run { specs: &specs, ..*run };
     let outcome = run_and_store_with(store, catalog, &with, cancel, progress).map_err(|e| e.to_string());
     if let Ok(o) = &outcome {

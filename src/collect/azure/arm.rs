@@ -5,8 +5,8 @@
 
 use super::api::{Api, ApiError, Service};
 use super::plan::{DIAGNOSTIC_PATH, Plan};
-use super::state::State;
 use crate::collect::snapshot::slug;
+use crate::collect::state::State;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! makes that data set partial in the manifest's `tenant` scope; it never stops the run.
 
 use super::api::{Api, ApiError, Service};
-use super::state::State;
+use crate::collect::state::State;
 use serde_json::Value;
 
 /// A Graph data set: its name, the path under the Graph endpoint, the permission it needs.

@@ -9,12 +9,12 @@ pub mod credential;
 mod graph;
 pub mod plan;
 mod resource_graph;
-mod state;
 
 use crate::catalog::Catalog;
 use crate::collect::http::{Client, HttpSettings};
-use crate::collect::manifest::{Asked, FORMAT, Manifest, PartError, Requests};
+use crate::collect::manifest::{Asked, PartError};
 use crate::collect::snapshot::Snapshot;
+use crate::collect::state::{self, State};
 use crate::collect::{CollectError, Collected, Progress};
 use api::Api;
 use arm::Parent;
@@ -23,7 +23,6 @@ use credential::{Credential, CredentialEnv, CredentialKind};
 use plan::{Plan, Table};
 use resource_graph::Scope;
 use serde_json::Value;
-use state::State;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -119,13 +118,6 @@ pub async fn collect(
     if cancel.load(Ordering::Relaxed) {
         return Err(CollectError::Cancelled);
     }
-    let Ok(state) = Arc::try_unwrap(state) else {
-        return Err(CollectError::Write("a request outlived the collection".into()));
-    };
-    let gathered = state.into_gathered();
-    if let Some(e) = gathered.write_error {
-        return Err(CollectError::Write(e));
-    }
     let endpoints_map: BTreeMap<String, String> = [
         ("resource_manager", endpoints.resource_manager.to_string()),
         ("graph", endpoints.graph.to_string()),
@@ -134,33 +126,14 @@ pub async fn collect(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let c = &client.counters;
-    let mut manifest = Manifest {
-        format: FORMAT.into(),
-        cloud: "azure".into(),
-        started_at: started.to_rfc3339(),
-        finished_at: chrono::Utc::now().to_rfc3339(),
-        status: Default::default(),
-        asked: Asked {
-            scopes: opts.subscriptions.clone(),
-            group: opts.management_group.clone(),
-            tenant: opts.tenant.clone(),
-            endpoints: endpoints_map,
-            types: plan.types.iter().cloned().collect(),
-        },
-        identity,
-        scopes: gathered.scopes,
-        files: gathered.snapshot.files(),
-        requests: Requests {
-            sent: c.sent.load(Ordering::Relaxed),
-            retried: c.retried.load(Ordering::Relaxed),
-            quota_pauses: c.quota_pauses.load(Ordering::Relaxed),
-        },
+    let asked = Asked {
+        scopes: opts.subscriptions.clone(),
+        group: opts.management_group.clone(),
+        tenant: opts.tenant.clone(),
+        endpoints: endpoints_map,
+        types: plan.types.iter().cloned().collect(),
     };
-    manifest.settle();
-    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| CollectError::Write(e.to_string()))?;
-    let path = gathered.snapshot.finish(&bytes).map_err(CollectError::Write)?;
-    Ok(Collected { path, manifest })
+    state::finish(state, &client, state::Summary { cloud: "azure", started, asked, identity })
 }
 
 /// The subscriptions in scope, from `resourcecontainers` (so an empty one is known too);

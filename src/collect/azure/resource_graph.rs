@@ -4,8 +4,8 @@
 
 use super::api::{Api, ApiError, Service};
 use super::plan::Table;
-use super::state::State;
 use crate::collect::http::Request;
+use crate::collect::state::State;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 

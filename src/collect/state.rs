@@ -2,9 +2,10 @@
 //! scopes, and the progress reported (shared by the concurrent requests behind one lock held
 //! only to record).
 
-use crate::collect::Progress;
-use crate::collect::manifest::{PartError, Scope};
+use crate::collect::http::Client;
+use crate::collect::manifest::{Asked, FORMAT, Identity, Manifest, PartError, Requests, Scope};
 use crate::collect::snapshot::Snapshot;
+use crate::collect::{CollectError, Collected, Progress};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,14 +72,14 @@ impl State {
         }
     }
 
-    /// Subscriptions to go through.
+    /// Scopes (subscriptions, projects) to go through.
     pub fn set_total(&self, total: u64) {
         let mut g = self.lock();
         g.progress.scopes_total = total;
         self.report(&g);
     }
 
-    /// One more subscription fully collected.
+    /// One more scope fully collected.
     pub fn scope_done(&self) {
         let mut g = self.lock();
         g.progress.scopes_done += 1;
@@ -155,4 +156,49 @@ impl State {
         let inner = self.inner.into_inner().unwrap_or_else(|p| p.into_inner());
         Gathered { snapshot: inner.snapshot, scopes: inner.scopes, write_error: inner.write_error }
     }
+}
+
+/// What a manifest says beside the scopes gathered.
+pub struct Summary {
+    /// `azure`, `aws`, `gcp`.
+    pub cloud: &'static str,
+    /// When collection began.
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// What was asked.
+    pub asked: Asked,
+    /// Who asked.
+    pub identity: Identity,
+}
+
+/// Write the manifest of what `state` gathered (with `client`'s request counts) and move the
+/// snapshot into place.
+pub fn finish(state: Arc<State>, client: &Client, summary: Summary) -> Result<Collected, CollectError> {
+    let Ok(state) = Arc::try_unwrap(state) else {
+        return Err(CollectError::Write("a request outlived the collection".into()));
+    };
+    let gathered = state.into_gathered();
+    if let Some(e) = gathered.write_error {
+        return Err(CollectError::Write(e));
+    }
+    let c = &client.counters;
+    let mut manifest = Manifest {
+        format: FORMAT.into(),
+        cloud: summary.cloud.into(),
+        started_at: summary.started.to_rfc3339(),
+        finished_at: chrono::Utc::now().to_rfc3339(),
+        status: Default::default(),
+        asked: summary.asked,
+        identity: summary.identity,
+        scopes: gathered.scopes,
+        files: gathered.snapshot.files(),
+        requests: Requests {
+            sent: c.sent.load(Ordering::Relaxed),
+            retried: c.retried.load(Ordering::Relaxed),
+            quota_pauses: c.quota_pauses.load(Ordering::Relaxed),
+        },
+    };
+    manifest.settle();
+    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| CollectError::Write(e.to_string()))?;
+    let path = gathered.snapshot.finish(&bytes).map_err(CollectError::Write)?;
+    Ok(Collected { path, manifest })
 }

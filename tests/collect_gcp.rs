@@ -55,14 +55,15 @@ async fn thousands_of_assets_are_paged_written_and_assessed() {
     let resource: Vec<_> = reqs.iter().filter(|(_, q)| get(q, "contentType").as_deref() == Some("RESOURCE")).collect();
     let tokens: Vec<Option<String>> = resource.iter().map(|(_, q)| get(q, "pageToken")).collect();
     assert_eq!(tokens, [None, Some("tok-1000".into()), Some("tok-2000".into())]);
-    let types: Vec<String> =
-        resource[0].1.iter().filter(|(k, _)| k == "assetTypes").map(|(_, v)| v.clone()).collect();
+    let types: Vec<String> = resource[0].1.iter().filter(|(k, _)| k == "assetTypes").map(|(_, v)| v.clone()).collect();
     assert!(types.contains(&"storage.googleapis.com/Bucket".to_string()));
     assert!(types.contains(&"cloudresourcemanager.googleapis.com/Project".to_string()));
-    assert!(resource.iter().all(|(_, q)| get(q, "pageSize").as_deref() == Some("1000") && get(q, "readTime").is_none()));
+    assert!(
+        resource.iter().all(|(_, q)| get(q, "pageSize").as_deref() == Some("1000") && get(q, "readTime").is_none())
+    );
     let contents: std::collections::BTreeSet<String> = reqs.iter().filter_map(|(_, q)| get(q, "contentType")).collect();
-    // no shipped check reads access policies; the project's org policies are not read either
-    assert_eq!(contents.into_iter().collect::<Vec<_>>(), ["IAM_POLICY", "ORG_POLICY", "RESOURCE"]);
+    // no shipped check reads access policies, and org policies are read on organizations only
+    assert_eq!(contents.into_iter().collect::<Vec<_>>(), ["IAM_POLICY", "RESOURCE"]);
 
     // what was written: one asset per line, as returned
     let page1 = std::fs::read_to_string(dest.join("gcp/assets/projects-101/resource/page00001.ndjson")).unwrap();
@@ -137,7 +138,8 @@ async fn quota_errors_and_unavailable_back_off_then_succeed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_project_is_partial_with_the_permission_and_the_others_are_collected() {
     let mut e = estate_101(4);
-    e.projects = vec![search_project(101, "ACTIVE"), search_project(202, "ACTIVE"), search_project(303, "DELETE_REQUESTED")];
+    e.projects =
+        vec![search_project(101, "ACTIVE"), search_project(202, "ACTIVE"), search_project(303, "DELETE_REQUESTED")];
     e.denied = vec!["projects/202".into()];
     let gcp = Gcp::start(e).await;
     let dir = tempfile::tempdir().unwrap();

@@ -13,13 +13,30 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The service account the tests sign in as.
 pub const EMAIL: &str = "posture-reader@audit-1.iam.gserviceaccount.com";
 /// The access token the mock issues; it must never be written anywhere.
 pub const ACCESS_TOKEN: &str = "ya29.mock-access-token-0123456789abcdef";
+
+/// A user's refresh token and OAuth client secret (gcloud's ADC file); never written anywhere.
+pub const REFRESH_TOKEN: &str = "1//0g-mock-refresh-token-abcdefghijklmnop";
+pub const CLIENT_SECRET: &str = "d-FL95Q19q7MQmFpd7hHD0Ty";
+
+/// An `authorized_user` ADC file as `gcloud auth application-default login` writes it, under
+/// `home`'s gcloud folder; returns its path.
+pub fn adc_file(home: &Path) -> PathBuf {
+    let dir = home.join(".config/gcloud");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("application_default_credentials.json");
+    let adc = json!({"client_id": "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com",
+                     "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN,
+                     "quota_project_id": "billing-1", "type": "authorized_user"});
+    std::fs::write(&p, serde_json::to_vec_pretty(&adc).unwrap()).unwrap();
+    p
+}
 
 /// The RSA private key of the Azure tests' certificate, reused as a service-account key.
 pub fn private_key_pem() -> String {
@@ -137,7 +154,9 @@ impl Respond for Assets {
         if !estate.failures.is_empty() {
             let code = estate.failures.remove(0);
             return match code {
-                429 => google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'List assets requests'."),
+                429 => {
+                    google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'List assets requests'.")
+                }
                 c => google_error(c, "UNAVAILABLE", "The service is currently unavailable."),
             };
         }
@@ -147,11 +166,17 @@ impl Respond for Assets {
         if estate.denied.contains(&parent) {
             let q = query(req);
             let content = q.iter().find(|(k, _)| k == "contentType").map(|(_, v)| v.as_str()).unwrap_or("");
-            let perm = if content == "IAM_POLICY" { "cloudasset.assets.listIamPolicy" } else { "cloudasset.assets.listResource" };
+            let perm = if content == "IAM_POLICY" {
+                "cloudasset.assets.listIamPolicy"
+            } else {
+                "cloudasset.assets.listResource"
+            };
             return google_error(
                 403,
                 "PERMISSION_DENIED",
-                &format!("Permission '{perm}' denied on resource '//cloudresourcemanager.googleapis.com/{parent}' (or it may not exist)."),
+                &format!(
+                    "Permission '{perm}' denied on resource '//cloudresourcemanager.googleapis.com/{parent}' (or it may not exist)."
+                ),
             );
         }
         let q = query(req);
@@ -159,7 +184,8 @@ impl Respond for Assets {
         let content = get("contentType").unwrap_or_default();
         let types: Vec<String> = q.iter().filter(|(k, _)| k == "assetTypes").map(|(_, v)| v.clone()).collect();
         let size: usize = get("pageSize").and_then(|s| s.parse().ok()).unwrap_or(100);
-        let skip: usize = get("pageToken").and_then(|t| t.strip_prefix("tok-").and_then(|n| n.parse().ok())).unwrap_or(0);
+        let skip: usize =
+            get("pageToken").and_then(|t| t.strip_prefix("tok-").and_then(|n| n.parse().ok())).unwrap_or(0);
         let page = skip / size.max(1) + 1;
         if estate.malformed.as_ref().is_some_and(|(p, n)| *p == parent && *n == page) {
             return ResponseTemplate::new(200).set_body_string("{\"assets\": [ {\"name\": tru");
@@ -167,7 +193,11 @@ impl Respond for Assets {
         let all: Vec<&Value> = estate
             .assets
             .get(&(parent.clone(), content))
-            .map(|v| v.iter().filter(|a| types.is_empty() || types.iter().any(|t| Some(t.as_str()) == a["assetType"].as_str())).collect())
+            .map(|v| {
+                v.iter()
+                    .filter(|a| types.is_empty() || types.iter().any(|t| Some(t.as_str()) == a["assetType"].as_str()))
+                    .collect()
+            })
             .unwrap_or_default();
         let data: Vec<&Value> = all.iter().skip(skip).take(size).copied().collect();
         let mut out = json!({"readTime": "2026-12-01T12:00:00.000000Z"});
@@ -206,12 +236,24 @@ struct Token(Arc<Mutex<Estate>>);
 impl Respond for Token {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
-        if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
-            return ResponseTemplate::new(400).set_body_json(json!({"error": "unsupported_grant_type"}));
+        let ok = match form.get("grant_type").map(String::as_str) {
+            Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
+                let assertion = form.get("assertion").cloned().unwrap_or_default();
+                self.0.lock().unwrap().assertions.push(assertion);
+                true
+            }
+            Some("refresh_token") => {
+                form.get("refresh_token").map(String::as_str) == Some(REFRESH_TOKEN)
+                    && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+            }
+            _ => false,
+        };
+        if !ok {
+            return ResponseTemplate::new(400)
+                .set_body_json(json!({"error": "invalid_grant", "error_description": "Bad Request"}));
         }
-        let assertion = form.get("assertion").cloned().unwrap_or_default();
-        self.0.lock().unwrap().assertions.push(assertion);
-        ResponseTemplate::new(200).set_body_json(json!({"access_token": ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"}))
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"access_token": ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"}))
     }
 }
 
@@ -220,9 +262,26 @@ impl Gcp {
     pub async fn start(estate: Estate) -> Gcp {
         let server = MockServer::start().await;
         let estate = Arc::new(Mutex::new(estate));
-        Mock::given(method("GET")).and(path_regex(r"^/asset/v1/[a-z]+/[^/]+/assets$")).respond_with(Assets(estate.clone())).mount(&server).await;
-        Mock::given(method("GET")).and(path("/crm/v3/projects:search")).respond_with(Projects(estate.clone())).mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/asset/v1/[a-z]+/[^/]+/assets$"))
+            .respond_with(Assets(estate.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/crm/v3/projects:search"))
+            .respond_with(Projects(estate.clone()))
+            .mount(&server)
+            .await;
         Mock::given(method("POST")).and(path("/token")).respond_with(Token(estate.clone())).mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path("/computeMetadata/v1/instance/service-accounts/default/token"))
+            .and(header("metadata-flavor", "Google"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"})),
+            )
+            .mount(&server)
+            .await;
         Gcp { server, estate }
     }
 
@@ -255,6 +314,20 @@ impl Gcp {
             },
             ..GcpOptions::default()
         }
+    }
+
+    /// `host:port` of the mock (for `GCE_METADATA_HOST`).
+    pub fn host(&self) -> String {
+        self.server.address().to_string()
+    }
+
+    /// The `x-goog-user-project` headers of the asset requests.
+    pub async fn quota_projects(&self) -> Vec<Option<String>> {
+        let reqs = self.server.received_requests().await.unwrap_or_default();
+        reqs.iter()
+            .filter(|r| r.url.path().starts_with("/asset/"))
+            .map(|r| r.headers.get("x-goog-user-project").and_then(|v| v.to_str().ok()).map(str::to_string))
+            .collect()
     }
 
     /// The asset requests received, as (path, query pairs).

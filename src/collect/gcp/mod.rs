@@ -128,11 +128,11 @@ pub async fn collect(
             (Arc::clone(&api), Arc::clone(&state), Arc::clone(&plan), endpoints.asset.clone());
         let page_size = opts.page_size;
         running.spawn(async move {
-            for (content, types) in &plan.contents {
+            for (content, types) in plan.listings(&scope) {
                 if state.cancelled() {
                     return;
                 }
-                let l = assets::Listing { scope: &scope, parent: &scope, content: *content, types, page_size };
+                let l = assets::Listing { scope: &scope, parent: &scope, content, types: &types, page_size };
                 assets::list(&api, &state, &base, &l).await;
             }
             state.scope_done();

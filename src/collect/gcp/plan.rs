@@ -95,6 +95,27 @@ impl Plan {
     }
 }
 
+/// Types that only exist above the projects: never listed under a project.
+const ABOVE_PROJECTS: [&str; 2] =
+    ["cloudresourcemanager.googleapis.com/Organization", "cloudresourcemanager.googleapis.com/Folder"];
+
+impl Plan {
+    /// The listings to make under `parent`: under a project, the organization and folder
+    /// types are dropped, and a content type left with none is not asked at all.
+    pub fn listings(&self, parent: &str) -> Vec<(ContentType, BTreeSet<String>)> {
+        let project = parent.starts_with("projects/");
+        self.contents
+            .iter()
+            .map(|(c, types)| {
+                let kept =
+                    types.iter().filter(|t| !project || !ABOVE_PROJECTS.contains(&t.as_str())).cloned().collect();
+                (*c, kept)
+            })
+            .filter(|(_, types): &(ContentType, BTreeSet<String>)| !types.is_empty())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,9 +131,25 @@ mod tests {
         assert!(iam.contains("storage.googleapis.com/Bucket") && iam.contains(PROJECT_TYPE), "{iam:?}");
         assert!(!iam.contains("sqladmin.googleapis.com/Instance"), "no SQL check reads an IAM policy: {iam:?}");
         let org = &plan.contents[&ContentType::OrgPolicy];
-        assert!(org.contains("cloudresourcemanager.googleapis.com/Organization") && !org.contains(PROJECT_TYPE), "{org:?}");
+        assert!(
+            org.contains("cloudresourcemanager.googleapis.com/Organization") && !org.contains(PROJECT_TYPE),
+            "{org:?}"
+        );
         // no shipped check reads access policies, so none are asked for
         assert!(!plan.contents.contains_key(&ContentType::AccessPolicy));
+    }
+
+    #[test]
+    fn organization_types_are_not_asked_under_a_project() {
+        let plan = Plan::from_catalog(&Catalog::load_with_dirs(&[]));
+        let under_project: Vec<ContentType> = plan.listings("projects/1").into_iter().map(|(c, _)| c).collect();
+        assert_eq!(
+            under_project,
+            [ContentType::Resource, ContentType::IamPolicy],
+            "the org policy check reads organizations"
+        );
+        let under_org = plan.listings("organizations/1");
+        assert!(under_org.iter().any(|(c, t)| *c == ContentType::OrgPolicy && t.contains(ABOVE_PROJECTS[0])));
     }
 
     #[test]

@@ -33,6 +33,15 @@ fn strings(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()
 }
 
+/// A config pointing `[gcp]` (its token endpoint too) at the mock, under `dir`; returns the
+/// config, cache and snapshot paths.
+fn paths_with_token_uri(gcp: &Gcp, dir: &std::path::Path) -> (String, String, String) {
+    let cfg = dir.join("c.toml");
+    std::fs::write(&cfg, format!("{}token_uri = \"{}\"\n", config_toml(&gcp.server.uri()), gcp.token_uri())).unwrap();
+    let p = |n: &str| dir.join(n).display().to_string();
+    (p("c.toml"), p("c.db"), p("snap"))
+}
+
 fn project_101() -> Estate {
     let mut e = Estate::default();
     e.assets.insert(("projects/101".into(), "RESOURCE".into()), vec![project(101), bucket(101, 1), bucket(101, 2)]);
@@ -95,13 +104,7 @@ async fn gclouds_adc_file_refreshes_its_token_and_bills_its_quota_project() {
     let gcp = Gcp::start(project_101()).await;
     let dir = tempfile::tempdir().unwrap();
     adc_file(dir.path());
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, format!("{}token_uri = \"{}\"\n", config_toml(&gcp.server.uri()), gcp.token_uri())).unwrap();
-    let (c, d, o) = (
-        cfg.display().to_string(),
-        dir.path().join("c.db").display().to_string(),
-        dir.path().join("snap").display().to_string(),
-    );
+    let (c, d, o) = paths_with_token_uri(&gcp, dir.path());
     let args = strings(&["--config", &c, "--db", &d, "collect", "gcp", "--project", "101", "--out", &o]);
     let envs = vec![("HOME", dir.path().display().to_string())];
     let out = tokio::task::spawn_blocking(move || posture(args, envs)).await.unwrap();
@@ -124,13 +127,7 @@ async fn a_rejected_refresh_token_is_an_input_error_that_never_quotes_it() {
     let adc = adc_file(dir.path());
     let text = std::fs::read_to_string(&adc).unwrap().replace(CLIENT_SECRET, "wrong-secret-0123456789");
     std::fs::write(&adc, text).unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, format!("{}token_uri = \"{}\"\n", config_toml(&gcp.server.uri()), gcp.token_uri())).unwrap();
-    let (c, d, o) = (
-        cfg.display().to_string(),
-        dir.path().join("c.db").display().to_string(),
-        dir.path().join("snap").display().to_string(),
-    );
+    let (c, d, o) = paths_with_token_uri(&gcp, dir.path());
     let args = strings(&["--config", &c, "--db", &d, "collect", "gcp", "--out", &o]);
     let envs = vec![("HOME", dir.path().display().to_string())];
     let out = tokio::task::spawn_blocking(move || posture(args, envs)).await.unwrap();

@@ -14,8 +14,8 @@ use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_collects_gcp_then_assesses_and_the_snapshot_gives_the_same_result() {
-    let mut e = Estate::default();
-    e.projects = vec![search_project(101, "ACTIVE"), search_project(202, "ACTIVE")];
+    let mut e =
+        Estate { projects: vec![search_project(101, "ACTIVE"), search_project(202, "ACTIVE")], ..Default::default() };
     for n in [101u64, 202] {
         let mut res = vec![project(n)];
         res.extend((0..5).map(|i| bucket(n, i)));

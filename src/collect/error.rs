@@ -75,6 +75,17 @@ impl ApiError {
     }
 }
 
+/// A response body as the JSON object every list API answers with, or a malformed page named
+/// with its request.
+pub fn json_object(request: &crate::collect::http::Request, body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::Malformed { request: request.describe(), detail: format!("not JSON: {e}") })?;
+    if !value.is_object() {
+        return Err(ApiError::Malformed { request: request.describe(), detail: "expected a JSON object".into() });
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

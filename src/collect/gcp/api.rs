@@ -40,12 +40,7 @@ impl Api {
             }
             other => other?,
         };
-        let value: Value = serde_json::from_slice(&reply.body)
-            .map_err(|e| ApiError::Malformed { request: req.describe(), detail: format!("not JSON: {e}") })?;
-        if !value.is_object() {
-            return Err(ApiError::Malformed { request: req.describe(), detail: "expected a JSON object".into() });
-        }
-        Ok(value)
+        crate::collect::error::json_object(&req, &reply.body)
     }
 }
 

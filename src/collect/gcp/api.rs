@@ -28,6 +28,14 @@ impl Api {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(ApiError::Cancelled);
         }
+        // Dropped as soon as the run is cancelled, even while waiting out a backoff.
+        tokio::select! {
+            value = self.get_uncancelled(url) => value,
+            () = crate::collect::cancelled(&self.cancel) => Err(ApiError::Cancelled),
+        }
+    }
+
+    async fn get_uncancelled(&self, url: url::Url) -> Result<Value, ApiError> {
         let mut req = Request::get(url);
         if let Some(q) = &self.credential.quota_project {
             req.headers.push(("x-goog-user-project", q.clone()));

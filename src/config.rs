@@ -1,5 +1,8 @@
 //! User configuration (TOML): sources, extra standards, intervals, theme, keys.
 
+mod gcp;
+
+pub use gcp::GcpConfig;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +50,8 @@ pub struct Config {
     pub azure: AzureConfig,
     /// Live collection from AWS (`posture collect aws`, `aws-live:` sources).
     pub aws: crate::collect::aws::settings::AwsConfig,
+    /// Live collection from GCP (`posture collect gcp`, `gcp-live:` sources).
+    pub gcp: GcpConfig,
     /// Where live sources' snapshots are kept (default: `snapshots/` beside the cache).
     pub snapshots_dir: Option<PathBuf>,
     /// `[[export]]`: where every completed run goes (docs/export.md).
@@ -227,6 +232,7 @@ impl Default for Config {
             report_max_resources_per_check: crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK,
             azure: AzureConfig::default(),
             aws: Default::default(),
+            gcp: GcpConfig::default(),
             snapshots_dir: None,
             export: Vec::new(),
             trigger: Vec::new(),

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 #[derive(Debug, Args)]
 pub struct AssessArgs {
     /// Inventory file or folder, repeatable; `azure:PATH`, `aws:PATH`, `gcp:PATH` force the cloud;
-    /// `azure-live:` and `aws-live:` collect first. Default: `sources` from the config, else the demo estate.
+    /// `azure-live:`, `aws-live:` and `gcp-live:` collect first. Default: `sources` from the config, else the demo estate.
     #[arg(long = "source", value_name = "S")]
     pub sources: Vec<String>,
     /// Only this standard, repeatable.
@@ -42,7 +42,7 @@ pub enum AssessFormat {
     Sarif,
 }
 
-/// Split `raw` into file sources and live ones (`azure-live:`, `aws-live:`…).
+/// Split `raw` into file sources and live ones (`azure-live:`, `aws-live:`, `gcp-live:`…).
 fn split_live(raw: &[String]) -> Result<(Vec<String>, Vec<LiveSource>), CliError> {
     let (mut files, mut live) = (Vec::new(), Vec::new());
     for s in raw {

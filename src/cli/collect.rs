@@ -1,5 +1,5 @@
-//! `posture collect azure|aws`: write a snapshot of what the checks need, with a progress bar on
-//! stderr when it is a terminal, and print where it went and what is partial.
+//! `posture collect azure|aws|gcp`: write a snapshot of what the checks need, with a progress
+//! bar on stderr when it is a terminal, and print where it went and what is partial.
 
 use super::output::Format;
 use super::{CliError, CliResult, Env};
@@ -17,6 +17,8 @@ pub enum CollectCmd {
     /// AWS Config configuration items and the IAM, CloudWatch, CloudTrail, Security Hub ...
     /// data Config does not record, as the loaded checks need.
     Aws(AwsArgs),
+    /// Cloud Asset Inventory (resources, IAM and organization policies), as the loaded checks need.
+    Gcp(GcpArgs),
 }
 
 /// Arguments of `posture collect aws`.
@@ -37,6 +39,26 @@ pub struct AwsArgs {
     /// Read configuration items through this AWS Config aggregator.
     #[arg(long, value_name = "NAME")]
     pub aggregator: Option<String>,
+    /// The snapshot folder to create (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `posture collect gcp`.
+#[derive(Debug, Args)]
+pub struct GcpArgs {
+    /// A project id or number, repeatable (default: every project the credential can see).
+    #[arg(long = "project", value_name = "ID")]
+    pub projects: Vec<String>,
+    /// A folder (`N` or `folders/N`): its assets, across its projects.
+    #[arg(long, value_name = "ID")]
+    pub folder: Option<String>,
+    /// An organization (`N` or `organizations/N`): its assets, across its projects.
+    #[arg(long, value_name = "ID")]
+    pub organization: Option<String>,
     /// The snapshot folder to create (must not exist, or be empty).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -70,6 +92,7 @@ pub fn run(env: &Env, cmd: CollectCmd) -> CliResult {
     match cmd {
         CollectCmd::Azure(args) => run_azure(env, args),
         CollectCmd::Aws(args) => run_aws(env, args),
+        CollectCmd::Gcp(args) => run_gcp(env, args),
     }
 }
 
@@ -105,6 +128,16 @@ fn run_aws(env: &Env, args: AwsArgs) -> CliResult {
     report(crate::collect::live::block_on(fut), &bar, &args.out, args.format, "accounts")
 }
 
+fn run_gcp(env: &Env, args: GcpArgs) -> CliResult {
+    let catalog = env.catalog();
+    let opts = env.config.gcp.options(args.projects, args.folder, args.organization);
+    let (bar, progress) = progress();
+    let env_vars = crate::collect::gcp::endpoints::GcpEnv::from_process();
+    let cancel = super::interrupt::cancel_flag();
+    let fut = crate::collect::gcp::collect(&catalog, &opts, &env_vars, &args.out, progress, cancel);
+    report(crate::collect::live::block_on(fut), &bar, &args.out, args.format, "scopes")
+}
+
 /// The callback a collection reports its progress to.
 type OnProgress = Box<dyn Fn(&Progress) + Send + Sync>;
 
@@ -121,7 +154,7 @@ fn report(
     bar: &super::progress::Bar,
     out: &std::path::Path,
     format: Format,
-    scopes: &str,
+    unit: &str,
 ) -> CliResult {
     bar.finish();
     let collected = result.map_err(|e| match e {
@@ -140,18 +173,19 @@ fn report(
             .map_err(|e| CliError::failure(e.to_string()))?;
             println!("{text}");
         }
-        Format::Table => print_summary(&collected.path, &collected.manifest, scopes),
+        Format::Table => print_summary(&collected.path, &collected.manifest, unit),
     }
     Ok(())
 }
 
-fn print_summary(path: &std::path::Path, m: &Manifest, scopes: &str) {
+fn print_summary(path: &std::path::Path, m: &Manifest, unit: &str) {
     let rows: u64 = m.scopes.values().flat_map(|s| s.datasets.values()).map(|d| d.rows).sum();
-    let subs = m.scopes.keys().filter(|k| *k != "tenant").count();
+    // The directory-wide scopes (Entra's tenant, GCP's project search) are not subscriptions or projects.
+    let scopes = m.scopes.keys().filter(|k| *k != "tenant" && *k != "projects.search").count();
     println!(
-        "snapshot {}: {} {scopes}, {rows} rows in {} files, {} requests ({} retried)",
+        "snapshot {}: {} {unit}, {rows} rows in {} files, {} requests ({} retried)",
         clean(&path.display().to_string()),
-        subs,
+        scopes,
         m.files,
         m.requests.sent,
         m.requests.retried

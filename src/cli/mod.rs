@@ -123,7 +123,7 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// A standard's report for auditors, spreadsheets, tickets or SIEMs (pdf, html, csv, md, ocsf).
     Report(report::ReportArgs),
-    /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`).
+    /// Collect a snapshot from a cloud's APIs (`collect azure --out DIR`, `collect gcp --out DIR`).
     #[command(subcommand)]
     Collect(collect::CollectCmd),
     /// Continuous exports and triggers: `exports status` lists deliveries still in the spool.

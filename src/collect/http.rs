@@ -469,6 +469,8 @@ mod tests {
         assert!(!m.contains('\u{1b}'), "{m}");
         let (c, m) = error_text(br#"{"error":"invalid_client","error_description":"AADSTS7000215"}"#);
         assert_eq!((c.as_deref(), m.as_str()), (Some("invalid_client"), "AADSTS7000215"));
+        let (c, m) = error_text(br#"{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}"#);
+        assert_eq!((c.as_deref(), m.as_str()), (Some("PERMISSION_DENIED"), "denied"));
         let (_, m) = error_text(&vec![b'x'; 5000]);
         assert!(m.len() <= MAX_MESSAGE + 3);
     }

@@ -1,6 +1,7 @@
 //! Live sources in config (`azure-live:`, `azure-live:SUB,SUB`, `azure-live:mg/NAME`,
-//! `aws-live:`, `aws-live:ACCOUNT,ACCOUNT`, `aws-live:aggregator/NAME`): the worker collects
-//! each into a fresh snapshot under the snapshots folder, then assesses it.
+//! `aws-live:`, `aws-live:ACCOUNT,ACCOUNT`, `aws-live:aggregator/NAME`, `gcp-live:`,
+//! `gcp-live:PROJECT,PROJECT`, `gcp-live:folders/N`, `gcp-live:organizations/N`): the worker
+//! collects each into a fresh snapshot under the snapshots folder, then assesses it.
 
 use super::{CollectError, Collected, Progress};
 use crate::catalog::Catalog;
@@ -28,6 +29,15 @@ pub enum LiveSource {
         /// An AWS Config aggregator.
         aggregator: Option<String>,
     },
+    /// GCP: these projects (empty: all visible), or a folder or an organization.
+    Gcp {
+        /// Project ids or numbers.
+        projects: Vec<String>,
+        /// `folders/N`.
+        folder: Option<String>,
+        /// `organizations/N`.
+        organization: Option<String>,
+    },
 }
 
 const AZURE: &str = "azure-live:";
@@ -48,11 +58,38 @@ fn parse_aws(s: &str, rest: &str) -> Result<LiveSource, String> {
     Ok(LiveSource::Aws { accounts, aggregator: None })
 }
 
+const GCP: &str = "gcp-live:";
+
+/// `gcp-live:…` as a source.
+fn parse_gcp(s: &str, rest: &str) -> Result<LiveSource, String> {
+    for (kind, folder) in [("folders/", true), ("organizations/", false)] {
+        if let Some(n) = rest.strip_prefix(kind) {
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
+                return Err(format!("'{s}': expected a number after '{kind}'"));
+            }
+            let parent = Some(format!("{kind}{n}"));
+            let (folder, organization) = if folder { (parent, None) } else { (None, parent) };
+            return Ok(LiveSource::Gcp { projects: Vec::new(), folder, organization });
+        }
+    }
+    let projects: Vec<String> = rest.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
+    // Project ids are lowercase letters, digits and hyphens (numbers are digits).
+    if let Some(bad) =
+        projects.iter().find(|x| !x.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return Err(format!("'{s}': '{bad}' is not a project id"));
+    }
+    Ok(LiveSource::Gcp { projects, folder: None, organization: None })
+}
+
 impl LiveSource {
     /// `Some` when `s` names a live source (then an error if it is malformed).
     pub fn parse(s: &str) -> Option<Result<LiveSource, String>> {
         if let Some(rest) = s.strip_prefix(AWS) {
             return Some(parse_aws(s, rest.trim()));
+        }
+        if let Some(rest) = s.strip_prefix(GCP) {
+            return Some(parse_gcp(s, rest.trim()));
         }
         let rest = s.strip_prefix(AZURE)?.trim();
         if let Some(mg) = rest.strip_prefix("mg/") {
@@ -74,6 +111,7 @@ impl LiveSource {
         match self {
             LiveSource::Azure { .. } => "azure",
             LiveSource::Aws { .. } => "aws",
+            LiveSource::Gcp { .. } => "gcp",
         }
     }
 }
@@ -85,6 +123,10 @@ impl std::fmt::Display for LiveSource {
             LiveSource::Azure { subscriptions, .. } => write!(f, "{AZURE}{}", subscriptions.join(",")),
             LiveSource::Aws { aggregator: Some(a), .. } => write!(f, "{AWS}aggregator/{a}"),
             LiveSource::Aws { accounts, .. } => write!(f, "{AWS}{}", accounts.join(",")),
+            LiveSource::Gcp { folder: Some(p), .. } | LiveSource::Gcp { organization: Some(p), .. } => {
+                write!(f, "{GCP}{p}")
+            }
+            LiveSource::Gcp { projects, .. } => write!(f, "{GCP}{}", projects.join(",")),
         }
     }
 }
@@ -139,6 +181,11 @@ pub fn collect_blocking(
             let env = super::aws::credential::CredentialEnv::from_process();
             block_on(super::aws::collect(catalog, &opts, &env, &dest, progress, cancel))
         }
+        LiveSource::Gcp { projects, folder, organization } => {
+            let opts = config.gcp.options(projects.clone(), folder.clone(), organization.clone());
+            let env = super::gcp::endpoints::GcpEnv::from_process();
+            block_on(super::gcp::collect(catalog, &opts, &env, &dest, progress, cancel))
+        }
     }
 }
 
@@ -186,5 +233,24 @@ mod tests {
         assert!(LiveSource::parse("aws-live:1234").unwrap().unwrap_err().contains("12-digit"));
         assert!(LiveSource::parse("aws-live:aggregator/").unwrap().is_err());
         assert!(LiveSource::parse("aws:/x").is_none());
+    }
+
+    #[test]
+    fn gcp_live_sources_parse_and_print() {
+        let all = LiveSource::parse("gcp-live:").unwrap().unwrap();
+        assert_eq!(all, LiveSource::Gcp { projects: vec![], folder: None, organization: None });
+        assert_eq!(all.cloud(), "gcp");
+        let two = LiveSource::parse("gcp-live:prod-1, 123456").unwrap().unwrap();
+        assert_eq!(two.to_string(), "gcp-live:prod-1,123456");
+        for s in ["gcp-live:folders/12", "gcp-live:organizations/34"] {
+            assert_eq!(LiveSource::parse(s).unwrap().unwrap().to_string(), s);
+        }
+        assert!(matches!(
+            LiveSource::parse("gcp-live:organizations/34").unwrap().unwrap(),
+            LiveSource::Gcp { organization: Some(o), folder: None, .. } if o == "organizations/34"
+        ));
+        assert!(LiveSource::parse("gcp-live:folders/x").unwrap().unwrap_err().contains("number"));
+        assert!(LiveSource::parse("gcp-live:Prod/1").unwrap().unwrap_err().contains("not a project id"));
+        assert!(LiveSource::parse("gcp:/x").is_none());
     }
 }

@@ -1,11 +1,14 @@
 //! Live collection: a cloud's APIs read into a snapshot folder in the formats posture's
 //! sources already read, with a manifest of what was asked and what came back. The snapshot
 //! writer, manifest, HTTP layer and progress are cloud-neutral; each cloud adds its
-//! credentials and APIs (`azure`, `aws`).
+//! credentials and APIs (`azure`, `aws`, `gcp`).
 
 pub mod aws;
 pub mod azure;
+pub mod error;
+pub mod gcp;
 pub mod http;
+pub mod jwt;
 pub mod live;
 pub mod manifest;
 pub mod snapshot;

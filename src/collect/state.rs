@@ -72,7 +72,7 @@ impl State {
         }
     }
 
-    /// Scopes (subscriptions, accounts) to go through.
+    /// Scopes (subscriptions, accounts, projects) to go through.
     pub fn set_total(&self, total: u64) {
         let mut g = self.lock();
         g.progress.scopes_total = total;
@@ -158,16 +158,21 @@ impl State {
     }
 }
 
-/// End a collection: settle the manifest from what `state` gathered and `client` counted,
-/// write it, and move the snapshot into place.
-pub fn finish(
-    state: Arc<State>,
-    client: &Client,
-    cloud: &str,
-    started: chrono::DateTime<chrono::Utc>,
-    asked: Asked,
-    identity: Identity,
-) -> Result<Collected, CollectError> {
+/// What a manifest says beside the scopes gathered.
+pub struct Summary {
+    /// `azure`, `aws`, `gcp`.
+    pub cloud: &'static str,
+    /// When collection began.
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// What was asked.
+    pub asked: Asked,
+    /// Who asked.
+    pub identity: Identity,
+}
+
+/// Write the manifest of what `state` gathered (with `client`'s request counts) and move the
+/// snapshot into place.
+pub fn finish(state: Arc<State>, client: &Client, summary: Summary) -> Result<Collected, CollectError> {
     let Ok(state) = Arc::try_unwrap(state) else {
         return Err(CollectError::Write("a request outlived the collection".into()));
     };
@@ -178,12 +183,12 @@ pub fn finish(
     let c = &client.counters;
     let mut manifest = Manifest {
         format: FORMAT.into(),
-        cloud: cloud.into(),
-        started_at: started.to_rfc3339(),
+        cloud: summary.cloud.into(),
+        started_at: summary.started.to_rfc3339(),
         finished_at: chrono::Utc::now().to_rfc3339(),
         status: Default::default(),
-        asked,
-        identity,
+        asked: summary.asked,
+        identity: summary.identity,
         scopes: gathered.scopes,
         files: gathered.snapshot.files(),
         requests: Requests {

@@ -82,8 +82,13 @@ pub fn collect_and_store(
 ) -> Result<Outcome, LiveRunError> {
     let collected = collect_all(live, catalog, cancel, collecting)?;
     let mut specs = run.specs.to_vec();
-    // An AWS snapshot mixes Config items and CLI outputs: its files are told apart by content.
-    let cloud_of = |c: &Collected| (c.manifest.cloud == "azure").then_some(Cloud::Azure);
+    // An AWS snapshot mixes Config items and CLI outputs: its files are told apart by content;
+    // Azure and GCP snapshots are read as the cloud their manifest names.
+    let cloud_of = |c: &Collected| match c.manifest.cloud.as_str() {
+        "azure" => Some(Cloud::Azure),
+        "gcp" => Some(Cloud::Gcp),
+        _ => None,
+    };
     specs.extend(collected.iter().map(|c| SourceSpec::Path { path: c.path.clone(), cloud: cloud_of(c) }));
     let with = Run { specs: &specs, ..*run };
     let outcome =

@@ -27,6 +27,7 @@ fn prepare(rec: Value) -> Result<(String, Map<String, Value>), String> {
         ("iamPolicy", "iam_policy"),
         ("updateTime", "update_time"),
         ("orgPolicy", "org_policy"),
+        ("accessPolicy", "access_policy"),
     ] {
         if let Some(v) = m.remove(camel) {
             m.entry(snake.to_string()).or_insert(v);
@@ -200,8 +201,11 @@ fn normalize(name: String, mut m: Map<String, Value>) -> Resource {
         _ => serde_json::json!({"bindings": []}),
     };
     let mut extra = vec![("iam_policy", iam), ("ancestors", Value::from(ancestors))];
-    if let Some(p) = m.remove("org_policy") {
-        extra.push(("org_policy", p));
+    // Absent when not exported, so a check can tell "not exported" from "none".
+    for field in ["org_policy", "access_policy"] {
+        if let Some(p) = m.remove(field) {
+            extra.push((field, p));
+        }
     }
     let meta = ResourceRef { id: name, name: display, rtype, cloud: Cloud::Gcp, scope, region };
     build(meta, String::new(), tags, data, extra)
@@ -267,6 +271,16 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].doc["iam_policy"]["bindings"][0]["role"], "roles/viewer");
         assert_eq!(out[0].doc["org_policy"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn an_access_policy_record_of_the_api_is_read_as_access_policy() {
+        let rec = json!({"name": "//accesscontextmanager.googleapis.com/accessPolicies/9", "assetType": "accesscontextmanager.googleapis.com/AccessPolicy",
+                         "ancestors": ["organizations/1"],
+                         "accessPolicy": {"name": "accessPolicies/9", "parent": "organizations/1", "title": "default"}});
+        let out = merge(&[rec]);
+        assert_eq!(out[0].doc["access_policy"]["title"], "default");
+        assert!(out[0].doc.get("accessPolicy").is_none());
     }
 
     #[test]

@@ -137,7 +137,11 @@ pub async fn collect(
         endpoints: endpoints.describe(&home),
         types: plan.types.iter().cloned().collect(),
     };
-    crate::collect::state::finish(state, &client, "aws", started, asked, identity)
+    crate::collect::state::finish(
+        state,
+        &client,
+        crate::collect::state::Summary { cloud: "aws", started, asked, identity },
+    )
 }
 
 /// The regions asked, or those enabled for the account (EC2 `DescribeRegions`); the home

@@ -3,16 +3,14 @@
 //! `AZURE_CLIENT_CERTIFICATE_PATH` names a PEM file holding the certificate and its unencrypted
 //! private key (PKCS#8 or PKCS#1), as `az ad sp create-for-rbac --create-cert` writes it.
 
+use crate::collect::jwt;
 use base64::Engine;
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
 use sha1::Digest;
 use std::path::Path;
 
 /// A certificate's key and thumbprint.
 pub struct CertificateKey {
-    key: rsa::pkcs1v15::SigningKey<sha2::Sha256>,
+    key: jwt::Rs256Key,
     x5t: String,
 }
 
@@ -21,10 +19,6 @@ impl std::fmt::Debug for CertificateKey {
         // The key never appears in a log or an error.
         write!(f, "CertificateKey {{ x5t: {} }}", self.x5t)
     }
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The base64 body of the first PEM block labelled `label`.
@@ -50,21 +44,18 @@ impl CertificateKey {
         let der = base64::engine::general_purpose::STANDARD
             .decode(cert.split_whitespace().collect::<String>())
             .map_err(|e| format!("the certificate is not base64: {e}"))?;
-        let x5t = b64(&sha1::Sha1::digest(&der));
-        let key = if let Some(body) = pem_block(text, "PRIVATE KEY") {
-            rsa::RsaPrivateKey::from_pkcs8_pem(&format!("-----BEGIN PRIVATE KEY-----{body}-----END PRIVATE KEY-----"))
-                .map_err(|e| format!("the private key is not an RSA PKCS#8 key: {e}"))?
+        let x5t = jwt::b64url(&sha1::Sha1::digest(&der));
+        let pem = if let Some(body) = pem_block(text, "PRIVATE KEY") {
+            format!("-----BEGIN PRIVATE KEY-----{body}-----END PRIVATE KEY-----")
         } else if let Some(body) = pem_block(text, "RSA PRIVATE KEY") {
-            rsa::RsaPrivateKey::from_pkcs1_pem(&format!(
-                "-----BEGIN RSA PRIVATE KEY-----{body}-----END RSA PRIVATE KEY-----"
-            ))
-            .map_err(|e| format!("the private key is not an RSA PKCS#1 key: {e}"))?
+            format!("-----BEGIN RSA PRIVATE KEY-----{body}-----END RSA PRIVATE KEY-----")
         } else if text.contains("ENCRYPTED PRIVATE KEY") {
             return Err("the private key is encrypted; give posture an unencrypted PEM (0600)".into());
         } else {
             return Err("no PRIVATE KEY block".into());
         };
-        Ok(CertificateKey { key: rsa::pkcs1v15::SigningKey::new(key), x5t })
+        let key = jwt::key_from_pem(&pem)?;
+        Ok(CertificateKey { key, x5t })
     }
 
     /// A signed assertion for `client_id` at the token endpoint `audience`, valid ten minutes.
@@ -76,9 +67,7 @@ impl CertificateKey {
             "aud": audience, "iss": client_id, "sub": client_id,
             "jti": format!("{jti:032x}"), "nbf": now, "iat": now, "exp": now + 600,
         });
-        let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
-        let signature = self.key.sign(input.as_bytes()).to_bytes();
-        format!("{input}.{}", b64(&signature))
+        jwt::sign(&self.key, &header, &claims)
     }
 }
 

@@ -317,8 +317,9 @@ async fn run_az(command: &std::path::Path, audience: &str, tenant: Option<&str>)
     Ok(out.stdout)
 }
 
-/// A token response of Entra ID, the metadata service or the CLI: the token and its lifetime.
-fn parse_token(body: &[u8]) -> Result<(String, Duration), String> {
+/// A token response (Entra ID, a metadata service, the Azure CLI, Google's OAuth endpoints): the
+/// token and its lifetime.
+pub(crate) fn parse_token(body: &[u8]) -> Result<(String, Duration), String> {
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("the token response is not JSON: {e}"))?;
     let token = ["access_token", "accessToken"]
         .iter()

@@ -14,7 +14,7 @@ use crate::catalog::Catalog;
 use crate::collect::http::{Client, HttpSettings};
 use crate::collect::manifest::{Asked, PartError};
 use crate::collect::snapshot::Snapshot;
-use crate::collect::state::State;
+use crate::collect::state::{self, State};
 use crate::collect::{CollectError, Collected, Progress};
 use api::Api;
 use arm::Parent;
@@ -133,7 +133,7 @@ pub async fn collect(
         endpoints: endpoints_map,
         types: plan.types.iter().cloned().collect(),
     };
-    crate::collect::state::finish(state, &client, "azure", started, asked, identity)
+    state::finish(state, &client, state::Summary { cloud: "azure", started, asked, identity })
 }
 
 /// The subscriptions in scope, from `resourcecontainers` (so an empty one is known too);

@@ -31,7 +31,8 @@ pub fn is_throttling_code(code: &str) -> bool {
     THROTTLING_CODES.contains(&code)
 }
 
-/// The code and message of an error body (`{"error":{"code","message"}}`, OAuth's
+/// The code and message of an error body (`{"error":{"code","message"}}`, Google's
+/// `{"error":{"status","message"}}`, OAuth's
 /// `error`/`error_description`, AWS JSON's `__type`/`message`, AWS XML's `<Code>`/`<Message>`),
 /// or the start of the body; cleaned for display.
 pub fn error_text(body: &[u8]) -> (Option<String>, String) {
@@ -50,7 +51,9 @@ pub fn error_text(body: &[u8]) -> (Option<String>, String) {
             (xml_tag(&text, "Code"), xml_tag(&text, "Message").unwrap_or_default())
         }
         Some(v) if v.get("error").is_some_and(|e| e.is_object()) => {
-            (s(v.pointer("/error/code")), s(v.pointer("/error/message")).unwrap_or_default())
+            // Google puts the number in `code` and the name (`PERMISSION_DENIED`) in `status`.
+            let code = s(v.pointer("/error/code")).or_else(|| s(v.pointer("/error/status")));
+            (code, s(v.pointer("/error/message")).unwrap_or_default())
         }
         Some(v) if v.get("error").is_some_and(|e| e.is_string()) => {
             (s(v.get("error")), s(v.get("error_description")).unwrap_or_default())

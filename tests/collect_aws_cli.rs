@@ -84,6 +84,16 @@ async fn the_environments_keys_collect_and_the_snapshot_assesses_into_aws_findin
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(resource), "{check}: {text}");
     }
+    // the collected trail status makes the multi-region trail count as logging (CIS 4.1, whose
+    // checks are aws.cloudtrail.multi_region and ..._logging, judged once for the account)
+    let args: Vec<String> =
+        ["--config", &c, "--db", &d, "controls", "cis-aws-7.0", "--format", "json"].map(String::from).to_vec();
+    let out = tokio::task::spawn_blocking(move || posture(args, vec![])).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c41 = v.as_array().unwrap().iter().find(|c| c["id"] == "4.1").unwrap();
+    assert!(c41["checks"].as_array().unwrap().contains(&"aws.cloudtrail.multi_region_logging".into()), "{c41:#}");
+    assert_eq!((c41["state"].as_str(), c41["unhealthy_resources"].as_u64()), (Some("passed"), Some(0)), "{c41:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

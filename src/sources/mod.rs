@@ -21,6 +21,7 @@ mod prowler;
 mod records;
 mod related;
 
+pub use aws_cli::TRAIL_STATUS_SUFFIX;
 pub(crate) use build::{build, str_field, tag_map};
 pub use external::Tool;
 pub use graph::{is_graph as is_graph_record, is_graph_type};

@@ -90,7 +90,12 @@ pub fn items(account: &str) -> Vec<Value> {
     ))
     .unwrap();
     let text = text.replace("730586214927", account);
-    serde_json::from_str(&text).unwrap()
+    let mut items: Vec<Value> = serde_json::from_str(&text).unwrap();
+    // The mock's trail logs every region (the fixture's covers one), so CIS 4.1 can pass.
+    for i in items.iter_mut().filter(|i| i["resourceType"] == "AWS::CloudTrail::Trail") {
+        i["configuration"]["isMultiRegionTrail"] = Value::Bool(true);
+    }
+    items
 }
 
 struct Responder {
@@ -238,7 +243,9 @@ impl Respond for Responder {
                 xml(&op, &format!("<MetricAlarms><member><AlarmName>{name}</AlarmName><AlarmArn>arn:aws:cloudwatch:eu-west-1:{account}:alarm:{name}</AlarmArn><MetricName>m0</MetricName><Namespace>CIS</Namespace><Threshold>1.0</Threshold><EvaluationPeriods>1</EvaluationPeriods><AlarmActions><member>arn:aws:sns:eu-west-1:{account}:alerts</member></AlarmActions><Dimensions/></member></MetricAlarms><CompositeAlarms/>{more}"))
             }
             "ListSubscriptions" => xml(&op, &format!("<Subscriptions><member><TopicArn>arn:aws:sns:eu-west-1:{account}:alerts</TopicArn><Protocol>email</Protocol><SubscriptionArn>arn:aws:sns:eu-west-1:{account}:alerts:1</SubscriptionArn><Owner>{account}</Owner><Endpoint>sec@example.com</Endpoint></member></Subscriptions>")),
-            "DescribeTrails" => json_ok(json!({"trailList": [{"Name": "main", "TrailARN": format!("arn:aws:cloudtrail:eu-west-1:{account}:trail/main"), "HomeRegion": "eu-west-1", "IsMultiRegionTrail": true}]})),
+            "DescribeTrails" => json_ok(json!({"trailList": [{"Name": "kestrel-dev-trail", "TrailARN": format!("arn:aws:cloudtrail:eu-west-1:{account}:trail/kestrel-dev-trail"), "HomeRegion": "eu-west-1", "IsMultiRegionTrail": true}]})),
+            // as the JSON protocol answers (times in epoch seconds)
+            "GetTrailStatus" if jbody["Name"].as_str().is_some_and(|n| n.ends_with(":trail/kestrel-dev-trail")) => json_ok(json!({"IsLogging": true, "LatestDeliveryTime": 1.7637e9, "StartLoggingTime": 1.7e9, "LatestDeliveryAttemptTime": "2025-11-24T10:00:00Z", "TimeLoggingStarted": "2023-11-14T22:13:20Z"})),
             "GetEventSelectors" => json_ok(json!({"TrailARN": jbody["TrailName"], "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": []}]})),
             "DescribeConfigurationRecorderStatus" => json_ok(json!({"ConfigurationRecordersStatus": [{"name": "default", "recording": true, "lastStatus": "SUCCESS"}]})),
             "GetEbsEncryptionByDefault" => ResponseTemplate::new(200).set_body_raw("<GetEbsEncryptionByDefaultResponse xmlns=\"x\"><requestId>r</requestId><ebsEncryptionByDefault>false</ebsEncryptionByDefault><sseType>sse-ebs</sseType></GetEbsEncryptionByDefaultResponse>", "text/xml"),

@@ -43,12 +43,18 @@ impl Ctx {
 
     /// Write page `n` of `name` (`aws/<account>[/<region>]/<name>-<n>.json`), counting `rows`.
     pub fn write(&self, region: Option<&str>, name: &str, n: u64, value: &Value, rows: u64) {
+        self.write_as(region, name, &format!("{name}-{n:05}.json"), value, rows);
+    }
+
+    /// Write `value` as `file` in the data set's folder, counted as a page of `name` with `rows`
+    /// (for an output that names its subject only by its file name).
+    pub fn write_as(&self, region: Option<&str>, name: &str, file: &str, value: &Value, rows: u64) {
         let dir = match region {
             Some(r) => format!("{AWS_DIR}/{}/{}", self.account, crate::collect::snapshot::slug(r)),
             None => format!("{AWS_DIR}/{}", self.account),
         };
         match serde_json::to_vec_pretty(value) {
-            Ok(bytes) => self.state.write(&format!("{dir}/{name}-{n:05}.json"), &bytes),
+            Ok(bytes) => self.state.write(&format!("{dir}/{file}"), &bytes),
             Err(e) => {
                 self.state.fail(&self.account, &Ctx::key(region, name), part_error("", None, e.to_string()), None)
             }

@@ -7,6 +7,7 @@ use super::api::CallError;
 use super::ctx::{Ctx, MAX_PAGES, next_token};
 use super::plan::DataSet;
 use super::service::Service;
+use crate::sanitize::clean;
 use serde_json::{Value, json};
 
 /// Collect `ds` for the account (`region` None: a global data set, asked in the home region).
@@ -75,6 +76,7 @@ pub async fn fetch(ctx: &Ctx, ds: DataSet, region: Option<&str>) {
             p.query_pages(Service::Sns, "ListSubscriptions", "Subscriptions", Paging::NextToken, &[], &[]).await
         }
         DataSet::EventSelectors => p.event_selectors().await,
+        DataSet::TrailStatus => p.trail_status().await,
         DataSet::RecorderStatus => {
             let op = "DescribeConfigurationRecorderStatus";
             p.json_pages(Service::Config, op, &json!({}), "ConfigurationRecordersStatus", "NextToken").await
@@ -275,7 +277,9 @@ impl Pages<'_> {
         Ok(())
     }
 
-    async fn event_selectors(&self) -> Result<(), CallError> {
+    /// The trails homed in this region, as (name, ARN); `None` when they could not be listed
+    /// (the data set is then partial with `cloudtrail:DescribeTrails`).
+    async fn trails_homed_here(&self) -> Result<Option<Vec<(String, String)>>, CallError> {
         let (api, creds) = (&self.ctx.api, &self.ctx.creds);
         let trails = match api
             .json(creds, Service::CloudTrail, self.r, "DescribeTrails", &json!({"includeShadowTrails": false}))
@@ -284,27 +288,52 @@ impl Pages<'_> {
             Ok(v) => v,
             Err(e) => {
                 self.ctx.fail(self.region, self.ds.name(), "cloudtrail:DescribeTrails", &e);
-                return Ok(());
+                return Ok(None);
             }
         };
         let list = trails
             .get("trailList")
             .and_then(Value::as_array)
             .ok_or_else(|| self.malformed("DescribeTrails", "no trailList"))?;
-        let mut n = 0u64;
-        for t in list {
-            let home = t.get("HomeRegion").and_then(Value::as_str).unwrap_or(self.r);
-            let Some(arn) = t.get("TrailARN").and_then(Value::as_str) else { continue };
-            if home != self.r {
-                continue;
-            }
+        let homed = list.iter().filter(|t| t.get("HomeRegion").and_then(Value::as_str).unwrap_or(self.r) == self.r);
+        let pairs = homed.filter_map(|t| {
+            let arn = t.get("TrailARN").and_then(Value::as_str)?;
+            let name = t.get("Name").and_then(Value::as_str).or_else(|| arn.rsplit('/').next())?;
+            Some((name.to_string(), arn.to_string()))
+        });
+        Ok(Some(pairs.collect()))
+    }
+
+    async fn event_selectors(&self) -> Result<(), CallError> {
+        let (api, creds) = (&self.ctx.api, &self.ctx.creds);
+        let Some(trails) = self.trails_homed_here().await? else { return Ok(()) };
+        for (n, (_, arn)) in trails.iter().enumerate() {
             let v =
                 api.json(creds, Service::CloudTrail, self.r, "GetEventSelectors", &json!({ "TrailName": arn })).await?;
             if v.get("TrailARN").is_none() {
                 return Err(self.malformed("GetEventSelectors", format!("no TrailARN in the answer for {arn}")));
             }
-            self.ctx.write(self.region, self.ds.name(), n, &v, 1);
-            n += 1;
+            self.ctx.write(self.region, self.ds.name(), n as u64, &v, 1);
+        }
+        Ok(())
+    }
+
+    /// `get-trail-status` names no trail, so each answer is written as
+    /// `<trail-name>.get-trail-status.json`, the name the reader takes it by.
+    async fn trail_status(&self) -> Result<(), CallError> {
+        let (api, creds) = (&self.ctx.api, &self.ctx.creds);
+        let Some(trails) = self.trails_homed_here().await? else { return Ok(()) };
+        for (name, arn) in &trails {
+            // CloudTrail names are letters, digits, `.`, `_` and `-`; anything else is not a trail's.
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+                return Err(self.malformed("DescribeTrails", format!("'{}' is not a trail name", clean(name))));
+            }
+            let v = api.json(creds, Service::CloudTrail, self.r, "GetTrailStatus", &json!({ "Name": arn })).await?;
+            if !v.get("IsLogging").is_some_and(Value::is_boolean) {
+                return Err(self.malformed("GetTrailStatus", format!("no IsLogging boolean in the answer for {arn}")));
+            }
+            let file = format!("{name}{}", crate::sources::TRAIL_STATUS_SUFFIX);
+            self.ctx.write_as(self.region, self.ds.name(), &file, &v, 1);
         }
         Ok(())
     }

@@ -40,6 +40,8 @@ pub enum DataSet {
     SnsSubscriptions,
     /// `aws cloudtrail get-event-selectors` of each trail homed in the region.
     EventSelectors,
+    /// `aws cloudtrail get-trail-status` of each trail homed in the region.
+    TrailStatus,
     /// `aws configservice describe-configuration-recorder-status`.
     RecorderStatus,
     /// `aws ec2 get-ebs-encryption-by-default`.
@@ -74,6 +76,7 @@ const DATASETS: &[(&str, DataSet, &str, bool)] = &[
     ("AWS::CloudWatch::Alarm", DataSet::Alarms, "cloudwatch:DescribeAlarms", true),
     ("aws.sns.subscription", DataSet::SnsSubscriptions, "sns:ListSubscriptions", true),
     ("aws.cloudtrail.event_selectors", DataSet::EventSelectors, "cloudtrail:GetEventSelectors", true),
+    ("aws.cloudtrail.trail_status", DataSet::TrailStatus, "cloudtrail:GetTrailStatus", true),
     ("aws.config.recorder_status", DataSet::RecorderStatus, "config:DescribeConfigurationRecorderStatus", true),
     ("aws.ec2.ebs_encryption_by_default", DataSet::EbsEncryptionByDefault, "ec2:GetEbsEncryptionByDefault", true),
     ("aws.securityhub.hub", DataSet::SecurityHub, "securityhub:DescribeHub", true),
@@ -115,6 +118,7 @@ impl DataSet {
             DataSet::Alarms => "cloudwatch-describe-alarms",
             DataSet::SnsSubscriptions => "sns-list-subscriptions",
             DataSet::EventSelectors => "cloudtrail-get-event-selectors",
+            DataSet::TrailStatus => "cloudtrail-get-trail-status",
             DataSet::RecorderStatus => "configservice-describe-configuration-recorder-status",
             DataSet::EbsEncryptionByDefault => "ec2-get-ebs-encryption-by-default",
             DataSet::SecurityHub => "securityhub-describe-hub",
@@ -189,7 +193,13 @@ mod tests {
         assert!(plan.config_types.contains("AWS::S3::Bucket"));
         assert!(plan.config_types.contains("AWS::CloudTrail::Trail"));
         assert!(!plan.config_types.iter().any(|t| t.starts_with("aws.")));
-        for d in [DataSet::CredentialReport, DataSet::MetricFilters, DataSet::Alarms, DataSet::SnsSubscriptions] {
+        for d in [
+            DataSet::CredentialReport,
+            DataSet::MetricFilters,
+            DataSet::Alarms,
+            DataSet::SnsSubscriptions,
+            DataSet::TrailStatus,
+        ] {
             assert!(plan.datasets.contains(&d), "{d:?}");
         }
         assert!(plan.global().all(|d| !d.regional()) && plan.regional().any(|d| d == DataSet::EbsEncryptionByDefault));

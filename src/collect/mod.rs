@@ -21,7 +21,7 @@ use std::path::PathBuf;
 /// How far a collection is, for a progress bar or the console's status bar.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
-    /// Scopes (subscriptions) fully collected.
+    /// Scopes (subscriptions, accounts, projects) fully collected.
     pub scopes_done: u64,
     /// Scopes to collect.
     pub scopes_total: u64,

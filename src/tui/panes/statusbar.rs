@@ -70,7 +70,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };
         top.push(Span::styled(
             format!(
-                "⟳ collecting {} ▕{}{}▏ {done}/{total} subscriptions · {} rows ",
+                "⟳ collecting {} ▕{}{}▏ {done}/{total} scopes · {} rows ",
                 crate::sanitize::clean(&c.dataset),
                 "█".repeat(filled),
                 "░".repeat(bar_w - filled),

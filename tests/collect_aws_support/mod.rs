@@ -58,6 +58,11 @@ pub struct Estate {
     pub seen: Vec<Seen>,
     /// Credential report generations asked.
     pub generations: usize,
+    /// Generated configuration items per account beside the fixture's (copies of its buckets,
+    /// volumes and security groups), for benchmarks.
+    pub extra_items: usize,
+    /// The selected items of each (account, expression), serialized once.
+    pub selected: BTreeMap<(String, String), Arc<Vec<String>>>,
 }
 
 /// The running mock.
@@ -94,6 +99,22 @@ pub fn items(account: &str) -> Vec<Value> {
     // The mock's trail logs every region (the fixture's covers one), so CIS 4.1 can pass.
     for i in items.iter_mut().filter(|i| i["resourceType"] == "AWS::CloudTrail::Trail") {
         i["configuration"]["isMultiRegionTrail"] = Value::Bool(true);
+    }
+    items
+}
+
+/// `items` and `extra` more: copies of its buckets, volumes and security groups, renamed.
+fn with_extra(mut items: Vec<Value>, extra: usize) -> Vec<Value> {
+    let kinds = ["AWS::S3::Bucket", "AWS::EC2::Volume", "AWS::EC2::SecurityGroup"];
+    let models: Vec<Value> =
+        items.iter().filter(|i| kinds.contains(&i["resourceType"].as_str().unwrap())).cloned().collect();
+    for n in 0..extra {
+        let mut i = models[n % models.len()].clone();
+        let id = format!("{}-x{n:06}", i["resourceId"].as_str().unwrap());
+        i["arn"] = Value::String(format!("{}-x{n:06}", i["arn"].as_str().unwrap()));
+        i["resourceId"] = Value::String(id.clone());
+        i["resourceName"] = Value::String(id);
+        items.push(i);
     }
     items
 }
@@ -200,12 +221,21 @@ impl Respond for Responder {
             "SelectResourceConfig" | "SelectAggregateResourceConfig" => {
                 let expr = jbody["Expression"].as_str().unwrap_or_default().to_string();
                 let accounts: Vec<String> = if op == "SelectResourceConfig" { vec![account.clone()] } else { e.org_accounts.clone() };
-                let all: Vec<String> = accounts
-                    .iter()
-                    .flat_map(|a| items(a))
-                    .filter(|i| expr.contains(&format!("'{}'", i["resourceType"].as_str().unwrap())))
-                    .map(|i| i.to_string())
-                    .collect();
+                let extra = e.extra_items;
+                let all = e
+                    .selected
+                    .entry((accounts.join(","), expr.clone()))
+                    .or_insert_with(|| {
+                        Arc::new(
+                            accounts
+                                .iter()
+                                .flat_map(|a| with_extra(items(a), extra))
+                                .filter(|i| expr.contains(&format!("'{}'", i["resourceType"].as_str().unwrap())))
+                                .map(|i| i.to_string())
+                                .collect(),
+                        )
+                    })
+                    .clone();
                 let (p, next) = page(&all, token.as_deref(), size);
                 json_ok(json!({"Results": p, "QueryInfo": {"SelectFields": []}, "NextToken": next}))
             }

@@ -256,6 +256,32 @@ fn history_and_diff() {
     let d = json_of(&posture(&db).args(["diff", "--format", "json"]).assert().success().get_output().stdout);
     assert_eq!(d["new_failures"].as_array().unwrap().len(), 0, "same estate twice: nothing new");
     assert_eq!(d["compliance_delta"], 0.0);
+    // as text: times a person reads, and one line instead of six empty sections
+    let text = posture(&db).arg("diff").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8_lossy(&text);
+    let head = text.lines().next().unwrap();
+    let stamp = regex::Regex::new(r"^Run 1 \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\) → run 2 \(").unwrap();
+    assert!(stamp.is_match(head), "{text}");
+    assert!(text.contains("Nothing changed") && !text.contains("(0)"), "{text}");
+}
+
+#[test]
+fn a_text_diff_shows_only_the_sections_that_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let root = env!("CARGO_MANIFEST_DIR");
+    posture(&db).args(["assess", "--source", &format!("{root}/fixtures/aws/dev")]).assert().success();
+    posture(&db)
+        .args(["assess", "--source", &format!("{root}/fixtures/azure/resource-graph-dev.json")])
+        .assert()
+        .success();
+    let text = posture(&db).arg("diff").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8_lossy(&text);
+    for shown in ["New failures (", "Resources appeared (", "Resources disappeared ("] {
+        assert!(text.contains(shown), "{shown}: {text}");
+    }
+    // nothing unhealthy in the first run is still there in the second: no "Fixed" section
+    assert!(!text.contains("Fixed") && !text.contains("(0)"), "{text}");
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub fn history(env: &Env, a: HistoryArgs) -> CliResult {
                 .map(|e| {
                     vec![
                         e.run.id.to_string(),
-                        e.run.started_at.get(..16).unwrap_or(&e.run.started_at).replace('T', " "),
+                        output::when(&e.run.started_at),
                         format!("{}{}", e.run.status, if e.run.demo { " (demo)" } else { "" }),
                         e.run.resources.to_string(),
                         output::pct(e.run.compliance.percentage),
@@ -82,52 +82,67 @@ pub fn diff(env: &Env, a: DiffArgs) -> CliResult {
     let d = store.diff(ra, rb)?;
     match a.format {
         Format::Json => output::json(&d),
-        Format::Table => {
-            println!(
-                "Run {} ({}) → run {} ({}) · compliance {:+.1} pts · secure {:+.1} pts",
-                d.from.id, d.from.started_at, d.to.id, d.to.started_at, d.compliance_delta, d.secure_delta
-            );
-            let section = |title: &str, n: usize| println!("\n{title} ({n})");
-            section("New failures", d.new_failures.len());
-            findings_table(&d.new_failures);
-            section("Fixed", d.fixed.len());
-            findings_table(&d.fixed);
-            section("Resources appeared", d.appeared.len());
-            output::table(
-                &["TYPE", "RESOURCE"],
-                d.appeared.iter().map(|r| vec![r.rtype.clone(), r.id.clone()]).collect(),
-            );
-            section("Resources disappeared", d.disappeared.len());
-            output::table(
-                &["TYPE", "RESOURCE"],
-                d.disappeared.iter().map(|r| vec![r.rtype.clone(), r.id.clone()]).collect(),
-            );
-            section("Standards changed", d.standards.len());
-            output::table(
-                &["STANDARD", "FROM", "TO"],
-                d.standards
-                    .iter()
-                    .map(|s| {
-                        let (pa, pb) = s.pct.unwrap_or_default();
-                        vec![
-                            s.standard.clone(),
-                            format!("{} {}", s.from, output::pct(pa)),
-                            format!("{} {}", s.to, output::pct(pb)),
-                        ]
-                    })
-                    .collect(),
-            );
-            section("Controls changed", d.controls.len());
-            output::table(
-                &["STANDARD", "CONTROL", "FROM", "TO"],
-                d.controls
-                    .iter()
-                    .map(|c| {
-                        vec![c.standard.clone(), c.control.clone().unwrap_or_default(), c.from.clone(), c.to.clone()]
-                    })
-                    .collect(),
-            );
-        }
+        Format::Table => print_diff(&d),
     }
     Ok(())
+}
+
+/// The diff as text: a line for the two runs, then only the sections that changed.
+fn print_diff(d: &crate::store::DiffReport) {
+    println!(
+        "Run {} ({}) → run {} ({}) · compliance {:+.1} pts · secure {:+.1} pts",
+        d.from.id,
+        output::when(&d.from.started_at),
+        d.to.id,
+        output::when(&d.to.started_at),
+        d.compliance_delta,
+        d.secure_delta
+    );
+    let counts = [d.new_failures.len(), d.fixed.len(), d.appeared.len(), d.disappeared.len()];
+    if counts.iter().sum::<usize>() + d.standards.len() + d.controls.len() == 0 {
+        println!("\nNothing changed: no finding, resource, standard or control differs.");
+        return;
+    }
+    let section = |title: &str, n: usize| {
+        println!("\n{title} ({n})");
+        n > 0
+    };
+    let resources = |rs: &[crate::model::ResourceRef]| {
+        output::table(&["TYPE", "RESOURCE"], rs.iter().map(|r| vec![r.rtype.clone(), r.id.clone()]).collect())
+    };
+    for (title, rows) in [("New failures", &d.new_failures), ("Fixed", &d.fixed)] {
+        if !rows.is_empty() && section(title, rows.len()) {
+            findings_table(rows);
+        }
+    }
+    for (title, rows) in [("Resources appeared", &d.appeared), ("Resources disappeared", &d.disappeared)] {
+        if !rows.is_empty() && section(title, rows.len()) {
+            resources(rows);
+        }
+    }
+    if !d.standards.is_empty() && section("Standards changed", d.standards.len()) {
+        output::table(
+            &["STANDARD", "FROM", "TO"],
+            d.standards
+                .iter()
+                .map(|s| {
+                    let (pa, pb) = s.pct.unwrap_or_default();
+                    vec![
+                        s.standard.clone(),
+                        format!("{} {}", s.from, output::pct(pa)),
+                        format!("{} {}", s.to, output::pct(pb)),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if !d.controls.is_empty() && section("Controls changed", d.controls.len()) {
+        output::table(
+            &["STANDARD", "CONTROL", "FROM", "TO"],
+            d.controls
+                .iter()
+                .map(|c| vec![c.standard.clone(), c.control.clone().unwrap_or_default(), c.from.clone(), c.to.clone()])
+                .collect(),
+        );
+    }
 }

@@ -31,3 +31,22 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
 pub fn pct(v: f64) -> String {
     format!("{v:.1} %")
 }
+
+/// A stored RFC 3339 time as a person reads it (`2026-12-01 19:36 UTC`); the text itself when
+/// it does not parse.
+pub fn when(stored: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(stored) {
+        Ok(t) => t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string(),
+        Err(_) => crate::sanitize::clean(stored).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod when_tests {
+    #[test]
+    fn stored_times_lose_their_nanoseconds_and_say_utc() {
+        assert_eq!(super::when("2026-12-01T19:36:22.781809235+00:00"), "2026-12-01 19:36 UTC");
+        assert_eq!(super::when("2026-12-01T20:36:22+01:00"), "2026-12-01 19:36 UTC");
+        assert_eq!(super::when("yesterday"), "yesterday");
+    }
+}

@@ -5,6 +5,7 @@ mod audit;
 mod exports;
 mod governance;
 mod history;
+mod page;
 mod query;
 mod report;
 mod schema;
@@ -15,6 +16,7 @@ pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner
 pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
 pub use governance::RecordKind;
 pub use history::{DiffReport, HistoryEntry, StandardDelta};
+pub use page::{FindingPage, PageAt, PageKey};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};
 pub use report::TrendPoint;
 pub use write::RunWriter;

@@ -265,7 +265,7 @@ impl Store {
         Ok(RunSnapshot { clouds: run.clouds.iter().copied().collect(), info: run.clone(), totals, security, scopes })
     }
 
-    fn finding_where(run_id: i64, f: &FindingFilter) -> (String, Vec<SqlValue>) {
+    pub(super) fn finding_where(run_id: i64, f: &FindingFilter) -> (String, Vec<SqlValue>) {
         let mut sql = String::from(
             " FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid WHERE f.run_id = ?",
         );
@@ -305,16 +305,10 @@ impl Store {
         (sql, args)
     }
 
-    /// ORDER BY for a filter. Grouped by check, resources by name when the query is narrowed
-    /// to some checks (a control's); unnarrowed, in the order they were read, which the index
-    /// serves without sorting every finding of the run.
-    fn finding_order(f: &FindingFilter) -> &'static str {
-        match (f.order, f.checks.is_some()) {
-            (FindingOrder::Check, true) => "f.check_id, r.name, r.rid",
-            (FindingOrder::Check, false) => "f.check_id, f.rid",
-            (FindingOrder::Resource, _) => "r.name, r.rid, f.check_id",
-            (FindingOrder::Scope, _) => "r.scope, f.check_id, r.name, r.rid",
-        }
+    /// ORDER BY for a filter: grouped by check then resource name, by resource name, or by
+    /// scope; ties end on the finding's row so every page boundary is exact.
+    fn finding_order(f: &FindingFilter) -> String {
+        super::page::order_by(f.order)
     }
 
     /// One page of findings (the console's window on a list).

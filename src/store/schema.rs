@@ -174,6 +174,15 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
     "#,
+    // 8: findings windows page by key: each finding carries its resource's name so that one
+    // index serves a check's findings in name order (state last: counts read the index alone)
+    r#"
+    ALTER TABLE findings ADD COLUMN name TEXT NOT NULL DEFAULT '';
+    UPDATE findings SET name = coalesce(
+        (SELECT r.name FROM resources r WHERE r.run_id = findings.run_id AND r.rid = findings.rid), '');
+    DROP INDEX findings_check;
+    CREATE INDEX findings_window ON findings(run_id, check_id, name, rid, state);
+    "#,
 ];
 
 /// Schema version this posture writes.

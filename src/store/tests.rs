@@ -4,7 +4,7 @@ use crate::catalog::Catalog;
 use crate::model::{Cloud, Evidence, Finding, FindingState, ResourceRef};
 use chrono::Utc;
 
-fn res(i: usize) -> ResourceRef {
+pub(super) fn res(i: usize) -> ResourceRef {
     ResourceRef {
         id: format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st{i}"),
         name: format!("st{i}"),
@@ -17,8 +17,6 @@ fn res(i: usize) -> ResourceRef {
 
 /// Store a run with `bad` failing resources out of `n`.
 pub(super) fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
-    let cat = Catalog::default();
-    let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
     let batch = BatchOutput {
         resources: (0..n).map(res).collect(),
         findings: bad
@@ -34,15 +32,20 @@ pub(super) fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
             .collect(),
         ..Default::default()
     };
-    store.write_batch(&mut w, &batch).unwrap();
+    publish(store, &[batch], n, bad.len())
+}
+
+/// Write `batches` as one published run whose single check failed on `bad` of `n`.
+pub(super) fn publish(store: &mut Store, batches: &[BatchOutput], n: usize, bad: usize) -> i64 {
+    let cat = Catalog::default();
+    let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
+    for batch in batches {
+        store.write_batch(&mut w, batch).unwrap();
+    }
     let mut result = Assessor::new(&cat, &[], vec![]).run_resources(vec![], Utc::now());
     result.stats.insert(
         ("azure.storage.https".into(), "s".into()),
-        crate::assess::CheckStats {
-            healthy: (n - bad.len()) as u64,
-            unhealthy: bad.len() as u64,
-            ..Default::default()
-        },
+        crate::assess::CheckStats { healthy: (n - bad) as u64, unhealthy: bad as u64, ..Default::default() },
     );
     result.resources_assessed = n as u64;
     result.scopes.insert((Cloud::Azure, "s".into()));
@@ -196,4 +199,26 @@ fn other_sqlite_databases_and_unwritable_places_are_errors() {
         Err(StoreError::Open { .. }) => {}
         other => panic!("expected an open error, got {:?}", other.err()),
     }
+}
+
+#[test]
+fn findings_of_a_version_7_cache_get_their_names_and_page_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v7.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        schema::apply_first(&conn, 7);
+        conn.execute_batch(
+            "INSERT INTO runs (id, started_at, status, pid, sources, standards) VALUES (1, '2026-01-01T00:00:00Z', 'complete', 1, '[]', '[]');
+             INSERT INTO resources VALUES (1, 0, '/x/b', 'b', 't', 'azure', 's', 'r'), (1, 1, '/x/a', 'a', 't', 'azure', 's', 'r');
+             INSERT INTO findings (run_id, check_id, state, rid, evidence) VALUES (1, 'k', 'unhealthy', 0, '[]'), (1, 'k', 'unhealthy', 1, '[]');",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let f = FindingFilter { checks: Some(vec!["k".into()]), ..Default::default() };
+    let first = store.findings_page(1, &f, &PageAt::First, 1).unwrap();
+    assert_eq!(first.rows[0].resource.name, "a", "sorted by the backfilled name");
+    let next = store.findings_page(1, &f, &PageAt::After(first.last_key().unwrap().clone()), 1).unwrap();
+    assert_eq!(next.rows[0].resource.name, "b");
 }

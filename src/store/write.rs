@@ -56,7 +56,7 @@ impl Store {
             for r in &batch.resources {
                 let rid = w.next_rid;
                 w.next_rid += 1;
-                rids.insert(r.id.as_str(), rid);
+                rids.insert(r.id.as_str(), (rid, r.name.as_str()));
                 ins_res
                     .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
                     .ctx("writing resources")?;
@@ -65,15 +65,15 @@ impl Store {
                 .prepare_cached("INSERT INTO docs (run_id, rid, doc) VALUES (?1, ?2, ?3)")
                 .ctx("writing documents")?;
             for (id, doc) in &batch.docs {
-                if let Some(rid) = rids.get(id.as_str()) {
+                if let Some((rid, _)) = rids.get(id.as_str()) {
                     ins_doc.execute(params![w.run_id, rid, json(doc)]).ctx("writing documents")?;
                 }
             }
             let mut ins_f = tx
-                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message, origin, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
                 .ctx("writing findings")?;
             for f in &batch.findings {
-                let Some(rid) = rids.get(f.resource.id.as_str()) else {
+                let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
                     continue;
                 };
                 ins_f
@@ -84,7 +84,8 @@ impl Store {
                         rid,
                         json(&f.evidence),
                         f.message,
-                        f.origin.as_str()
+                        f.origin.as_str(),
+                        name
                     ])
                     .ctx("writing findings")?;
             }

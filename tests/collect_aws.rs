@@ -92,6 +92,7 @@ async fn many_accounts_through_assumed_roles_paged_retried_and_partial_where_ref
         format!("aws/{b}/eu-west-1/ec2-get-ebs-encryption-by-default-00000.json"),
         format!("aws/{b}/eu-west-1/cloudtrail-get-event-selectors-00000.json"),
         format!("aws/{b}/eu-west-1/kestrel-dev-trail.get-trail-status.json"),
+        format!("aws/{b}/eu-west-1/kms-get-key-rotation-status-00001.json"),
         "manifest.json".to_string(),
     ] {
         assert!(names.contains(&want.as_str()), "{want} not in {names:?}");

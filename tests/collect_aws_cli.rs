@@ -21,6 +21,16 @@ fn posture(args: Vec<String>, envs: Vec<(&'static str, String)>) -> std::process
     c.output().unwrap()
 }
 
+/// `posture --config C --db D ARGS... --format json` off the async runtime, as JSON.
+async fn json_of(c: &str, d: &str, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<String> = ["--config", c, "--db", d].map(String::from).to_vec();
+    all.extend(args.iter().map(|a| a.to_string()));
+    all.extend(["--format".to_string(), "json".to_string()]);
+    let out = tokio::task::spawn_blocking(move || posture(all, vec![])).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_environments_keys_collect_and_the_snapshot_assesses_into_aws_findings() {
     let aws = Aws::start(Estate {
@@ -84,13 +94,14 @@ async fn the_environments_keys_collect_and_the_snapshot_assesses_into_aws_findin
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(resource), "{check}: {text}");
     }
+    // the collected rotation status decides the key the Config items say nothing of
+    let v = json_of(&c, &d, &["findings", "--check", "aws.kms.cmk_rotation", "--state", "unhealthy"]).await;
+    let failing: Vec<&str> = v.as_array().unwrap().iter().map(|f| f["resource"]["name"].as_str().unwrap()).collect();
+    // the first is off as its items say; the second, of which the items say nothing, rotates
+    assert_eq!(failing, ["728f9026-a298-47f0-8fa1-ef3a0509e3cf"], "{v:#}");
     // the collected trail status makes the multi-region trail count as logging (CIS 4.1, whose
     // checks are aws.cloudtrail.multi_region and ..._logging, judged once for the account)
-    let args: Vec<String> =
-        ["--config", &c, "--db", &d, "controls", "cis-aws-7.0", "--format", "json"].map(String::from).to_vec();
-    let out = tokio::task::spawn_blocking(move || posture(args, vec![])).await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&c, &d, &["controls", "cis-aws-7.0"]).await;
     let c41 = v.as_array().unwrap().iter().find(|c| c["id"] == "4.1").unwrap();
     assert!(c41["checks"].as_array().unwrap().contains(&"aws.cloudtrail.multi_region_logging".into()), "{c41:#}");
     assert_eq!((c41["state"].as_str(), c41["unhealthy_resources"].as_u64()), (Some("passed"), Some(0)), "{c41:#}");

@@ -277,6 +277,25 @@ impl Respond for Responder {
             // as the JSON protocol answers (times in epoch seconds)
             "GetTrailStatus" if jbody["Name"].as_str().is_some_and(|n| n.ends_with(":trail/kestrel-dev-trail")) => json_ok(json!({"IsLogging": true, "LatestDeliveryTime": 1.7637e9, "StartLoggingTime": 1.7e9, "LatestDeliveryAttemptTime": "2025-11-24T10:00:00Z", "TimeLoggingStarted": "2023-11-14T22:13:20Z"})),
             "GetEventSelectors" => json_ok(json!({"TrailARN": jbody["TrailName"], "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": []}]})),
+            // two keys a page: the dev fixture's two customer keys, then an asymmetric one
+            "ListKeys" => {
+                let ids = ["728f9026-a298-47f0-8fa1-ef3a0509e3cf", "9daf1866-86e4-476c-ad01-503566b021a4", "0f0f0f0f-0000-4000-8000-asymmetric00"];
+                let all: Vec<Value> = ids.iter().map(|k| json!({"KeyId": k, "KeyArn": format!("arn:aws:kms:eu-west-1:{account}:key/{k}")})).collect();
+                let start: usize = jbody["Marker"].as_str().and_then(|m| m.strip_prefix("m-")).and_then(|m| m.parse().ok()).unwrap_or(0);
+                let end = (start + 2).min(all.len());
+                let more = end < all.len();
+                json_ok(json!({"Keys": all[start..end], "Truncated": more, "NextMarker": more.then(|| format!("m-{end}"))}))
+            }
+            "GetKeyRotationStatus" => {
+                let id = jbody["KeyId"].as_str().unwrap_or_default().to_string();
+                if id.ends_with("asymmetric00") {
+                    json_err(400, "UnsupportedOperationException", "arn is not a symmetric encryption key")
+                } else {
+                    // as the fixture's Config items say for the first; the second's items do not say
+                    let on = id.ends_with("9daf1866-86e4-476c-ad01-503566b021a4");
+                    json_ok(json!({"KeyId": id, "KeyRotationEnabled": on, "RotationPeriodInDays": 365}))
+                }
+            }
             "DescribeConfigurationRecorderStatus" => json_ok(json!({"ConfigurationRecordersStatus": [{"name": "default", "recording": true, "lastStatus": "SUCCESS"}]})),
             "GetEbsEncryptionByDefault" => ResponseTemplate::new(200).set_body_raw("<GetEbsEncryptionByDefaultResponse xmlns=\"x\"><requestId>r</requestId><ebsEncryptionByDefault>false</ebsEncryptionByDefault><sseType>sse-ebs</sseType></GetEbsEncryptionByDefaultResponse>", "text/xml"),
             "DescribeRegions" => ResponseTemplate::new(200).set_body_raw("<DescribeRegionsResponse><requestId>r</requestId><regionInfo><item><regionName>eu-west-1</regionName></item></regionInfo></DescribeRegionsResponse>", "text/xml"),

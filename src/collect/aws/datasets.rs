@@ -77,6 +77,7 @@ pub async fn fetch(ctx: &Ctx, ds: DataSet, region: Option<&str>) {
         }
         DataSet::EventSelectors => p.event_selectors().await,
         DataSet::TrailStatus => p.trail_status().await,
+        DataSet::KeyRotationStatus => p.key_rotation().await,
         DataSet::RecorderStatus => {
             let op = "DescribeConfigurationRecorderStatus";
             p.json_pages(Service::Config, op, &json!({}), "ConfigurationRecordersStatus", "NextToken").await
@@ -336,6 +337,46 @@ impl Pages<'_> {
             self.ctx.write_as(self.region, self.ds.name(), &file, &v, 1);
         }
         Ok(())
+    }
+
+    /// Every key of the region (`ListKeys`, paged by `Marker`), then the rotation status of
+    /// each, one output a file as the CLI prints it. Keys that cannot rotate (asymmetric, HMAC,
+    /// imported material, custom key stores) answer `UnsupportedOperationException` and are
+    /// left out: the check has nothing to say of them from this call.
+    async fn key_rotation(&self) -> Result<(), CallError> {
+        let (api, creds) = (&self.ctx.api, &self.ctx.creds);
+        let (mut marker, mut written) = (None::<String>, 0u64);
+        for _ in 0..MAX_PAGES {
+            let body = match &marker {
+                Some(m) => json!({ "Marker": m }),
+                None => json!({}),
+            };
+            let v = api.json(creds, Service::Kms, self.r, "ListKeys", &body).await?;
+            let keys =
+                v.get("Keys").and_then(Value::as_array).ok_or_else(|| self.malformed("ListKeys", "no Keys list"))?;
+            for k in keys {
+                let Some(id) = k.get("KeyArn").or_else(|| k.get("KeyId")).and_then(Value::as_str) else { continue };
+                let status =
+                    api.json(creds, Service::Kms, self.r, "GetKeyRotationStatus", &json!({ "KeyId": id })).await;
+                let status = match status {
+                    Err(e) if e.code() == Some("UnsupportedOperationException") => continue,
+                    s => s?,
+                };
+                if !status.get("KeyRotationEnabled").is_some_and(Value::is_boolean) {
+                    return Err(
+                        self.malformed("GetKeyRotationStatus", format!("no KeyRotationEnabled boolean for {id}"))
+                    );
+                }
+                self.ctx.write(self.region, self.ds.name(), written, &status, 1);
+                written += 1;
+            }
+            let truncated = v.get("Truncated").and_then(Value::as_bool).unwrap_or(false);
+            match next_token(&v, "NextMarker", marker.as_deref()).map_err(|d| self.malformed("ListKeys", d))? {
+                Some(m) if truncated => marker = Some(m),
+                _ => return Ok(()),
+            }
+        }
+        Err(self.malformed("ListKeys", format!("more than {MAX_PAGES} pages")))
     }
 
     async fn ebs_default(&self) -> Result<(), CallError> {

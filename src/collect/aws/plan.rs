@@ -42,6 +42,8 @@ pub enum DataSet {
     EventSelectors,
     /// `aws cloudtrail get-trail-status` of each trail homed in the region.
     TrailStatus,
+    /// `aws kms get-key-rotation-status` of each key of the region (after `aws kms list-keys`).
+    KeyRotationStatus,
     /// `aws configservice describe-configuration-recorder-status`.
     RecorderStatus,
     /// `aws ec2 get-ebs-encryption-by-default`.
@@ -77,6 +79,7 @@ const DATASETS: &[(&str, DataSet, &str, bool)] = &[
     ("aws.sns.subscription", DataSet::SnsSubscriptions, "sns:ListSubscriptions", true),
     ("aws.cloudtrail.event_selectors", DataSet::EventSelectors, "cloudtrail:GetEventSelectors", true),
     ("aws.cloudtrail.trail_status", DataSet::TrailStatus, "cloudtrail:GetTrailStatus", true),
+    ("aws.kms.key_rotation_status", DataSet::KeyRotationStatus, "kms:GetKeyRotationStatus", true),
     ("aws.config.recorder_status", DataSet::RecorderStatus, "config:DescribeConfigurationRecorderStatus", true),
     ("aws.ec2.ebs_encryption_by_default", DataSet::EbsEncryptionByDefault, "ec2:GetEbsEncryptionByDefault", true),
     ("aws.securityhub.hub", DataSet::SecurityHub, "securityhub:DescribeHub", true),
@@ -119,6 +122,7 @@ impl DataSet {
             DataSet::SnsSubscriptions => "sns-list-subscriptions",
             DataSet::EventSelectors => "cloudtrail-get-event-selectors",
             DataSet::TrailStatus => "cloudtrail-get-trail-status",
+            DataSet::KeyRotationStatus => "kms-get-key-rotation-status",
             DataSet::RecorderStatus => "configservice-describe-configuration-recorder-status",
             DataSet::EbsEncryptionByDefault => "ec2-get-ebs-encryption-by-default",
             DataSet::SecurityHub => "securityhub-describe-hub",
@@ -199,6 +203,7 @@ mod tests {
             DataSet::Alarms,
             DataSet::SnsSubscriptions,
             DataSet::TrailStatus,
+            DataSet::KeyRotationStatus,
         ] {
             assert!(plan.datasets.contains(&d), "{d:?}");
         }

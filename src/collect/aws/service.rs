@@ -32,11 +32,13 @@ pub enum Service {
     Account,
     /// Organizations (JSON 1.1, global).
     Organizations,
+    /// KMS (JSON 1.1, `TrentService`).
+    Kms,
 }
 
 impl Service {
     /// Every service, for the manifest's endpoints.
-    pub const ALL: [Service; 13] = [
+    pub const ALL: [Service; 14] = [
         Service::Config,
         Service::Iam,
         Service::Sts,
@@ -50,6 +52,7 @@ impl Service {
         Service::AccessAnalyzer,
         Service::Account,
         Service::Organizations,
+        Service::Kms,
     ];
 
     /// The name SigV4 signs with, which is also the endpoint's host prefix.
@@ -68,6 +71,7 @@ impl Service {
             Service::AccessAnalyzer => "access-analyzer",
             Service::Account => "account",
             Service::Organizations => "organizations",
+            Service::Kms => "kms",
         }
     }
 
@@ -87,6 +91,7 @@ impl Service {
             Service::AccessAnalyzer => "ACCESSANALYZER",
             Service::Account => "ACCOUNT",
             Service::Organizations => "ORGANIZATIONS",
+            Service::Kms => "KMS",
         }
     }
 
@@ -107,6 +112,7 @@ impl Service {
             Service::Logs => "Logs_20140328",
             Service::CloudTrail => "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
             Service::Organizations => "AWSOrganizationsV20161128",
+            Service::Kms => "TrentService",
             _ => "",
         }
     }

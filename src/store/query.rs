@@ -369,16 +369,19 @@ impl Store {
 
     /// The normalized document of a resource with findings in a run.
     pub fn resource_doc(&self, run_id: i64, resource_id: &str) -> Result<Option<serde_json::Value>> {
-        let text: Option<String> = self
+        let blob: Option<i64> = self
             .conn
             .query_row(
-                "SELECT d.doc FROM resources r JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid WHERE r.run_id = ?1 AND r.id = ?2",
+                "SELECT d.blob FROM resources r JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid WHERE r.run_id = ?1 AND r.id = ?2",
                 rusqlite::params![run_id, resource_id],
                 |r| r.get(0),
             )
             .optional()
             .ctx("reading a resource")?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}"))))
-            .transpose()
+        blob.map(|b| {
+            let bytes = self.blobs.get(&self.conn, b)?;
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}")))
+        })
+        .transpose()
     }
 }

@@ -1,4 +1,5 @@
-//! Content-addressed, zstd-compressed blobs (resource documents). A blob is stored once however many findings and runs refer to it,
+//! Content-addressed, zstd-compressed blobs: resource documents and finding details
+//! (evidence and message). A blob is stored once however many findings and runs refer to it,
 //! so an unchanged re-run adds no blob at all.
 //!
 //! Each kind has a dictionary trained on the first batch large enough to train it: documents
@@ -25,12 +26,15 @@ const MAX_SAMPLES: usize = 4000;
 pub(super) enum BlobKind {
     /// A resource's normalized document (JSON).
     Doc,
+    /// A finding's evidence and message (JSON).
+    Detail,
 }
 
 impl BlobKind {
     fn code(self) -> i64 {
         match self {
             BlobKind::Doc => 1,
+            BlobKind::Detail => 2,
         }
     }
 }

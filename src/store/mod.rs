@@ -3,6 +3,7 @@
 
 mod audit;
 mod blobs;
+mod codes;
 mod exports;
 mod governance;
 mod history;
@@ -10,6 +11,7 @@ mod lean;
 mod page;
 mod query;
 mod report;
+mod rows;
 mod schema;
 mod snapshots;
 mod write;

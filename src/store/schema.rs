@@ -201,6 +201,9 @@ const MIGRATIONS: &[Step] = &[
     ),
     // 9: documents compressed and stored once by content (shared across runs)
     Step::Code(super::lean::documents),
+    // 10: compact findings: check ids once, states and origins as codes, evidence and message
+    // as shared blobs; no index on (run, state, check): no query reads it
+    Step::Code(super::lean::findings),
 ];
 
 /// One migration: SQL, or code for what SQL cannot do (hashing, compressing).

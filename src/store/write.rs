@@ -3,10 +3,13 @@
 //! previous complete run as the latest.
 
 use super::blobs::{BlobKind, BlobWriter};
+use super::codes::{self, origin_code, state_code};
+use super::rows::Detail;
 use super::{Ctx, Result, Store};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+use std::collections::HashMap;
 
 /// An unpublished run being written.
 #[derive(Debug)]
@@ -15,6 +18,8 @@ pub struct RunWriter {
     pub run_id: i64,
     next_rid: i64,
     blobs: BlobWriter,
+    /// Check name → stored id.
+    checks: HashMap<String, i64>,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -44,7 +49,12 @@ impl Store {
                 params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
             )
             .ctx("starting a run")?;
-        Ok(RunWriter { run_id: self.conn.last_insert_rowid(), next_rid: 0, blobs: BlobWriter::default() })
+        Ok(RunWriter {
+            run_id: self.conn.last_insert_rowid(),
+            next_rid: 0,
+            blobs: BlobWriter::default(),
+            checks: HashMap::new(),
+        })
     }
 
     /// Append one batch of resources and findings to an unpublished run.
@@ -77,24 +87,24 @@ impl Store {
                 let blob = w.blobs.put(&tx, BlobKind::Doc, doc)?;
                 ins_doc.execute(params![w.run_id, rid, blob]).ctx("writing documents")?;
             }
+            let details: Vec<Vec<u8>> = batch
+                .findings
+                .iter()
+                .map(|f| Detail { evidence: f.evidence.clone(), message: f.message.clone() }.bytes())
+                .collect();
+            let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
+            w.blobs.prepare(&tx, BlobKind::Detail, &samples)?;
             let mut ins_f = tx
-                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message, origin, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .ctx("writing findings")?;
-            for f in &batch.findings {
+            for (f, detail) in batch.findings.iter().zip(&details) {
                 let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
                     continue;
                 };
+                let check = codes::check_id(&tx, &mut w.checks, &f.check)?;
+                let detail = w.blobs.put(&tx, BlobKind::Detail, detail)?;
                 ins_f
-                    .execute(params![
-                        w.run_id,
-                        f.check,
-                        f.state.as_str(),
-                        rid,
-                        json(&f.evidence),
-                        f.message,
-                        f.origin.as_str(),
-                        name
-                    ])
+                    .execute(params![w.run_id, check, state_code(f.state), rid, name, detail, origin_code(f.origin)])
                     .ctx("writing findings")?;
             }
         }
@@ -224,7 +234,11 @@ impl Store {
             Store::remove_run(&tx, *run_id)?;
         }
         // NOT IN over the referring column is one scan into a temporary index, not a scan per blob.
-        tx.execute("DELETE FROM blobs WHERE id NOT IN (SELECT blob FROM docs)", []).ctx("removing unused blobs")?;
+        tx.execute(
+            "DELETE FROM blobs WHERE id NOT IN (SELECT blob FROM docs) AND id NOT IN (SELECT detail FROM findings)",
+            [],
+        )
+        .ctx("removing unused blobs")?;
         tx.commit().ctx("removing a run")
     }
 

@@ -118,15 +118,19 @@ enum Start<'a> {
     Offset(u64),
 }
 
-/// The query of [`Store::keyed_query`].
-fn keyed_sql(
-    run_id: i64,
-    f: &FindingFilter,
+/// Which rows of a filter a query reads.
+#[derive(Debug, Clone, Copy)]
+struct Slice<'a> {
+    /// One stored check instead of the filter's checks.
     check: Option<i64>,
     dir: Dir,
-    from: Start,
+    from: Start<'a>,
     limit: u64,
-) -> (String, Vec<SqlValue>) {
+}
+
+/// The query of [`Store::keyed_query`].
+fn keyed_sql(run_id: i64, f: &FindingFilter, q: Slice) -> (String, Vec<SqlValue>) {
+    let Slice { check, dir, from, limit } = q;
     let (wh, mut args) = Store::finding_where(run_id, f, check);
     let (cmp, asc) = dir.sql();
     let cols = sort_cols(f.order);
@@ -175,11 +179,15 @@ impl Store {
                         Some((Ordering::Greater, _)) if dir == Dir::Backward => continue,
                         _ => None,
                     };
-                    out.extend(self.keyed_query(run_id, f, Some(id), dir, Start::Key(from), remaining)?);
+                    out.extend(self.keyed_query(
+                        run_id,
+                        f,
+                        Slice { check: Some(id), dir, from: Start::Key(from), limit: remaining },
+                    )?);
                 }
             }
             FindingOrder::Resource | FindingOrder::Scope => {
-                out = self.keyed_query(run_id, f, None, dir, Start::Key(key), limit)?
+                out = self.keyed_query(run_id, f, Slice { check: None, dir, from: Start::Key(key), limit })?
             }
         }
         if dir == Dir::Backward {
@@ -214,13 +222,21 @@ impl Store {
                             continue;
                         }
                     }
-                    let rows = self.keyed_query(run_id, f, Some(id), Dir::Forward, Start::Offset(skip), remaining)?;
+                    let rows = self.keyed_query(
+                        run_id,
+                        f,
+                        Slice { check: Some(id), dir: Dir::Forward, from: Start::Offset(skip), limit: remaining },
+                    )?;
                     out.extend(rows.into_iter().map(|(_, r)| r));
                     skip = 0;
                 }
             }
             FindingOrder::Resource | FindingOrder::Scope => {
-                let rows = self.keyed_query(run_id, f, None, Dir::Forward, Start::Offset(offset), limit)?;
+                let rows = self.keyed_query(
+                    run_id,
+                    f,
+                    Slice { check: None, dir: Dir::Forward, from: Start::Offset(offset), limit },
+                )?;
                 out.extend(rows.into_iter().map(|(_, r)| r));
             }
         }
@@ -234,7 +250,8 @@ impl Store {
         f: &FindingFilter,
         each: &mut dyn FnMut(FindingRow) -> bool,
     ) -> Result<()> {
-        let (sql, args) = keyed_sql(run_id, f, None, Dir::Forward, Start::Offset(0), u64::MAX);
+        let (sql, args) =
+            keyed_sql(run_id, f, Slice { check: None, dir: Dir::Forward, from: Start::Offset(0), limit: u64::MAX });
         let mut st = self.conn.prepare(&sql).ctx("listing findings")?;
         let mut rows = st.query(params_from_iter(args)).ctx("listing findings")?;
         let mut cache = DetailCache::default();
@@ -247,17 +264,9 @@ impl Store {
         Ok(())
     }
 
-    /// Up to `limit` rows of `f` (of one check when `check` says) from `from` on.
-    fn keyed_query(
-        &self,
-        run_id: i64,
-        f: &FindingFilter,
-        check: Option<i64>,
-        dir: Dir,
-        from: Start,
-        limit: u64,
-    ) -> Result<Vec<(PageKey, RawFinding)>> {
-        let (sql, args) = keyed_sql(run_id, f, check, dir, from, limit);
+    /// The rows of `f` that `q` says.
+    fn keyed_query(&self, run_id: i64, f: &FindingFilter, q: Slice) -> Result<Vec<(PageKey, RawFinding)>> {
+        let (sql, args) = keyed_sql(run_id, f, q);
         let mut st = self.conn.prepare_cached(&sql).ctx("paging findings")?;
         let rows = st.query_map(params_from_iter(args), keyed_row).ctx("paging findings")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().ctx("paging findings")

@@ -18,6 +18,8 @@ const LEVEL: i32 = 3;
 const DICT_BYTES: usize = 32 * 1024;
 /// Fewer samples than this train a poor dictionary: compress without one until then.
 const MIN_SAMPLES: usize = 200;
+/// Blob ids a writer remembers before it starts over.
+const KNOWN_LIMIT: usize = 100_000;
 /// Samples used to train (more takes longer and gains little).
 const MAX_SAMPLES: usize = 4000;
 
@@ -143,6 +145,11 @@ impl BlobWriter {
                 conn.last_insert_rowid()
             }
         };
+        // Bounded: a million-resource run must not keep every hash it wrote in memory; a hash
+        // forgotten is found again in the table.
+        if self.known.len() >= KNOWN_LIMIT {
+            self.known.clear();
+        }
         self.known.insert(h, id);
         Ok(id)
     }

@@ -1,7 +1,10 @@
 //! Run history and the difference between two runs.
 
-use super::query::{FINDING_COLS, FindingRow, RUN_COLS, RunInfo, finding_row, run_info};
+use super::codes::state_code;
+use super::query::{FindingRow, RUN_COLS, RunInfo, run_info};
+use super::rows::{FINDING_COLS, FINDING_FROM, finding_row};
 use super::{Ctx, Result, Store};
+use crate::model::FindingState;
 use crate::model::{Cloud, ResourceRef};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -109,7 +112,8 @@ impl Store {
     fn findings_sql(&self, sql: &str, a: i64, b: i64) -> Result<Vec<FindingRow>> {
         let mut st = self.conn.prepare(sql).ctx("comparing runs")?;
         let rows = st.query_map([a, b], finding_row).ctx("comparing runs")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing runs")
+        let raw = rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing runs")?;
+        self.complete_all(raw)
     }
 
     fn resources_only_in(&self, a: i64, b: i64) -> Result<Vec<ResourceRef>> {
@@ -140,26 +144,27 @@ impl Store {
     pub fn diff(&self, a: i64, b: i64) -> Result<DiffReport> {
         let from = self.run(a)?;
         let to = self.run(b)?;
+        let bad = state_code(FindingState::Unhealthy);
         let new_failures = self.findings_sql(
             &format!(
-                "SELECT {FINDING_COLS} FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid
-                 WHERE f.run_id = ?2 AND f.state = 'unhealthy' AND NOT EXISTS (
+                "SELECT {FINDING_COLS}{FINDING_FROM}
+                 WHERE f.run_id = ?2 AND f.state = {bad} AND NOT EXISTS (
                     SELECT 1 FROM resources ra JOIN findings fa ON fa.run_id = ra.run_id AND fa.rid = ra.rid
-                    WHERE ra.run_id = ?1 AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = 'unhealthy')
-                 ORDER BY f.check_id, r.name"
+                    WHERE ra.run_id = ?1 AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = {bad})
+                 ORDER BY c.name, r.name"
             ),
             a,
             b,
         )?;
         let fixed = self.findings_sql(
             &format!(
-                "SELECT {FINDING_COLS} FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid
-                 WHERE f.run_id = ?1 AND f.state = 'unhealthy'
+                "SELECT {FINDING_COLS}{FINDING_FROM}
+                 WHERE f.run_id = ?1 AND f.state = {bad}
                  AND EXISTS (SELECT 1 FROM resources rb WHERE rb.run_id = ?2 AND rb.id = r.id)
                  AND NOT EXISTS (
                     SELECT 1 FROM resources rb JOIN findings fb ON fb.run_id = rb.run_id AND fb.rid = rb.rid
-                    WHERE rb.run_id = ?2 AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = 'unhealthy')
-                 ORDER BY f.check_id, r.name"
+                    WHERE rb.run_id = ?2 AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = {bad})
+                 ORDER BY c.name, r.name"
             ),
             a,
             b,

@@ -2,12 +2,16 @@
 //! The only place in posture with SQL.
 
 mod audit;
+mod blobs;
+mod codes;
 mod exports;
 mod governance;
 mod history;
+mod lean;
 mod page;
 mod query;
 mod report;
+mod rows;
 mod schema;
 mod snapshots;
 mod write;
@@ -100,6 +104,8 @@ pub struct Store {
     signer: Option<Box<dyn EntrySigner>>,
     /// Things the user should be told (permissions tightened, entries signed or not).
     notices: Vec<String>,
+    /// Decompresses blobs (documents, finding details).
+    blobs: blobs::BlobReader,
 }
 
 /// Where the cache lives when neither `--db` nor `POSTURE_DB` says.
@@ -137,7 +143,8 @@ impl Store {
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
         conn.busy_timeout(Duration::from_secs(30)).ctx("setting the busy timeout")?;
-        let mut store = Store { conn, path: path.to_path_buf(), signer: None, notices: Vec::new() };
+        let mut store =
+            Store { conn, path: path.to_path_buf(), signer: None, notices: Vec::new(), blobs: Default::default() };
         schema::prepare(&mut store)?;
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
@@ -151,7 +158,13 @@ impl Store {
     /// An in-memory cache (tests).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().ctx("opening in memory")?;
-        let mut store = Store { conn, path: PathBuf::from(":memory:"), signer: None, notices: Vec::new() };
+        let mut store = Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+            signer: None,
+            notices: Vec::new(),
+            blobs: Default::default(),
+        };
         schema::prepare(&mut store)?;
         Ok(store)
     }

@@ -1,5 +1,7 @@
 //! Reads: runs, paged findings, history, diff. Listings never load a run whole.
 
+use super::PageAt;
+use super::codes::state_code;
 use super::{Ctx, Result, Store, StoreError};
 use crate::assess::{CheckStats, ScStats};
 use crate::model::{Cloud, Evidence, FindingState, ResourceRef};
@@ -70,6 +72,16 @@ pub struct FindingFilter {
     pub order: FindingOrder,
 }
 
+impl FindingFilter {
+    /// Whether the filter reads the resource (its name, id, cloud or scope).
+    pub(super) fn needs_resource(&self) -> bool {
+        self.text.as_ref().is_some_and(|t| !t.is_empty())
+            || self.cloud.is_some()
+            || self.scope.is_some()
+            || self.resource.is_some()
+    }
+}
+
 /// How a page of findings is sorted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum FindingOrder {
@@ -126,30 +138,6 @@ pub(super) fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
         secure: crate::assess::SecureScore { current: r.get(13)?, max: r.get(14)?, percentage: r.get(15)? },
     })
 }
-
-pub(super) fn finding_row(r: &Row) -> rusqlite::Result<FindingRow> {
-    let state: String = r.get(1)?;
-    let cloud: String = r.get(6)?;
-    let evidence: String = r.get(9)?;
-    Ok(FindingRow {
-        check: r.get(0)?,
-        state: state.parse().unwrap_or(FindingState::Error),
-        resource: ResourceRef {
-            id: r.get(2)?,
-            name: r.get(3)?,
-            rtype: r.get(4)?,
-            cloud: cloud.parse().unwrap_or(Cloud::Azure),
-            scope: r.get(7)?,
-            region: r.get(8)?,
-        },
-        evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-        message: r.get(10)?,
-        origin: r.get::<_, String>(11)?.parse().unwrap_or_default(),
-    })
-}
-
-pub(super) const FINDING_COLS: &str =
-    "f.check_id, f.state, r.id, r.name, r.type, r.rid, r.cloud, r.scope, r.region, f.evidence, f.message, f.origin";
 
 impl Store {
     /// What a run imported from other tools (synthetic checks, Defender's standards and
@@ -265,24 +253,33 @@ impl Store {
         Ok(RunSnapshot { clouds: run.clouds.iter().copied().collect(), info: run.clone(), totals, security, scopes })
     }
 
-    pub(super) fn finding_where(run_id: i64, f: &FindingFilter) -> (String, Vec<SqlValue>) {
-        let mut sql = String::from(
-            " FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid WHERE f.run_id = ?",
-        );
+    /// The WHERE of a filter over findings `f` (with resources `r` when
+    /// [`FindingFilter::needs_resource`]); `check` narrows to one stored check id instead of
+    /// the filter's checks.
+    pub(super) fn finding_where(run_id: i64, f: &FindingFilter, check: Option<i64>) -> (String, Vec<SqlValue>) {
+        let mut sql = String::from(" WHERE f.run_id = ?");
         let mut args: Vec<SqlValue> = vec![run_id.into()];
-        if let Some(checks) = &f.checks {
-            sql.push_str(&format!(" AND f.check_id IN ({})", vec!["?"; checks.len().max(1)].join(",")));
-            if checks.is_empty() {
-                args.push(SqlValue::Null);
+        match (check, &f.checks) {
+            (Some(id), _) => {
+                sql.push_str(" AND f.check_id = ?");
+                args.push(id.into());
             }
-            args.extend(checks.iter().map(|c| SqlValue::from(c.clone())));
+            (None, Some(checks)) => {
+                let marks = vec!["?"; checks.len().max(1)].join(",");
+                sql.push_str(&format!(" AND f.check_id IN (SELECT id FROM check_ids WHERE name IN ({marks}))"));
+                if checks.is_empty() {
+                    args.push(SqlValue::Null);
+                }
+                args.extend(checks.iter().map(|c| SqlValue::from(c.clone())));
+            }
+            (None, None) => {}
         }
         if let Some(states) = &f.states {
             sql.push_str(&format!(" AND f.state IN ({})", vec!["?"; states.len().max(1)].join(",")));
             if states.is_empty() {
                 args.push(SqlValue::Null);
             }
-            args.extend(states.iter().map(|s| SqlValue::from(s.as_str().to_string())));
+            args.extend(states.iter().map(|s| SqlValue::from(state_code(*s))));
         }
         if let Some(t) = f.text.as_ref().filter(|t| !t.is_empty()) {
             sql.push_str(" AND (r.name LIKE ? ESCAPE '\\' OR r.id LIKE ? ESCAPE '\\')");
@@ -305,55 +302,56 @@ impl Store {
         (sql, args)
     }
 
-    /// ORDER BY for a filter: grouped by check then resource name, by resource name, or by
-    /// scope; ties end on the finding's row so every page boundary is exact.
-    fn finding_order(f: &FindingFilter) -> String {
-        super::page::order_by(f.order)
-    }
-
-    /// One page of findings (the console's window on a list).
+    /// One page of findings at an offset (the order of [`Store::findings_page`]).
     pub fn findings(&self, run_id: i64, f: &FindingFilter, offset: u64, limit: u64) -> Result<Vec<FindingRow>> {
-        let (wh, mut args) = Store::finding_where(run_id, f);
-        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY {} LIMIT ? OFFSET ?", Store::finding_order(f));
-        args.push((limit.min(i64::MAX as u64) as i64).into());
-        args.push((offset as i64).into());
-        let mut st = self.conn.prepare_cached(&sql).ctx("listing findings")?;
-        let rows = st.query_map(params_from_iter(args), finding_row).ctx("listing findings")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("listing findings")
+        self.findings_at(run_id, f, offset, limit)
     }
 
-    /// Every matching finding, streamed from one query (a listing of any size, without
-    /// re-scanning for each page); `each` returns false to stop.
+    /// Every matching finding in order (a listing of any size): in the check order a page at
+    /// a time by key, each an index range; otherwise from one sorted query. `each` returns
+    /// false to stop.
     pub fn for_each_finding(
         &self,
         run_id: i64,
         f: &FindingFilter,
         each: &mut dyn FnMut(FindingRow) -> bool,
     ) -> Result<()> {
-        let (wh, args) = Store::finding_where(run_id, f);
-        let sql = format!("SELECT {FINDING_COLS}{wh} ORDER BY {}", Store::finding_order(f));
-        let mut st = self.conn.prepare(&sql).ctx("listing findings")?;
-        let mut rows = st.query(params_from_iter(args)).ctx("listing findings")?;
-        while let Some(row) = rows.next().ctx("listing findings")? {
-            if !each(finding_row(row).ctx("listing findings")?) {
-                break;
+        if f.order != FindingOrder::Check {
+            return self.stream_sorted(run_id, f, each);
+        }
+        const PAGE: u64 = 2000;
+        let mut at = PageAt::First;
+        loop {
+            let page = self.findings_page(run_id, f, &at, PAGE)?;
+            let full = page.rows.len() as u64 == PAGE;
+            let next = page.last_key().cloned();
+            for row in page.rows {
+                if !each(row) {
+                    return Ok(());
+                }
+            }
+            match next {
+                Some(k) if full => at = PageAt::After(k),
+                _ => return Ok(()),
             }
         }
-        Ok(())
     }
 
     /// How many findings match.
     pub fn count_findings(&self, run_id: i64, f: &FindingFilter) -> Result<u64> {
-        let (mut wh, args) = Store::finding_where(run_id, f);
+        self.count_where(run_id, f, None)
+    }
+
+    /// How many findings match, of one stored check when `check` says.
+    pub(super) fn count_where(&self, run_id: i64, f: &FindingFilter, check: Option<i64>) -> Result<u64> {
+        let (wh, args) = Store::finding_where(run_id, f, check);
         // Without a filter on the resource, the findings index alone answers (10x faster).
-        let needs_resource = f.text.as_ref().is_some_and(|t| !t.is_empty())
-            || f.cloud.is_some()
-            || f.scope.is_some()
-            || f.resource.is_some();
-        if !needs_resource {
-            wh = wh.replacen(" JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid", "", 1);
-        }
-        let sql = format!("SELECT count(*){wh}");
+        let from = if f.needs_resource() {
+            " FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid"
+        } else {
+            " FROM findings f"
+        };
+        let sql = format!("SELECT count(*){from}{wh}");
         self.conn.query_row(&sql, params_from_iter(args), |r| r.get(0)).ctx("counting findings")
     }
 
@@ -369,16 +367,19 @@ impl Store {
 
     /// The normalized document of a resource with findings in a run.
     pub fn resource_doc(&self, run_id: i64, resource_id: &str) -> Result<Option<serde_json::Value>> {
-        let text: Option<String> = self
+        let blob: Option<i64> = self
             .conn
             .query_row(
-                "SELECT d.doc FROM resources r JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid WHERE r.run_id = ?1 AND r.id = ?2",
+                "SELECT d.blob FROM resources r JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid WHERE r.run_id = ?1 AND r.id = ?2",
                 rusqlite::params![run_id, resource_id],
                 |r| r.get(0),
             )
             .optional()
             .ctx("reading a resource")?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}"))))
-            .transpose()
+        blob.map(|b| {
+            let bytes = self.blobs.get(&self.conn, b)?;
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("resource {resource_id}: {e}")))
+        })
+        .transpose()
     }
 }

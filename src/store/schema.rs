@@ -6,9 +6,10 @@ use super::{Ctx, Result, Store, StoreError};
 const APPLICATION_ID: i64 = 0x7073_7472;
 
 /// Migrations in order; the schema version is their count.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Step] = &[
     // 1: runs, resources, findings, stats, summaries
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
         started_at TEXT NOT NULL,
@@ -93,8 +94,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, standard_id, ord)
     ) WITHOUT ROWID;
     "#,
+    ),
     // 2: governance — insert-only records, revocations, and the hash-chained audit log
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE audit_log (
         seq INTEGER PRIMARY KEY,
         at TEXT NOT NULL,
@@ -127,8 +130,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER assignments_no_update BEFORE UPDATE ON assignments BEGIN SELECT RAISE(ABORT, 'assignments are append-only'); END;
     CREATE TRIGGER assignments_no_delete BEFORE DELETE ON assignments BEGIN SELECT RAISE(ABORT, 'assignments are append-only'); END;
     "#,
+    ),
     // 3: the scopes of each run, precomputed (a DISTINCT over a million resources is slow)
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE run_scopes (
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
         cloud TEXT NOT NULL,
@@ -137,15 +142,19 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT INTO run_scopes SELECT DISTINCT run_id, cloud, scope FROM resources;
     "#,
+    ),
     // 4: signed audit entries, and revocations as append-only as the records they revoke
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE audit_log ADD COLUMN signature TEXT; -- armored SSH signature of the entry's hash, or NULL
     CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
     CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;
     "#,
+    ),
     // 5: findings other tools produced (Prowler, Security Hub, Defender) beside posture's own,
     // the checks they brought, and what Defender itself concluded (its standards, secure score)
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE findings ADD COLUMN origin TEXT NOT NULL DEFAULT 'posture';
     ALTER TABLE check_stats ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE external (
@@ -154,13 +163,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id)
     ) WITHOUT ROWID;
     "#,
+    ),
     // 6: where a live run's snapshot lies (NULL for runs of files)
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE runs ADD COLUMN snapshot TEXT;
     "#,
+    ),
     // 7: the export spool (deliveries not yet made; no foreign key: a run that retention
     // removes must not take its undelivered events with it)
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE export_spool (
         id INTEGER PRIMARY KEY,
         destination TEXT NOT NULL,
@@ -174,16 +187,39 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
     "#,
+    ),
     // 8: findings windows page by key: each finding carries its resource's name so that one
     // index serves a check's findings in name order (state last: counts read the index alone)
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE findings ADD COLUMN name TEXT NOT NULL DEFAULT '';
     UPDATE findings SET name = coalesce(
         (SELECT r.name FROM resources r WHERE r.run_id = findings.run_id AND r.rid = findings.rid), '');
     DROP INDEX findings_check;
     CREATE INDEX findings_window ON findings(run_id, check_id, name, rid, state);
     "#,
+    ),
+    // 9: documents compressed and stored once by content (shared across runs)
+    Step::Code(super::lean::documents),
+    // 10: compact findings: check ids once, states and origins as codes, evidence and message
+    // as shared blobs; no index on (run, state, check): no query reads it
+    Step::Code(super::lean::findings),
 ];
+
+/// One migration: SQL, or code for what SQL cannot do (hashing, compressing).
+enum Step {
+    Sql(&'static str),
+    Code(fn(&rusqlite::Connection) -> Result<()>),
+}
+
+impl Step {
+    fn apply(&self, conn: &rusqlite::Connection) -> Result<()> {
+        match self {
+            Step::Sql(sql) => conn.execute_batch(sql).ctx("migrating the schema"),
+            Step::Code(f) => f(conn),
+        }
+    }
+}
 
 /// Schema version this posture writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -222,8 +258,8 @@ pub fn prepare(store: &mut Store) -> Result<()> {
             .ok()
             .filter(|n| *n <= MIGRATIONS.len())
             .ok_or_else(|| StoreError::NotACache { path: path.clone(), detail: format!("schema version {now}") })?;
-        for sql in &MIGRATIONS[from..] {
-            tx.execute_batch(sql).ctx("migrating the schema")?;
+        for step in &MIGRATIONS[from..] {
+            step.apply(&tx)?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID).ctx("marking the cache")?;
         tx.pragma_update(None, "user_version", VERSION).ctx("writing the schema version")?;
@@ -235,8 +271,8 @@ pub fn prepare(store: &mut Store) -> Result<()> {
 /// The migrations up to `n` applied to an empty connection (tests of migration paths).
 #[cfg(test)]
 pub fn apply_first(conn: &rusqlite::Connection, n: usize) {
-    for sql in &MIGRATIONS[..n] {
-        conn.execute_batch(sql).unwrap();
+    for step in &MIGRATIONS[..n] {
+        step.apply(conn).unwrap();
     }
     conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
     conn.pragma_update(None, "user_version", n as i64).unwrap();

@@ -222,3 +222,107 @@ fn findings_of_a_version_7_cache_get_their_names_and_page_by_key() {
     let next = store.findings_page(1, &f, &PageAt::After(first.last_key().unwrap().clone()), 1).unwrap();
     assert_eq!(next.rows[0].resource.name, "b");
 }
+
+/// A batch of `n` resources, each failing one check, with its document.
+fn documented(n: usize, version: &str) -> BatchOutput {
+    BatchOutput {
+        resources: (0..n).map(res).collect(),
+        findings: (0..n)
+            .map(|i| Finding {
+                check: "azure.storage.https".into(),
+                state: FindingState::Unhealthy,
+                resource: res(i),
+                evidence: vec![],
+                message: None,
+                origin: Default::default(),
+            })
+            .collect(),
+        docs: (0..n)
+            .map(|i| (res(i).id, serde_json::json!({"name": format!("st{i}"), "properties": {"v": version, "i": i}})))
+            .collect(),
+    }
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn documents_are_compressed_once_for_all_runs_and_go_when_no_run_needs_them() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = publish(&mut store, &[documented(300, "1")], 300, 300);
+    // 300 documents, and one detail (no evidence, no message) all 300 findings share
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), 301);
+    assert_eq!(count(&store, "SELECT count(DISTINCT detail) FROM findings"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM zstd_dicts WHERE kind = 1"), 1, "300 documents train a dictionary");
+    // an unchanged re-run stores no blob again; a changed one stores what changed
+    let b = publish(&mut store, &[documented(300, "1")], 300, 300);
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), 301);
+    let c = publish(&mut store, &[documented(2, "2")], 2, 2);
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), 303);
+    for run in [a, b] {
+        assert_eq!(store.resource_doc(run, &res(7).id).unwrap().unwrap()["properties"]["i"], 7);
+    }
+    assert_eq!(store.resource_doc(c, &res(1).id).unwrap().unwrap()["properties"]["v"], "2");
+    store.abandon_run(a).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), 303, "run b still needs them");
+    store.abandon_run(b).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), 3);
+}
+
+#[test]
+fn documents_of_a_version_8_cache_stay_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v8.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        schema::apply_first(&conn, 8);
+        conn.execute_batch(
+            r#"INSERT INTO runs (id, started_at, status, pid, sources, standards) VALUES (1, '2026-01-01T00:00:00Z', 'complete', 1, '[]', '[]');
+             INSERT INTO resources VALUES (1, 0, '/x/a', 'a', 't', 'azure', 's', 'r'), (1, 1, '/x/b', 'b', 't', 'azure', 's', 'r');
+             INSERT INTO docs VALUES (1, 0, '{"name":"a","n":1}'), (1, 1, '{"name":"a","n":1}');"#,
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.resource_doc(1, "/x/b").unwrap().unwrap()["n"], 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), 1, "two equal documents, one blob");
+    assert!(store.resource_doc(1, "/x/none").unwrap().is_none());
+}
+
+#[test]
+fn findings_of_a_version_9_cache_keep_their_checks_states_evidence_and_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v9.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        schema::apply_first(&conn, 9);
+        conn.execute_batch(
+            r#"INSERT INTO runs (id, started_at, status, pid, sources, standards) VALUES (1, '2026-01-01T00:00:00Z', 'complete', 1, '[]', '[]');
+             INSERT INTO resources VALUES (1, 0, '/x/a', 'a', 't', 'azure', 's', 'r');
+             INSERT INTO findings (run_id, check_id, state, rid, evidence, message, origin, name) VALUES
+               (1, 'k.two', 'exempt', 0, '[{"path":"p","value":"1"}]', 'exempt (x): y', 'posture', 'a'),
+               (1, 'k.one', 'unhealthy', 0, '[{"path":"p","value":"2"}]', NULL, 'prowler', 'a'),
+               (1, 'k.one', 'unhealthy', 0, '[{"path":"p","value":"2"}]', NULL, 'posture', 'a');"#,
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let rows = store.findings(1, &FindingFilter::default(), 0, 10).unwrap();
+    let seen: Vec<(&str, FindingState, crate::model::Origin, &str, Option<&str>)> = rows
+        .iter()
+        .map(|f| (f.check.as_str(), f.state, f.origin, f.evidence[0].value.as_str(), f.message.as_deref()))
+        .collect();
+    use crate::model::Origin::{Posture, Prowler};
+    assert_eq!(
+        seen,
+        vec![
+            ("k.one", FindingState::Unhealthy, Prowler, "2", None),
+            ("k.one", FindingState::Unhealthy, Posture, "2", None),
+            ("k.two", FindingState::Exempt, Posture, "1", Some("exempt (x): y")),
+        ]
+    );
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), 2, "equal details are one blob");
+    let indexes = count(&store, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings'");
+    assert_eq!(indexes, 2, "the window and the resource index only");
+}

@@ -2,10 +2,14 @@
 //! Until that commit the run is `running` and invisible, so a kill at any moment leaves the
 //! previous complete run as the latest.
 
+use super::blobs::{BlobKind, BlobWriter};
+use super::codes::{self, origin_code, state_code};
+use super::rows::Detail;
 use super::{Ctx, Result, Store};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+use std::collections::HashMap;
 
 /// An unpublished run being written.
 #[derive(Debug)]
@@ -13,6 +17,9 @@ pub struct RunWriter {
     /// The run's id.
     pub run_id: i64,
     next_rid: i64,
+    blobs: BlobWriter,
+    /// Check name → stored id.
+    checks: HashMap<String, i64>,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -42,7 +49,12 @@ impl Store {
                 params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
             )
             .ctx("starting a run")?;
-        Ok(RunWriter { run_id: self.conn.last_insert_rowid(), next_rid: 0 })
+        Ok(RunWriter {
+            run_id: self.conn.last_insert_rowid(),
+            next_rid: 0,
+            blobs: BlobWriter::default(),
+            checks: HashMap::new(),
+        })
     }
 
     /// Append one batch of resources and findings to an unpublished run.
@@ -61,32 +73,38 @@ impl Store {
                     .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
                     .ctx("writing resources")?;
             }
+            let docs: Vec<(i64, Vec<u8>)> = batch
+                .docs
+                .iter()
+                .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
+                .collect();
+            let samples: Vec<&[u8]> = docs.iter().map(|(_, d)| d.as_slice()).collect();
+            w.blobs.prepare(&tx, BlobKind::Doc, &samples)?;
             let mut ins_doc = tx
-                .prepare_cached("INSERT INTO docs (run_id, rid, doc) VALUES (?1, ?2, ?3)")
+                .prepare_cached("INSERT INTO docs (run_id, rid, blob) VALUES (?1, ?2, ?3)")
                 .ctx("writing documents")?;
-            for (id, doc) in &batch.docs {
-                if let Some((rid, _)) = rids.get(id.as_str()) {
-                    ins_doc.execute(params![w.run_id, rid, json(doc)]).ctx("writing documents")?;
-                }
+            for (rid, doc) in &docs {
+                let blob = w.blobs.put(&tx, BlobKind::Doc, doc)?;
+                ins_doc.execute(params![w.run_id, rid, blob]).ctx("writing documents")?;
             }
+            let details: Vec<Vec<u8>> = batch
+                .findings
+                .iter()
+                .map(|f| Detail { evidence: f.evidence.clone(), message: f.message.clone() }.bytes())
+                .collect();
+            let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
+            w.blobs.prepare(&tx, BlobKind::Detail, &samples)?;
             let mut ins_f = tx
-                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, evidence, message, origin, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .ctx("writing findings")?;
-            for f in &batch.findings {
+            for (f, detail) in batch.findings.iter().zip(&details) {
                 let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
                     continue;
                 };
+                let check = codes::check_id(&tx, &mut w.checks, &f.check)?;
+                let detail = w.blobs.put(&tx, BlobKind::Detail, detail)?;
                 ins_f
-                    .execute(params![
-                        w.run_id,
-                        f.check,
-                        f.state.as_str(),
-                        rid,
-                        json(&f.evidence),
-                        f.message,
-                        f.origin.as_str(),
-                        name
-                    ])
+                    .execute(params![w.run_id, check, state_code(f.state), rid, name, detail, origin_code(f.origin)])
                     .ctx("writing findings")?;
             }
         }
@@ -206,7 +224,25 @@ impl Store {
 
     /// Remove an unpublished run and everything written for it.
     pub fn abandon_run(&mut self, run_id: i64) -> Result<()> {
+        self.remove_runs(&[run_id])
+    }
+
+    /// Remove runs, then the blobs no run refers to any more.
+    fn remove_runs(&mut self, runs: &[i64]) -> Result<()> {
         let tx = self.conn.transaction().ctx("removing a run")?;
+        for run_id in runs {
+            Store::remove_run(&tx, *run_id)?;
+        }
+        // NOT IN over the referring column is one scan into a temporary index, not a scan per blob.
+        tx.execute(
+            "DELETE FROM blobs WHERE id NOT IN (SELECT blob FROM docs) AND id NOT IN (SELECT detail FROM findings)",
+            [],
+        )
+        .ctx("removing unused blobs")?;
+        tx.commit().ctx("removing a run")
+    }
+
+    fn remove_run(tx: &rusqlite::Transaction, run_id: i64) -> Result<()> {
         for table in [
             "findings",
             "docs",
@@ -222,7 +258,7 @@ impl Store {
             let col = if table == "runs" { "id" } else { "run_id" };
             tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id]).ctx("removing a run")?;
         }
-        tx.commit().ctx("removing a run")
+        Ok(())
     }
 
     /// Remove runs left `running` by a process that no longer exists (killed mid-run).
@@ -237,8 +273,8 @@ impl Store {
                 .ctx("finding stale runs")?;
             rows.into_iter().filter(|(_, pid)| !pid_alive(*pid)).map(|(id, _)| id).collect()
         };
-        for id in &stale {
-            self.abandon_run(*id)?;
+        if !stale.is_empty() {
+            self.remove_runs(&stale)?;
         }
         Ok(stale.len())
     }
@@ -259,8 +295,8 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()
                 .ctx("finding old runs")?
         };
-        for id in &old {
-            self.abandon_run(*id)?;
+        if !old.is_empty() {
+            self.remove_runs(&old)?;
         }
         Ok(old.len())
     }

@@ -80,6 +80,14 @@ fn pages_concatenate_to_the_offset_order_forwards_and_back() {
     for f in filters() {
         let all = store.findings(run, &f, 0, 100_000).unwrap();
         assert_eq!(all.len() as u64, store.count_findings(run, &f).unwrap(), "{f:?}");
+        let mut streamed = Vec::new();
+        store
+            .for_each_finding(run, &f, &mut |r| {
+                streamed.push(r);
+                true
+            })
+            .unwrap();
+        assert_eq!(ids(&streamed), ids(&all), "streamed, {f:?}");
         for size in [1u64, 3, 7, 500] {
             let mut forward = Vec::new();
             let mut at = PageAt::First;
@@ -138,7 +146,7 @@ fn a_window_deep_in_a_check_is_a_range_scan_of_the_index_without_a_sort() {
     };
     let page = store.findings_page(run, &f, &PageAt::First, 2).unwrap();
     for (dir, key) in [(Dir::Forward, page.last_key()), (Dir::Backward, page.first_key()), (Dir::Backward, None)] {
-        let (sql, args) = keyed_sql(run, &f, dir, key, 10);
+        let (sql, args) = keyed_sql(run, &f, Slice { check: Some(1), dir, from: Start::Key(key), limit: 10 });
         let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let plan: Vec<String> =
             st.query_map(params_from_iter(args), |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();

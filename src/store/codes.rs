@@ -1,0 +1,90 @@
+//! The integers findings are stored as: a check's id once in `check_ids`, states and
+//! origins as fixed codes (spelled out, so reordering an enum cannot change stored meaning).
+
+use super::{Ctx, Result, StoreError};
+use crate::model::{FindingState, Origin};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::HashMap;
+
+/// The stored code of a state.
+pub(super) fn state_code(s: FindingState) -> i64 {
+    match s {
+        FindingState::Healthy => 0,
+        FindingState::Unhealthy => 1,
+        FindingState::NotApplicable => 2,
+        FindingState::Error => 3,
+        FindingState::Exempt => 4,
+        FindingState::Manual => 5,
+    }
+}
+
+/// The state of a stored code.
+pub(super) fn state_of(code: i64) -> Result<FindingState> {
+    FindingState::ALL
+        .iter()
+        .copied()
+        .find(|s| state_code(*s) == code)
+        .ok_or_else(|| StoreError::Corrupt(format!("finding state code {code}")))
+}
+
+/// The stored code of an origin.
+pub(super) fn origin_code(o: Origin) -> i64 {
+    match o {
+        Origin::Posture => 0,
+        Origin::Prowler => 1,
+        Origin::SecurityHub => 2,
+        Origin::Defender => 3,
+    }
+}
+
+/// The origin of a stored code.
+pub(super) fn origin_of(code: i64) -> Result<Origin> {
+    [Origin::Posture, Origin::Prowler, Origin::SecurityHub, Origin::Defender]
+        .into_iter()
+        .find(|o| origin_code(*o) == code)
+        .ok_or_else(|| StoreError::Corrupt(format!("finding origin code {code}")))
+}
+
+/// The id of a check that may not have one yet (then it gets one).
+pub(super) fn check_id(conn: &Connection, known: &mut HashMap<String, i64>, name: &str) -> Result<i64> {
+    if let Some(id) = known.get(name) {
+        return Ok(*id);
+    }
+    conn.prepare_cached("INSERT INTO check_ids (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")
+        .and_then(|mut st| st.execute([name]))
+        .ctx("naming a check")?;
+    let id: i64 = conn
+        .prepare_cached("SELECT id FROM check_ids WHERE name = ?1")
+        .and_then(|mut st| st.query_row([name], |r| r.get(0)))
+        .ctx("naming a check")?;
+    known.insert(name.to_string(), id);
+    Ok(id)
+}
+
+/// The ids of checks by name; a check no run has stored has none.
+pub(super) fn check_ids(conn: &Connection, names: &[String]) -> Result<Vec<(String, i64)>> {
+    let mut st = conn.prepare_cached("SELECT id FROM check_ids WHERE name = ?1").ctx("reading check ids")?;
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        if let Some(id) = st.query_row([n], |r| r.get(0)).optional().ctx("reading check ids")? {
+            out.push((n.clone(), id));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_and_origin_round_trips_through_its_code() {
+        for s in FindingState::ALL {
+            assert_eq!(state_of(state_code(*s)).unwrap(), *s);
+        }
+        for o in [Origin::Posture, Origin::Prowler, Origin::SecurityHub, Origin::Defender] {
+            assert_eq!(origin_of(origin_code(o)).unwrap(), o);
+        }
+        assert!(state_of(99).is_err());
+    }
+}

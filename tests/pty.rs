@@ -253,7 +253,8 @@ fn a_form_open_when_the_connection_drops_is_offered_again() {
     let mut again = start_in(dir, 120, 40, &[]);
     let screen = again.wait_for("restored the unsaved form");
     assert!(screen.contains("access reviewed with the team lead"), "{screen}");
-    again.send("\r");
+    // A passed attestation needs evidence: the restored form focuses its first field.
+    again.send("\t\t\thttps://wiki.example.com/access-review\r");
     again.wait_for("attestation 1 saved");
     again.send("q");
     assert!(again.wait_exit().success());

@@ -270,12 +270,15 @@ fn attest_a_control_from_the_console() {
     typed(app, "2001-01-01");
     app.on_key(code(KeyCode::Enter));
     let form = app.form.as_ref().expect("form stays open");
-    assert!(form.error.as_ref().unwrap().1.contains("in the past"));
+    assert!(form.errors.iter().any(|e| e.1.contains("in the past")), "{:?}", form.errors);
+    assert!(form.errors.iter().any(|e| e.1.contains("needed when passed")), "both problems at once: {:?}", form.errors);
     insta::assert_snapshot!("attest_form_error_80x24", screen(app, 80, 24));
     assert!(app.store.attestations().unwrap().is_empty());
-    // fix it and save: the control passes at once
+    // fix both and save: the control passes at once
     ctrl_u(app);
     typed(app, "2099-12-31");
+    app.on_key(code(KeyCode::BackTab));
+    typed(app, "https://wiki.example.com/q4-access-review");
     app.on_key(code(KeyCode::Enter));
     assert!(app.form.is_none(), "{:?}", app.notice);
     let saved = app.store.attestations().unwrap();
@@ -321,9 +324,14 @@ fn a_cache_that_cannot_be_written_keeps_the_form_open() {
         .execute_batch("CREATE TRIGGER full BEFORE INSERT ON attestations BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;")
         .unwrap();
     app.on_key(key('a'));
+    app.on_key(code(KeyCode::Tab));
+    app.on_key(code(KeyCode::Tab));
+    typed(app, "reviewed");
+    app.on_key(code(KeyCode::Tab));
+    typed(app, "https://wiki.example.com/review");
     app.on_key(code(KeyCode::Enter));
     let form = app.form.as_ref().expect("the form stays open");
-    assert!(form.error.as_ref().unwrap().1.contains("not saved"), "{:?}", form.error);
+    assert!(form.errors[0].1.contains("not saved"), "{:?}", form.errors);
     assert!(app.store.verify_audit().unwrap().ok, "nothing half-written");
 }
 
@@ -340,7 +348,7 @@ fn exempt_a_finding_and_assign_an_action_from_the_console() {
     app.on_key(code(KeyCode::Tab));
     typed(app, "compensated by a conditional access policy");
     app.on_key(code(KeyCode::Enter));
-    assert!(app.form.is_none(), "{:?}", app.form.as_ref().map(|f| f.error.clone()));
+    assert!(app.form.is_none(), "{:?}", app.form.as_ref().map(|f| f.errors.clone()));
     let ex = app.store.exemptions().unwrap();
     assert_eq!(ex.len(), 1);
     assert_eq!(ex[0].resource.as_deref(), Some(f.resource.id.as_str()));

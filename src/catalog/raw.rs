@@ -23,6 +23,8 @@ pub struct RawStandard {
     pub clouds: Vec<String>,
     pub attestation_validity_days: Option<u32>,
     #[serde(default)]
+    pub attestation_evidence_optional: bool,
+    #[serde(default)]
     pub description: String,
 }
 

@@ -164,5 +164,6 @@ pub(super) fn build_standard(
         controls,
         origin: origin.to_string(),
         attestation_validity_days: r.attestation_validity_days.unwrap_or(365),
+        attestation_evidence_optional: r.attestation_evidence_optional,
     }
 }

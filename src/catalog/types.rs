@@ -107,4 +107,6 @@ pub struct Standard {
     pub origin: String,
     /// Default expiry of attestations on its controls.
     pub attestation_validity_days: u32,
+    /// A passed attestation needs no evidence in the console's form (default: it does).
+    pub attestation_evidence_optional: bool,
 }

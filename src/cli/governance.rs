@@ -11,6 +11,7 @@ use crate::store::{RecordKind, Store};
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use serde_json::json;
+use std::collections::HashMap;
 
 fn field_error(e: FieldError) -> CliError {
     CliError::input(clean(&format!("--{}: {}", e.field, e.message)))
@@ -215,11 +216,26 @@ pub fn attest(env: &Env, a: AttestArgs) -> CliResult {
     Ok(())
 }
 
+/// Where each record stands today, as the console's audit views show it.
+fn standings(env: &Env, store: &Store) -> Result<HashMap<(RecordKind, i64), gov::Standing>, CliError> {
+    let at = gov::ReviewAt {
+        today: Utc::now().date_naive(),
+        window_days: gov::expiring_days(&env.config.trigger),
+        done: &|_| false,
+    };
+    let review = gov::Review::load(store, at)?;
+    let a = review.attestations.iter().map(|x| ((RecordKind::Attestation, x.record.id), x.standing));
+    let e = review.exemptions.iter().map(|x| ((RecordKind::Exemption, x.record.id), x.standing));
+    Ok(a.chain(e).collect())
+}
+
 /// List attestations.
 pub fn attestations(env: &Env, a: AttestationsArgs) -> CliResult {
     let store = env.store()?;
     let today = Utc::now().date_naive();
     let dir = gov::evidence_dir(store.path());
+    let states = standings(env, &store)?;
+    let state = |id: i64| states.get(&(RecordKind::Attestation, id)).map_or("", |s| s.as_str());
     let rows: Vec<_> = store
         .attestation_history()?
         .into_iter()
@@ -235,12 +251,12 @@ pub fn attestations(env: &Env, a: AttestationsArgs) -> CliResult {
                     let evidence: Vec<_> = x.evidence.iter().map(|e| json!({"evidence": e, "status": gov::evidence_status(&dir, e)})).collect();
                     json!({"id": x.id, "standard": x.standard, "control": x.control, "status": x.status, "scope": x.scope,
                         "note": x.note, "evidence": evidence, "attester": x.attester, "created_at": x.created_at,
-                        "expires": x.expires, "expired": x.expires < today, "revoked": revoked})
+                        "expires": x.expires, "expired": x.expires < today, "revoked": revoked, "state": state(x.id)})
                 })
                 .collect::<Vec<_>>(),
         ),
         Format::Table => output::table(
-            &["ID", "STANDARD", "CONTROL", "STATUS", "EXPIRES", "BY", "EVIDENCE", "NOTE"],
+            &["ID", "STANDARD", "CONTROL", "STATUS", "STATE", "EXPIRES", "BY", "EVIDENCE", "NOTE"],
             rows.iter()
                 .map(|(x, revoked)| {
                     let expires = if *revoked {
@@ -258,7 +274,7 @@ pub fn attestations(env: &Env, a: AttestationsArgs) -> CliResult {
                             (EvidenceRef::File { original, .. }, st) => format!("{original} [{}]", serde_json::to_value(st).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
                         })
                         .collect();
-                    vec![x.id.to_string(), x.standard.clone(), x.control.clone(), x.status.as_str().into(), expires, x.attester.clone(), evidence.join(", "), x.note.clone()]
+                    vec![x.id.to_string(), x.standard.clone(), x.control.clone(), x.status.as_str().into(), state(x.id).into(), expires, x.attester.clone(), evidence.join(", "), x.note.clone()]
                 })
                 .collect(),
         ),
@@ -357,6 +373,8 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
             let store = env.store()?;
             let today = Utc::now().date_naive();
             let rows: Vec<_> = store.exemption_history()?.into_iter().filter(|(_, r)| a.all || !r).collect();
+            let states = standings(env, &store)?;
+            let state = |id: i64| states.get(&(RecordKind::Exemption, id)).map_or("", |s| s.as_str());
             match a.format {
                 Format::Json => output::json(
                     &rows
@@ -365,12 +383,13 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
                             let mut v = serde_json::to_value(e).unwrap_or_default();
                             v["revoked"] = (*revoked).into();
                             v["expired"] = (e.expires < today).into();
+                            v["state"] = state(e.id).into();
                             v
                         })
                         .collect::<Vec<_>>(),
                 ),
                 Format::Table => output::table(
-                    &["ID", "CHECK", "WHERE", "CATEGORY", "EXPIRES", "BY", "REASON"],
+                    &["ID", "CHECK", "WHERE", "CATEGORY", "STATE", "EXPIRES", "BY", "REASON"],
                     rows.iter()
                         .map(|(e, revoked)| {
                             let place = e
@@ -390,6 +409,7 @@ pub fn exemptions(env: &Env, a: ExemptionsArgs) -> CliResult {
                                 e.check.clone(),
                                 place,
                                 e.category.clone(),
+                                state(e.id).into(),
                                 exp,
                                 e.author.clone(),
                                 e.reason.clone(),

@@ -339,7 +339,7 @@ pub fn actions(env: &Env, a: ActionsArgs) -> CliResult {
         .actions
         .iter()
         .filter(|x| a.owner.as_ref().is_none_or(|o| x.owner.as_ref() == Some(o)))
-        .filter(|x| !a.overdue || (x.due.is_some_and(|d| d < today) && x.achieved < x.points))
+        .filter(|x| !a.overdue || crate::governance::overdue(x.due, x.achieved, x.points, today))
         .collect();
     match a.format {
         Format::Json => output::json(

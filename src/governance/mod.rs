@@ -3,6 +3,7 @@
 
 mod evidence;
 mod mutelist;
+mod review;
 mod signing;
 
 pub use evidence::{
@@ -10,6 +11,10 @@ pub use evidence::{
     store_evidence, store_evidence_with,
 };
 pub use mutelist::{MutelistImport, import_mutelist};
+pub use review::{
+    AssignmentState, DEFAULT_EXPIRING_DAYS, EvidenceState, Review, ReviewAt, ReviewedAssignment, ReviewedAttestation,
+    ReviewedExemption, Standing, assignment_state, expiring_days, overdue, standing,
+};
 pub use signing::{AgentSigner, AllowedSigners, NAMESPACE, SignatureReport, check_signature, check_signatures};
 
 use crate::catalog::Catalog;
@@ -74,52 +79,90 @@ pub struct AttestationInput {
     pub attester: String,
 }
 
-/// Check an attestation and resolve its evidence (without copying anything yet).
+/// What an attestation must carry besides a known control, a status and a valid date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttestationRules {
+    /// A note for every status (otherwise only a failed one needs one).
+    pub note_always: bool,
+    /// Evidence for a passed one, unless its standard says evidence is optional.
+    pub evidence_for_passed: bool,
+}
+
+impl AttestationRules {
+    /// The command line's rules: a failed attestation needs a note.
+    pub const CLI: AttestationRules = AttestationRules { note_always: false, evidence_for_passed: false };
+    /// The console's forms: a note always, evidence for passed unless the standard allows otherwise.
+    pub const FORM: AttestationRules = AttestationRules { note_always: true, evidence_for_passed: true };
+}
+
+/// `~/x` → `$HOME/x`: the console's fields are not a shell.
+pub fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
+}
+
+/// Check an attestation and resolve its evidence (without copying anything yet), with the
+/// command line's rules; the first problem is returned.
 pub fn validate_attestation(
     catalog: &Catalog,
     input: &AttestationInput,
     now: DateTime<Utc>,
 ) -> Result<(Attestation, Vec<std::path::PathBuf>), FieldError> {
+    check_attestation(catalog, input, now, AttestationRules::CLI).map_err(|mut e| e.remove(0))
+}
+
+/// Check an attestation under `rules`, returning every problem at once (never an empty list).
+pub fn check_attestation(
+    catalog: &Catalog,
+    input: &AttestationInput,
+    now: DateTime<Utc>,
+    rules: AttestationRules,
+) -> Result<(Attestation, Vec<std::path::PathBuf>), Vec<FieldError>> {
     let standard = catalog
         .standard(input.standard.trim())
-        .ok_or_else(|| err("standard", format!("unknown standard '{}'", input.standard)))?;
+        .ok_or_else(|| vec![err("standard", format!("unknown standard '{}'", input.standard))])?;
     if !standard.controls.iter().any(|c| c.id == input.control.trim()) {
-        return Err(err("control", format!("standard '{}' has no control '{}'", standard.id, input.control)));
+        return Err(vec![err("control", format!("standard '{}' has no control '{}'", standard.id, input.control))]);
     }
-    let status: AttestationStatus = input.status.parse().map_err(|e: String| err("status", e))?;
+    let mut errors = Vec::new();
+    let status: Option<AttestationStatus> =
+        input.status.parse().map_err(|e: String| errors.push(err("status", e))).ok();
     let note = input.note.trim().to_string();
-    if status == AttestationStatus::Failed && note.is_empty() {
-        return Err(err("note", "a failed attestation needs a note saying what is missing"));
+    if note.is_empty() {
+        if status == Some(AttestationStatus::Failed) {
+            errors.push(err("note", "a failed attestation needs a note saying what is missing"));
+        } else if rules.note_always {
+            errors.push(err("note", "say what was reviewed"));
+        }
     }
     let expires = if input.expires.trim().is_empty() {
-        now.date_naive() + Duration::days(standard.attestation_validity_days as i64)
+        Some(now.date_naive() + Duration::days(standard.attestation_validity_days as i64))
     } else {
-        parse_expiry(&input.expires, now)?
+        parse_expiry(&input.expires, now).map_err(|e| errors.push(e)).ok()
     };
     let mut files = Vec::new();
     let mut evidence = Vec::new();
     for e in input.evidence.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
-        if e.contains("://") {
-            let lower = e.to_ascii_lowercase();
-            if !(lower.starts_with("https://") || lower.starts_with("http://")) || e.len() < 10 {
-                return Err(err("evidence", format!("'{e}': only http(s) URLs are accepted")));
-            }
-            evidence.push(EvidenceRef::Url { url: e.to_string() });
-        } else {
-            let p = Path::new(e);
-            let meta = std::fs::symlink_metadata(p).map_err(|x| err("evidence", format!("{e}: {x}")))?;
-            if meta.file_type().is_symlink() {
-                let target = std::fs::read_link(p).unwrap_or_default();
-                let refused = evidence::EvidenceError::Symlink { path: p.to_path_buf(), target };
-                return Err(err("evidence", refused.to_string()));
-            }
-            if !meta.is_file() {
-                return Err(err("evidence", format!("{e}: not a file")));
-            }
-            std::fs::File::open(p).map_err(|x| err("evidence", format!("{e}: cannot be read: {x}")))?;
-            files.push(p.to_path_buf());
+        match evidence_item(e) {
+            Ok(Ok(url)) => evidence.push(url),
+            Ok(Err(file)) => files.push(file),
+            Err(x) => errors.push(x),
         }
     }
+    let none_given = evidence.is_empty() && files.is_empty();
+    if rules.evidence_for_passed
+        && status == Some(AttestationStatus::Passed)
+        && !standard.attestation_evidence_optional
+        && none_given
+        && !errors.iter().any(|x| x.field == "evidence")
+    {
+        errors.push(err("evidence", "needed when passed: a file or a link"));
+    }
+    let (Some(status), Some(expires), true) = (status, expires, errors.is_empty()) else {
+        return Err(errors);
+    };
     let attester =
         if input.attester.trim().is_empty() { "unknown".to_string() } else { input.attester.trim().to_string() };
     let scope = Some(input.scope.trim().to_string()).filter(|s| !s.is_empty() && s != "*" && s != "everywhere");
@@ -138,6 +181,29 @@ pub fn validate_attestation(
         },
         files,
     ))
+}
+
+/// One piece of evidence as typed: a link, or a readable regular file (`~/` expanded).
+fn evidence_item(e: &str) -> Result<Result<EvidenceRef, std::path::PathBuf>, FieldError> {
+    if e.contains("://") {
+        let lower = e.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) || e.len() < 10 {
+            return Err(err("evidence", format!("'{e}': only http(s) URLs are accepted")));
+        }
+        return Ok(Ok(EvidenceRef::Url { url: e.to_string() }));
+    }
+    let p = expand_home(e);
+    let meta = std::fs::symlink_metadata(&p).map_err(|x| err("evidence", format!("{e}: {x}")))?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(&p).unwrap_or_default();
+        let refused = evidence::EvidenceError::Symlink { path: p.clone(), target };
+        return Err(err("evidence", refused.to_string()));
+    }
+    if !meta.is_file() {
+        return Err(err("evidence", format!("{e}: not a file")));
+    }
+    std::fs::File::open(&p).map_err(|x| err("evidence", format!("{e}: cannot be read: {x}")))?;
+    Ok(Err(p))
 }
 
 /// An exemption as typed.
@@ -159,27 +225,42 @@ pub struct ExemptionInput {
     pub author: String,
 }
 
-/// Check an exemption.
+/// Check an exemption; the first problem is returned.
 pub fn validate_exemption(
     catalog: &Catalog,
     input: &ExemptionInput,
     now: DateTime<Utc>,
 ) -> Result<Exemption, FieldError> {
+    check_exemption(catalog, input, now).map_err(|mut e| e.remove(0))
+}
+
+/// Check an exemption, returning every problem at once (never an empty list).
+pub fn check_exemption(
+    catalog: &Catalog,
+    input: &ExemptionInput,
+    now: DateTime<Utc>,
+) -> Result<Exemption, Vec<FieldError>> {
     let check = input.check.trim();
     if catalog.check(check).is_none() {
-        return Err(err("check", format!("unknown check '{check}'")));
+        return Err(vec![err("check", format!("unknown check '{check}'"))]);
     }
+    let mut errors = Vec::new();
     let category = input.category.trim().to_ascii_lowercase();
     if category != "waiver" && category != "mitigated" {
-        return Err(err("category", format!("'{}': expected waiver or mitigated", input.category)));
+        errors.push(err("category", format!("'{}': expected waiver or mitigated", input.category)));
     }
     if input.reason.trim().is_empty() {
-        return Err(err("reason", "say why the finding is exempt"));
+        errors.push(err("reason", "say why the finding is exempt"));
     }
-    if input.expires.trim().is_empty() {
-        return Err(err("expires", "an exemption needs an expiry date (YYYY-MM-DD)"));
-    }
-    let expires = parse_expiry(&input.expires, now)?;
+    let expires = if input.expires.trim().is_empty() {
+        errors.push(err("expires", "an exemption needs an expiry date (YYYY-MM-DD)"));
+        None
+    } else {
+        parse_expiry(&input.expires, now).map_err(|e| errors.push(e)).ok()
+    };
+    let (Some(expires), true) = (expires, errors.is_empty()) else {
+        return Err(errors);
+    };
     let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty() && s != "*" && s != "everywhere");
     Ok(Exemption {
         id: 0,
@@ -257,5 +338,95 @@ pub fn effective_state(
         FindingState::Unhealthy if m.find(check, r, now).is_some() => FindingState::Exempt,
         FindingState::Exempt if m.find(check, r, now).is_none() => FindingState::Unhealthy,
         s => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::SourceFile;
+    use chrono::TimeZone;
+
+    fn catalog() -> Catalog {
+        let mut files = Catalog::builtin_files();
+        files.push(SourceFile {
+            name: "lenient.toml".into(),
+            origin: "user".into(),
+            text: "[standard]\nid = \"lenient\"\nname = \"Lenient\"\nversion = \"1\"\nattestation_evidence_optional = true\n\n[[control]]\nid = \"1\"\ntitle = \"Reviewed\"\n".into(),
+        });
+        Catalog::load(&files)
+    }
+
+    fn input(standard: &str, control: &str, status: &str) -> AttestationInput {
+        AttestationInput {
+            standard: standard.into(),
+            control: control.into(),
+            status: status.into(),
+            attester: "alice".into(),
+            ..Default::default()
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+    }
+
+    fn fields(e: Vec<FieldError>) -> Vec<&'static str> {
+        e.iter().map(|x| x.field).collect()
+    }
+
+    #[test]
+    fn the_form_reports_every_problem_at_once() {
+        let c = catalog();
+        let mut i = input("cis-azure-2.0", "1.1.1", "passed");
+        i.expires = "2001-01-01".into();
+        let e = check_attestation(&c, &i, now(), AttestationRules::FORM).unwrap_err();
+        assert_eq!(fields(e), ["note", "expires", "evidence"]);
+        // The command line keeps its rules: a passed attestation needs neither.
+        i.expires.clear();
+        assert!(check_attestation(&c, &i, now(), AttestationRules::CLI).is_ok());
+        assert!(validate_attestation(&c, &i, now()).is_ok());
+        // A bad evidence item is the evidence error, not "needs evidence" on top.
+        i.evidence = vec!["ftp://example.com/x".into()];
+        let e = check_attestation(&c, &i, now(), AttestationRules::FORM).unwrap_err();
+        assert_eq!(fields(e.clone()), ["note", "evidence"]);
+        assert!(e[1].message.contains("http"), "{e:?}");
+    }
+
+    #[test]
+    fn evidence_for_passed_only_and_unless_the_standard_allows_otherwise() {
+        let c = catalog();
+        let mut i = input("cis-azure-2.0", "1.1.1", "not_applicable");
+        i.note = "no such tenant".into();
+        assert!(check_attestation(&c, &i, now(), AttestationRules::FORM).is_ok(), "not_applicable needs no evidence");
+        let mut i = input("lenient", "1", "passed");
+        i.note = "reviewed".into();
+        assert!(check_attestation(&c, &i, now(), AttestationRules::FORM).is_ok());
+        let mut i = input("cis-azure-2.0", "1.1.1", "passed");
+        i.note = "reviewed".into();
+        i.evidence = vec!["https://wiki.example.com/review".into()];
+        assert!(check_attestation(&c, &i, now(), AttestationRules::FORM).is_ok());
+    }
+
+    #[test]
+    fn a_home_relative_evidence_path_is_expanded() {
+        let home = std::env::var_os("HOME").expect("HOME is set in tests");
+        let dir = tempfile::tempdir_in(&home).unwrap();
+        std::fs::write(dir.path().join("review.txt"), b"reviewed").unwrap();
+        let rel = dir.path().strip_prefix(&home).unwrap().join("review.txt");
+        let mut i = input("cis-azure-2.0", "1.1.1", "passed");
+        i.note = "reviewed".into();
+        i.evidence = vec![format!("~/{}", rel.display())];
+        let (_, files) = check_attestation(&catalog(), &i, now(), AttestationRules::FORM).unwrap();
+        assert_eq!(files, [dir.path().join("review.txt")]);
+    }
+
+    #[test]
+    fn an_exemption_reports_every_problem_at_once() {
+        let c = catalog();
+        let check = c.checks[0].id.clone();
+        let i = ExemptionInput { check, category: "maybe".into(), expires: "2001-01-01".into(), ..Default::default() };
+        let e = check_exemption(&c, &i, now()).unwrap_err();
+        assert_eq!(fields(e), ["category", "reason", "expires"]);
     }
 }

@@ -6,11 +6,11 @@ use super::{Ctx, Result, Store, StoreError};
 use crate::model::{Assignment, Attestation, Exemption};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The kinds of governance record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// A statement on a control.
@@ -50,6 +50,21 @@ impl std::str::FromStr for RecordKind {
             _ => Err(format!("unknown record kind '{s}', expected attestation, exemption or assignment")),
         }
     }
+}
+
+/// Who revoked a record, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Revocation {
+    /// The record's kind.
+    pub kind: RecordKind,
+    /// The record's id.
+    pub record_id: i64,
+    /// When (RFC 3339, as recorded).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
 }
 
 fn record_payload<T: Serialize>(record: &T) -> Result<Value> {
@@ -186,5 +201,70 @@ impl Store {
     /// Assignments not revoked.
     pub fn assignments(&self) -> Result<Vec<Assignment>> {
         Ok(self.records(RecordKind::Assignment, false)?.into_iter().map(|(a, _)| a).collect())
+    }
+
+    /// Every assignment ever recorded, with whether it was revoked.
+    pub fn assignment_history(&self) -> Result<Vec<(Assignment, bool)>> {
+        self.records(RecordKind::Assignment, true)
+    }
+
+    /// Every revocation, oldest first.
+    pub fn revocations(&self) -> Result<Vec<Revocation>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT kind, record_id, at, actor, reason FROM revocations ORDER BY at, kind, record_id")
+            .ctx("reading revocations")?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+            })
+            .ctx("reading revocations")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, record_id, at, actor, reason) = row.ctx("reading revocations")?;
+            let kind =
+                kind.parse().map_err(|e: String| StoreError::Corrupt(format!("revocation of {record_id}: {e}")))?;
+            out.push(Revocation { kind, record_id, at, actor, reason });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn assignment(action: &str) -> Assignment {
+        let at = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+        Assignment {
+            id: 0,
+            action: action.into(),
+            owner: "bob".into(),
+            due: at.date_naive(),
+            author: "alice".into(),
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn revocations_say_who_when_and_why_and_history_keeps_revoked_assignments() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("c.db")).unwrap();
+        let a = s.add_assignment(&assignment("storage-https")).unwrap();
+        s.add_assignment(&assignment("sql-tde")).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0).unwrap();
+        s.revoke(RecordKind::Assignment, a, "carol", "bob left the team", at).unwrap();
+        let r = s.revocations().unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].kind, r[0].record_id), (RecordKind::Assignment, a));
+        assert_eq!((r[0].actor.as_str(), r[0].reason.as_str()), ("carol", "bob left the team"));
+        assert_eq!(r[0].at, at.to_rfc3339());
+        let h = s.assignment_history().unwrap();
+        assert_eq!(
+            h.iter().map(|(x, revoked)| (x.action.as_str(), *revoked)).collect::<Vec<_>>(),
+            [("storage-https", true), ("sql-tde", false)]
+        );
+        assert_eq!(s.assignments().unwrap().len(), 1);
     }
 }

@@ -18,7 +18,7 @@ mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
 pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
-pub use governance::RecordKind;
+pub use governance::{RecordKind, Revocation};
 pub use history::{DiffReport, HistoryEntry, StandardDelta};
 pub use page::{FindingPage, PageAt, PageKey};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};

@@ -112,6 +112,8 @@ pub enum Overlay {
         /// Selected facet row.
         selected: usize,
     },
+    /// Attestations, exemptions or assignments with their state (`:attestations`, `A`).
+    Audit(Box<super::panes::audit::AuditView>),
 }
 
 /// The resource detail view.
@@ -155,6 +157,8 @@ pub struct Facets {
     pub scope: Option<String>,
     /// Actions: only this state.
     pub action_state: Option<ControlState>,
+    /// Actions: only those past their due date and not done.
+    pub overdue: bool,
 }
 
 /// Findings of the selected control, paged from the store.
@@ -240,6 +244,10 @@ pub struct App {
     pub exemptions: crate::governance::ExemptionMatcher,
     /// Reports being written in the background (`:report`).
     pub reports: super::report::Reports,
+    /// Attestations, exemptions and assignments with where each stands (see `load_review`).
+    pub review: crate::governance::Review,
+    /// Days before its last day from which a record shows as expiring (config, else 14).
+    pub expiring_days: i64,
 }
 
 /// Sort orders per pane, as shown.
@@ -292,6 +300,8 @@ impl App {
             exemptions: crate::governance::ExemptionMatcher::new(Vec::new()),
             overlay_scroll: 0,
             reports: super::report::Reports::new(crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK),
+            review: Default::default(),
+            expiring_days: crate::governance::DEFAULT_EXPIRING_DAYS,
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));
@@ -337,6 +347,7 @@ impl App {
             }
             Err(e) => self.error(format!("reading the cache: {e}")),
         }
+        self.load_review();
         self.refresh_lists();
     }
 
@@ -465,6 +476,7 @@ impl App {
             Action::Attest => return self.open_attest(),
             Action::Exempt => return self.open_exempt(),
             Action::Assign => return self.open_assign(),
+            Action::Audit | Action::Revoke => return self.audit_key(action),
         }
         self.moved();
     }
@@ -478,7 +490,8 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
 pub fn facet_rows(p: Pane) -> usize {
     match p {
         Pane::Standards => 0,
-        Pane::Controls | Pane::Actions => 1,
+        Pane::Controls => 1,
+        Pane::Actions => 2,
         Pane::Findings => 4,
     }
 }

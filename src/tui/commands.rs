@@ -57,7 +57,10 @@ impl App {
             }
             "diff" => self.show_diff(),
             "report" => self.start_report(arg),
-            other => self.error(format!(":{other}: unknown command (standard ID, resource ID, run ID, latest, diff, report [FILE], assess, cancel, errors, help, quit)")),
+            "attestations" | "exemptions" | "assignments" | "owners" | "audit" | "overdue" => {
+                self.open_audit_command(cmd, arg)
+            }
+            other => self.error(format!(":{other}: unknown command (standard ID, resource ID, run ID, latest, diff, report [FILE], attestations, exemptions, assignments, overdue, assess, cancel, errors, help, quit)")),
         }
     }
 

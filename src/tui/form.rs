@@ -1,12 +1,13 @@
 //! Forms for what people record: attest a control (`a`), exempt a finding or check (`e`),
-//! give an action an owner (`o`). Tab moves between fields, ←/→ change a choice, Enter saves,
-//! Esc cancels (asking first when something was typed). A form open when the terminal goes
-//! away is kept as a draft and offered again at the next start.
+//! give an action an owner (`o`), revoke a record with a reason (`R` in an audit view). Tab
+//! moves between fields, ←/→ change a choice, Enter saves, Esc cancels (asking first when
+//! something was typed). Every problem is shown at once, beside its field. A form open when the
+//! terminal goes away is kept as a draft and offered again at the next start.
 
 use crate::catalog::Catalog;
-use crate::governance::{self as gov, AttestationInput, ExemptionInput, FieldError};
+use crate::governance::{self as gov, AttestationInput, AttestationRules, ExemptionInput, FieldError};
 use crate::model::{Assignment, ResourceRef};
-use crate::store::Store;
+use crate::store::{RecordKind, Store};
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,15 @@ pub enum FormKind {
         /// Action id.
         action: String,
     },
+    /// A revocation of a record.
+    Revoke {
+        /// Which kind of record.
+        record: RecordKind,
+        /// Its id.
+        id: i64,
+        /// What it is, for the title (`cis-azure-2.0 1.1.1 passed by alice`).
+        what: String,
+    },
 }
 
 /// One field.
@@ -59,12 +69,14 @@ pub struct Field {
 pub struct Form {
     /// What it records.
     pub kind: FormKind,
+    /// Title shown on the form: names the control, check, resource or record concerned.
+    pub title: String,
     /// Its fields.
     pub fields: Vec<Field>,
     /// Focused field.
     pub focus: usize,
-    /// The last error, next to its field.
-    pub error: Option<(usize, String)>,
+    /// Every problem of the last Enter, each with the index of its field.
+    pub errors: Vec<(usize, String)>,
     /// Esc pressed on an edited form: waiting for y/n.
     pub confirm_cancel: bool,
     /// Something was typed.
@@ -96,60 +108,99 @@ fn choice(name: &'static str, label: &'static str, options: &[&str], value: &str
     }
 }
 
+/// The exempt form's "Applies to" choices: the resource and its scope named, then everywhere.
+fn applies_to(resource: Option<&ResourceRef>) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(r) = resource {
+        let name = if r.name.is_empty() { r.id.as_str() } else { r.name.as_str() };
+        v.push(format!("this resource: {name}"));
+        if !r.scope.is_empty() {
+            v.push(format!("its scope: {}", r.scope));
+        }
+    }
+    v.push("everywhere".to_string());
+    v
+}
+
 impl Form {
-    /// An attestation form for a control.
+    /// An attestation form for a control; the title names the control by id and title.
     pub fn attest(catalog: &Catalog, standard: &str, control: &str, attester: &str, now: DateTime<Utc>) -> Form {
-        let days = catalog.standard(standard).map(|s| s.attestation_validity_days).unwrap_or(365);
+        let std = catalog.standard(standard);
+        let days = std.map(|s| s.attestation_validity_days).unwrap_or(365);
+        let optional = std.is_some_and(|s| s.attestation_evidence_optional);
+        let title = std.and_then(|s| s.controls.iter().find(|c| c.id == control)).map(|c| c.title.as_str());
         let expires = (now.date_naive() + Duration::days(days as i64)).to_string();
-        Form::new(
+        let evidence_hint = if optional {
+            "file paths (~/ ok) or http(s) URLs, comma-separated"
+        } else {
+            "required when passed: file paths (~/ ok) or http(s) URLs, comma-separated"
+        };
+        let mut form = Form::new(
             FormKind::Attest { standard: standard.into(), control: control.into() },
             vec![
                 choice("status", "Status", &["passed", "failed", "not_applicable"], "passed"),
                 text("scope", "Scope", "", "empty: everywhere; or a subscription / account / project"),
-                text("note", "Note", "", "what was reviewed (required when failed)"),
-                text("evidence", "Evidence", "", "file paths or http(s) URLs, comma-separated"),
+                text("note", "Note", "", "required: what was reviewed, or what is missing"),
+                text("evidence", "Evidence", "", evidence_hint),
                 text("expires", "Expires", &expires, "YYYY-MM-DD"),
                 text("attester", "Attester", attester, ""),
             ],
-        )
+        );
+        form.title = match title {
+            Some(t) => format!("Attest {standard} {control} · {t}"),
+            None => format!("Attest {standard} {control}"),
+        };
+        form
     }
 
-    /// An exemption form for a check (and a resource when given).
-    pub fn exempt(check: &str, resource: Option<ResourceRef>, now: DateTime<Utc>) -> Form {
+    /// An exemption form for a check (and a resource when given); the title and the choices
+    /// name the check and the resource.
+    pub fn exempt(catalog: &Catalog, check: &str, resource: Option<ResourceRef>, now: DateTime<Utc>) -> Form {
         let expires = (now.date_naive() + Duration::days(180)).to_string();
-        let scopes: &[&str] =
-            if resource.is_some() { &["this resource", "this scope", "everywhere"] } else { &["everywhere"] };
-        Form::new(
-            FormKind::Exempt { check: check.into(), resource },
+        let scopes = applies_to(resource.as_ref());
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let check_title = catalog.check(check).map(|c| c.title.clone());
+        let on = resource.as_ref().map(|r| if r.name.is_empty() { r.id.clone() } else { r.name.clone() });
+        let mut form = Form::new(
+            FormKind::Exempt { check: check.into(), resource: resource.clone() },
             vec![
                 choice("category", "Category", &["waiver", "mitigated"], "waiver"),
-                choice("applies_to", "Applies to", scopes, scopes[0]),
+                choice("applies_to", "Applies to", &scopes, scopes[0]),
                 text("reason", "Reason", "", "why this is acceptable"),
                 text("expires", "Expires", &expires, "YYYY-MM-DD"),
             ],
-        )
+        );
+        let what = check_title.map_or_else(|| check.to_string(), |t| format!("{check} · {t}"));
+        form.title = match on {
+            Some(r) => format!("Exempt {what} on {r}"),
+            None => format!("Exempt {what}"),
+        };
+        form
     }
 
     /// An owner form for an improvement action.
     pub fn assign(action: &str, now: DateTime<Utc>) -> Form {
         let due = (now.date_naive() + Duration::days(30)).to_string();
-        Form::new(
+        let mut form = Form::new(
             FormKind::Assign { action: action.into() },
             vec![text("owner", "Owner", "", "who fixes it"), text("due", "Due", &due, "YYYY-MM-DD")],
-        )
+        );
+        form.title = format!("Owner of {action}");
+        form
+    }
+
+    /// A revocation form: the reason is required; the record stays in the history.
+    pub fn revoke(record: RecordKind, id: i64, what: &str) -> Form {
+        let mut form = Form::new(
+            FormKind::Revoke { record, id, what: what.into() },
+            vec![text("reason", "Reason", "", "required: why it no longer counts")],
+        );
+        form.title = format!("Revoke {} {id}: {what}", record.as_str());
+        form
     }
 
     fn new(kind: FormKind, fields: Vec<Field>) -> Form {
-        Form { kind, fields, focus: 0, error: None, confirm_cancel: false, dirty: false }
-    }
-
-    /// Title shown on the form.
-    pub fn title(&self) -> String {
-        match &self.kind {
-            FormKind::Attest { standard, control } => format!("Attest {standard} {control}"),
-            FormKind::Exempt { check, .. } => format!("Exempt {check}"),
-            FormKind::Assign { action } => format!("Owner of {action}"),
-        }
+        Form { kind, title: String::new(), fields, focus: 0, errors: Vec::new(), confirm_cancel: false, dirty: false }
     }
 
     /// A field's current value.
@@ -207,14 +258,18 @@ impl Form {
     }
 
     fn fail(&mut self, e: FieldError) -> Result<String, String> {
-        let i = self.field_index(e.field);
-        self.error = Some((i, e.message.clone()));
-        self.focus = i;
-        Err(e.message)
+        self.fail_all(vec![e])
     }
 
-    /// Validate and record; on success returns a summary; on failure the form keeps the
-    /// error beside its field and nothing is saved.
+    /// Keep every problem beside its field, focus the first; nothing was saved.
+    fn fail_all(&mut self, errors: Vec<FieldError>) -> Result<String, String> {
+        self.errors = errors.iter().map(|e| (self.field_index(e.field), e.message.clone())).collect();
+        self.focus = self.errors.first().map_or(self.focus, |e| e.0);
+        Err(errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))
+    }
+
+    /// Validate and record; on success returns a summary; on failure the form keeps every
+    /// problem beside its field and nothing is saved.
     pub fn save(
         &mut self,
         catalog: &Catalog,
@@ -223,7 +278,7 @@ impl Form {
         max_evidence_bytes: u64,
         now: DateTime<Utc>,
     ) -> Result<String, String> {
-        self.error = None;
+        self.errors.clear();
         match self.kind.clone() {
             FormKind::Attest { standard, control } => {
                 let input = AttestationInput {
@@ -241,9 +296,9 @@ impl Form {
                     expires: self.value("expires"),
                     attester: self.value("attester"),
                 };
-                let (mut att, files) = match gov::validate_attestation(catalog, &input, now) {
+                let (mut att, files) = match gov::check_attestation(catalog, &input, now, AttestationRules::FORM) {
                     Ok(x) => x,
-                    Err(e) => return self.fail(e),
+                    Err(e) => return self.fail_all(e),
                 };
                 let dir = gov::evidence_dir(store.path());
                 for f in files {
@@ -262,9 +317,10 @@ impl Form {
             }
             FormKind::Exempt { check, resource } => {
                 let applies = self.value("applies_to");
-                let (res, scope) = match (&resource, applies.as_str()) {
-                    (Some(r), "this resource") => (r.id.clone(), String::new()),
-                    (Some(r), "this scope") => (String::new(), r.scope.clone()),
+                let choices = applies_to(resource.as_ref());
+                let (res, scope) = match (&resource, choices.iter().position(|c| *c == applies)) {
+                    (Some(r), Some(0)) => (r.id.clone(), String::new()),
+                    (Some(r), Some(1)) if !r.scope.is_empty() => (String::new(), r.scope.clone()),
                     _ => (String::new(), String::new()),
                 };
                 let input = ExemptionInput {
@@ -276,9 +332,9 @@ impl Form {
                     expires: self.value("expires"),
                     author: author.to_string(),
                 };
-                let e = match gov::validate_exemption(catalog, &input, now) {
+                let e = match gov::check_exemption(catalog, &input, now) {
                     Ok(e) => e,
-                    Err(e) => return self.fail(e),
+                    Err(e) => return self.fail_all(e),
                 };
                 match store.add_exemption(&e) {
                     Ok(id) => Ok(format!("exemption {id} saved: {check} ({applies}) until {}", e.expires)),
@@ -287,12 +343,13 @@ impl Form {
             }
             FormKind::Assign { action } => {
                 let owner = self.value("owner");
+                let mut errors = Vec::new();
                 if owner.is_empty() {
-                    return self.fail(FieldError { field: "owner", message: "say who owns it".into() });
+                    errors.push(FieldError { field: "owner", message: "say who owns it".into() });
                 }
-                let due = match gov::parse_due(&self.value("due")) {
-                    Ok(d) => d,
-                    Err(e) => return self.fail(e),
+                let due = gov::parse_due(&self.value("due")).map_err(|e| errors.push(e)).ok();
+                let (Some(due), true) = (due, errors.is_empty()) else {
+                    return self.fail_all(errors);
                 };
                 let a = Assignment {
                     id: 0,
@@ -305,6 +362,16 @@ impl Form {
                 match store.add_assignment(&a) {
                     Ok(id) => Ok(format!("assignment {id} saved: {action} → {owner} due {due}")),
                     Err(e) => self.fail(FieldError { field: "owner", message: format!("not saved: {e}") }),
+                }
+            }
+            FormKind::Revoke { record, id, what } => {
+                let reason = self.value("reason");
+                if reason.is_empty() {
+                    return self.fail(FieldError { field: "reason", message: "say why it is revoked".into() });
+                }
+                match store.revoke(record, id, author, &reason, now) {
+                    Ok(()) => Ok(format!("{} {id} revoked: {what}", record.as_str())),
+                    Err(e) => self.fail(FieldError { field: "reason", message: format!("not revoked: {e}") }),
                 }
             }
         }
@@ -353,8 +420,9 @@ impl Form {
         let d: Draft = serde_json::from_str(&text).ok()?;
         let mut form = match &d.kind {
             FormKind::Attest { standard, control } => Form::attest(catalog, standard, control, attester, now),
-            FormKind::Exempt { check, resource } => Form::exempt(check, resource.clone(), now),
+            FormKind::Exempt { check, resource } => Form::exempt(catalog, check, resource.clone(), now),
             FormKind::Assign { action } => Form::assign(action, now),
+            FormKind::Revoke { record, id, what } => Form::revoke(*record, *id, what),
         };
         for (name, value) in d.values {
             if let Some(f) = form.fields.iter_mut().find(|f| f.name == name) {

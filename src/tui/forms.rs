@@ -29,7 +29,9 @@ impl App {
             _ => None,
         };
         match target {
-            Some((check, resource)) => self.form = Some(super::form::Form::exempt(&check, resource, now)),
+            Some((check, resource)) => {
+                self.form = Some(super::form::Form::exempt(&self.catalog, &check, resource, now))
+            }
             None => self.info("select a failing resource or a technical action to exempt"),
         }
     }

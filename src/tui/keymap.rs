@@ -55,6 +55,10 @@ pub enum Action {
     Exempt,
     /// Give the selected action or check an owner and due date.
     Assign,
+    /// The attestations, exemptions or assignments of the selection.
+    Audit,
+    /// Revoke the selected record (in an audit view).
+    Revoke,
     /// Quit.
     Quit,
 }
@@ -127,6 +131,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["o"],
         help: "give the selected action or check an owner and due date",
     },
+    Binding {
+        action: Action::Audit,
+        name: "audit",
+        keys: &["A"],
+        help: "attestations / exemptions / owners of the selection, with their state",
+    },
+    Binding { action: Action::Revoke, name: "revoke", keys: &["R"], help: "in those views: revoke, with a reason" },
     Binding { action: Action::Quit, name: "quit", keys: &["q", "ctrl-c"], help: "quit (in a popup: close it)" },
 ];
 

@@ -95,6 +95,10 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let mut app = App::new(Arc::clone(&catalog), store, theme, keymap, Some(worker.commands.clone()));
     app.attester = env.config.attester();
     app.max_evidence_bytes = env.config.max_evidence_bytes;
+    app.expiring_days = crate::governance::expiring_days(&env.config.trigger);
+    if app.expiring_days != crate::governance::DEFAULT_EXPIRING_DAYS {
+        app.load_review();
+    }
     app.reports.max_resources_per_check = env.config.report_max_resources_per_check;
     for w in theme_warnings.into_iter().chain(key_warnings) {
         app.error(w);

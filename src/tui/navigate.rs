@@ -191,6 +191,7 @@ impl App {
                 Action::Back | Action::Enter | Action::Quit => self.overlay = None,
                 _ => {}
             },
+            Some(Overlay::Audit(_)) => self.on_audit_action(action),
             Some(Overlay::Facets { selected }) => match action {
                 Action::Down => *selected = (*selected + 1).min(facet_rows(self.focus).saturating_sub(1)),
                 Action::Up => *selected = selected.saturating_sub(1),
@@ -233,7 +234,10 @@ impl App {
                 ("cloud".into(), show(self.facets.cloud.map(|s| s.to_string()))),
                 ("scope".into(), show(self.facets.scope.clone())),
             ],
-            Pane::Actions => vec![("state".into(), show(self.facets.action_state.map(|s| s.to_string())))],
+            Pane::Actions => vec![
+                ("state".into(), show(self.facets.action_state.map(|s| s.to_string()))),
+                ("due".into(), if self.facets.overdue { "overdue".into() } else { "all".into() }),
+            ],
         }
     }
 
@@ -265,6 +269,7 @@ impl App {
                     forward,
                 )
             }
+            (Pane::Actions, 1) => f.overdue = !f.overdue,
             _ => {}
         }
         self.refresh_lists();
@@ -281,7 +286,9 @@ impl App {
             KeyCode::Esc => {
                 let was_filter = matches!(prompt, Prompt::Filter(_));
                 self.prompt = None;
-                if was_filter && !matches!(self.overlay, Some(Overlay::Resource(_))) {
+                if let (true, Some(Overlay::Audit(v))) = (was_filter, self.overlay.as_mut()) {
+                    v.set_text("");
+                } else if was_filter && !matches!(self.overlay, Some(Overlay::Resource(_))) {
                     self.filters[self.focus.index()].clear();
                     self.refresh_lists();
                 }
@@ -299,6 +306,8 @@ impl App {
                 if matches!(prompt, Prompt::Filter(_)) {
                     if let Some(Overlay::Resource(d)) = self.overlay.as_mut() {
                         d.search = value;
+                    } else if let Some(Overlay::Audit(v)) = self.overlay.as_mut() {
+                        v.set_text(&value);
                     } else {
                         self.filters[self.focus.index()] = value;
                         self.list_mut().select(0);

@@ -88,10 +88,12 @@ impl App {
         let Some(r) = &self.rollup else {
             return Vec::new();
         };
+        let today = (self.clock)().date_naive();
         let mut v: Vec<&ImprovementAction> = r
             .actions
             .iter()
             .filter(|a| self.facets.action_state.is_none_or(|s| a.state == s))
+            .filter(|a| !self.facets.overdue || crate::governance::overdue(a.due, a.achieved, a.points, today))
             .filter(|a| App::matches(&self.filters[3], &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
             .collect();
         match self.sorts[3] {

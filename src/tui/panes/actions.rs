@@ -18,7 +18,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let list = app.visible_actions();
     let inner_w = area.width.saturating_sub(2) as usize;
     let owner_w = if inner_w >= 70 { 12 } else { 0 };
-    let due_w = if inner_w >= 70 { 10 } else { 0 };
+    // Room for the overdue marker before the date when one is shown.
+    let marker = list.iter().any(|a| crate::governance::overdue(a.due, a.achieved, a.points, today));
+    let due_w = match (inner_w >= 70, marker) {
+        (false, _) => 0,
+        (true, true) => 12,
+        (true, false) => 10,
+    };
     let title_w = inner_w.saturating_sub(2 + 7 + 1 + 8 + owner_w + due_w + 2);
     let mut lines = Vec::new();
     if list.is_empty() {
@@ -33,7 +39,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         } else {
             a.state.to_string()
         };
-        let overdue = a.due.is_some_and(|d| d < today) && stake > 0;
+        let overdue = crate::governance::overdue(a.due, a.achieved, a.points, today);
         let mut spans = vec![
             Span::styled(format!("{} ", control_icon(a.state)), style),
             Span::styled(format!("{:>3}/{:<3}", stake, a.points), t.get("accent")),
@@ -46,7 +52,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             spans.push(Span::styled(cell(a.owner.as_deref().unwrap_or(""), owner_w), t.get("dim")));
             spans.push(Span::raw(" "));
             spans.push(Span::styled(
-                cell(&a.due.map(|d| d.to_string()).unwrap_or_default(), due_w),
+                // A marker, not only a colour: readable in 16 colours, in mono, and when copied.
+                cell(
+                    &a.due
+                        .map(
+                            |d| {
+                                if marker {
+                                    format!("{}{d}", if overdue { "⚑ " } else { "  " })
+                                } else {
+                                    d.to_string()
+                                }
+                            },
+                        )
+                        .unwrap_or_default(),
+                    due_w,
+                ),
                 if overdue { t.get("failed") } else { t.get("dim") },
             ));
         }
@@ -58,6 +78,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let mut title = format!("{} · points at stake", Pane::Actions.title());
     if !app.filters[3].is_empty() {
         title.push_str(&format!(" /{}", app.filters[3]));
+    }
+    if app.facets.overdue {
+        title.push_str(" [overdue]");
     }
     let block = pane_block(t, title, focused, range.start, list.len().saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);

@@ -1,4 +1,4 @@
-//! A form popup: one line per field, the error next to its field, the keys at the bottom.
+//! A form popup: one line per field, every problem next to its field, the keys at the bottom.
 
 use crate::sanitize::clean;
 use crate::tui::app::App;
@@ -33,13 +33,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             spans.push(Span::styled(format!(" {}", field.hint), t.get("dim")));
         }
         lines.push(Line::from(spans));
-        if let Some((ei, msg)) = &form.error
-            && *ei == i
-        {
-            lines.push(line(format!("              ✘ {}", clean(msg)), t.get("error")));
+        for (_, msg) in form.errors.iter().filter(|(ei, _)| *ei == i) {
+            lines.push(line(
+                fit(&format!("              ✘ {}", clean(msg)), w.saturating_sub(2) as usize),
+                t.get("error"),
+            ));
         }
     }
     lines.push(Line::default());
+    if form.errors.len() > 1 {
+        lines.push(line(format!("{} problems: nothing was saved", form.errors.len()), t.get("error")));
+    }
     if form.confirm_cancel {
         lines.push(line("Discard what you typed? y to discard, any other key to keep editing", t.get("failed")));
     } else {
@@ -51,7 +55,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(t.get("border_focus"))
-        .title(Line::from(Span::styled(format!(" {} ", clean(&form.title())), t.get("accent"))));
+        .title(Line::from(Span::styled(
+            format!(" {} ", fit(&clean(&form.title), w.saturating_sub(4) as usize)),
+            t.get("accent"),
+        )));
     f.render_widget(Clear, rect);
     f.render_widget(Paragraph::new(lines).block(block), rect);
 }

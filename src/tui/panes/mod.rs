@@ -1,6 +1,8 @@
 //! One file per pane; each draws from the app state into an area.
 
 pub mod actions;
+pub mod audit;
+pub mod audit_draw;
 pub mod controls;
 pub mod findings;
 pub mod form;

@@ -148,14 +148,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 }
             }
             lines.push(Line::default());
-            lines.push(line(
-                match c.attestation.as_deref() {
-                    Some("expired") => "Attestation: expired (it no longer counts)".to_string(),
-                    Some(a) => format!("Attestation: {a}"),
-                    None => "Attestation: none".to_string(),
-                },
-                t.get("dim"),
-            ));
+            // What the attestations decide for the control; none: the list below says so.
+            if let Some(a) = c.attestation.as_deref() {
+                lines.push(line(
+                    match a {
+                        "expired" => "Attestation: expired (it no longer counts)".to_string(),
+                        a => format!("Attestation: {a}"),
+                    },
+                    t.get("dim"),
+                ));
+            }
+            // Who attested, when, until when, the note and the evidence's hash state.
+            let (sid, cid) = (s.id.clone(), c.id.clone());
+            lines.extend(super::audit_draw::control_attestations(app, &sid, &cid));
             popup(f, area, app, "Control", lines, 90);
         }
         Some(Overlay::Standard(history)) => {
@@ -223,6 +228,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             popup(f, area, app, "Filter", lines, 60);
         }
         Some(Overlay::Resource(_)) => super::resource::draw(f, area, app),
+        Some(Overlay::Audit(v)) => super::audit_draw::draw(f, area, app, *v),
         None => {}
     }
 }

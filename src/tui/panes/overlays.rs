@@ -62,6 +62,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 (":resource ID", "open a resource by its cloud id"),
                 (":run ID / :latest", "show a past run / back to the newest"),
                 (":diff", "what changed since the previous run"),
+                (":attestations  :exemptions", "records with their state (also :assignments, :overdue)"),
                 (":assess  :cancel", "start / cancel a run"),
                 (":errors  :quit", "error log / quit"),
             ] {

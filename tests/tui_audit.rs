@@ -443,3 +443,33 @@ fn the_cli_listings_and_the_console_agree_on_every_state() {
     console.sort();
     assert_eq!(states(cli(&["exemptions", "--all", "--format", "json"])), console);
 }
+
+/// The views read the store when they open and on reload, never while drawing or per key.
+#[test]
+fn the_views_read_the_store_on_open_and_reload_only() {
+    let mut c = console_with(every_state);
+    let app = &mut c.app;
+    command(app, "attestations");
+    assert_eq!(shown(app), 5);
+    // Another process records an attestation meanwhile.
+    let mut other = Store::open(app.store.path()).unwrap();
+    let a = attestation(
+        "1.2.1",
+        AttestationStatus::Passed,
+        "named locations reviewed",
+        "2026-11-21T09:00:00Z",
+        "2027-11-21",
+    );
+    other.add_attestation(&a).unwrap();
+    app.typed("jjkf");
+    app.press(KeyCode::Esc);
+    app.screen(120, 40);
+    command(app, "attestations");
+    assert_eq!(shown(app), 6, "opening the view reads the records again");
+    app.screen(80, 24);
+    other.add_exemption(&exemption("azure.storage.secure_transfer", None, "later", "2027-01-01")).unwrap();
+    app.press(KeyCode::Tab);
+    assert_eq!(shown(app), 2, "keys and frames do not read the store");
+    app.reload(None);
+    assert_eq!(shown(app), 3, "a reload does");
+}

@@ -433,3 +433,32 @@ impl Form {
         Some((form, d.saved_at))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_revocation_form_comes_back_from_its_draft_with_its_record_and_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("draft.json");
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+        let mut f = Form::revoke(RecordKind::Exemption, 7, "azure.storage.secure_transfer on everywhere (waiver)");
+        f.fields[0].input = Input::new("the archive was deleted".into());
+        f.save_draft(&path, now).unwrap();
+        let catalog = Catalog::load(&[]);
+        let (back, at) = Form::take_draft(&path, &catalog, "carol", now).expect("the draft");
+        assert_eq!(at, now);
+        assert_eq!(
+            back.kind,
+            FormKind::Revoke {
+                record: RecordKind::Exemption,
+                id: 7,
+                what: "azure.storage.secure_transfer on everywhere (waiver)".into()
+            }
+        );
+        assert_eq!(back.title, "Revoke exemption 7: azure.storage.secure_transfer on everywhere (waiver)");
+        assert_eq!(back.value("reason"), "the archive was deleted");
+    }
+}

@@ -309,7 +309,8 @@ fn an_attestation_made_in_the_console_is_signed_by_the_ssh_agent() {
     agent.add_key("lead", "lead@example.com");
     let sock = agent.sock.display().to_string();
     let mut s = attest_form_with_note_env("signed from the console", &[("SSH_AUTH_SOCK", sock.as_str())]);
-    s.send("\r");
+    // A passed attestation needs evidence: Tab from the note to it.
+    s.send("\thttps://wiki.example.com/signed-review\r");
     // The signing note follows the "saved" message in the status bar.
     s.wait_for("signed with ssh-ed25519");
     s.send("q");

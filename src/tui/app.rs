@@ -1,13 +1,14 @@
-//! Console state and its update: keys and worker events in, state out. Reads the store and
-//! the catalog; never evaluates and holds no SQL.
+//! Console state and its update: keys, worker events and the reader's answers in, state
+//! out. Holds no connection to the cache: what it needs from there it asks the reader
+//! (`reader.rs`), so neither drawing nor a key ever waits for SQLite.
 
 use super::keymap::{Action, Keymap};
 use super::list::ListState;
+use super::reader::{Kind, Reader, Request, Waker};
 use super::theme::Theme;
 use crate::assess::Rollup;
 use crate::catalog::Catalog;
 use crate::model::{Cloud, ControlState, FindingState, Severity};
-use crate::pipeline::live_rollup;
 use crate::store::{FindingFilter, FindingRow, RunInfo, Store};
 use crate::worker::Command as WorkerCommand;
 use chrono::{DateTime, Utc};
@@ -96,8 +97,8 @@ pub enum Overlay {
     Resource(Box<ResourceDetail>),
     /// A control's description, checks, counts, attestation.
     Control,
-    /// A standard's summary and score history.
-    Standard(Vec<(i64, String, f64)>),
+    /// A standard's summary and score history (None: still being read).
+    Standard(Option<Vec<(i64, String, f64)>>),
     /// Text (diff, command output).
     Text {
         /// Title.
@@ -117,6 +118,12 @@ pub enum Overlay {
 /// The resource detail view.
 #[derive(Debug, Clone)]
 pub struct ResourceDetail {
+    /// The resource's cloud id.
+    pub id: String,
+    /// Its findings and document are still being read.
+    pub loading: bool,
+    /// Copy the fix command once they are read (`y` from the findings pane).
+    pub yank_when_loaded: bool,
     /// Findings of this resource in the run.
     pub findings: Vec<FindingRow>,
     /// The normalized document (None when not stored).
@@ -172,14 +179,28 @@ pub struct FindingsView {
     pub list: ListState,
     /// What the view is of (control title), for the pane title.
     pub subject: String,
+    /// The run the rows are of.
+    pub run: i64,
+    /// `total` is the count of this filter (else it is being counted).
+    pub counted: bool,
+    /// The rows around the selection are to be asked for at the next flush.
+    pub wanted: bool,
 }
 
 /// The console's whole state.
 pub struct App {
-    /// Standards and checks.
+    /// Standards and checks (the worker's, swapped when it reloads them).
     pub catalog: Arc<Catalog>,
-    /// Read connection to the cache.
-    pub store: Store,
+    /// The only way to the cache: requests in, answers out, on its own thread.
+    pub(super) reader: Reader,
+    /// The run asked for by the last load (None: the latest).
+    pub(super) requested_run: Option<i64>,
+    /// A form is being saved: its keys wait for the answer.
+    pub saving: bool,
+    /// Shown when the run being loaded is on screen (a finished run's summary).
+    pub(super) announce_on_load: Option<String>,
+    /// Wakes the event loop when a background job ends (reports).
+    pub(super) waker: Option<Waker>,
     /// Palette.
     pub theme: Theme,
     /// Keys.
@@ -251,7 +272,8 @@ pub const SORTS: [&[&str]; 4] = [
 ];
 
 impl App {
-    /// A console over `store`; `commands` reaches the worker.
+    /// A console over `store` (handed to the reader thread); `commands` reaches the worker.
+    /// The run is loaded in the background: see [`App::settle`].
     pub fn new(
         catalog: Arc<Catalog>,
         store: Store,
@@ -259,9 +281,26 @@ impl App {
         keymap: Keymap,
         commands: Option<UnboundedSender<WorkerCommand>>,
     ) -> App {
+        App::with_waker(catalog, store, theme, keymap, commands, None)
+    }
+
+    /// [`App::new`], with `waker` called whenever an answer or a report is ready.
+    pub fn with_waker(
+        catalog: Arc<Catalog>,
+        store: Store,
+        theme: Theme,
+        keymap: Keymap,
+        commands: Option<UnboundedSender<WorkerCommand>>,
+        waker: Option<Waker>,
+    ) -> App {
+        let reader = Reader::spawn(store, Arc::clone(&catalog), waker.clone());
         let mut app = App {
             catalog,
-            store,
+            reader,
+            requested_run: None,
+            saving: false,
+            announce_on_load: None,
+            waker,
             theme,
             keymap,
             run: None,
@@ -312,38 +351,46 @@ impl App {
         self.notice = Some(Note { at: (self.clock)(), error: false, text: text.into() });
     }
 
-    /// Load a run (None: the latest) and recompute everything shown, keeping selections.
+    /// Load a run (None: the latest) in the background; when it is read, everything shown is
+    /// recomputed, keeping selections.
     pub fn reload(&mut self, run: Option<i64>) {
-        match self.store.exemptions() {
-            Ok(e) => self.exemptions = crate::governance::ExemptionMatcher::new(e),
-            Err(e) => self.error(format!("reading exemptions: {e}")),
+        self.requested_run = run;
+        self.ask(Request::Load { run });
+    }
+
+    /// Send a request to the reader.
+    pub(super) fn ask(&mut self, request: Request) {
+        if !self.reader.send(request) {
+            self.error("the cache reader has stopped: restart the console");
         }
-        let loaded = match run {
-            Some(id) => self.store.run(id).map(Some),
-            None => self.store.latest_run(),
-        };
-        match loaded {
-            Ok(Some(info)) => match live_rollup(&self.store, &self.catalog, &info, &[]) {
-                Ok(r) => {
-                    self.scopes = self.store.scopes(info.id).unwrap_or_default();
-                    self.run = Some(info);
-                    self.rollup = Some(r);
-                }
-                Err(e) => self.error(format!("reading run: {e}")),
-            },
-            Ok(None) => {
-                self.run = None;
-                self.rollup = None;
-            }
-            Err(e) => self.error(format!("reading the cache: {e}")),
-        }
-        self.refresh_lists();
+    }
+
+    /// Whether a request of `kind` awaits its answer (the panes show a loading mark).
+    pub fn loading(&self, kind: Kind) -> bool {
+        self.reader.pending(kind) || (kind == Kind::Findings && self.findings.wanted)
+    }
+
+    /// Requests of `kind` sent to the reader so far.
+    pub fn requests_sent(&self, kind: Kind) -> u64 {
+        self.reader.sent(kind)
+    }
+
+    /// Pause the reader until the guard is dropped (tests: the screen before an answer).
+    pub fn hold_reader(&self) -> super::reader::Hold {
+        self.reader.hold()
+    }
+
+    /// The cache file.
+    pub fn db_path(&self) -> &std::path::Path {
+        self.reader.path()
     }
 
     /// Handle one key.
     pub fn on_key(&mut self, key: KeyEvent) {
         if self.form.is_some() {
-            self.on_form_key(key);
+            if !self.saving {
+                self.on_form_key(key);
+            }
             return;
         }
         if self.prompt.is_some() {
@@ -441,8 +488,7 @@ impl App {
             Action::Assess => return self.assess(),
             Action::Yank => {
                 if self.focus == Pane::Findings {
-                    self.open_resource();
-                    self.yank();
+                    self.open_resource(true);
                 }
                 return;
             }

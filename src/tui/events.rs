@@ -1,6 +1,7 @@
 //! Worker events applied to the console: progress, finished runs, errors.
 
 use super::app::{App, WorkerState};
+use super::reader::Request;
 use crate::worker::Event as WorkerEvent;
 
 impl App {
@@ -30,13 +31,17 @@ impl App {
             WorkerEvent::SourceError(err) => self.error(format!("source: {err}")),
             WorkerEvent::Finished(s) => {
                 self.worker = WorkerState::default();
-                if !self.pinned {
-                    self.reload(None);
-                }
-                self.info(format!(
+                let note = format!(
                     "run {} {}: {} resources · compliance {:.1}% · secure {:.1}%",
                     s.run_id, s.status, s.resources, s.compliance_pct, s.secure_pct
-                ));
+                );
+                if self.pinned {
+                    self.info(note);
+                } else {
+                    // Said when the run is on screen, not before.
+                    self.reload(None);
+                    self.announce_on_load = Some(note);
+                }
             }
             WorkerEvent::Failed(msg) => {
                 self.worker = WorkerState::default();
@@ -46,7 +51,13 @@ impl App {
                 self.worker = WorkerState::default();
                 self.info("run cancelled; previous results kept");
             }
-            WorkerEvent::CatalogReloaded(errors) => {
+            WorkerEvent::CatalogReloaded { catalog, errors } => {
+                // The worker's new catalog is the console's too: the rollup is recomputed
+                // with it, and forms validate against it.
+                self.catalog = catalog.0;
+                self.ask(Request::Catalog(std::sync::Arc::clone(&self.catalog)));
+                let run = if self.pinned { self.run.as_ref().map(|r| r.id) } else { None };
+                self.reload(run);
                 for e in errors {
                     self.error(format!("catalog: {e}"));
                 }

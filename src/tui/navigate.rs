@@ -3,8 +3,8 @@
 
 use super::app::{App, Overlay, Pane, Prompt, ResourceDetail, facet_rows};
 use super::keymap::Action;
+use super::reader::Request;
 use crate::model::{Cloud, ControlState, FindingState, Severity};
-use crate::store::FindingFilter;
 use crate::worker::Command as WorkerCommand;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
@@ -24,7 +24,7 @@ impl App {
                     self.refresh_findings();
                 }
             }
-            Pane::Findings => self.open_resource(),
+            Pane::Findings => self.open_resource(false),
             Pane::Actions => self.open_action(),
         }
     }
@@ -52,28 +52,30 @@ impl App {
         self.on_action(if forward { Action::Down } else { Action::Up });
     }
 
-    pub(super) fn open_resource(&mut self) {
+    /// Open the selected finding's resource: at once with that finding, the rest of its
+    /// findings and its document when the reader has them (then `yank` copies the fix).
+    pub(super) fn open_resource(&mut self, yank: bool) {
         let (Some(run), Some(f)) = (self.run.as_ref().map(|r| r.id), self.finding().cloned()) else {
             return;
         };
-        let filter = FindingFilter { resource: Some(f.resource.id.clone()), ..Default::default() };
-        let findings = self.as_of_now(self.store.findings(run, &filter, 0, 500).unwrap_or_else(|_| vec![f.clone()]));
-        let doc = match self.store.resource_doc(run, &f.resource.id) {
-            Ok(d) => d,
-            Err(e) => {
-                self.error(format!("reading resource: {e}"));
-                None
-            }
-        };
-        let selected = findings.iter().position(|x| x.check == f.check).unwrap_or(0);
+        let id = f.resource.id.clone();
+        self.open_resource_id(run, id, vec![f], yank);
+    }
+
+    /// Open the detail of resource `id`, showing `known` findings until its own are read.
+    pub(super) fn open_resource_id(&mut self, run: i64, id: String, known: Vec<crate::store::FindingRow>, yank: bool) {
         self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
-            findings,
-            doc,
-            selected,
+            id: id.clone(),
+            loading: true,
+            yank_when_loaded: yank,
+            findings: known,
+            doc: None,
+            selected: 0,
             scroll: 0,
             search: String::new(),
             jump: None,
         })));
+        self.ask(Request::Resource { run, id });
     }
 
     pub(super) fn open_action(&mut self) {
@@ -116,15 +118,15 @@ impl App {
                 let Some(id) = self.standard().map(|s| s.id.clone()) else {
                     return;
                 };
-                let hist = self.store.stored_standard_pct(&id, 20).unwrap_or_default();
-                self.overlay = Some(Overlay::Standard(hist));
+                self.overlay = Some(Overlay::Standard(None));
+                self.ask(Request::History { standard: id });
             }
             Pane::Controls => {
                 if self.control().is_some() {
                     self.overlay = Some(Overlay::Control);
                 }
             }
-            Pane::Findings => self.open_resource(),
+            Pane::Findings => self.open_resource(false),
         }
     }
 

@@ -1,9 +1,9 @@
 //! What each pane lists: the standards, controls and actions left by the filters, facets and
-//! sort orders, derived from the loaded rollup, and the window of findings read for the
-//! selected control.
+//! sort orders, derived from the loaded rollup, and the window of findings the reader reads
+//! for the selected control.
 
 use super::app::{App, ControlRow, FindingsView};
-use super::list::ListState;
+use super::reader::{Request, Window};
 use crate::assess::{Action as ImprovementAction, ControlSummary, StandardSummary};
 use crate::model::{ControlState, FindingState};
 use crate::store::{FindingFilter, FindingOrder, FindingRow};
@@ -113,7 +113,8 @@ impl App {
         self.refresh_findings();
     }
 
-    /// Re-query the findings of the selected control.
+    /// Ask again for the findings of the selected control (at the next flush: typing a filter
+    /// asks once per batch of keys, not once per key).
     pub fn refresh_findings(&mut self) {
         let Some(run) = self.run.as_ref().map(|r| r.id) else {
             self.findings = FindingsView::default();
@@ -143,46 +144,70 @@ impl App {
                 _ => FindingOrder::Check,
             },
         };
-        let same = self.findings.filter.checks == filter.checks
-            && self.findings.filter.states == filter.states
-            && self.findings.filter.text == filter.text
-            && self.findings.filter.cloud == filter.cloud
-            && self.findings.filter.scope == filter.scope
-            && self.findings.filter.order == filter.order;
-        let total = match self.store.count_findings(run, &filter) {
-            Ok(n) => n,
-            Err(e) => {
-                self.error(format!("reading findings: {e}"));
-                0
+        if same_query(&self.findings.filter, &filter) {
+            // The same list (a reload, another run): keep the selection, and the rows shown
+            // until the new ones come when they are of the same run.
+            self.findings.filter = filter;
+            self.findings.subject = subject;
+            if self.findings.run != run {
+                self.findings.rows.clear();
+                self.findings.run = run;
             }
-        };
-        let mut list = if same { self.findings.list } else { ListState::default() };
-        list.set_len(total as usize);
-        self.findings = FindingsView { filter, total, start: 0, rows: Vec::new(), list, subject };
-        self.ensure_findings_window();
+        } else {
+            self.findings = FindingsView { filter, subject, run, ..FindingsView::default() };
+        }
+        self.findings.counted = false;
+        self.findings.wanted = true;
     }
 
-    /// Make sure the rows around the selection are loaded (a window, never the whole list).
+    /// Ask for the rows around the selection when they are not loaded (a window, never the
+    /// whole list); sent at the next flush.
     pub fn ensure_findings_window(&mut self) {
-        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+        if self.run.is_none() {
             return;
-        };
+        }
         let sel = self.findings.list.selected as u64;
         let have = self.findings.start..self.findings.start + self.findings.rows.len() as u64;
         let margin = 60;
         let need_lo = sel.saturating_sub(margin);
         let need_hi = (sel + margin).min(self.findings.total);
-        if self.findings.total == 0 || (have.contains(&need_lo) && need_hi <= have.end) {
+        let covered = self.findings.total == 0 || (have.contains(&need_lo) && need_hi <= have.end);
+        if !self.findings.counted || !covered {
+            self.findings.wanted = true;
+        }
+    }
+
+    /// Send what the last keys and answers made necessary: one findings request for however
+    /// many keys asked for one (called before each frame and by [`App::settle`]).
+    pub fn flush(&mut self) {
+        if !std::mem::take(&mut self.findings.wanted) {
             return;
         }
-        let start = sel.saturating_sub(FINDINGS_WINDOW / 2);
-        match self.store.findings(run, &self.findings.filter, start, FINDINGS_WINDOW) {
-            Ok(rows) => {
-                self.findings.start = start;
-                self.findings.rows = self.as_of_now(rows);
-            }
-            Err(e) => self.error(format!("reading findings: {e}")),
+        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+            return;
+        };
+        let start = (self.findings.list.selected as u64).saturating_sub(FINDINGS_WINDOW / 2);
+        // Until this filter is counted, every window request counts too: a newer request
+        // supersedes an older one in the reader, and the count must not be lost with it.
+        let count = !self.findings.counted;
+        let filter = self.findings.filter.clone();
+        self.ask(Request::Findings { run, filter, start, limit: FINDINGS_WINDOW, count });
+    }
+
+    /// A window read by the reader.
+    pub(super) fn on_window(&mut self, w: Window) {
+        if w.run != self.findings.run {
+            return;
         }
+        if let Some(total) = w.total {
+            self.findings.total = total;
+            self.findings.counted = true;
+            self.findings.list.set_len(total as usize);
+        }
+        self.findings.start = w.start;
+        self.findings.rows = self.as_of_now(w.rows);
+        // The selection may have moved on while this was read.
+        self.ensure_findings_window();
     }
 
     /// Rows with the state they have now, given the exemptions on record.
@@ -202,6 +227,17 @@ impl App {
     }
 
     // ---- input ---------------------------------------------------------------------------
+}
+
+/// Whether two queries select the same rows in the same order.
+fn same_query(a: &FindingFilter, b: &FindingFilter) -> bool {
+    a.checks == b.checks
+        && a.states == b.states
+        && a.text == b.text
+        && a.cloud == b.cloud
+        && a.scope == b.scope
+        && a.resource == b.resource
+        && a.order == b.order
 }
 
 /// Worst first: the order of the "state" sort.

@@ -158,8 +158,9 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     spawn_input(wake_tx);
     // A panic while drawing or handling a key must still keep the open form: catch it, save,
     // restore, then report.
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| event_loop(&mut app, &mut terminal, &wake_rx, &stop)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        event_loop(&mut app, &mut terminal, &wake_rx, &stop).map(|_| ())
+    }));
     // The draft first: when the connection dropped, the terminal is already gone and nothing
     // written to it (restoring included) can succeed.
     if let Some(f) = app.form.as_ref().filter(|f| f.dirty)
@@ -180,18 +181,21 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
 }
 
 /// Draw, then sleep until something happens; handle everything that happened (every key
-/// already typed, so a paste never waits a frame per character), and draw again.
-fn event_loop(
+/// already typed, so a paste never waits a frame per character), and draw again only when
+/// something changed. Returns the number of frames drawn.
+fn event_loop<B: ratatui::backend::Backend>(
     app: &mut App,
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut ratatui::Terminal<B>,
     wake: &Receiver<Wake>,
     stop: &AtomicBool,
-) -> std::io::Result<()> {
+) -> std::io::Result<u64> {
     let mut dirty = true;
+    let mut frames = 0;
     while !app.quit && !stop.load(Ordering::Relaxed) {
         if dirty {
             app.flush();
-            terminal.draw(|f| ui::draw(f, app))?;
+            terminal.draw(|f| ui::draw(f, app)).map_err(|e| std::io::Error::other(e.to_string()))?;
+            frames += 1;
             while let Some(payload) = app.clipboard.pop_front() {
                 let mut out = std::io::stdout();
                 out.write_all(clipboard::osc52(&payload, std::env::var_os("TMUX").is_some()).as_bytes())?;
@@ -206,7 +210,7 @@ fn event_loop(
                 continue;
             }
             // Every sender gone: nothing can happen any more.
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            Err(RecvTimeoutError::Disconnected) => return Ok(frames),
         };
         for w in std::iter::once(first).chain(std::iter::from_fn(|| wake.try_recv().ok())) {
             dirty |= match w {
@@ -215,7 +219,7 @@ fn event_loop(
                     true
                 }
                 Wake::Term(Event::Resize(_, _)) => {
-                    terminal.autoresize()?;
+                    terminal.autoresize().map_err(|e| std::io::Error::other(e.to_string()))?;
                     true
                 }
                 Wake::Term(_) => false,
@@ -231,7 +235,7 @@ fn event_loop(
             }
         }
     }
-    Ok(())
+    Ok(frames)
 }
 
 /// Terminal events, read on their own thread so the loop can wait on them and on the
@@ -281,4 +285,39 @@ fn install_signal_handlers(stop: Arc<AtomicBool>, wake: Sender<Wake>) {
     }
     #[cfg(not(unix))]
     let _ = (stop, wake);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::backend::TestBackend;
+
+    fn frames_for(events: Vec<Wake>) -> u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("c.db")).unwrap();
+        let (keymap, _) = keymap::Keymap::new(&Default::default());
+        let mut app = App::new(Arc::new(Catalog::default()), store, theme::Theme::default_theme(), keymap, None);
+        app.settle();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for e in events {
+            tx.send(e).unwrap();
+        }
+        // With every sender gone the loop returns once the queue is drained.
+        drop(tx);
+        let mut terminal = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+        event_loop(&mut app, &mut terminal, &rx, &AtomicBool::new(false)).unwrap()
+    }
+
+    fn key(c: char) -> Wake {
+        Wake::Term(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    }
+
+    #[test]
+    fn the_loop_draws_only_when_something_changed_and_once_per_batch() {
+        // The first frame, then nothing: events that change nothing draw nothing.
+        assert_eq!(frames_for(vec![Wake::Term(Event::FocusGained), Wake::Ready]), 1);
+        // Keys already queued are handled together, then drawn once.
+        assert_eq!(frames_for(vec![key('j'), key('k'), key('j')]), 2);
+    }
 }

@@ -151,7 +151,7 @@ fn console_on(catalog: &Arc<Catalog>, db: &Path) -> App {
     let mut app = App::new(Arc::clone(catalog), store, Theme::default_theme(), keymap, None);
     app.settle();
     app.run_command("standard cis-azure-2.0");
-    app.sorts[1] = 2; // controls by unhealthy resources, most first
+    app.sorts.controls = posture::tui::order::ControlSort::Unhealthy; // most unhealthy resources first
     app.refresh_lists();
     app.controls.select(0);
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));

@@ -95,7 +95,7 @@ fn the_status_bar_shows_collection_progress_then_the_run() {
     };
     let text = draw(&mut app);
     assert!(text.contains("collecting securityresources"), "{text}");
-    assert!(text.contains("1/3 subscriptions · 1234 rows"), "{text}");
+    assert!(text.contains("1/3 scopes · 1234 rows"), "{text}");
     app.on_worker(Event::Started { run_id: 1, files_total: 4 });
     let text = draw(&mut app);
     assert!(!text.contains("collecting") && text.contains("0/4 files"), "{text}");

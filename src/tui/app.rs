@@ -71,19 +71,66 @@ pub struct Note {
 
 /// What the worker is doing, for the status bar.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WorkerState {
-    /// A run is in progress.
-    pub running: bool,
+pub enum WorkerState {
+    /// Nothing.
+    #[default]
+    Idle,
+    /// Collecting a live source (before the run reads its snapshot).
+    Collecting(crate::collect::Progress),
+    /// A run in progress.
+    Assessing(RunProgress),
+}
+
+impl WorkerState {
+    /// Whether a run (or the collection before it) is in progress.
+    pub fn busy(&self) -> bool {
+        !matches!(self, WorkerState::Idle)
+    }
+}
+
+/// How far a run is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunProgress {
     /// Its id.
     pub run_id: i64,
     /// Files done / in all.
     pub files: (u64, u64),
     /// Resources read so far.
     pub resources: u64,
-    /// Phase.
-    pub phase: String,
-    /// A live source's collection in progress (before the run reads its snapshot).
-    pub collect: Option<crate::collect::Progress>,
+    /// What it is doing.
+    pub phase: RunPhase,
+}
+
+/// The steps of a run, as the status bar names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RunPhase {
+    /// Reading the sources.
+    #[default]
+    Reading,
+    /// Evaluating the checks.
+    Evaluating,
+    /// Writing the run to the cache.
+    Storing,
+}
+
+impl RunPhase {
+    /// From the engine's progress (`evaluating`, `storing`; anything before is reading).
+    pub fn from_progress(phase: &str) -> RunPhase {
+        match phase {
+            "evaluating" => RunPhase::Evaluating,
+            "storing" => RunPhase::Storing,
+            _ => RunPhase::Reading,
+        }
+    }
+
+    /// As shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunPhase::Reading => "reading",
+            RunPhase::Evaluating => "evaluating",
+            RunPhase::Storing => "storing",
+        }
+    }
 }
 
 /// A full-screen or popup view over the panes.
@@ -222,9 +269,9 @@ pub struct App {
     /// Actions cursor.
     pub actions: ListState,
     /// Text filter per pane.
-    pub filters: [String; 4],
-    /// Sort choice per pane.
-    pub sorts: [usize; 4],
+    pub filters: super::order::Filters,
+    /// Sort order per pane.
+    pub sorts: super::order::Sorts,
     /// Facets.
     pub facets: Facets,
     /// Overlay on top.
@@ -262,14 +309,6 @@ pub struct App {
     /// Reports being written in the background (`:report`).
     pub reports: super::report::Reports,
 }
-
-/// Sort orders per pane, as shown.
-pub const SORTS: [&[&str]; 4] = [
-    &["name", "compliance", "failed"],
-    &["id", "state", "unhealthy"],
-    &["check", "resource", "scope"],
-    &["points at stake", "state", "owner"],
-];
 
 impl App {
     /// A console over `store` (handed to the reader thread); `commands` reaches the worker.
@@ -312,7 +351,7 @@ impl App {
             findings: FindingsView::default(),
             actions: ListState::default(),
             filters: Default::default(),
-            sorts: [0; 4],
+            sorts: Default::default(),
             facets: Facets::default(),
             overlay: None,
             prompt: None,
@@ -425,8 +464,8 @@ impl App {
         match self.focus {
             Pane::Standards => {
                 // Another standard's controls: a filter typed for the last one would hide them.
-                self.filters[Pane::Controls.index()].clear();
-                self.filters[Pane::Findings.index()].clear();
+                self.filters.controls.clear();
+                self.filters.findings.clear();
                 self.controls = ListState::default();
                 let n = self.visible_controls().len();
                 self.controls.set_len(n);
@@ -474,9 +513,8 @@ impl App {
                 return self.next_match(action == Action::NextMatch);
             }
             Action::Sort => {
-                let i = self.focus.index();
-                self.sorts[i] = (self.sorts[i] + 1) % SORTS[i].len();
-                self.info(format!("{}: sorted by {}", self.focus.title(), SORTS[i][self.sorts[i]]));
+                let label = self.sorts.cycle(self.focus);
+                self.info(format!("{}: sorted by {label}", self.focus.title()));
                 self.refresh_lists();
                 return;
             }

@@ -1,6 +1,6 @@
 //! Worker events applied to the console: progress, finished runs, errors.
 
-use super::app::{App, WorkerState};
+use super::app::{App, RunPhase, RunProgress, WorkerState};
 use super::reader::Request;
 use crate::worker::Event as WorkerEvent;
 
@@ -9,25 +9,18 @@ impl App {
     pub fn on_worker(&mut self, e: WorkerEvent) {
         match e {
             WorkerEvent::Started { run_id, files_total } => {
-                self.worker = WorkerState {
-                    running: true,
-                    run_id,
-                    files: (0, files_total),
-                    resources: 0,
-                    phase: "reading".into(),
-                    collect: None,
-                };
+                let files = (0, files_total);
+                self.worker = WorkerState::Assessing(RunProgress { run_id, files, ..RunProgress::default() });
             }
             WorkerEvent::Progress(p) => {
-                self.worker.running = true;
-                self.worker.files = (p.files_done, p.files_total);
-                self.worker.resources = p.done;
-                self.worker.phase = p.phase;
+                self.worker = WorkerState::Assessing(RunProgress {
+                    run_id: p.run_id,
+                    files: (p.files_done, p.files_total),
+                    resources: p.done,
+                    phase: RunPhase::from_progress(&p.phase),
+                });
             }
-            WorkerEvent::Collecting(p) => {
-                self.worker.running = true;
-                self.worker.collect = Some(p);
-            }
+            WorkerEvent::Collecting(p) => self.worker = WorkerState::Collecting(p),
             WorkerEvent::SourceError(err) => self.error(format!("source: {err}")),
             WorkerEvent::Finished(s) => {
                 self.worker = WorkerState::default();

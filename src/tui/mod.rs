@@ -15,6 +15,7 @@ mod forms;
 pub mod keymap;
 pub mod list;
 mod navigate;
+pub mod order;
 pub mod panes;
 pub mod reader;
 pub mod report;

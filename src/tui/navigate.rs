@@ -30,8 +30,8 @@ impl App {
     }
 
     pub(super) fn back(&mut self) {
-        if !self.filters[self.focus.index()].is_empty() {
-            self.filters[self.focus.index()].clear();
+        if !self.filters.of(self.focus).is_empty() {
+            self.filters.of_mut(self.focus).clear();
             self.refresh_lists();
             return;
         }
@@ -43,7 +43,7 @@ impl App {
     }
 
     pub(super) fn next_match(&mut self, forward: bool) {
-        let pattern = self.filters[self.focus.index()].to_lowercase();
+        let pattern = self.filters.of(self.focus).to_lowercase();
         if pattern.is_empty() {
             self.info("no filter: press / to filter the list");
             return;
@@ -135,7 +135,7 @@ impl App {
             Some(tx) => {
                 if tx.send(WorkerCommand::AssessNow { standards: Vec::new() }).is_err() {
                     self.error("the assessment worker has stopped");
-                } else if self.worker.running {
+                } else if self.worker.busy() {
                     self.info("a run is in progress: another will follow it");
                 } else {
                     self.info("assessment requested");
@@ -284,7 +284,7 @@ impl App {
                 let was_filter = matches!(prompt, Prompt::Filter(_));
                 self.prompt = None;
                 if was_filter && !matches!(self.overlay, Some(Overlay::Resource(_))) {
-                    self.filters[self.focus.index()].clear();
+                    self.filters.of_mut(self.focus).clear();
                     self.refresh_lists();
                 }
             }
@@ -302,7 +302,7 @@ impl App {
                     if let Some(Overlay::Resource(d)) = self.overlay.as_mut() {
                         d.search = value;
                     } else {
-                        self.filters[self.focus.index()] = value;
+                        *self.filters.of_mut(self.focus) = value;
                         self.list_mut().select(0);
                         self.refresh_lists();
                     }

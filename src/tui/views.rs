@@ -3,10 +3,11 @@
 //! for the selected control.
 
 use super::app::{App, ControlRow, FindingsView};
+use super::order::{ActionSort, ControlSort, StandardSort};
 use super::reader::{Request, Window};
 use crate::assess::{Action as ImprovementAction, ControlSummary, StandardSummary};
 use crate::model::{ControlState, FindingState};
-use crate::store::{FindingFilter, FindingOrder, FindingRow};
+use crate::store::{FindingFilter, FindingRow};
 
 const FINDINGS_WINDOW: u64 = 300;
 
@@ -25,11 +26,11 @@ impl App {
             return Vec::new();
         };
         let mut v: Vec<&StandardSummary> =
-            r.standards.iter().filter(|s| App::matches(&self.filters[0], &[&s.id, &s.name])).collect();
-        match self.sorts[0] {
-            1 => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
-            2 => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
-            _ => v.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version))),
+            r.standards.iter().filter(|s| App::matches(&self.filters.standards, &[&s.id, &s.name])).collect();
+        match self.sorts.standards {
+            StandardSort::Compliance => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
+            StandardSort::Failed => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
+            StandardSort::Name => v.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version))),
         }
         v
     }
@@ -48,13 +49,13 @@ impl App {
             .filter(|&i| {
                 let c = &s.controls[i];
                 self.facets.control_state.is_none_or(|st| c.state == st)
-                    && App::matches(&self.filters[1], &[&c.id, &c.title, &c.section])
+                    && App::matches(&self.filters.controls, &[&c.id, &c.title, &c.section])
             })
             .collect();
-        match self.sorts[1] {
-            1 => v.sort_by_key(|&i| (state_rank(s.controls[i].state), i)),
-            2 => v.sort_by_key(|&i| (std::cmp::Reverse(s.controls[i].unhealthy_resources), i)),
-            _ => {}
+        match self.sorts.controls {
+            ControlSort::State => v.sort_by_key(|&i| (state_rank(s.controls[i].state), i)),
+            ControlSort::Unhealthy => v.sort_by_key(|&i| (std::cmp::Reverse(s.controls[i].unhealthy_resources), i)),
+            ControlSort::Id => {}
         }
         v
     }
@@ -68,7 +69,7 @@ impl App {
         let mut last: Option<&str> = None;
         for i in self.visible_controls() {
             let sec = s.controls[i].section.as_str();
-            if self.sorts[1] == 0 && last != Some(sec) && !sec.is_empty() {
+            if self.sorts.controls == ControlSort::Id && last != Some(sec) && !sec.is_empty() {
                 rows.push(ControlRow::Section(sec.to_string()));
             }
             last = Some(sec);
@@ -92,12 +93,14 @@ impl App {
             .actions
             .iter()
             .filter(|a| self.facets.action_state.is_none_or(|s| a.state == s))
-            .filter(|a| App::matches(&self.filters[3], &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
+            .filter(|a| App::matches(&self.filters.actions, &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
             .collect();
-        match self.sorts[3] {
-            1 => v.sort_by_key(|a| state_rank(a.state)),
-            2 => v.sort_by(|a, b| a.owner.is_none().cmp(&b.owner.is_none()).then(a.owner.cmp(&b.owner))),
-            _ => {}
+        match self.sorts.actions {
+            ActionSort::State => v.sort_by_key(|a| state_rank(a.state)),
+            ActionSort::Owner => {
+                v.sort_by(|a, b| a.owner.is_none().cmp(&b.owner.is_none()).then(a.owner.cmp(&b.owner)))
+            }
+            ActionSort::Stake => {}
         }
         v
     }
@@ -134,15 +137,11 @@ impl App {
                 Some(s) => vec![s],
                 None => vec![FindingState::Unhealthy, FindingState::Error, FindingState::Exempt],
             }),
-            text: Some(self.filters[2].clone()),
+            text: Some(self.filters.findings.clone()),
             cloud: self.facets.cloud,
             scope: self.facets.scope.clone(),
             resource: None,
-            order: match self.sorts[2] {
-                1 => FindingOrder::Resource,
-                2 => FindingOrder::Scope,
-                _ => FindingOrder::Check,
-            },
+            order: self.sorts.findings,
         };
         if same_query(&self.findings.filter, &filter) {
             // The same list (a reload, another run): keep the selection, and the rows shown

@@ -44,7 +44,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         };
         let check = app.catalog.check(&row.check);
         // Group by check: a heading line where the check changes (when sorted by check).
-        if app.sorts[2] == 0 && prev_check.as_deref() != Some(row.check.as_str()) && lines.len() < height {
+        if app.sorts.findings == crate::store::FindingOrder::Check
+            && prev_check.as_deref() != Some(row.check.as_str())
+            && lines.len() < height
+        {
             let title = check.map(|c| c.title.as_str()).unwrap_or(row.check.as_str());
             if i == range.start || prev_check.is_some() {
                 lines.push(Line::from(vec![
@@ -93,8 +96,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         title.push_str(" ⟳");
     }
     title.push_str(&format!(" ({})", app.findings.total));
-    if !app.filters[2].is_empty() {
-        title.push_str(&format!(" /{}", app.filters[2]));
+    if !app.filters.findings.is_empty() {
+        title.push_str(&format!(" /{}", app.filters.findings));
     }
     let fc = &app.facets;
     for (k, v) in [

@@ -33,7 +33,7 @@ impl App {
         match answer {
             Answer::Loaded(Ok(l)) => self.on_loaded(*l),
             Answer::Loaded(Err(e)) => self.error(e),
-            Answer::Findings(Ok(w)) => self.on_window(w),
+            Answer::Findings(Ok(w)) => self.on_window(*w),
             Answer::Findings(Err(e)) => self.error(e),
             Answer::Resource(r) => self.on_resource(r),
             Answer::History(standard, points) => {

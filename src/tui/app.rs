@@ -232,6 +232,14 @@ pub struct FindingsView {
     pub counted: bool,
     /// The rows around the selection are to be asked for at the next flush.
     pub wanted: bool,
+    /// Changes whenever the list does (another filter, a reload): answers for an older one
+    /// are dropped.
+    pub epoch: u64,
+    /// Keys of the first and last rows loaded, while the rows are one run of keyed pages
+    /// (a page can then be read after or before them without an OFFSET).
+    pub first_key: Option<crate::store::PageKey>,
+    /// See `first_key`.
+    pub last_key: Option<crate::store::PageKey>,
 }
 
 /// The console's whole state.

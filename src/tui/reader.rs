@@ -7,7 +7,7 @@ use super::form::Form;
 use crate::assess::Rollup;
 use crate::catalog::Catalog;
 use crate::governance::ExemptionMatcher;
-use crate::store::{DiffReport, FindingFilter, FindingRow, RunInfo, Store};
+use crate::store::{DiffReport, FindingFilter, FindingRow, PageAt, PageKey, RunInfo, Store};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -59,18 +59,20 @@ pub enum Request {
         /// The run.
         run: Option<i64>,
     },
-    /// A window of `limit` findings from `start`, and their count when `count` is set.
+    /// A window of `limit` findings, and their count when `count` is set.
     Findings {
         /// Run.
         run: i64,
         /// Query.
         filter: FindingFilter,
-        /// First row.
-        start: u64,
+        /// Where.
+        at: Box<WindowAt>,
         /// Rows.
         limit: u64,
         /// Count every matching row too (the filter changed).
         count: bool,
+        /// The list it is for (given back: an answer for an older list is dropped).
+        epoch: u64,
     },
     /// A resource's findings in a run and its document.
     Resource {
@@ -121,6 +123,16 @@ impl Request {
     }
 }
 
+/// Where a window of findings is read from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowAt {
+    /// From this row on (an OFFSET: for a jump far from the rows loaded).
+    Offset(u64),
+    /// By key: the first or last rows, or the rows after or before a loaded one, whose cost
+    /// is the window's however deep it is.
+    Page(PageAt),
+}
+
 /// A loaded run.
 pub struct Loaded {
     /// Its header (None: the cache holds no run).
@@ -137,10 +149,14 @@ pub struct Loaded {
 pub struct Window {
     /// The run it is of.
     pub run: i64,
-    /// First row.
-    pub start: u64,
+    /// The list it is for.
+    pub epoch: u64,
+    /// Where it was read from.
+    pub at: WindowAt,
     /// Rows.
     pub rows: Vec<FindingRow>,
+    /// Keys of its first and last rows (read by key only).
+    pub keys: Option<(PageKey, PageKey)>,
     /// Matching rows in all, when counted.
     pub total: Option<u64>,
 }
@@ -160,7 +176,7 @@ pub enum Answer {
     /// [`Request::Load`].
     Loaded(Result<Box<Loaded>, String>),
     /// [`Request::Findings`].
-    Findings(Result<Window, String>),
+    Findings(Result<Box<Window>, String>),
     /// [`Request::Resource`].
     Resource(Result<ResourceAnswer, String>),
     /// [`Request::History`]: standard id and (run, time, percentage) points.
@@ -376,6 +392,9 @@ fn latest_of_each(batch: Vec<(u64, Request)>) -> Vec<(u64, Request)> {
     keep
 }
 
+/// Rows, the keys of the first and last, and the count.
+type WindowRows = (Vec<FindingRow>, Option<(PageKey, PageKey)>, Option<u64>);
+
 /// The reader thread's side: the connection and the catalog.
 struct Serve {
     store: Store,
@@ -386,8 +405,11 @@ impl Serve {
     fn answer(&mut self, request: Request) -> Answer {
         match request {
             Request::Load { run } => Answer::Loaded(self.load(run)),
-            Request::Findings { run, filter, start, limit, count } => {
-                Answer::Findings(self.window(run, &filter, start, limit, count))
+            Request::Findings { run, filter, at, limit, count, epoch } => {
+                let w = self.window(run, &filter, &at, limit, count);
+                Answer::Findings(
+                    w.map(|(rows, keys, total)| Box::new(Window { run, epoch, at: *at, rows, keys, total })),
+                )
             }
             Request::Resource { run, id } => Answer::Resource(self.resource(run, id)),
             Request::History { standard } => {
@@ -422,14 +444,26 @@ impl Serve {
         Ok(Box::new(Loaded { run: Some(info), rollup: Some(rollup), scopes, exemptions }))
     }
 
-    fn window(&self, run: i64, filter: &FindingFilter, start: u64, limit: u64, count: bool) -> Result<Window, String> {
-        let total = if count {
-            Some(self.store.count_findings(run, filter).map_err(|e| format!("reading findings: {e}"))?)
-        } else {
-            None
-        };
-        let rows = self.store.findings(run, filter, start, limit).map_err(|e| format!("reading findings: {e}"))?;
-        Ok(Window { run, start, rows, total })
+    fn window(
+        &self,
+        run: i64,
+        filter: &FindingFilter,
+        at: &WindowAt,
+        limit: u64,
+        count: bool,
+    ) -> Result<WindowRows, String> {
+        let failed = |e: crate::store::StoreError| format!("reading findings: {e}");
+        let total = if count { Some(self.store.count_findings(run, filter).map_err(failed)?) } else { None };
+        match at {
+            WindowAt::Offset(start) => {
+                Ok((self.store.findings(run, filter, *start, limit).map_err(failed)?, None, total))
+            }
+            WindowAt::Page(p) => {
+                let page = self.store.findings_page(run, filter, p, limit).map_err(failed)?;
+                let keys = page.first_key().cloned().zip(page.last_key().cloned());
+                Ok((page.rows, keys, total))
+            }
+        }
     }
 
     fn resource(&self, run: i64, id: String) -> Result<ResourceAnswer, String> {

@@ -405,11 +405,13 @@ impl App {
         self.ask(Request::Load { run });
     }
 
-    /// Send a request to the reader.
-    pub(super) fn ask(&mut self, request: Request) {
-        if !self.reader.send(request) {
+    /// Send a request to the reader; false (and said) when it has stopped.
+    pub(super) fn ask(&mut self, request: Request) -> bool {
+        let sent = self.reader.send(request);
+        if !sent {
             self.error("the cache reader has stopped: restart the console");
         }
+        sent
     }
 
     /// Whether a request of `kind` awaits its answer (the panes show a loading mark).

@@ -66,8 +66,8 @@ impl App {
                 let form = Box::new(form.clone());
                 let (author, max_evidence_bytes, now) =
                     (self.attester.clone(), self.max_evidence_bytes, (self.clock)());
-                self.saving = true;
-                self.ask(Request::Save { form, author, max_evidence_bytes, now });
+                // The form stays open and editable when the request cannot even be sent.
+                self.saving = self.ask(Request::Save { form, author, max_evidence_bytes, now });
             }
         }
     }

@@ -56,8 +56,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         lines.push(Line::from(spans));
     }
     let mut title = format!("{} · points at stake", Pane::Actions.title());
-    if !app.filters[3].is_empty() {
-        title.push_str(&format!(" /{}", app.filters[3]));
+    if !app.filters.actions.is_empty() {
+        title.push_str(&format!(" /{}", app.filters.actions));
     }
     let block = pane_block(t, title, focused, range.start, list.len().saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);

@@ -1,15 +1,15 @@
 //! Resource-major evaluation: every applicable check of one resource, then the next, on all
-//! cores, one file's resources at a time.
+//! cores, one batch at a time, while the reading stage (see `feed`) parses the next batches.
 
+use super::feed::{Feed, QUEUE, Reader};
 use super::results::{BatchOutput, Progress, RunResult, RunStatus};
 use super::scope::RelatedIndex;
 use crate::catalog::{Catalog, Check};
 use crate::model::{Evidence, Exemption, Finding, FindingState, Resource};
 use crate::policy::{Budget, Evaluator, Outcome, evidence_for, failing_elements};
-use crate::sources::{Limits, RelatedTypes, SourceReport, SourceSpec, read_sources_with};
+use crate::sources::{BATCH, Limits, SourceReport, SourceSpec};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +23,8 @@ pub struct Assessor<'a> {
     pub(super) standards: Vec<String>,
     pub(super) limits: Limits,
     pub(super) budget: Budget,
+    /// Most resources read and judged as one batch.
+    pub(super) batch: usize,
 }
 
 pub(super) struct ResourceOutcome {
@@ -52,7 +54,15 @@ impl<'a> Assessor<'a> {
             standards: standards.to_vec(),
             limits: Limits::default(),
             budget: Budget::default(),
+            batch: BATCH,
         }
+    }
+
+    /// Read and judge at most `batch` resources at a time (default [`BATCH`]; at least 1):
+    /// memory in flight is a few batches, whatever the size of the estate.
+    pub fn with_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
     }
 
     /// Evaluate each condition on each resource within `budget` (default: [`Budget::default`]).
@@ -109,34 +119,44 @@ impl<'a> Assessor<'a> {
         let mut files_done = 0u64;
         let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
         let types = self.related_types();
-        // The sources' first pass keeps the resources related and scope checks read (only
-        // those types), so a resource is judged with its partners wherever they are in the
-        // files. They arrive before any batch; both callbacks need the index.
-        let index = RefCell::new(self.new_index());
-        let mut keep = |r: Resource| index.borrow_mut().add(&r);
-        let related = (!types.is_empty()).then_some(RelatedTypes { types: &types, on: &mut keep });
-        let mut on_resources = |source: usize, batch: Vec<Resource>| {
-            if cancel.load(Ordering::Relaxed) {
-                return;
+        // The sources' first pass hands on the resources related and scope checks read (only
+        // those types) before any batch, so a resource is judged with its partners wherever
+        // they are in the files.
+        let mut index = self.new_index();
+        let mut reports = std::thread::scope(|s| {
+            // Made here, so a panic below drops the receiver and the reader stops.
+            let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+            let reader = Reader { specs, limits: self.limits, batch: self.batch, related: &types, cancel };
+            let reading = reader.spawn(s, tx);
+            for feed in &rx {
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                match feed {
+                    Feed::Related(rs) => rs.iter().for_each(|r| index.add(r)),
+                    Feed::Batch(source, batch) => {
+                        files_done += 1;
+                        let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index);
+                        match sink.as_mut() {
+                            Some(s) => s(out),
+                            None => result.findings.extend(out.findings),
+                        }
+                        progress(Progress {
+                            run_id: 0,
+                            files_total: 0,
+                            phase: "evaluating".into(),
+                            source: names.get(source).cloned().unwrap_or_default(),
+                            done: result.resources_seen,
+                            files_done,
+                        });
+                    }
+                }
             }
-            files_done += 1;
-            let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index.borrow_mut());
-            match sink.as_mut() {
-                Some(s) => s(out),
-                None => result.findings.extend(out.findings),
-            }
-            progress(Progress {
-                run_id: 0,
-                files_total: 0,
-                phase: "evaluating".into(),
-                source: names.get(source).cloned().unwrap_or_default(),
-                done: result.resources_seen,
-                files_done,
-            });
-        };
-        let mut reports = read_sources_with(specs, self.limits, cancel, related, &mut on_resources);
+            drop(rx);
+            reading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
         if !cancel.load(Ordering::Relaxed) {
-            let out = self.evaluate_scopes(now, shared, &mut result, &index.borrow());
+            let out = self.evaluate_scopes(now, shared, &mut result, &index);
             match sink.as_mut() {
                 Some(s) => s(out),
                 None => result.findings.extend(out.findings),

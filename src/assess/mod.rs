@@ -2,6 +2,7 @@
 
 pub mod cases;
 mod engine;
+mod feed;
 pub mod imported;
 mod results;
 mod rollup;

@@ -4,6 +4,7 @@
 use super::feed::{Feed, QUEUE, Reader};
 use super::results::{BatchOutput, Progress, RunResult, RunStatus};
 use super::scope::RelatedIndex;
+use super::tally::Tally;
 use crate::catalog::{Catalog, Check};
 use crate::model::{Evidence, Exemption, Finding, FindingState, Resource};
 use crate::policy::{Budget, Evaluator, Outcome, evidence_for, failing_elements};
@@ -27,10 +28,12 @@ pub struct Assessor<'a> {
     pub(super) batch: usize,
 }
 
-pub(super) struct ResourceOutcome {
+/// What judging one resource gave: its findings, each check's state (by catalog index), and
+/// whether it passed each security control it was judged in.
+pub(super) struct ResourceOutcome<'c> {
     pub(super) findings: Vec<Finding>,
     pub(super) counts: Vec<(usize, FindingState)>,
-    sc: Vec<(String, bool)>,
+    pub(super) sc: Vec<(&'c str, bool)>,
 }
 
 impl<'a> Assessor<'a> {
@@ -238,25 +241,28 @@ impl<'a> Assessor<'a> {
             index.saw(&r.meta);
         }
         let index = &*index;
-        // Chunks keep cancellation responsive on huge files.
-        for chunk in batch.chunks(4096) {
-            if cancel.load(Ordering::Relaxed) {
-                return out;
+        let mut tally = Tally::new(self.catalog);
+        let mut rest = batch.into_iter();
+        // Chunks keep cancellation responsive on huge batches.
+        loop {
+            let chunk: Vec<Resource> = rest.by_ref().take(4096).collect();
+            if chunk.is_empty() || cancel.load(Ordering::Relaxed) {
+                break;
             }
-            let outcomes: Vec<(usize, Option<ResourceOutcome>)> = chunk
+            let outcomes: Vec<Option<ResourceOutcome>> = chunk
                 .par_iter()
-                .enumerate()
                 .map_init(
                     || Evaluator::new(now, self.budget, Arc::clone(cancel)),
-                    |ev, (i, r)| (i, self.evaluate(ev, r, now, index)),
+                    |ev, r| self.evaluate(ev, r, now, index),
                 )
                 .collect();
-            for (i, outcome) in outcomes {
+            for (r, outcome) in chunk.into_iter().zip(outcomes) {
                 if let Some(o) = outcome {
-                    record(result, &mut out, &chunk[i], o, self.catalog, false);
+                    tally.record(result, &mut out, r, o, false);
                 }
             }
         }
+        tally.into_run(result);
         out
     }
 
@@ -266,7 +272,7 @@ impl<'a> Assessor<'a> {
         r: &Resource,
         now: DateTime<Utc>,
         index: &RelatedIndex,
-    ) -> Option<ResourceOutcome> {
+    ) -> Option<ResourceOutcome<'_>> {
         let indices: Vec<usize> =
             self.catalog.checks_for_type(&r.meta.rtype).iter().copied().filter(|i| self.selected.contains(i)).collect();
         self.evaluate_checks(ev, r, &indices, now, index, None)
@@ -282,7 +288,7 @@ impl<'a> Assessor<'a> {
         now: DateTime<Utc>,
         index: &RelatedIndex,
         region: Option<&str>,
-    ) -> Option<ResourceOutcome> {
+    ) -> Option<ResourceOutcome<'a>> {
         if indices.is_empty() {
             return None;
         }
@@ -378,7 +384,7 @@ impl<'a> Assessor<'a> {
                 });
             }
         }
-        out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        out.sc = sc_state.into_iter().collect();
         Some(out)
     }
 }
@@ -399,39 +405,6 @@ fn name_failing_elements(evidence: &mut Vec<Evidence>, lists: Vec<(String, Vec<E
 pub(super) fn seen_types(check: &Check) -> impl Iterator<Item = &String> {
     let own = if check.over.is_some() { check.resource_types.as_slice() } else { &[] };
     check.related.iter().chain(own)
-}
-
-/// Add one judged resource to the run's counts and the batch. A scope (the subject of scope
-/// checks) is stored with its findings but not counted among the resources assessed.
-pub(super) fn record(
-    result: &mut RunResult,
-    out: &mut BatchOutput,
-    r: &Resource,
-    o: ResourceOutcome,
-    catalog: &Catalog,
-    is_scope: bool,
-) {
-    let scope = &r.meta.scope;
-    out.resources.push(r.meta.clone());
-    if !result.scopes.iter().any(|(c, sc)| *c == r.meta.cloud && sc == scope) {
-        result.scopes.insert((r.meta.cloud, scope.clone()));
-    }
-    if !o.findings.is_empty() {
-        out.docs.push((r.meta.id.clone(), r.doc.clone()));
-    }
-    if !is_scope {
-        result.resources_assessed += 1;
-    }
-    for (idx, state) in o.counts {
-        let id = catalog.checks[idx].id.clone();
-        result.claims.note(&id, &r.meta.id, state);
-        result.stats.entry((id, scope.clone())).or_default().add(state);
-    }
-    for (sc, healthy) in o.sc {
-        let e = result.security.entry(sc).or_default();
-        if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
-    }
-    out.findings.extend(o.findings);
 }
 
 /// Run `f` with a shared flag that a watcher thread sets soon after `cancel` is: evaluators keep

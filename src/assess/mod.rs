@@ -9,6 +9,7 @@ mod rollup;
 mod scope;
 mod scoped;
 mod side_by_side;
+mod tally;
 
 pub use engine::Assessor;
 pub use results::{BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};

@@ -101,8 +101,8 @@ fn main() {
     let mut piped = Store::open(&piped_db).expect("opening the pipeline's cache");
     let cancel = AtomicBool::new(false);
     let spec_list = std::slice::from_ref(&spec);
-    let outcome =
-        posture::pipeline::run_and_store(&mut piped, &catalog, spec_list, &[], 90, &cancel, &mut |_| {}).expect("pipeline");
+    let outcome = posture::pipeline::run_and_store(&mut piped, &catalog, spec_list, &[], 90, &cancel, &mut |_| {})
+        .expect("pipeline");
     drop(piped);
     let piped_time = t.elapsed();
     assert_eq!(outcome.result.resources_seen, result.resources_seen);

@@ -1,0 +1,1 @@
+//! Compiled conditions against the interpreter, construct by construct.

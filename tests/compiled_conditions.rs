@@ -13,11 +13,7 @@ use std::sync::Arc;
 
 /// Shipped conditions the compiler leaves to the interpreter, with why. Keep it short: each
 /// entry is evaluated at interpreter speed.
-const INTERPRETED: &[(&str, &str)] = &[
-    // `duration()` values: rotation periods of GCP KMS keys and Secret Manager secrets; durations are not compiled.
-    ("gcp.kms.rotation_max_90_days", "duration"),
-    ("gcp.secretmanager.rotation_max_90_days", "duration"),
-];
+const INTERPRETED: &[(&str, &str)] = &[];
 
 fn catalog() -> Catalog {
     let c = Catalog::load(&Catalog::builtin_files());

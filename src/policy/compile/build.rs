@@ -328,9 +328,17 @@ impl<'r> Builder<'r> {
                     }
                     boolean(false)
                 }
-                Some(Ty::Map) => match container.field(x.as_str().ok_or(Undecided)?) {
-                    Lookup::Found(_) => boolean(true),
-                    Lookup::Missing => boolean(false),
+                Some(Ty::Map) => match (x.as_str(), x.ty()) {
+                    (Some(key), _) => match container.field(key) {
+                        Lookup::Found(_) => boolean(true),
+                        Lookup::Missing => boolean(false),
+                        _ => Err(Undecided),
+                    },
+                    // Maps the evaluation reads or builds have string keys only (an
+                    // interpreter value may not): a number or bool is not among them.
+                    (None, Some(Ty::Int | Ty::UInt | Ty::Double | Ty::Bool)) if !matches!(container, V::Cel(_)) => {
+                        boolean(false)
+                    }
                     _ => Err(Undecided),
                 },
                 _ => Err(Undecided),

@@ -22,6 +22,7 @@ pub(super) fn unary(name: &str) -> Option<Unary> {
         "isInternet" => |_, v| Ok(V::Bool(v.as_str().is_some_and(functions::is_internet_text))),
         "anyInternet" => any_internet,
         "daysSince" => days_since,
+        "duration" => |_, v| seconds(text(&v)?).map(V::Duration).ok_or(Undecided),
         _ => return None,
     })
 }
@@ -101,6 +102,27 @@ fn any_internet<'a>(_: &Frame<'a>, v: V<'a>) -> Res<'a> {
         }
     }
     Ok(V::Bool(false))
+}
+
+/// A duration written in whole seconds (`"7776000s"`), in nanoseconds, computed as the
+/// interpreter does: through an `f64` (exact for the seconds, rounded for the nanoseconds).
+/// It parses every other form (`"1.5s"`, `"1h30m"`) and reports those out of range.
+fn seconds(s: &str) -> Option<i128> {
+    let digits = s.strip_suffix('s')?;
+    let (negative, digits) = match digits.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, digits),
+    };
+    // 15 digits: every such integer is exact as an f64.
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let nanos = digits.parse::<f64>().ok()? * 1e9;
+    if nanos > i64::MAX as f64 {
+        return None;
+    }
+    let nanos = i128::from(nanos as i64);
+    Some(if negative { -nanos } else { nanos })
 }
 
 fn days_since<'a>(f: &Frame<'a>, v: V<'a>) -> Res<'a> {

@@ -37,6 +37,8 @@ pub(super) enum V<'a> {
     Map(Rc<Vec<(V<'a>, V<'a>)>>),
     /// A type (`map`, `string`, the result of `type(x)`).
     Type(Ty),
+    /// A `duration()`, in nanoseconds.
+    Duration(i128),
 }
 
 /// The CEL types a compiled condition can name.
@@ -51,6 +53,8 @@ pub(super) enum Ty {
     List,
     Map,
     Type,
+    /// `google.protobuf.Duration`, which no identifier of a condition names.
+    Duration,
 }
 
 impl Ty {
@@ -134,6 +138,7 @@ impl<'a> V<'a> {
             V::Json(Json::Array(_)) | V::List(_) | V::Cel(cel::Value::List(_)) => Ty::List,
             V::Json(_) | V::Map(_) | V::Cel(cel::Value::Map(_)) => Ty::Map,
             V::Type(_) => Ty::Type,
+            V::Duration(_) => Ty::Duration,
             V::Cel(_) => return None,
         })
     }
@@ -255,6 +260,7 @@ pub(super) fn equals(a: &V<'_>, b: &V<'_>) -> Option<bool> {
         (Ty::Bool, V::Bool(x), V::Bool(y)) => x == y,
         (Ty::String, _, _) => a.as_str() == b.as_str(),
         (Ty::Type, V::Type(x), V::Type(y)) => x == y,
+        (Ty::Duration, V::Duration(x), V::Duration(y)) => x == y,
         (Ty::List, _, _) => a.len()? == b.len()? && list_equals(a, b)?,
         (Ty::Map, _, _) => {
             if a.len()? != b.len()? {
@@ -308,6 +314,7 @@ pub(super) fn compare(a: &V<'_>, b: &V<'_>) -> Result<Ordering, ()> {
         (V::UInt(x), V::Double(y)) => (*x as f64).partial_cmp(y).ok_or(()),
         (V::Double(x), V::Int(y)) => x.partial_cmp(&(*y as f64)).ok_or(()),
         (V::Double(x), V::UInt(y)) => x.partial_cmp(&(*y as f64)).ok_or(()),
+        (V::Duration(x), V::Duration(y)) => Ok(x.cmp(y)),
         _ => match (a.as_str(), b.as_str()) {
             (Some(x), Some(y)) => Ok(x.cmp(y)),
             _ => Err(()),

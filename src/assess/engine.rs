@@ -304,8 +304,7 @@ impl<'a> Assessor<'a> {
         wanted.sort();
         wanted.dedup();
         let related = (!wanted.is_empty()).then(|| index.bound(r.meta.cloud, &r.meta.scope, region, &wanted));
-        let resource = cel::to_value(&r.doc).unwrap_or(cel::Value::Null);
-        let shared = ev.bind_value(resource.clone(), related.clone());
+        let shared = ev.bind_doc(&r.doc, related.clone());
         let mut out =
             ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
@@ -313,11 +312,11 @@ impl<'a> Assessor<'a> {
             let check: &Arc<Check> = &self.catalog.checks[idx];
             let joined = check.join.as_ref().map(|j| {
                 let value = cel::to_value(index.joined(r, &check.related, j)).unwrap_or(cel::Value::Null);
-                (ev.bind_value(resource.clone(), Some(value.clone())), value)
+                (ev.bind_doc(&r.doc, Some(value.clone())), value)
             });
-            let (bound, related) = match &joined {
-                Some((b, v)) => (b, Some(v.clone())),
-                None => (&shared, related.clone()),
+            let bound = match &joined {
+                Some((b, _)) => b,
+                None => &shared,
             };
             let (mut state, message) = match check.applies.as_ref().map(|a| bound.eval(a)) {
                 Some(Outcome::False) => (FindingState::NotApplicable, None),
@@ -352,10 +351,7 @@ impl<'a> Assessor<'a> {
                 }
                 let mut evidence = evidence_for(&paths, &r.doc);
                 if state != FindingState::Error {
-                    name_failing_elements(
-                        &mut evidence,
-                        failing_elements(ev, &check.condition, &r.doc, &resource, related),
-                    );
+                    name_failing_elements(&mut evidence, failing_elements(bound, &check.condition, &r.doc));
                 }
                 let seen: Vec<String> = seen_types(check).cloned().collect();
                 match &check.join {

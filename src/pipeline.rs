@@ -65,6 +65,39 @@ pub fn run_and_store_with(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
+    run_and_store_in(store, catalog, run, None, cancel, progress)
+}
+
+/// Batches waiting between evaluation and the store.
+const WRITE_QUEUE: usize = 2;
+
+/// Write each batch to the unpublished run as it arrives, on the writer's own thread; on an
+/// error, set `stop` (the engine then stops) and return it.
+fn write_batches(
+    store: &mut Store,
+    writer: &mut crate::store::RunWriter,
+    batches: std::sync::mpsc::Receiver<crate::assess::BatchOutput>,
+    stop: &AtomicBool,
+) -> Result<(), StoreError> {
+    for batch in batches {
+        if let Err(e) = store.write_batch(writer, &batch) {
+            stop.store(true, Ordering::Relaxed);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// [`run_and_store_with`], reading and judging `batch` resources at a time when given
+/// (tests: a run in many small batches stores what a run in few large ones does).
+fn run_and_store_in(
+    store: &mut Store,
+    catalog: &Catalog,
+    run: &Run,
+    batch: Option<usize>,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, StoreError> {
     let Run { specs, standards, retention_days, limits, budget, exports } = *run;
     let now = Utc::now();
     let exemptions = store.exemptions()?;
@@ -86,22 +119,25 @@ pub fn run_and_store_with(
         progress(p)
     };
     let assessor = Assessor::new(catalog, standards, exemptions).with_limits(limits).with_budget(budget);
-    let mut write_error: Option<StoreError> = None;
+    let assessor = match batch {
+        Some(n) => assessor.with_batch(n),
+        None => assessor,
+    };
     let stop = AtomicBool::new(false);
-    let result = {
-        let mut sink = |batch: crate::assess::BatchOutput| {
-            if write_error.is_some() {
-                return;
-            }
-            if let Err(e) = store.write_batch(&mut writer, &batch) {
-                write_error = Some(e);
-                stop.store(true, Ordering::Relaxed);
-            }
+    let (result, written) = std::thread::scope(|s| {
+        // Made here, so a panic in the engine drops the sender and the writer ends.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<crate::assess::BatchOutput>(WRITE_QUEUE);
+        let writing = s.spawn(|| write_batches(store, &mut writer, rx, &stop));
+        // A send fails only once the writer has stopped on an error, which it returns below.
+        let mut sink = |batch| {
+            let _ = tx.send(batch);
         };
         let combined = CombinedCancel { a: cancel, b: &stop };
-        combined.run(|flag| assessor.run_with(specs, now, flag, progress, Some(&mut sink)))
-    };
-    if let Some(e) = write_error {
+        let result = combined.run(|flag| assessor.run_with(specs, now, flag, progress, Some(&mut sink)));
+        drop(tx);
+        (result, writing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    if let Err(e) = written {
         let _ = store.abandon_run(writer.run_id);
         return Err(e);
     }
@@ -303,17 +339,4 @@ fn rejudge(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panic_inside_a_combined_cancel_run_propagates_instead_of_hanging() {
-        let (a, b) = (AtomicBool::new(false), AtomicBool::new(false));
-        let combined = CombinedCancel { a: &a, b: &b };
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            combined.run(|_| -> u8 { panic!("boom in the engine") })
-        }));
-        assert!(caught.is_err());
-        assert!(!combined.run(|flag| flag.load(Ordering::Relaxed)));
-    }
-}
+mod tests;

@@ -44,6 +44,17 @@ pub struct RunSummary {
     pub secure_pct: f64,
 }
 
+/// The catalog the worker assesses with, shared with the console (one load, one CEL
+/// compilation). Two are equal when they are the same catalog.
+#[derive(Debug, Clone)]
+pub struct SharedCatalog(pub Arc<Catalog>);
+
+impl PartialEq for SharedCatalog {
+    fn eq(&self, other: &SharedCatalog) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// What the worker reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -66,8 +77,13 @@ pub enum Event {
     Failed(String),
     /// A run was cancelled; previous results stay.
     Cancelled,
-    /// The catalog was reloaded; these are its load errors.
-    CatalogReloaded(Vec<String>),
+    /// The catalog was reloaded: the next runs use it.
+    CatalogReloaded {
+        /// The new catalog.
+        catalog: SharedCatalog,
+        /// Its load errors.
+        errors: Vec<String>,
+    },
     /// An export or trigger could not deliver (the delivery stays in the spool).
     ExportError(String),
 }
@@ -103,9 +119,16 @@ pub struct Worker {
     pub handle: JoinHandle<()>,
 }
 
-/// Start the worker on the current tokio runtime.
+/// Start the worker on the current tokio runtime, with the catalog of its standards dirs.
 pub fn spawn(cfg: WorkerConfig) -> Worker {
-    spawn_with(cfg, assess_and_store)
+    let catalog = Arc::new(Catalog::load_with_dirs(&cfg.standards_dirs));
+    spawn_sharing(cfg, catalog)
+}
+
+/// Start the worker assessing with `catalog` (the console's own: loaded and compiled once)
+/// until it is told to reload it.
+pub fn spawn_sharing(cfg: WorkerConfig, catalog: Arc<Catalog>) -> Worker {
+    spawn_with(cfg, catalog, assess_and_store)
 }
 
 /// What one run does: collect the live sources, assess, store the run (a seam for tests).
@@ -161,10 +184,10 @@ fn assess_and_store(
         .map_err(|e| e.to_string())
 }
 
-fn spawn_with(cfg: WorkerConfig, runner: Runner) -> Worker {
+fn spawn_with(cfg: WorkerConfig, catalog: Arc<Catalog>, runner: Runner) -> Worker {
     let (ctx, crx) = unbounded_channel();
     let (etx, erx) = unbounded_channel();
-    let handle = tokio::spawn(run(cfg, runner, crx, etx));
+    let handle = tokio::spawn(run(cfg, catalog, runner, crx, etx));
     Worker { commands: ctx, events: erx, handle }
 }
 
@@ -215,11 +238,11 @@ fn due_at_start(cfg: &WorkerConfig) -> bool {
 
 async fn run(
     cfg: WorkerConfig,
+    mut catalog: Arc<Catalog>,
     runner: Runner,
     mut commands: UnboundedReceiver<Command>,
     events: UnboundedSender<Event>,
 ) {
-    let mut catalog = Arc::new(Catalog::load_with_dirs(&cfg.standards_dirs));
     let mut job: Option<Job> = None;
     // A request during a run becomes one follow-up run (the latest request's standards).
     let mut pending: Option<Vec<String>> = if due_at_start(&cfg) { Some(Vec::new()) } else { None };
@@ -246,7 +269,8 @@ async fn run(
                     if let Ok(c) = loaded {
                         let errors = c.errors.iter().map(|e| e.to_string()).collect();
                         catalog = Arc::new(c);
-                        let _ = events.send(Event::CatalogReloaded(errors));
+                        let shared = SharedCatalog(Arc::clone(&catalog));
+                        let _ = events.send(Event::CatalogReloaded { catalog: shared, errors });
                     }
                 }
                 Some(Command::Shutdown) | None => {
@@ -355,7 +379,7 @@ mod tests {
             budget: Default::default(),
             live: Default::default(),
         };
-        let mut w = spawn_with(cfg, flaky);
+        let mut w = spawn_with(cfg, Arc::new(Catalog::default()), flaky);
         let next = async |w: &mut Worker| {
             loop {
                 match tokio::time::timeout(Duration::from_secs(60), w.events.recv()).await {

@@ -151,6 +151,7 @@ fn console_report_command_writes_in_the_background_and_says_where() {
     let (keymap, _) = posture::tui::keymap::Keymap::new(&Default::default());
     let theme = posture::tui::theme::Theme::default_theme();
     let mut app = App::new(std::sync::Arc::new(catalog), store, theme, keymap, None);
+    app.settle();
     app.run_command("standard cis-azure-2.0");
     let md = dir.path().join("for-the-ticket.md");
     app.run_command(&format!("report {}", md.display()));

@@ -48,6 +48,7 @@ fn console_of(specs: &[SourceSpec]) -> Console {
     let (keymap, _) = Keymap::new(&Default::default());
     let mut app = App::new(Arc::new(catalog), store, Theme::default_theme(), keymap, None);
     app.clock = fixed_now;
+    app.settle();
     Console { app, _dir: dir }
 }
 
@@ -59,13 +60,25 @@ fn code(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
 }
 
+/// A key, then the reader's answers to what it asked (as a user sees them a moment later).
+fn press(app: &mut App, k: KeyEvent) {
+    app.on_key(k);
+    app.settle();
+}
+
+/// The cache, read beside the console (the console's own connection is its reader's).
+fn store_of(app: &App) -> Store {
+    Store::open(app.db_path()).unwrap()
+}
+
 fn typed(app: &mut App, s: &str) {
     for c in s.chars() {
-        app.on_key(key(c));
+        press(app, key(c));
     }
 }
 
 fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    app.settle();
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
     t
@@ -78,13 +91,13 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
 /// Drill to a failing control of CIS Azure and its first failing resource.
 fn to_failing_resource(app: &mut App) {
     typed(app, ":standard cis-azure-2.0");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     // facet: controls in state failed (all → passed → failed)
-    app.on_key(key('f'));
-    app.on_key(code(KeyCode::Enter));
-    app.on_key(code(KeyCode::Enter));
-    app.on_key(code(KeyCode::Esc));
-    app.on_key(code(KeyCode::Enter));
+    press(app, key('f'));
+    press(app, code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
+    press(app, code(KeyCode::Esc));
+    press(app, code(KeyCode::Enter));
 }
 
 #[test]
@@ -98,11 +111,11 @@ fn opening_screen_wide_and_narrow() {
 fn each_pane_at_80x24() {
     let mut c = console();
     let app = &mut c.app;
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     insta::assert_snapshot!("controls_80x24", screen(app, 80, 24));
     to_failing_resource(app);
     insta::assert_snapshot!("findings_80x24", screen(app, 80, 24));
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     insta::assert_snapshot!("actions_80x24", screen(app, 80, 24));
 }
 
@@ -112,21 +125,21 @@ fn drill_to_a_failing_resource_and_open_its_detail() {
     let app = &mut c.app;
     to_failing_resource(app);
     insta::assert_snapshot!("drill_findings_160x48", screen(app, 160, 48));
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     assert!(matches!(app.overlay, Some(Overlay::Resource(_))));
     insta::assert_snapshot!("resource_detail_160x48", screen(app, 160, 48));
     insta::assert_snapshot!("resource_detail_80x24", screen(app, 80, 24));
     // y queues the filled-in command for OSC 52
-    app.on_key(key('y'));
+    press(app, key('y'));
     let cmd = app.clipboard.pop_front().expect("a command to copy");
     let placeholders = ["{name}", "{id}", "{scope}", "{region}", "{resource_group}", "{type}", "{short_id}"];
     assert!(!placeholders.iter().any(|p| cmd.contains(p)), "placeholders filled: {cmd}");
     // back out: the selection is kept
     let selected = app.findings.list.selected;
-    app.on_key(code(KeyCode::Esc));
+    press(app, code(KeyCode::Esc));
     assert!(app.overlay.is_none());
-    app.on_key(code(KeyCode::Esc));
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Esc));
+    press(app, code(KeyCode::Enter));
     assert_eq!(app.findings.list.selected, selected);
 }
 
@@ -134,48 +147,48 @@ fn drill_to_a_failing_resource_and_open_its_detail() {
 fn filter_sort_help_and_back() {
     let mut c = console();
     let app = &mut c.app;
-    app.on_key(key('/'));
+    press(app, key('/'));
     typed(app, "azure");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     insta::assert_snapshot!("filter_standards_160x48", screen(app, 160, 48));
     assert_eq!(app.visible_standards().len(), 2, "CIS Azure 2.0 and 6.0");
     // a second `/` is a new search, not "azure" + "gcp"
-    app.on_key(key('/'));
+    press(app, key('/'));
     typed(app, "gcp");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     assert_eq!(app.visible_standards().len(), 1, "CIS GCP");
-    app.on_key(code(KeyCode::Esc));
+    press(app, code(KeyCode::Esc));
     assert!(app.visible_standards().len() > 1, "Esc clears the filter");
     // a controls filter does not follow the user to another standard
-    app.on_key(code(KeyCode::Tab));
-    app.on_key(key('/'));
+    press(app, code(KeyCode::Tab));
+    press(app, key('/'));
     typed(app, "no control is called this");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     assert!(app.visible_controls().is_empty());
-    app.on_key(code(KeyCode::BackTab));
-    app.on_key(key('j'));
+    press(app, code(KeyCode::BackTab));
+    press(app, key('j'));
     assert!(!app.visible_controls().is_empty(), "the next standard's controls are all shown");
-    app.on_key(key('k'));
-    app.on_key(key('s'));
-    app.on_key(key('s'));
+    press(app, key('k'));
+    press(app, key('s'));
+    press(app, key('s'));
     insta::assert_snapshot!("sorted_by_failed_160x48", screen(app, 160, 48));
-    app.on_key(key('?'));
+    press(app, key('?'));
     insta::assert_snapshot!("help_160x48", screen(app, 160, 48));
-    app.on_key(code(KeyCode::Esc));
+    press(app, code(KeyCode::Esc));
     assert!(app.overlay.is_none());
     // `q` in a popup closes the popup, not the console
-    app.on_key(key('?'));
-    app.on_key(key('q'));
+    press(app, key('?'));
+    press(app, key('q'));
     assert!(app.overlay.is_none() && !app.quit, "q closed help only");
-    app.on_key(key('L'));
-    app.on_key(key('q'));
+    press(app, key('L'));
+    press(app, key('q'));
     assert!(app.overlay.is_none() && !app.quit, "q closed the error log only");
-    app.on_key(key('?'));
-    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    press(app, key('?'));
+    press(app, KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert!(app.quit, "Ctrl-C quits from a popup");
     app.quit = false;
-    app.on_key(code(KeyCode::Esc));
-    app.on_key(key('q'));
+    press(app, code(KeyCode::Esc));
+    press(app, key('q'));
     assert!(app.quit, "q quits from the main view");
 }
 
@@ -184,9 +197,9 @@ fn command_line_errors_go_to_the_error_log() {
     let mut c = console();
     let app = &mut c.app;
     typed(app, ":frobnicate");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     assert_eq!(app.errors.len(), 1);
-    app.on_key(key('L'));
+    press(app, key('L'));
     insta::assert_snapshot!("error_log_80x24", screen(app, 80, 24));
 }
 
@@ -196,7 +209,7 @@ fn no_string_from_cloud_data_reaches_the_terminal_unclean() {
     let app = &mut c.app;
     // Open the detail of every resource with a finding, at both sizes, and scan every cell.
     let run = app.run.as_ref().unwrap().id;
-    let all = app.store.findings(run, &Default::default(), 0, 100_000).unwrap();
+    let all = store_of(app).findings(run, &Default::default(), 0, 100_000).unwrap();
     let mut seen = std::collections::HashSet::new();
     for f in all {
         if !seen.insert(f.resource.id.clone()) {
@@ -227,27 +240,27 @@ fn control_detail_shows_defender_beside_posture() {
     let mut c = console_of(&[SourceSpec::Demo, spec]);
     let app = &mut c.app;
     typed(app, ":standard cis-azure-2.0");
-    app.on_key(code(KeyCode::Enter));
-    app.on_key(key('d'));
+    press(app, code(KeyCode::Enter));
+    press(app, key('d'));
     let s = screen(app, 120, 36);
     assert!(s.contains("Defender for Cloud (CIS-Azure-2.0.0)"), "{s}");
     insta::assert_snapshot!("control_detail_defender_120x36", s);
 }
 
 fn ctrl_u(app: &mut App) {
-    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    press(app, KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
 }
 
 /// Select the first manual control of CIS Azure.
 fn to_manual_control(app: &mut App) {
     typed(app, ":standard cis-azure-2.0");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     // facet: state manual (all → passed → failed → skipped → manual)
-    app.on_key(key('f'));
+    press(app, key('f'));
     for _ in 0..4 {
-        app.on_key(code(KeyCode::Enter));
+        press(app, code(KeyCode::Enter));
     }
-    app.on_key(code(KeyCode::Esc));
+    press(app, code(KeyCode::Esc));
 }
 
 #[test]
@@ -257,31 +270,31 @@ fn attest_a_control_from_the_console() {
     app.attester = "alice".into();
     to_manual_control(app);
     let control = app.control().unwrap().id.clone();
-    app.on_key(key('a'));
+    press(app, key('a'));
     assert!(app.form.is_some());
     insta::assert_snapshot!("attest_form_160x48", screen(app, 160, 48));
     // note, then a past expiry: refused next to the field, nothing saved
-    app.on_key(code(KeyCode::Tab));
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     typed(app, "quarterly review done");
-    app.on_key(code(KeyCode::Tab));
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     ctrl_u(app);
     typed(app, "2001-01-01");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     let form = app.form.as_ref().expect("form stays open");
     assert!(form.errors.iter().any(|e| e.1.contains("in the past")), "{:?}", form.errors);
     assert!(form.errors.iter().any(|e| e.1.contains("needed when passed")), "both problems at once: {:?}", form.errors);
     insta::assert_snapshot!("attest_form_error_80x24", screen(app, 80, 24));
-    assert!(app.store.attestations().unwrap().is_empty());
+    assert!(store_of(app).attestations().unwrap().is_empty());
     // fix both and save: the control passes at once
     ctrl_u(app);
     typed(app, "2099-12-31");
-    app.on_key(code(KeyCode::BackTab));
+    press(app, code(KeyCode::BackTab));
     typed(app, "https://wiki.example.com/q4-access-review");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     assert!(app.form.is_none(), "{:?}", app.notice);
-    let saved = app.store.attestations().unwrap();
+    let saved = store_of(app).attestations().unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].attester, "alice");
     assert_eq!(saved[0].note, "quarterly review done");
@@ -297,18 +310,18 @@ fn cancelling_a_typed_form_asks_first() {
     let mut c = console();
     let app = &mut c.app;
     to_manual_control(app);
-    app.on_key(key('a'));
-    app.on_key(code(KeyCode::Esc));
+    press(app, key('a'));
+    press(app, code(KeyCode::Esc));
     assert!(app.form.is_none(), "an untouched form closes at once");
-    app.on_key(key('a'));
-    app.on_key(code(KeyCode::Tab));
+    press(app, key('a'));
+    press(app, code(KeyCode::Tab));
     typed(app, "x");
-    app.on_key(code(KeyCode::Esc));
+    press(app, code(KeyCode::Esc));
     assert!(app.form.as_ref().unwrap().confirm_cancel);
-    app.on_key(key('n'));
+    press(app, key('n'));
     assert!(app.form.is_some(), "n keeps editing");
-    app.on_key(code(KeyCode::Esc));
-    app.on_key(key('y'));
+    press(app, code(KeyCode::Esc));
+    press(app, key('y'));
     assert!(app.form.is_none());
 }
 
@@ -318,21 +331,21 @@ fn a_cache_that_cannot_be_written_keeps_the_form_open() {
     let app = &mut c.app;
     to_manual_control(app);
     // Simulate a write failure (a full disk, a read-only file) at save time.
-    let db = app.store.path().to_path_buf();
+    let db = app.db_path().to_path_buf();
     rusqlite::Connection::open(&db)
         .unwrap()
         .execute_batch("CREATE TRIGGER full BEFORE INSERT ON attestations BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;")
         .unwrap();
-    app.on_key(key('a'));
-    app.on_key(code(KeyCode::Tab));
-    app.on_key(code(KeyCode::Tab));
+    press(app, key('a'));
+    press(app, code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     typed(app, "reviewed");
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     typed(app, "https://wiki.example.com/review");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     let form = app.form.as_ref().expect("the form stays open");
     assert!(form.errors[0].1.contains("not saved"), "{:?}", form.errors);
-    assert!(app.store.verify_audit().unwrap().ok, "nothing half-written");
+    assert!(store_of(app).verify_audit().unwrap().ok, "nothing half-written");
 }
 
 #[test]
@@ -342,33 +355,34 @@ fn exempt_a_finding_and_assign_an_action_from_the_console() {
     to_failing_resource(app);
     let before = app.findings.total;
     let f = app.finding().unwrap().clone();
-    app.on_key(key('e'));
+    press(app, key('e'));
     insta::assert_snapshot!("exempt_form_80x24", screen(app, 80, 24));
-    app.on_key(code(KeyCode::Tab));
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     typed(app, "compensated by a conditional access policy");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     assert!(app.form.is_none(), "{:?}", app.form.as_ref().map(|f| f.errors.clone()));
-    let ex = app.store.exemptions().unwrap();
+    let ex = store_of(app).exemptions().unwrap();
     assert_eq!(ex.len(), 1);
     assert_eq!(ex[0].resource.as_deref(), Some(f.resource.id.as_str()));
     // Its control no longer fails (it leaves the "failed" facet at once), and the resource shows
     // the finding as exempt.
     assert!(app.control().is_none_or(|c| c.id != "1.23" || before > 1));
     app.run_command(&format!("resource {}", f.resource.id));
+    app.settle();
     let Some(Overlay::Resource(d)) = &app.overlay else { panic!("no detail") };
     let row = d.findings.iter().find(|x| x.check == f.check).unwrap();
     assert_eq!(row.state, posture::model::FindingState::Exempt);
-    app.on_key(code(KeyCode::Esc));
+    press(app, code(KeyCode::Esc));
     // owner of the first improvement action
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     let action = app.visible_actions()[app.actions.selected].id.clone();
-    app.on_key(key('o'));
+    press(app, key('o'));
     typed(app, "bob");
-    app.on_key(code(KeyCode::Tab));
+    press(app, code(KeyCode::Tab));
     ctrl_u(app);
     typed(app, "2026-12-01");
-    app.on_key(code(KeyCode::Enter));
+    press(app, code(KeyCode::Enter));
     assert!(app.form.is_none());
     let a = app.rollup.as_ref().unwrap().actions.iter().find(|a| a.id == action).unwrap().clone();
     assert_eq!(a.owner.as_deref(), Some("bob"));
@@ -389,14 +403,14 @@ fn odd_sizes_do_not_break_the_screen() {
 fn help_scrolls_at_80x24_and_says_so() {
     let mut c = console();
     let app = &mut c.app;
-    app.on_key(key('?'));
+    press(app, key('?'));
     let first = screen(app, 80, 24);
     assert!(first.contains("↓"), "a sign that there is more:\n{first}");
     for _ in 0..40 {
-        app.on_key(key('j'));
+        press(app, key('j'));
     }
     insta::assert_snapshot!("help_scrolled_80x24", screen(app, 80, 24));
-    app.on_key(code(KeyCode::Esc));
+    press(app, code(KeyCode::Esc));
     assert!(app.overlay.is_none());
 }
 
@@ -406,15 +420,111 @@ fn a_skipped_or_unsupported_control_says_why() {
     let azure = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/azure");
     let mut c = console_of(&[SourceSpec::Path { path: azure, cloud: Some(posture::model::Cloud::Azure) }]);
     let app = &mut c.app;
-    app.on_key(code(KeyCode::Tab)); // controls of the first standard (CIS AWS)
+    press(app, code(KeyCode::Tab)); // controls of the first standard (CIS AWS)
     for _ in 0..100 {
         if app.control().is_some_and(|c| c.reason.is_some()) {
             break;
         }
-        app.on_key(key('j'));
+        press(app, key('j'));
     }
     let reason = app.control().and_then(|c| c.reason.clone()).expect("an AWS control without a source says why");
     assert_eq!(reason, "no source for aws");
     let s = screen(app, 160, 48);
     assert!(s.contains("unsupported: no source for aws"), "{s}");
+}
+
+/// The screen as drawn now, without waiting for the reader.
+fn screen_now(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+/// The console holds no connection to the cache: keys and frames go on while the reader is
+/// held, showing a loading mark, and a frame never asks for anything.
+#[test]
+fn keys_and_frames_never_wait_for_the_cache() {
+    use posture::tui::reader::Kind;
+    let mut c = console();
+    let app = &mut c.app;
+    let hold = app.hold_reader();
+    for k in ":standard cis-azure-2.0".chars() {
+        app.on_key(key(k));
+    }
+    app.on_key(code(KeyCode::Enter));
+    app.on_key(code(KeyCode::Enter)); // drill into the first control's failing resources
+    app.flush();
+    let s = screen_now(app, 160, 48);
+    assert!(s.contains("⟳ reading the failing resources"), "{s}");
+    let before = app.requests_sent(Kind::Findings);
+    for _ in 0..5 {
+        screen_now(app, 160, 48);
+    }
+    assert_eq!(app.requests_sent(Kind::Findings), before, "a frame asks for nothing");
+    drop(hold);
+    app.settle();
+    assert!(app.findings.total > 0 && app.finding().is_some(), "the rows came: {}", app.findings.total);
+    assert!(!screen_now(app, 160, 48).contains('⟳'));
+    // Rows not loaded (as far down a long list): drawn as a gap until their window is read.
+    let hold = app.hold_reader();
+    let last = app.findings.total as usize - 1;
+    app.findings.list.select(last);
+    app.findings.rows.clear();
+    app.ensure_findings_window();
+    assert!(screen_now(app, 160, 48).contains('…'));
+    let rows_before = app.findings.rows.len();
+    let asked = app.requests_sent(Kind::Findings);
+    screen_now(app, 160, 48);
+    assert_eq!(app.requests_sent(Kind::Findings), asked, "asked at the next flush, not by the frame");
+    app.flush();
+    assert_eq!(app.requests_sent(Kind::Findings), asked + 1);
+    assert_eq!(app.findings.rows.len(), rows_before);
+    drop(hold);
+    app.settle();
+    assert!(app.finding().is_some(), "the window around the last row is loaded");
+    // Enter opens the resource at once; its findings and document are read after.
+    let hold = app.hold_reader();
+    app.on_key(code(KeyCode::Enter));
+    assert!(screen_now(app, 160, 48).contains("reading the resource from the cache"));
+    drop(hold);
+    app.settle();
+    let s = screen_now(app, 160, 48);
+    assert!(!s.contains("reading the resource") && s.contains("Properties"), "{s}");
+}
+
+/// Typing a filter asks the cache once for the whole batch of keys, not once per key.
+#[test]
+fn a_typed_filter_is_one_request() {
+    use posture::tui::reader::Kind;
+    let mut c = console();
+    let app = &mut c.app;
+    to_failing_resource(app);
+    let all = app.findings.total;
+    let before = app.requests_sent(Kind::Findings);
+    app.on_key(key('/'));
+    let name = app.finding().unwrap().resource.name.clone();
+    for ch in name.chars() {
+        app.on_key(key(ch));
+    }
+    assert_eq!(app.requests_sent(Kind::Findings), before, "keys only say what is wanted");
+    app.flush();
+    app.flush();
+    assert_eq!(app.requests_sent(Kind::Findings), before + 1);
+    app.settle();
+    assert!(app.findings.total >= 1 && app.findings.total <= all, "{} of {all}", app.findings.total);
+    assert!(app.findings.rows.iter().all(|r| r.resource.name.contains(&name) || r.resource.id.contains(&name)));
+}
+
+/// `:reload` swaps the console's catalog for the worker's new one and recomputes the rollup.
+#[test]
+fn a_reloaded_catalog_is_the_consoles_too() {
+    let mut c = console();
+    let app = &mut c.app;
+    assert!(!app.visible_standards().is_empty());
+    let empty = Arc::new(Catalog::default());
+    let catalog = posture::worker::SharedCatalog(Arc::clone(&empty));
+    app.on_worker(posture::worker::Event::CatalogReloaded { catalog, errors: Vec::new() });
+    app.settle();
+    assert!(Arc::ptr_eq(&app.catalog, &empty));
+    assert!(app.visible_standards().is_empty(), "the rollup follows the new catalog");
 }

@@ -64,6 +64,7 @@ fn console_with(records: impl FnOnce(&mut Store, &std::path::Path)) -> Console {
     app.clock = fixed_now;
     app.attester = "carol".into();
     app.reload(None);
+    app.settle();
     Console { app, dir }
 }
 
@@ -156,13 +157,16 @@ trait Keys {
 impl Keys for App {
     fn press(&mut self, k: KeyCode) {
         self.on_key(KeyEvent::new(k, KeyModifiers::NONE));
+        self.settle();
     }
     fn typed(&mut self, s: &str) {
         for c in s.chars() {
             self.on_key(key(c));
+            self.settle();
         }
     }
     fn screen(&mut self, w: u16, h: u16) -> String {
+        self.settle();
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         t.draw(|f| posture::tui::ui::draw(f, self)).unwrap();
         t.backend().to_string()
@@ -294,10 +298,10 @@ fn r_revokes_the_selected_record_with_a_reason() {
     app.typed("the archive was deleted");
     app.press(KeyCode::Enter);
     assert!(app.form.is_none(), "{:?}", app.notice);
-    let r = app.store.revocations().unwrap();
+    let r = Store::open(app.db_path()).unwrap().revocations().unwrap();
     let mine = r.iter().find(|x| x.kind == RecordKind::Exemption && x.record_id == id).expect("revoked");
     assert_eq!((mine.actor.as_str(), mine.reason.as_str()), ("carol", "the archive was deleted"));
-    assert!(app.store.verify_audit().unwrap().ok);
+    assert!(Store::open(app.db_path()).unwrap().verify_audit().unwrap().ok);
     // the view shows it at once, and a second R says so instead of failing
     let row = audit(app).visible(&app.review)[audit(app).list.selected].0;
     assert_eq!(app.review.exemptions[row].standing, Standing::Revoked);
@@ -364,7 +368,7 @@ fn the_attest_form_names_the_control_and_shows_every_problem_at_once() {
     assert_eq!(fields, ["note", "evidence"]);
     insta::assert_snapshot!("attest_form_two_problems_80x24", app.screen(80, 24));
     insta::assert_snapshot!("attest_form_two_problems_120x40", app.screen(120, 40));
-    assert!(app.store.attestations().unwrap().is_empty());
+    assert!(Store::open(app.db_path()).unwrap().attestations().unwrap().is_empty());
     // ~/ evidence is expanded (the field is not a shell)
     let home = std::env::var_os("HOME").expect("HOME");
     let ev = tempfile::tempdir_in(&home).unwrap();
@@ -376,7 +380,7 @@ fn the_attest_form_names_the_control_and_shows_every_problem_at_once() {
     app.typed(&format!("~/{}", rel.display()));
     app.press(KeyCode::Enter);
     assert!(app.form.is_none(), "{:?}", app.form.as_ref().map(|f| &f.errors));
-    let saved = app.store.attestations().unwrap();
+    let saved = Store::open(app.db_path()).unwrap().attestations().unwrap();
     let EvidenceRef::File { original, .. } = &saved[0].evidence[0] else { panic!("a file: {:?}", saved[0].evidence) };
     assert!(original.ends_with("review.txt") && !original.contains('~'), "{original}");
 }
@@ -407,7 +411,7 @@ fn the_exempt_form_names_the_resource() {
     app.typed("sandbox subscription");
     app.press(KeyCode::Enter);
     assert!(app.form.is_none(), "{:?}", app.form.as_ref().map(|f| &f.errors));
-    let e = app.store.exemptions().unwrap();
+    let e = Store::open(app.db_path()).unwrap().exemptions().unwrap();
     assert_eq!((e[0].resource.as_deref(), e[0].scope.as_deref()), (None, Some(f.resource.scope.as_str())));
 }
 
@@ -415,9 +419,10 @@ fn the_exempt_form_names_the_resource() {
 #[test]
 fn the_cli_listings_and_the_console_agree_on_every_state() {
     let mut c = console_with(every_state);
-    let db = c.app.store.path().to_path_buf();
+    let db = c.app.db_path().to_path_buf();
     c.app.clock = Utc::now;
     c.app.reload(None);
+    c.app.settle();
     let cli = |args: &[&str]| -> serde_json::Value {
         let out = common::posture_on(&db, "").args(args).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -452,7 +457,7 @@ fn the_views_read_the_store_on_open_and_reload_only() {
     command(app, "attestations");
     assert_eq!(shown(app), 5);
     // Another process records an attestation meanwhile.
-    let mut other = Store::open(app.store.path()).unwrap();
+    let mut other = Store::open(app.db_path()).unwrap();
     let a = attestation(
         "1.2.1",
         AttestationStatus::Passed,
@@ -471,5 +476,6 @@ fn the_views_read_the_store_on_open_and_reload_only() {
     app.press(KeyCode::Tab);
     assert_eq!(shown(app), 2, "keys and frames do not read the store");
     app.reload(None);
+    app.settle();
     assert_eq!(shown(app), 3, "a reload does");
 }

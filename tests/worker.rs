@@ -53,7 +53,7 @@ async fn runs_at_start_when_the_cache_is_empty_and_stores_the_run() {
     let mut w = spawn(config(&db, vec![SourceSpec::Demo]));
     assert!(timeout(Duration::from_millis(700), w.events.recv()).await.is_err(), "no run: the last one is recent");
     w.commands.send(Command::ReloadCatalog).unwrap();
-    assert!(matches!(next(&mut w.events).await, Event::CatalogReloaded(_)));
+    assert!(matches!(next(&mut w.events).await, Event::CatalogReloaded { .. }));
     w.commands.send(Command::Shutdown).unwrap();
     w.handle.await.unwrap();
 }

@@ -1,15 +1,16 @@
 //! Resource-major evaluation: every applicable check of one resource, then the next, on all
-//! cores, one file's resources at a time.
+//! cores, one batch at a time, while the reading stage (see `feed`) parses the next batches.
 
+use super::feed::{Feed, QUEUE, Reader};
 use super::results::{BatchOutput, Progress, RunResult, RunStatus};
 use super::scope::RelatedIndex;
+use super::tally::Tally;
 use crate::catalog::{Catalog, Check};
 use crate::model::{Evidence, Exemption, Finding, FindingState, Resource};
 use crate::policy::{Budget, Evaluator, Outcome, evidence_for, failing_elements};
-use crate::sources::{Limits, RelatedTypes, SourceReport, SourceSpec, read_sources_with};
+use crate::sources::{BATCH, Limits, SourceReport, SourceSpec};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,12 +24,16 @@ pub struct Assessor<'a> {
     pub(super) standards: Vec<String>,
     pub(super) limits: Limits,
     pub(super) budget: Budget,
+    /// Most resources read and judged as one batch.
+    pub(super) batch: usize,
 }
 
-pub(super) struct ResourceOutcome {
+/// What judging one resource gave: its findings, each check's state (by catalog index), and
+/// whether it passed each security control it was judged in.
+pub(super) struct ResourceOutcome<'c> {
     pub(super) findings: Vec<Finding>,
     pub(super) counts: Vec<(usize, FindingState)>,
-    sc: Vec<(String, bool)>,
+    pub(super) sc: Vec<(&'c str, bool)>,
 }
 
 impl<'a> Assessor<'a> {
@@ -52,7 +57,15 @@ impl<'a> Assessor<'a> {
             standards: standards.to_vec(),
             limits: Limits::default(),
             budget: Budget::default(),
+            batch: BATCH,
         }
+    }
+
+    /// Read and judge at most `batch` resources at a time (default [`BATCH`]; at least 1):
+    /// memory in flight is a few batches, whatever the size of the estate.
+    pub fn with_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
     }
 
     /// Evaluate each condition on each resource within `budget` (default: [`Budget::default`]).
@@ -109,34 +122,44 @@ impl<'a> Assessor<'a> {
         let mut files_done = 0u64;
         let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
         let types = self.related_types();
-        // The sources' first pass keeps the resources related and scope checks read (only
-        // those types), so a resource is judged with its partners wherever they are in the
-        // files. They arrive before any batch; both callbacks need the index.
-        let index = RefCell::new(self.new_index());
-        let mut keep = |r: Resource| index.borrow_mut().add(&r);
-        let related = (!types.is_empty()).then_some(RelatedTypes { types: &types, on: &mut keep });
-        let mut on_resources = |source: usize, batch: Vec<Resource>| {
-            if cancel.load(Ordering::Relaxed) {
-                return;
+        // The sources' first pass hands on the resources related and scope checks read (only
+        // those types) before any batch, so a resource is judged with its partners wherever
+        // they are in the files.
+        let mut index = self.new_index();
+        let mut reports = std::thread::scope(|s| {
+            // Made here, so a panic below drops the receiver and the reader stops.
+            let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+            let reader = Reader { specs, limits: self.limits, batch: self.batch, related: &types, cancel };
+            let reading = reader.spawn(s, tx);
+            for feed in &rx {
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                match feed {
+                    Feed::Related(rs) => rs.iter().for_each(|r| index.add(r)),
+                    Feed::Batch(source, batch) => {
+                        files_done += 1;
+                        let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index);
+                        match sink.as_mut() {
+                            Some(s) => s(out),
+                            None => result.findings.extend(out.findings),
+                        }
+                        progress(Progress {
+                            run_id: 0,
+                            files_total: 0,
+                            phase: "evaluating".into(),
+                            source: names.get(source).cloned().unwrap_or_default(),
+                            done: result.resources_seen,
+                            files_done,
+                        });
+                    }
+                }
             }
-            files_done += 1;
-            let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index.borrow_mut());
-            match sink.as_mut() {
-                Some(s) => s(out),
-                None => result.findings.extend(out.findings),
-            }
-            progress(Progress {
-                run_id: 0,
-                files_total: 0,
-                phase: "evaluating".into(),
-                source: names.get(source).cloned().unwrap_or_default(),
-                done: result.resources_seen,
-                files_done,
-            });
-        };
-        let mut reports = read_sources_with(specs, self.limits, cancel, related, &mut on_resources);
+            drop(rx);
+            reading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
         if !cancel.load(Ordering::Relaxed) {
-            let out = self.evaluate_scopes(now, shared, &mut result, &index.borrow());
+            let out = self.evaluate_scopes(now, shared, &mut result, &index);
             match sink.as_mut() {
                 Some(s) => s(out),
                 None => result.findings.extend(out.findings),
@@ -218,25 +241,28 @@ impl<'a> Assessor<'a> {
             index.saw(&r.meta);
         }
         let index = &*index;
-        // Chunks keep cancellation responsive on huge files.
-        for chunk in batch.chunks(4096) {
-            if cancel.load(Ordering::Relaxed) {
-                return out;
+        let mut tally = Tally::new(self.catalog);
+        let mut rest = batch.into_iter();
+        // Chunks keep cancellation responsive on huge batches.
+        loop {
+            let chunk: Vec<Resource> = rest.by_ref().take(4096).collect();
+            if chunk.is_empty() || cancel.load(Ordering::Relaxed) {
+                break;
             }
-            let outcomes: Vec<(usize, Option<ResourceOutcome>)> = chunk
+            let outcomes: Vec<Option<ResourceOutcome>> = chunk
                 .par_iter()
-                .enumerate()
                 .map_init(
                     || Evaluator::new(now, self.budget, Arc::clone(cancel)),
-                    |ev, (i, r)| (i, self.evaluate(ev, r, now, index)),
+                    |ev, r| self.evaluate(ev, r, now, index),
                 )
                 .collect();
-            for (i, outcome) in outcomes {
+            for (r, outcome) in chunk.into_iter().zip(outcomes) {
                 if let Some(o) = outcome {
-                    record(result, &mut out, &chunk[i], o, self.catalog, false);
+                    tally.record(result, &mut out, r, o, false);
                 }
             }
         }
+        tally.into_run(result);
         out
     }
 
@@ -246,7 +272,7 @@ impl<'a> Assessor<'a> {
         r: &Resource,
         now: DateTime<Utc>,
         index: &RelatedIndex,
-    ) -> Option<ResourceOutcome> {
+    ) -> Option<ResourceOutcome<'_>> {
         let indices: Vec<usize> =
             self.catalog.checks_for_type(&r.meta.rtype).iter().copied().filter(|i| self.selected.contains(i)).collect();
         self.evaluate_checks(ev, r, &indices, now, index, None)
@@ -262,7 +288,7 @@ impl<'a> Assessor<'a> {
         now: DateTime<Utc>,
         index: &RelatedIndex,
         region: Option<&str>,
-    ) -> Option<ResourceOutcome> {
+    ) -> Option<ResourceOutcome<'a>> {
         if indices.is_empty() {
             return None;
         }
@@ -278,8 +304,7 @@ impl<'a> Assessor<'a> {
         wanted.sort();
         wanted.dedup();
         let related = (!wanted.is_empty()).then(|| index.bound(r.meta.cloud, &r.meta.scope, region, &wanted));
-        let resource = cel::to_value(&r.doc).unwrap_or(cel::Value::Null);
-        let shared = ev.bind_value(resource.clone(), related.clone());
+        let shared = ev.bind_doc(&r.doc, related.clone());
         let mut out =
             ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
@@ -287,11 +312,11 @@ impl<'a> Assessor<'a> {
             let check: &Arc<Check> = &self.catalog.checks[idx];
             let joined = check.join.as_ref().map(|j| {
                 let value = cel::to_value(index.joined(r, &check.related, j)).unwrap_or(cel::Value::Null);
-                (ev.bind_value(resource.clone(), Some(value.clone())), value)
+                (ev.bind_doc(&r.doc, Some(value.clone())), value)
             });
-            let (bound, related) = match &joined {
-                Some((b, v)) => (b, Some(v.clone())),
-                None => (&shared, related.clone()),
+            let bound = match &joined {
+                Some((b, _)) => b,
+                None => &shared,
             };
             let (mut state, message) = match check.applies.as_ref().map(|a| bound.eval(a)) {
                 Some(Outcome::False) => (FindingState::NotApplicable, None),
@@ -326,10 +351,7 @@ impl<'a> Assessor<'a> {
                 }
                 let mut evidence = evidence_for(&paths, &r.doc);
                 if state != FindingState::Error {
-                    name_failing_elements(
-                        &mut evidence,
-                        failing_elements(ev, &check.condition, &r.doc, &resource, related),
-                    );
+                    name_failing_elements(&mut evidence, failing_elements(bound, &check.condition, &r.doc));
                 }
                 let seen: Vec<String> = seen_types(check).cloned().collect();
                 match &check.join {
@@ -358,7 +380,7 @@ impl<'a> Assessor<'a> {
                 });
             }
         }
-        out.sc = sc_state.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        out.sc = sc_state.into_iter().collect();
         Some(out)
     }
 }
@@ -379,39 +401,6 @@ fn name_failing_elements(evidence: &mut Vec<Evidence>, lists: Vec<(String, Vec<E
 pub(super) fn seen_types(check: &Check) -> impl Iterator<Item = &String> {
     let own = if check.over.is_some() { check.resource_types.as_slice() } else { &[] };
     check.related.iter().chain(own)
-}
-
-/// Add one judged resource to the run's counts and the batch. A scope (the subject of scope
-/// checks) is stored with its findings but not counted among the resources assessed.
-pub(super) fn record(
-    result: &mut RunResult,
-    out: &mut BatchOutput,
-    r: &Resource,
-    o: ResourceOutcome,
-    catalog: &Catalog,
-    is_scope: bool,
-) {
-    let scope = &r.meta.scope;
-    out.resources.push(r.meta.clone());
-    if !result.scopes.iter().any(|(c, sc)| *c == r.meta.cloud && sc == scope) {
-        result.scopes.insert((r.meta.cloud, scope.clone()));
-    }
-    if !o.findings.is_empty() {
-        out.docs.push((r.meta.id.clone(), r.doc.clone()));
-    }
-    if !is_scope {
-        result.resources_assessed += 1;
-    }
-    for (idx, state) in o.counts {
-        let id = catalog.checks[idx].id.clone();
-        result.claims.note(&id, &r.meta.id, state);
-        result.stats.entry((id, scope.clone())).or_default().add(state);
-    }
-    for (sc, healthy) in o.sc {
-        let e = result.security.entry(sc).or_default();
-        if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
-    }
-    out.findings.extend(o.findings);
 }
 
 /// Run `f` with a shared flag that a watcher thread sets soon after `cancel` is: evaluators keep

@@ -2,12 +2,14 @@
 
 pub mod cases;
 mod engine;
+mod feed;
 pub mod imported;
 mod results;
 mod rollup;
 mod scope;
 mod scoped;
 mod side_by_side;
+mod tally;
 
 pub use engine::Assessor;
 pub use results::{BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};

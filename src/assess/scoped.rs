@@ -1,9 +1,10 @@
 //! Scope checks at the end of a run, and the judgement of one resource with its context
 //! (check tests).
 
-use super::engine::{Assessor, record, seen_types};
+use super::engine::{Assessor, seen_types};
 use super::results::{BatchOutput, RunResult};
 use super::scope::{RelatedIndex, scope_resource};
+use super::tally::Tally;
 use crate::catalog::{KeyPath, ScopeLevel};
 use crate::model::{Cloud, Finding, FindingState, Resource};
 use crate::policy::Evaluator;
@@ -56,6 +57,7 @@ impl Assessor<'_> {
     ) -> BatchOutput {
         let mut out = BatchOutput::default();
         let ev = Evaluator::new(now, self.budget, Arc::clone(cancel));
+        let mut tally = Tally::new(self.catalog);
         for cloud in [Cloud::Azure, Cloud::Aws, Cloud::Gcp] {
             for level in [ScopeLevel::Scope, ScopeLevel::Region] {
                 let checks = self.scope_checks(cloud, level);
@@ -65,11 +67,12 @@ impl Assessor<'_> {
                 for subject in index.subjects(cloud, level) {
                     let region = (level == ScopeLevel::Region).then_some(subject.meta.region.as_str());
                     if let Some(o) = self.evaluate_checks(&ev, &subject, &checks, now, index, region) {
-                        record(result, &mut out, &subject, o, self.catalog, true);
+                        tally.record(result, &mut out, subject, o, true);
                     }
                 }
             }
         }
+        tally.into_run(result);
         out
     }
 

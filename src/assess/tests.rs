@@ -344,3 +344,26 @@ fn cancel_stops_a_run_stuck_in_one_long_evaluation() {
     });
     assert_eq!(result.status, RunStatus::Cancelled);
 }
+
+#[test]
+fn a_cancel_stops_judging_at_once_and_reading_after_the_file_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three files, the first of 1,200 resources: 120 batches of 10.
+    crate::synth::generate(dir.path(), 3000, 3).unwrap();
+    let cat = Catalog::load(&Catalog::builtin_files());
+    let assessor = Assessor::new(&cat, &[], vec![]).with_batch(10);
+    let spec = SourceSpec::Path { path: dir.path().into(), cloud: None };
+    let cancel = AtomicBool::new(false);
+    let mut judged = 0;
+    let result = assessor.run(&[spec], now(), &cancel, &mut |_| {
+        judged += 1;
+        if judged == 3 {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert_eq!(result.status, RunStatus::Cancelled);
+    assert_eq!(result.resources_seen, 30, "no batch is judged after the cancel");
+    assert_eq!(judged, 3);
+    let files: usize = result.sources.iter().map(|r| r.files).sum();
+    assert_eq!(files, 1, "the reader stopped after the file it was reading");
+}

@@ -101,6 +101,12 @@ impl Meter {
         self.stop.store(stop, Ordering::Relaxed);
     }
 
+    /// Give the interpreter a fresh count of steps when it takes over an evaluation that a
+    /// compiled condition left undecided; its time and memory still count from [`Self::begin`].
+    pub(super) fn restart_steps(&self) {
+        self.steps.store(0, Ordering::Relaxed);
+    }
+
     /// Why the current evaluation was stopped, if it was.
     pub(super) fn stopped(&self) -> Option<Stop> {
         match self.stop.load(Ordering::Relaxed) {

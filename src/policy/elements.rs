@@ -8,7 +8,7 @@
 //! is missing), no element is to blame and the list is shown whole, as before.
 
 use super::evidence::{collect, longest_only, path_from, truncate, walk};
-use super::{Compiled, Evaluator, Outcome};
+use super::{Bound, Compiled, Outcome};
 use crate::model::Evidence;
 use cel::IdedExpr;
 use cel::Value;
@@ -67,33 +67,28 @@ fn iterated_path(range: &IdedExpr) -> Option<String> {
 }
 
 /// For each list the condition iterates whose elements made it fail, evidence naming those
-/// elements; the caller shows these instead of the list's whole value. `resource` is `doc` as
-/// bound for the failing evaluation.
+/// elements; the caller shows these instead of the list's whole value. `bound` is the binding of
+/// the failing evaluation, `doc` its resource as parsed.
 pub fn failing_elements(
-    ev: &Evaluator,
+    bound: &Bound<'_>,
     compiled: &Compiled,
     doc: &serde_json::Value,
-    resource: &Value,
-    related: Option<Value>,
 ) -> Vec<(String, Vec<Evidence>)> {
     if compiled.lists.is_empty() {
         return Vec::new();
     }
-    let judge = |value: Value| -> Outcome { ev.bind_value(value, related.clone()).eval(compiled) };
     let mut out = Vec::new();
     for list in &compiled.lists {
         let segs: Vec<&str> = list.path.split('.').collect();
         let Some(items) = lookup(doc, &segs).and_then(|v| v.as_array()) else { continue };
         // Elements are to blame only when the condition holds without them.
-        if !matches!(replace_at(resource, &segs, Value::List(Arc::new(Vec::new()))).map(&judge), Some(Outcome::True)) {
+        if !matches!(bound.eval_replaced(compiled, &segs, &[]), Some(Outcome::True)) {
             continue;
         }
         let mut named = Vec::new();
         let mut failing = 0usize;
         for (i, item) in items.iter().take(MAX_JUDGED).enumerate() {
-            let Ok(one) = cel::to_value(item) else { continue };
-            let Some(value) = replace_at(resource, &segs, Value::List(Arc::new(vec![one]))) else { continue };
-            if judge(value) == Outcome::False {
+            if bound.eval_replaced(compiled, &segs, &[item]) == Some(Outcome::False) {
                 failing += 1;
                 if named.len() < MAX_NAMED {
                     named.push(Evidence { path: format!("{}[{i}]", list.path), value: describe(item, &list.fields) });
@@ -119,7 +114,7 @@ fn lookup<'a>(doc: &'a serde_json::Value, segs: &[&str]) -> Option<&'a serde_jso
 
 /// `value` with the field at `segs` replaced by `new` (the maps along the path are copied; the
 /// rest is shared).
-fn replace_at(value: &Value, segs: &[&str], new: Value) -> Option<Value> {
+pub(super) fn replace_at(value: &Value, segs: &[&str], new: Value) -> Option<Value> {
     let Some((first, rest)) = segs.split_first() else { return Some(new) };
     let Value::Map(map) = value else { return None };
     let key = Key::String(Arc::new((*first).to_string()));

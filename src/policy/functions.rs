@@ -62,7 +62,8 @@ pub fn register(ctx: &mut Context<'static, 'static>, now: DateTime<Utc>) {
     }
 }
 
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+/// An RFC 3339 timestamp, or a date (`YYYY-MM-DD`, anything after it ignored) at midnight UTC.
+pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -75,7 +76,7 @@ fn port_in_range(range: &Value, port: i64) -> Result<bool, ExecutionError> {
     let text = match range {
         Value::Int(i) => return Ok(*i == port || *i == -1),
         Value::UInt(u) => return Ok(i64::try_from(*u).is_ok_and(|u| u == port)),
-        Value::String(s) => s.trim().to_ascii_lowercase(),
+        Value::String(s) => s.as_str(),
         Value::Null => return Ok(false),
         other => {
             return Err(ExecutionError::function_error(
@@ -84,34 +85,44 @@ fn port_in_range(range: &Value, port: i64) -> Result<bool, ExecutionError> {
             ));
         }
     };
+    port_text_in_range(text, port).ok_or_else(|| {
+        ExecutionError::function_error(
+            "portInRange",
+            format!("'{}' is not a port range", text.trim().to_ascii_lowercase()),
+        )
+    })
+}
+
+/// Whether the port range written `text` holds `port`; `None` when it is not a port range.
+pub(super) fn port_text_in_range(text: &str, port: i64) -> Option<bool> {
+    let text = text.trim().to_ascii_lowercase();
     if text.is_empty() {
-        return Ok(false);
+        return Some(false);
     }
     if matches!(text.as_str(), "*" | "all" | "any" | "-1") {
-        return Ok(true);
+        return Some(true);
     }
-    let bad = || ExecutionError::function_error("portInRange", format!("'{text}' is not a port range"));
     match text.split_once('-') {
         Some((lo, hi)) => {
-            let lo: i64 = lo.trim().parse().map_err(|_| bad())?;
-            let hi: i64 = hi.trim().parse().map_err(|_| bad())?;
-            Ok(lo <= port && port <= hi)
+            let lo: i64 = lo.trim().parse().ok()?;
+            let hi: i64 = hi.trim().parse().ok()?;
+            Some(lo <= port && port <= hi)
         }
-        None => Ok(text.parse::<i64>().map_err(|_| bad())? == port),
+        None => Some(text.parse::<i64>().ok()? == port),
     }
 }
 
 fn is_internet(source: &Value) -> bool {
     match source {
-        Value::String(s) => {
-            let s = s.trim().to_ascii_lowercase();
-            matches!(
-                s.as_str(),
-                "*" | "0.0.0.0/0" | "0.0.0.0" | "::/0" | "::" | "internet" | "any" | "all" | "<nw>/0" | "/0"
-            )
-        }
+        Value::String(s) => is_internet_text(s),
         _ => false,
     }
+}
+
+/// Whether a source address written `s` means "anyone".
+pub(super) fn is_internet_text(s: &str) -> bool {
+    let s = s.trim().to_ascii_lowercase();
+    matches!(s.as_str(), "*" | "0.0.0.0/0" | "0.0.0.0" | "::/0" | "::" | "internet" | "any" | "all" | "<nw>/0" | "/0")
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use super::patterns::{Literals, PatternCache};
 use super::rewrite::{MATCHES, MATCHES_LITERAL, REPLACE, STEP};
 use cel::common::types::{CelInt, CelString};
 use cel::{Context, ExecutionError, FunctionContext};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 /// What one evaluator's hooks share: the meter and the regexes.
 #[derive(Debug)]
@@ -14,6 +16,10 @@ pub(super) struct Runtime {
     pub(super) meter: Meter,
     pub(super) patterns: PatternCache,
     pub(super) literals: Literals,
+    /// The run's clock, for compiled `daysSince`.
+    pub(super) now: DateTime<Utc>,
+    /// Evaluations the interpreter judged (see `Evaluator::interpreted`).
+    pub(super) interpreted: AtomicU64,
 }
 
 /// Register the hooks on a root context.
@@ -65,7 +71,7 @@ pub(super) fn register(ctx: &mut Context<'static, 'static>, rt: &Arc<Runtime>) {
 }
 
 /// Bytes `text.replacen(from, to, limit)` will take, computed without building it.
-fn replaced_len(text: &str, from: &str, to: &str, limit: Option<usize>) -> u64 {
+pub(super) fn replaced_len(text: &str, from: &str, to: &str, limit: Option<usize>) -> u64 {
     let found = if from.is_empty() { text.chars().count() + 1 } else { text.matches(from).count() };
     let n = limit.map_or(found, |l| l.min(found)) as u64;
     (text.len() as u64).saturating_sub(n * from.len() as u64).saturating_add(n.saturating_mul(to.len() as u64))

@@ -1,6 +1,7 @@
 //! CEL: compile once, evaluate against a resource within a budget, explain what was read.
 
 mod budget;
+mod compile;
 mod elements;
 mod eval;
 mod evidence;
@@ -47,6 +48,16 @@ pub struct Compiled {
     pub paths: Vec<String>,
     /// Lists below `resource` it iterates, for naming the elements that failed.
     pub lists: Vec<ListRead>,
+    /// The condition compiled to closures; `None` when it uses CEL the compiler leaves to
+    /// the interpreter.
+    native: Option<compile::Program>,
+}
+
+impl Compiled {
+    /// Whether the condition runs compiled (else the interpreter judges every evaluation).
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
 }
 
 /// The outcome of evaluating one condition on one resource.
@@ -98,11 +109,12 @@ pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
             return Err(PolicyError::UnknownFunction(func.to_string()));
         }
     }
+    let native = compile::Program::compile(program.expression());
     let paths = referenced_paths(program.expression());
     let lists = list_reads(program.expression());
     let rewritten = rewrite::rewrite(program.expression().clone(), program.source_info())?;
     let literals = (!rewritten.literals.is_empty()).then(|| Arc::from(rewritten.literals));
-    Ok(Compiled { expr: rewritten.expr, literals, paths, lists })
+    Ok(Compiled { expr: rewritten.expr, literals, paths, lists, native })
 }
 
 #[cfg(test)]

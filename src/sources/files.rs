@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Opens one file of a source afresh.
-pub type OwnedOpener = Box<dyn Fn() -> std::io::Result<Box<dyn Read>>>;
+pub type OwnedOpener = Box<dyn Fn() -> std::io::Result<Box<dyn Read>> + Send + Sync>;
 
 /// Extensions read in a folder.
 const EXTENSIONS: [&str; 4] = ["json", "ndjson", "jsonl", "csv"];

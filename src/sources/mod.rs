@@ -14,6 +14,7 @@ mod defender;
 mod detect;
 pub mod external;
 mod files;
+mod first_pass;
 mod gcp;
 mod graph;
 mod imports;
@@ -30,12 +31,11 @@ pub use records::Limits;
 pub use related::RelatedTypes;
 
 use crate::model::{Cloud, Resource};
-use dedupe::{Index, Key, Occurrence, Winners};
+use dedupe::{Key, Occurrence, Winners};
 use detect::Format;
 use records::Record;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -189,6 +189,18 @@ pub fn read_sources_with(
     related: Option<RelatedTypes>,
     sink: &mut dyn FnMut(usize, Vec<Resource>),
 ) -> Vec<SourceReport> {
+    let stop = || cancel.load(Ordering::Relaxed);
+    read_sources_by(specs, ReadPlan { limits, batch: BATCH, stop: &stop }, related, sink)
+}
+
+/// [`read_sources_with`] as `plan` says: its caps, batch size and stop condition.
+pub fn read_sources_by(
+    specs: &[SourceSpec],
+    plan: ReadPlan,
+    related: Option<RelatedTypes>,
+    sink: &mut dyn FnMut(usize, Vec<Resource>),
+) -> Vec<SourceReport> {
+    let ReadPlan { limits, batch, stop } = plan;
     let mut readings = Vec::with_capacity(specs.len());
     let mut next_file = 0u32;
     for spec in specs {
@@ -213,14 +225,14 @@ pub fn read_sources_with(
     }
     let mut held = Vec::new();
     let types = related.as_ref().map(|r| r.types);
-    let winners = first_pass(&mut readings, limits, cancel, types.map(|t| (t, &mut held)));
+    let winners = first_pass::run(&mut readings, limits, stop, types.map(|t| (t, &mut held)));
     if let Some(r) = related {
         related::release(held, &readings, &winners, r.on);
     }
     for (s, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;
         for files::SourceFile { name, open, size } in &reading.files {
-            if cancel.load(Ordering::Relaxed) {
+            if stop() {
                 break;
             }
             reading.report.files += 1;
@@ -229,6 +241,7 @@ pub fn read_sources_with(
                 file_no,
                 forced: reading.forced,
                 limits,
+                batch: batch.max(1),
                 winners: &winners,
                 gcp: &mut reading.gcp,
                 report: &mut reading.report,
@@ -273,6 +286,30 @@ fn emit(report: &mut SourceReport, batch: Vec<Resource>, sink: &mut dyn FnMut(Ve
     }
 }
 
+/// What a record of a file is to the passes that read resources.
+enum Kind {
+    /// The file holds other tools' findings (told by its first record): the import pass reads it.
+    FindingsOnly,
+    /// Not a resource: skipped.
+    Skip,
+    /// A record of this format.
+    Resource(Format),
+}
+
+/// What `v` is, the file's format being `format` once its first resource record told it.
+fn kind_of(format: &mut Option<Format>, forced: Option<Format>, v: &Value) -> Result<Kind, String> {
+    if format.is_none() && imports::findings_only(v) {
+        return Ok(Kind::FindingsOnly);
+    }
+    if imports::not_a_resource(v) {
+        return Ok(Kind::Skip);
+    }
+    Ok(Kind::Resource(match format {
+        Some(f) => *f,
+        None => *format.insert(format_of_file(forced, v)?),
+    }))
+}
+
 /// The format of a file: forced, or told by its first record.
 fn format_of_file(forced: Option<Format>, first: &Value) -> Result<Format, String> {
     if let Some(f) = forced {
@@ -309,75 +346,20 @@ fn identity(format: Format, rec: &Value, file: &str) -> Option<(Key, Option<i64>
     }
 }
 
-/// The first pass: every resource record's identity, for the duplicate index, and the GCP
-/// policy records exported apart from their resources (kept for the second pass to merge).
-fn first_pass(
-    readings: &mut [Reading],
-    limits: Limits,
-    cancel: &AtomicBool,
-    mut related: Option<(&BTreeSet<String>, &mut Vec<related::Held>)>,
-) -> Winners {
-    let mut index = Index::default();
-    for (r, reading) in readings.iter_mut().enumerate() {
-        let mut file_no = reading.first_file;
-        for files::SourceFile { open, size, name } in &reading.files {
-            if cancel.load(Ordering::Relaxed) {
-                return Winners::default();
-            }
-            let mut format = None;
-            let mut n = 0usize;
-            files::with_input(open.as_ref(), *size, limits.in_memory_bytes, &mut |input| {
-                let _ = detect::stream(input, limits, &mut |rec| {
-                    n += 1;
-                    let Some(v) = rec.value else { return Ok(()) };
-                    if format.is_none() && imports::findings_only(&v) {
-                        return Err(String::new());
-                    }
-                    if imports::not_a_resource(&v) {
-                        return Ok(());
-                    }
-                    let f = match format {
-                        Some(f) => f,
-                        None => *format.insert(format_of_file(reading.forced, &v)?),
-                    };
-                    if let Some((key, time)) = identity(f, &v, name) {
-                        let at = Occurrence::new(file_no, n);
-                        index.add(key, time, at, reading.first_file);
-                        if let Some((types, held)) = related.as_mut()
-                            && related::wanted(types, f, &v)
-                        {
-                            let tenant =
-                                (f == Format::Graph).then(|| graph::tenant_of(name).map(str::to_string)).flatten();
-                            held.push(related::Held::new(key, at, f, r, v, tenant));
-                            return Ok(());
-                        }
-                    }
-                    if f == Format::Aws
-                        && let Some((types, held)) = related.as_mut()
-                        && aws_cli::is_cli_output(&v)
-                        && related::wanted(types, f, &v)
-                    {
-                        held.push(related::Held::cli(Occurrence::new(file_no, n), r, v, name));
-                        return Ok(());
-                    }
-                    if f == Format::Gcp && gcp::policy_only(&v) {
-                        reading.gcp.prescan(v);
-                    }
-                    Ok(())
-                });
-            });
-            file_no += 1;
-        }
-        let end = Occurrence::end_of(file_no.saturating_sub(1));
-        for name in reading.gcp.pending() {
-            index.add(Key::of(Cloud::Gcp, name), None, end, reading.first_file);
-        }
-    }
-    index.winners()
-}
+/// Resources per batch handed on while a file is read, unless a [`ReadPlan`] says otherwise.
+pub const BATCH: usize = 4096;
 
-/// Resources per batch handed on while a file is read.
-const BATCH: usize = 4096;
+/// How sources are read: within `limits`, handing on at most `batch` resources at a time,
+/// until `stop` says to (asked between files).
+#[derive(Clone, Copy)]
+pub struct ReadPlan<'a> {
+    /// Caps on one string and one record.
+    pub limits: Limits,
+    /// Most resources in one batch (at least 1).
+    pub batch: usize,
+    /// Whether to stop reading now: a cancel, or a reader whose batches nobody takes any more.
+    pub stop: &'a (dyn Fn() -> bool + Sync),
+}
 
 /// One file of a source in the second pass.
 struct FileReading<'a> {
@@ -385,6 +367,7 @@ struct FileReading<'a> {
     file_no: u32,
     forced: Option<Format>,
     limits: Limits,
+    batch: usize,
     winners: &'a Winners,
     gcp: &'a mut gcp::Merger,
     report: &'a mut SourceReport,
@@ -412,17 +395,14 @@ impl FileReading<'_> {
                 }
             }
             let Some(v) = rec.value else { return Ok(()) };
-            if format.is_none() && imports::findings_only(&v) {
-                // Stop here: the import pass reads this file.
-                findings_only = true;
-                return Err(String::new());
-            }
-            if imports::not_a_resource(&v) {
-                return Ok(());
-            }
-            let f = match format {
-                Some(f) => f,
-                None => *format.insert(format_of_file(self.forced, &v)?),
+            let f = match kind_of(&mut format, self.forced, &v)? {
+                Kind::FindingsOnly => {
+                    // Stop here: the import pass reads this file.
+                    findings_only = true;
+                    return Err(String::new());
+                }
+                Kind::Skip => return Ok(()),
+                Kind::Resource(f) => f,
             };
             let at = |m: String| format!("record {n}: {m}");
             if !v.is_object() {
@@ -444,7 +424,7 @@ impl FileReading<'_> {
                 Format::Gcp => batch.extend(self.gcp.add(v).map_err(at)?),
                 Format::Graph => batch.extend(graph::normalize(v, self.name).map_err(at)?),
             }
-            if batch.len() >= BATCH {
+            if batch.len() >= self.batch {
                 emit(self.report, std::mem::take(&mut batch), sink);
             }
             Ok(())

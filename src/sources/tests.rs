@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

@@ -1,13 +1,14 @@
-//! Console state and its update: keys and worker events in, state out. Reads the store and
-//! the catalog; never evaluates and holds no SQL.
+//! Console state and its update: keys, worker events and the reader's answers in, state
+//! out. Holds no connection to the cache: what it needs from there it asks the reader
+//! (`reader.rs`), so neither drawing nor a key ever waits for SQLite.
 
 use super::keymap::{Action, Keymap};
 use super::list::ListState;
+use super::reader::{Kind, Reader, Request, Waker};
 use super::theme::Theme;
 use crate::assess::Rollup;
 use crate::catalog::Catalog;
 use crate::model::{Cloud, ControlState, FindingState, Severity};
-use crate::pipeline::live_rollup;
 use crate::store::{FindingFilter, FindingRow, RunInfo, Store};
 use crate::worker::Command as WorkerCommand;
 use chrono::{DateTime, Utc};
@@ -70,19 +71,66 @@ pub struct Note {
 
 /// What the worker is doing, for the status bar.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WorkerState {
-    /// A run is in progress.
-    pub running: bool,
+pub enum WorkerState {
+    /// Nothing.
+    #[default]
+    Idle,
+    /// Collecting a live source (before the run reads its snapshot).
+    Collecting(crate::collect::Progress),
+    /// A run in progress.
+    Assessing(RunProgress),
+}
+
+impl WorkerState {
+    /// Whether a run (or the collection before it) is in progress.
+    pub fn busy(&self) -> bool {
+        !matches!(self, WorkerState::Idle)
+    }
+}
+
+/// How far a run is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunProgress {
     /// Its id.
     pub run_id: i64,
     /// Files done / in all.
     pub files: (u64, u64),
     /// Resources read so far.
     pub resources: u64,
-    /// Phase.
-    pub phase: String,
-    /// A live source's collection in progress (before the run reads its snapshot).
-    pub collect: Option<crate::collect::Progress>,
+    /// What it is doing.
+    pub phase: RunPhase,
+}
+
+/// The steps of a run, as the status bar names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RunPhase {
+    /// Reading the sources.
+    #[default]
+    Reading,
+    /// Evaluating the checks.
+    Evaluating,
+    /// Writing the run to the cache.
+    Storing,
+}
+
+impl RunPhase {
+    /// From the engine's progress (`evaluating`, `storing`; anything before is reading).
+    pub fn from_progress(phase: &str) -> RunPhase {
+        match phase {
+            "evaluating" => RunPhase::Evaluating,
+            "storing" => RunPhase::Storing,
+            _ => RunPhase::Reading,
+        }
+    }
+
+    /// As shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunPhase::Reading => "reading",
+            RunPhase::Evaluating => "evaluating",
+            RunPhase::Storing => "storing",
+        }
+    }
 }
 
 /// A full-screen or popup view over the panes.
@@ -96,8 +144,8 @@ pub enum Overlay {
     Resource(Box<ResourceDetail>),
     /// A control's description, checks, counts, attestation.
     Control,
-    /// A standard's summary and score history.
-    Standard(Vec<(i64, String, f64)>),
+    /// A standard's summary and score history (None: still being read).
+    Standard(Option<Vec<(i64, String, f64)>>),
     /// Text (diff, command output).
     Text {
         /// Title.
@@ -119,6 +167,12 @@ pub enum Overlay {
 /// The resource detail view.
 #[derive(Debug, Clone)]
 pub struct ResourceDetail {
+    /// The resource's cloud id.
+    pub id: String,
+    /// Its findings and document are still being read.
+    pub loading: bool,
+    /// Copy the fix command once they are read (`y` from the findings pane).
+    pub yank_when_loaded: bool,
     /// Findings of this resource in the run.
     pub findings: Vec<FindingRow>,
     /// The normalized document (None when not stored).
@@ -176,14 +230,36 @@ pub struct FindingsView {
     pub list: ListState,
     /// What the view is of (control title), for the pane title.
     pub subject: String,
+    /// The run the rows are of.
+    pub run: i64,
+    /// `total` is the count of this filter (else it is being counted).
+    pub counted: bool,
+    /// The rows around the selection are to be asked for at the next flush.
+    pub wanted: bool,
+    /// Changes whenever the list does (another filter, a reload): answers for an older one
+    /// are dropped.
+    pub epoch: u64,
+    /// Keys of the first and last rows loaded, while the rows are one run of keyed pages
+    /// (a page can then be read after or before them without an OFFSET).
+    pub first_key: Option<crate::store::PageKey>,
+    /// See `first_key`.
+    pub last_key: Option<crate::store::PageKey>,
 }
 
 /// The console's whole state.
 pub struct App {
-    /// Standards and checks.
+    /// Standards and checks (the worker's, swapped when it reloads them).
     pub catalog: Arc<Catalog>,
-    /// Read connection to the cache.
-    pub store: Store,
+    /// The only way to the cache: requests in, answers out, on its own thread.
+    pub(super) reader: Reader,
+    /// The run asked for by the last load (None: the latest).
+    pub(super) requested_run: Option<i64>,
+    /// A form is being saved: its keys wait for the answer.
+    pub saving: bool,
+    /// Shown when the run being loaded is on screen (a finished run's summary).
+    pub(super) announce_on_load: Option<String>,
+    /// Wakes the event loop when a background job ends (reports).
+    pub(super) waker: Option<Waker>,
     /// Palette.
     pub theme: Theme,
     /// Keys.
@@ -205,9 +281,9 @@ pub struct App {
     /// Actions cursor.
     pub actions: ListState,
     /// Text filter per pane.
-    pub filters: [String; 4],
-    /// Sort choice per pane.
-    pub sorts: [usize; 4],
+    pub filters: super::order::Filters,
+    /// Sort order per pane.
+    pub sorts: super::order::Sorts,
     /// Facets.
     pub facets: Facets,
     /// Overlay on top.
@@ -250,16 +326,9 @@ pub struct App {
     pub expiring_days: i64,
 }
 
-/// Sort orders per pane, as shown.
-pub const SORTS: [&[&str]; 4] = [
-    &["name", "compliance", "failed"],
-    &["id", "state", "unhealthy"],
-    &["check", "resource", "scope"],
-    &["points at stake", "state", "owner"],
-];
-
 impl App {
-    /// A console over `store`; `commands` reaches the worker.
+    /// A console over `store` (handed to the reader thread); `commands` reaches the worker.
+    /// The run is loaded in the background: see [`App::settle`].
     pub fn new(
         catalog: Arc<Catalog>,
         store: Store,
@@ -267,9 +336,26 @@ impl App {
         keymap: Keymap,
         commands: Option<UnboundedSender<WorkerCommand>>,
     ) -> App {
+        App::with_waker(catalog, store, theme, keymap, commands, None)
+    }
+
+    /// [`App::new`], with `waker` called whenever an answer or a report is ready.
+    pub fn with_waker(
+        catalog: Arc<Catalog>,
+        store: Store,
+        theme: Theme,
+        keymap: Keymap,
+        commands: Option<UnboundedSender<WorkerCommand>>,
+        waker: Option<Waker>,
+    ) -> App {
+        let reader = Reader::spawn(store, Arc::clone(&catalog), waker.clone());
         let mut app = App {
             catalog,
-            store,
+            reader,
+            requested_run: None,
+            saving: false,
+            announce_on_load: None,
+            waker,
             theme,
             keymap,
             run: None,
@@ -281,7 +367,7 @@ impl App {
             findings: FindingsView::default(),
             actions: ListState::default(),
             filters: Default::default(),
-            sorts: [0; 4],
+            sorts: Default::default(),
             facets: Facets::default(),
             overlay: None,
             prompt: None,
@@ -322,39 +408,48 @@ impl App {
         self.notice = Some(Note { at: (self.clock)(), error: false, text: text.into() });
     }
 
-    /// Load a run (None: the latest) and recompute everything shown, keeping selections.
+    /// Load a run (None: the latest) in the background; when it is read, everything shown is
+    /// recomputed, keeping selections.
     pub fn reload(&mut self, run: Option<i64>) {
-        match self.store.exemptions() {
-            Ok(e) => self.exemptions = crate::governance::ExemptionMatcher::new(e),
-            Err(e) => self.error(format!("reading exemptions: {e}")),
+        self.requested_run = run;
+        self.ask(Request::Load { run });
+    }
+
+    /// Send a request to the reader; false (and said) when it has stopped.
+    pub(super) fn ask(&mut self, request: Request) -> bool {
+        let sent = self.reader.send(request);
+        if !sent {
+            self.error("the cache reader has stopped: restart the console");
         }
-        let loaded = match run {
-            Some(id) => self.store.run(id).map(Some),
-            None => self.store.latest_run(),
-        };
-        match loaded {
-            Ok(Some(info)) => match live_rollup(&self.store, &self.catalog, &info, &[]) {
-                Ok(r) => {
-                    self.scopes = self.store.scopes(info.id).unwrap_or_default();
-                    self.run = Some(info);
-                    self.rollup = Some(r);
-                }
-                Err(e) => self.error(format!("reading run: {e}")),
-            },
-            Ok(None) => {
-                self.run = None;
-                self.rollup = None;
-            }
-            Err(e) => self.error(format!("reading the cache: {e}")),
-        }
-        self.load_review();
-        self.refresh_lists();
+        sent
+    }
+
+    /// Whether a request of `kind` awaits its answer (the panes show a loading mark).
+    pub fn loading(&self, kind: Kind) -> bool {
+        self.reader.pending(kind) || (kind == Kind::Findings && self.findings.wanted)
+    }
+
+    /// Requests of `kind` sent to the reader so far.
+    pub fn requests_sent(&self, kind: Kind) -> u64 {
+        self.reader.sent(kind)
+    }
+
+    /// Pause the reader until the guard is dropped (tests: the screen before an answer).
+    pub fn hold_reader(&self) -> super::reader::Hold {
+        self.reader.hold()
+    }
+
+    /// The cache file.
+    pub fn db_path(&self) -> &std::path::Path {
+        self.reader.path()
     }
 
     /// Handle one key.
     pub fn on_key(&mut self, key: KeyEvent) {
         if self.form.is_some() {
-            self.on_form_key(key);
+            if !self.saving {
+                self.on_form_key(key);
+            }
             return;
         }
         if self.prompt.is_some() {
@@ -389,8 +484,8 @@ impl App {
         match self.focus {
             Pane::Standards => {
                 // Another standard's controls: a filter typed for the last one would hide them.
-                self.filters[Pane::Controls.index()].clear();
-                self.filters[Pane::Findings.index()].clear();
+                self.filters.controls.clear();
+                self.filters.findings.clear();
                 self.controls = ListState::default();
                 let n = self.visible_controls().len();
                 self.controls.set_len(n);
@@ -438,9 +533,8 @@ impl App {
                 return self.next_match(action == Action::NextMatch);
             }
             Action::Sort => {
-                let i = self.focus.index();
-                self.sorts[i] = (self.sorts[i] + 1) % SORTS[i].len();
-                self.info(format!("{}: sorted by {}", self.focus.title(), SORTS[i][self.sorts[i]]));
+                let label = self.sorts.cycle(self.focus);
+                self.info(format!("{}: sorted by {label}", self.focus.title()));
                 self.refresh_lists();
                 return;
             }
@@ -452,8 +546,7 @@ impl App {
             Action::Assess => return self.assess(),
             Action::Yank => {
                 if self.focus == Pane::Findings {
-                    self.open_resource();
-                    self.yank();
+                    self.open_resource(true);
                 }
                 return;
             }

@@ -1,7 +1,8 @@
 //! The `:` command line: switch standard, jump to a resource, show a past run, diff, ...
 
-use super::app::{App, Overlay, Pane, ResourceDetail};
-use crate::store::FindingFilter;
+use super::app::{App, Overlay, Pane};
+use super::reader::Request;
+use crate::store::DiffReport;
 use crate::worker::Command as WorkerCommand;
 
 impl App {
@@ -39,16 +40,9 @@ impl App {
                 }
             }
             "resource" | "res" => self.jump_to_resource(arg),
+            // Pinned once the run is read (a run that does not exist is an error then).
             "run" => match arg.parse::<i64>() {
-                Ok(id) => {
-                    if self.store.run(id).is_ok() {
-                        self.pinned = true;
-                        self.reload(Some(id));
-                        self.info(format!("showing run {id} (:latest returns to the newest)"));
-                    } else {
-                        self.error(format!(":run {id}: no such run"));
-                    }
-                }
+                Ok(id) => self.reload(Some(id)),
                 Err(_) => self.error(":run needs a run id (see posture history)"),
             },
             "latest" => {
@@ -79,42 +73,23 @@ impl App {
         let Some(run) = self.run.as_ref().map(|r| r.id) else {
             return;
         };
-        let filter = FindingFilter { resource: Some(id.to_string()), ..Default::default() };
-        match self.store.findings(run, &filter, 0, 500) {
-            Ok(findings) if !findings.is_empty() => {
-                let findings = self.as_of_now(findings);
-                let doc = self.store.resource_doc(run, id).ok().flatten();
-                self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
-                    findings,
-                    doc,
-                    selected: 0,
-                    scroll: 0,
-                    search: String::new(),
-                    jump: None,
-                })));
-            }
-            Ok(_) => self.error(format!(":resource {id}: no finding for this resource in run {run}")),
-            Err(e) => self.error(format!(":resource: {e}")),
-        }
+        // A resource without findings in the run closes the detail with an error when read.
+        self.open_resource_id(run, id.to_string(), Vec::new(), false);
     }
 
     fn show_diff(&mut self) {
         let Some(to) = self.run.as_ref().map(|r| r.id) else {
             return;
         };
-        let from = match self.store.history(None, 200) {
-            Ok(h) => h.iter().map(|e| e.run.id).find(|id| *id < to),
-            Err(e) => {
-                self.error(format!(":diff: {e}"));
-                return;
-            }
-        };
-        let Some(from) = from else {
-            self.info("no earlier run to compare with");
-            return;
-        };
-        match self.store.diff(from, to) {
-            Ok(d) => {
+        self.info("comparing with the previous run …");
+        self.ask(Request::Diff { from: None, to });
+    }
+
+    /// The diff read by the reader, as a text popup.
+    pub(super) fn on_diff(&mut self, diff: Result<Option<Box<DiffReport>>, String>) {
+        match diff {
+            Ok(None) => self.info("no earlier run to compare with"),
+            Ok(Some(d)) => {
                 let mut lines = vec![
                     format!("run {} → run {}", d.from.id, d.to.id),
                     format!("compliance {:+.1} pts   secure {:+.1} pts", d.compliance_delta, d.secure_delta),

@@ -1,6 +1,7 @@
 //! Worker events applied to the console: progress, finished runs, errors.
 
-use super::app::{App, WorkerState};
+use super::app::{App, RunPhase, RunProgress, WorkerState};
+use super::reader::Request;
 use crate::worker::Event as WorkerEvent;
 
 impl App {
@@ -8,35 +9,32 @@ impl App {
     pub fn on_worker(&mut self, e: WorkerEvent) {
         match e {
             WorkerEvent::Started { run_id, files_total } => {
-                self.worker = WorkerState {
-                    running: true,
-                    run_id,
-                    files: (0, files_total),
-                    resources: 0,
-                    phase: "reading".into(),
-                    collect: None,
-                };
+                let files = (0, files_total);
+                self.worker = WorkerState::Assessing(RunProgress { run_id, files, ..RunProgress::default() });
             }
             WorkerEvent::Progress(p) => {
-                self.worker.running = true;
-                self.worker.files = (p.files_done, p.files_total);
-                self.worker.resources = p.done;
-                self.worker.phase = p.phase;
+                self.worker = WorkerState::Assessing(RunProgress {
+                    run_id: p.run_id,
+                    files: (p.files_done, p.files_total),
+                    resources: p.done,
+                    phase: RunPhase::from_progress(&p.phase),
+                });
             }
-            WorkerEvent::Collecting(p) => {
-                self.worker.running = true;
-                self.worker.collect = Some(p);
-            }
+            WorkerEvent::Collecting(p) => self.worker = WorkerState::Collecting(p),
             WorkerEvent::SourceError(err) => self.error(format!("source: {err}")),
             WorkerEvent::Finished(s) => {
                 self.worker = WorkerState::default();
-                if !self.pinned {
-                    self.reload(None);
-                }
-                self.info(format!(
+                let note = format!(
                     "run {} {}: {} resources · compliance {:.1}% · secure {:.1}%",
                     s.run_id, s.status, s.resources, s.compliance_pct, s.secure_pct
-                ));
+                );
+                if self.pinned {
+                    self.info(note);
+                } else {
+                    // Said when the run is on screen, not before.
+                    self.reload(None);
+                    self.announce_on_load = Some(note);
+                }
             }
             WorkerEvent::Failed(msg) => {
                 self.worker = WorkerState::default();
@@ -46,7 +44,13 @@ impl App {
                 self.worker = WorkerState::default();
                 self.info("run cancelled; previous results kept");
             }
-            WorkerEvent::CatalogReloaded(errors) => {
+            WorkerEvent::CatalogReloaded { catalog, errors } => {
+                // The worker's new catalog is the console's too: the rollup is recomputed
+                // with it, and forms validate against it.
+                self.catalog = catalog.0;
+                self.ask(Request::Catalog(std::sync::Arc::clone(&self.catalog)));
+                let run = if self.pinned { self.run.as_ref().map(|r| r.id) } else { None };
+                self.reload(run);
                 for e in errors {
                     self.error(format!("catalog: {e}"));
                 }

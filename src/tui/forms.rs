@@ -1,8 +1,8 @@
 //! Opening and saving the console's forms (attest, exempt, owner) from the current selection.
 
 use super::app::{App, Overlay, Pane};
+use super::reader::Request;
 use crossterm::event::KeyEvent;
-use std::sync::Arc;
 
 impl App {
     pub(super) fn open_attest(&mut self) {
@@ -63,19 +63,13 @@ impl App {
                 self.info("cancelled; nothing saved");
             }
             FormOutcome::Submit => {
-                let now = (self.clock)();
-                let attester = self.attester.clone();
-                let catalog = Arc::clone(&self.catalog);
-                if let Ok(msg) = form.save(&catalog, &mut self.store, &attester, self.max_evidence_bytes, now) {
-                    self.form = None;
-                    let run = if self.pinned { self.run.as_ref().map(|r| r.id) } else { None };
-                    self.reload(run);
-                    self.info(msg);
-                    // Which key signed it, or why it is unsigned.
-                    for note in self.store.take_notices() {
-                        self.info(note);
-                    }
-                }
+                // Saved by the reader, the console's one connection; the form stays on screen
+                // until the answer (see `answers.rs`).
+                let form = Box::new(form.clone());
+                let (author, max_evidence_bytes, now) =
+                    (self.attester.clone(), self.max_evidence_bytes, (self.clock)());
+                // The form stays open and editable when the request cannot even be sent.
+                self.saving = self.ask(Request::Save { form, author, max_evidence_bytes, now });
             }
         }
     }

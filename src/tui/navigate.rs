@@ -3,8 +3,8 @@
 
 use super::app::{App, Overlay, Pane, Prompt, ResourceDetail, facet_rows};
 use super::keymap::Action;
+use super::reader::Request;
 use crate::model::{Cloud, ControlState, FindingState, Severity};
-use crate::store::FindingFilter;
 use crate::worker::Command as WorkerCommand;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
@@ -24,14 +24,14 @@ impl App {
                     self.refresh_findings();
                 }
             }
-            Pane::Findings => self.open_resource(),
+            Pane::Findings => self.open_resource(false),
             Pane::Actions => self.open_action(),
         }
     }
 
     pub(super) fn back(&mut self) {
-        if !self.filters[self.focus.index()].is_empty() {
-            self.filters[self.focus.index()].clear();
+        if !self.filters.of(self.focus).is_empty() {
+            self.filters.of_mut(self.focus).clear();
             self.refresh_lists();
             return;
         }
@@ -43,7 +43,7 @@ impl App {
     }
 
     pub(super) fn next_match(&mut self, forward: bool) {
-        let pattern = self.filters[self.focus.index()].to_lowercase();
+        let pattern = self.filters.of(self.focus).to_lowercase();
         if pattern.is_empty() {
             self.info("no filter: press / to filter the list");
             return;
@@ -52,28 +52,30 @@ impl App {
         self.on_action(if forward { Action::Down } else { Action::Up });
     }
 
-    pub(super) fn open_resource(&mut self) {
+    /// Open the selected finding's resource: at once with that finding, the rest of its
+    /// findings and its document when the reader has them (then `yank` copies the fix).
+    pub(super) fn open_resource(&mut self, yank: bool) {
         let (Some(run), Some(f)) = (self.run.as_ref().map(|r| r.id), self.finding().cloned()) else {
             return;
         };
-        let filter = FindingFilter { resource: Some(f.resource.id.clone()), ..Default::default() };
-        let findings = self.as_of_now(self.store.findings(run, &filter, 0, 500).unwrap_or_else(|_| vec![f.clone()]));
-        let doc = match self.store.resource_doc(run, &f.resource.id) {
-            Ok(d) => d,
-            Err(e) => {
-                self.error(format!("reading resource: {e}"));
-                None
-            }
-        };
-        let selected = findings.iter().position(|x| x.check == f.check).unwrap_or(0);
+        let id = f.resource.id.clone();
+        self.open_resource_id(run, id, vec![f], yank);
+    }
+
+    /// Open the detail of resource `id`, showing `known` findings until its own are read.
+    pub(super) fn open_resource_id(&mut self, run: i64, id: String, known: Vec<crate::store::FindingRow>, yank: bool) {
         self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
-            findings,
-            doc,
-            selected,
+            id: id.clone(),
+            loading: true,
+            yank_when_loaded: yank,
+            findings: known,
+            doc: None,
+            selected: 0,
             scroll: 0,
             search: String::new(),
             jump: None,
         })));
+        self.ask(Request::Resource { run, id });
     }
 
     pub(super) fn open_action(&mut self) {
@@ -116,15 +118,15 @@ impl App {
                 let Some(id) = self.standard().map(|s| s.id.clone()) else {
                     return;
                 };
-                let hist = self.store.stored_standard_pct(&id, 20).unwrap_or_default();
-                self.overlay = Some(Overlay::Standard(hist));
+                self.overlay = Some(Overlay::Standard(None));
+                self.ask(Request::History { standard: id });
             }
             Pane::Controls => {
                 if self.control().is_some() {
                     self.overlay = Some(Overlay::Control);
                 }
             }
-            Pane::Findings => self.open_resource(),
+            Pane::Findings => self.open_resource(false),
         }
     }
 
@@ -133,7 +135,7 @@ impl App {
             Some(tx) => {
                 if tx.send(WorkerCommand::AssessNow { standards: Vec::new() }).is_err() {
                     self.error("the assessment worker has stopped");
-                } else if self.worker.running {
+                } else if self.worker.busy() {
                     self.info("a run is in progress: another will follow it");
                 } else {
                     self.info("assessment requested");
@@ -289,7 +291,7 @@ impl App {
                 if let (true, Some(Overlay::Audit(v))) = (was_filter, self.overlay.as_mut()) {
                     v.set_text("");
                 } else if was_filter && !matches!(self.overlay, Some(Overlay::Resource(_))) {
-                    self.filters[self.focus.index()].clear();
+                    self.filters.of_mut(self.focus).clear();
                     self.refresh_lists();
                 }
             }
@@ -309,7 +311,7 @@ impl App {
                     } else if let Some(Overlay::Audit(v)) = self.overlay.as_mut() {
                         v.set_text(&value);
                     } else {
-                        self.filters[self.focus.index()] = value;
+                        *self.filters.of_mut(self.focus) = value;
                         self.list_mut().select(0);
                         self.refresh_lists();
                     }

@@ -81,7 +81,7 @@ impl App {
             return;
         };
         let out = if arg.is_empty() {
-            default_path(self.store.path(), &standard, run.id)
+            default_path(self.db_path(), &standard, run.id)
         } else {
             PathBuf::from(shellexpand_home(arg))
         };
@@ -91,7 +91,7 @@ impl App {
             return;
         };
         let job = Job {
-            cache: self.store.path().to_path_buf(),
+            cache: self.db_path().to_path_buf(),
             catalog: Arc::clone(&self.catalog),
             run,
             standard: standard.clone(),
@@ -100,15 +100,19 @@ impl App {
             cap: self.reports.max_resources_per_check.max(1),
         };
         let (tx, rx) = channel();
+        let waker = self.waker.clone();
         std::thread::spawn(move || {
             let _ = tx.send(write_report(job));
+            if let Some(w) = waker {
+                w();
+            }
         });
         self.reports.pending.push(rx);
         self.info(format!("writing the {standard} report to {} …", out.display()));
     }
 
-    /// Say where finished reports went (called from the event loop).
-    pub fn poll_reports(&mut self) {
+    /// Say where finished reports went (called from the event loop); whether one did.
+    pub fn poll_reports(&mut self) -> bool {
         let mut done = Vec::new();
         self.reports.pending.retain(|rx| match rx.try_recv() {
             Ok(r) => {
@@ -121,9 +125,11 @@ impl App {
                 false
             }
         });
+        let any = !done.is_empty();
         for r in done {
             self.announce(r);
         }
+        any
     }
 
     fn announce(&mut self, r: Result<(PathBuf, usize), String>) {

@@ -1,14 +1,21 @@
 //! What each pane lists: the standards, controls and actions left by the filters, facets and
-//! sort orders, derived from the loaded rollup, and the window of findings read for the
-//! selected control.
+//! sort orders, derived from the loaded rollup, and the window of findings the reader reads
+//! for the selected control.
 
 use super::app::{App, ControlRow, FindingsView};
-use super::list::ListState;
+use super::order::{ActionSort, ControlSort, StandardSort};
+use super::reader::{Request, Window, WindowAt};
 use crate::assess::{Action as ImprovementAction, ControlSummary, StandardSummary};
 use crate::model::{ControlState, FindingState};
-use crate::store::{FindingFilter, FindingOrder, FindingRow};
+use crate::store::PageAt;
+use crate::store::{FindingFilter, FindingRow};
 
+/// Rows read at a time.
 const FINDINGS_WINDOW: u64 = 300;
+/// Rows kept loaded at most (pages read after or before the loaded ones join them).
+const FINDINGS_KEPT: usize = 2 * FINDINGS_WINDOW as usize;
+/// Rows that must be loaded on each side of the selection.
+const MARGIN: u64 = 60;
 
 impl App {
     pub(super) fn matches(filter: &str, fields: &[&str]) -> bool {
@@ -25,11 +32,11 @@ impl App {
             return Vec::new();
         };
         let mut v: Vec<&StandardSummary> =
-            r.standards.iter().filter(|s| App::matches(&self.filters[0], &[&s.id, &s.name])).collect();
-        match self.sorts[0] {
-            1 => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
-            2 => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
-            _ => v.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version))),
+            r.standards.iter().filter(|s| App::matches(&self.filters.standards, &[&s.id, &s.name])).collect();
+        match self.sorts.standards {
+            StandardSort::Compliance => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
+            StandardSort::Failed => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
+            StandardSort::Name => v.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version))),
         }
         v
     }
@@ -48,13 +55,13 @@ impl App {
             .filter(|&i| {
                 let c = &s.controls[i];
                 self.facets.control_state.is_none_or(|st| c.state == st)
-                    && App::matches(&self.filters[1], &[&c.id, &c.title, &c.section])
+                    && App::matches(&self.filters.controls, &[&c.id, &c.title, &c.section])
             })
             .collect();
-        match self.sorts[1] {
-            1 => v.sort_by_key(|&i| (state_rank(s.controls[i].state), i)),
-            2 => v.sort_by_key(|&i| (std::cmp::Reverse(s.controls[i].unhealthy_resources), i)),
-            _ => {}
+        match self.sorts.controls {
+            ControlSort::State => v.sort_by_key(|&i| (state_rank(s.controls[i].state), i)),
+            ControlSort::Unhealthy => v.sort_by_key(|&i| (std::cmp::Reverse(s.controls[i].unhealthy_resources), i)),
+            ControlSort::Id => {}
         }
         v
     }
@@ -68,7 +75,7 @@ impl App {
         let mut last: Option<&str> = None;
         for i in self.visible_controls() {
             let sec = s.controls[i].section.as_str();
-            if self.sorts[1] == 0 && last != Some(sec) && !sec.is_empty() {
+            if self.sorts.controls == ControlSort::Id && last != Some(sec) && !sec.is_empty() {
                 rows.push(ControlRow::Section(sec.to_string()));
             }
             last = Some(sec);
@@ -94,12 +101,14 @@ impl App {
             .iter()
             .filter(|a| self.facets.action_state.is_none_or(|s| a.state == s))
             .filter(|a| !self.facets.overdue || crate::governance::overdue(a.due, a.achieved, a.points, today))
-            .filter(|a| App::matches(&self.filters[3], &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
+            .filter(|a| App::matches(&self.filters.actions, &[&a.id, &a.title, a.owner.as_deref().unwrap_or("")]))
             .collect();
-        match self.sorts[3] {
-            1 => v.sort_by_key(|a| state_rank(a.state)),
-            2 => v.sort_by(|a, b| a.owner.is_none().cmp(&b.owner.is_none()).then(a.owner.cmp(&b.owner))),
-            _ => {}
+        match self.sorts.actions {
+            ActionSort::State => v.sort_by_key(|a| state_rank(a.state)),
+            ActionSort::Owner => {
+                v.sort_by(|a, b| a.owner.is_none().cmp(&b.owner.is_none()).then(a.owner.cmp(&b.owner)))
+            }
+            ActionSort::Stake => {}
         }
         v
     }
@@ -115,7 +124,8 @@ impl App {
         self.refresh_findings();
     }
 
-    /// Re-query the findings of the selected control.
+    /// Ask again for the findings of the selected control (at the next flush: typing a filter
+    /// asks once per batch of keys, not once per key).
     pub fn refresh_findings(&mut self) {
         let Some(run) = self.run.as_ref().map(|r| r.id) else {
             self.findings = FindingsView::default();
@@ -135,55 +145,146 @@ impl App {
                 Some(s) => vec![s],
                 None => vec![FindingState::Unhealthy, FindingState::Error, FindingState::Exempt],
             }),
-            text: Some(self.filters[2].clone()),
+            text: Some(self.filters.findings.clone()),
             cloud: self.facets.cloud,
             scope: self.facets.scope.clone(),
             resource: None,
-            order: match self.sorts[2] {
-                1 => FindingOrder::Resource,
-                2 => FindingOrder::Scope,
-                _ => FindingOrder::Check,
-            },
+            order: self.sorts.findings,
         };
-        let same = self.findings.filter.checks == filter.checks
-            && self.findings.filter.states == filter.states
-            && self.findings.filter.text == filter.text
-            && self.findings.filter.cloud == filter.cloud
-            && self.findings.filter.scope == filter.scope
-            && self.findings.filter.order == filter.order;
-        let total = match self.store.count_findings(run, &filter) {
-            Ok(n) => n,
-            Err(e) => {
-                self.error(format!("reading findings: {e}"));
-                0
+        let epoch = self.findings.epoch + 1;
+        if same_query(&self.findings.filter, &filter) {
+            // The same list (a reload, another run): keep the selection, and the rows shown
+            // until the new ones come when they are of the same run.
+            self.findings.filter = filter;
+            self.findings.subject = subject;
+            self.findings.epoch = epoch;
+            if self.findings.run != run {
+                self.findings.rows.clear();
+                self.findings.run = run;
             }
-        };
-        let mut list = if same { self.findings.list } else { ListState::default() };
-        list.set_len(total as usize);
-        self.findings = FindingsView { filter, total, start: 0, rows: Vec::new(), list, subject };
-        self.ensure_findings_window();
+        } else {
+            self.findings = FindingsView { filter, subject, run, epoch, ..FindingsView::default() };
+        }
+        self.findings.counted = false;
+        self.findings.wanted = true;
     }
 
-    /// Make sure the rows around the selection are loaded (a window, never the whole list).
+    /// Ask for the rows around the selection when they are not loaded (a window, never the
+    /// whole list); sent at the next flush.
     pub fn ensure_findings_window(&mut self) {
+        if self.run.is_none() {
+            return;
+        }
+        let sel = self.findings.list.selected as u64;
+        let have = self.findings.start..self.findings.start + self.findings.rows.len() as u64;
+        let need_lo = sel.saturating_sub(MARGIN);
+        let need_hi = (sel + MARGIN).min(self.findings.total);
+        let covered = self.findings.total == 0 || (have.contains(&need_lo) && need_hi <= have.end);
+        if !self.findings.counted || !covered {
+            self.findings.wanted = true;
+        }
+    }
+
+    /// Send what the last keys and answers made necessary: one findings request for however
+    /// many keys asked for one (called before each frame and by [`App::settle`]).
+    pub fn flush(&mut self) {
+        if !std::mem::take(&mut self.findings.wanted) {
+            return;
+        }
         let Some(run) = self.run.as_ref().map(|r| r.id) else {
             return;
         };
-        let sel = self.findings.list.selected as u64;
-        let have = self.findings.start..self.findings.start + self.findings.rows.len() as u64;
-        let margin = 60;
-        let need_lo = sel.saturating_sub(margin);
-        let need_hi = (sel + margin).min(self.findings.total);
-        if self.findings.total == 0 || (have.contains(&need_lo) && need_hi <= have.end) {
+        let at = self.window_at();
+        // Until this filter is counted, every window request counts too: a newer request
+        // supersedes an older one in the reader, and the count must not be lost with it.
+        let count = !self.findings.counted;
+        let (filter, epoch) = (self.findings.filter.clone(), self.findings.epoch);
+        self.ask(Request::Findings { run, filter, at: Box::new(at), limit: FINDINGS_WINDOW, count, epoch });
+    }
+
+    /// Where to read the rows around the selection: by key at either end (`g`, `G`) and next
+    /// to the rows loaded (`j`, `k`, pages), by offset only for a jump far from them.
+    fn window_at(&self) -> WindowAt {
+        let v = &self.findings;
+        let sel = v.list.selected as u64;
+        let (ws, we) = (v.start, v.start + v.rows.len() as u64);
+        if sel < FINDINGS_WINDOW - MARGIN {
+            return WindowAt::Page(PageAt::First);
+        }
+        if !v.counted {
+            return WindowAt::Offset(sel.saturating_sub(FINDINGS_WINDOW / 2));
+        }
+        if sel + FINDINGS_WINDOW - MARGIN >= v.total {
+            return WindowAt::Page(PageAt::Last);
+        }
+        // Past the end of the rows loaded, but not by more than a page reaches.
+        if let Some(k) = &v.last_key
+            && sel >= ws
+            && sel + MARGIN > we
+            && sel + MARGIN <= we + FINDINGS_WINDOW
+        {
+            return WindowAt::Page(PageAt::After(k.clone()));
+        }
+        // Before their start, likewise.
+        if let Some(k) = &v.first_key
+            && sel < we
+            && sel < ws + MARGIN
+            && sel + FINDINGS_WINDOW >= ws + MARGIN
+        {
+            return WindowAt::Page(PageAt::Before(k.clone()));
+        }
+        WindowAt::Offset(sel.saturating_sub(FINDINGS_WINDOW / 2))
+    }
+
+    /// A window read by the reader.
+    pub(super) fn on_window(&mut self, w: Window) {
+        if w.run != self.findings.run || w.epoch != self.findings.epoch {
             return;
         }
-        let start = sel.saturating_sub(FINDINGS_WINDOW / 2);
-        match self.store.findings(run, &self.findings.filter, start, FINDINGS_WINDOW) {
-            Ok(rows) => {
-                self.findings.start = start;
-                self.findings.rows = self.as_of_now(rows);
+        let rows = self.as_of_now(w.rows);
+        let got = !rows.is_empty();
+        let v = &mut self.findings;
+        if let Some(total) = w.total {
+            v.total = total;
+            v.counted = true;
+            v.list.set_len(total as usize);
+        }
+        let (first, last) = w.keys.map_or((None, None), |(a, b)| (Some(a), Some(b)));
+        match w.at {
+            WindowAt::Offset(start) => {
+                (v.start, v.rows, v.first_key, v.last_key) = (start, rows, None, None);
             }
-            Err(e) => self.error(format!("reading findings: {e}")),
+            WindowAt::Page(PageAt::First) => (v.start, v.rows, v.first_key, v.last_key) = (0, rows, first, last),
+            WindowAt::Page(PageAt::Last) => {
+                let start = v.total.saturating_sub(rows.len() as u64);
+                (v.start, v.rows, v.first_key, v.last_key) = (start, rows, first, last);
+            }
+            WindowAt::Page(PageAt::After(_)) if got => {
+                v.rows.extend(rows);
+                v.last_key = last;
+                let drop = v.rows.len().saturating_sub(FINDINGS_KEPT);
+                if drop > 0 {
+                    v.rows.drain(..drop);
+                    v.start += drop as u64;
+                    v.first_key = None;
+                }
+            }
+            WindowAt::Page(PageAt::Before(_)) if got => {
+                v.start = v.start.saturating_sub(rows.len() as u64);
+                let after = std::mem::replace(&mut v.rows, rows);
+                v.rows.extend(after);
+                v.first_key = first;
+                if v.rows.len() > FINDINGS_KEPT {
+                    v.rows.truncate(FINDINGS_KEPT);
+                    v.last_key = None;
+                }
+            }
+            WindowAt::Page(_) => {}
+        }
+        // The selection may have moved on while this was read (an empty answer ends it: the
+        // list is shorter than counted, and asking again would read nothing again).
+        if got {
+            self.ensure_findings_window();
         }
     }
 
@@ -206,6 +307,17 @@ impl App {
     // ---- input ---------------------------------------------------------------------------
 }
 
+/// Whether two queries select the same rows in the same order.
+fn same_query(a: &FindingFilter, b: &FindingFilter) -> bool {
+    a.checks == b.checks
+        && a.states == b.states
+        && a.text == b.text
+        && a.cloud == b.cloud
+        && a.scope == b.scope
+        && a.resource == b.resource
+        && a.order == b.order
+}
+
 /// Worst first: the order of the "state" sort.
 fn state_rank(s: ControlState) -> u8 {
     match s {
@@ -214,5 +326,70 @@ fn state_rank(s: ControlState) -> u8 {
         ControlState::Unsupported => 2,
         ControlState::Skipped => 3,
         ControlState::Passed => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use std::sync::Arc;
+
+    /// A console on the demo run, and a real page key of it.
+    fn console(dir: &std::path::Path) -> (App, crate::store::PageKey, Vec<FindingRow>) {
+        let db = dir.join("c.db");
+        let catalog = Arc::new(crate::catalog::Catalog::load_with_dirs(&[]));
+        let mut store = Store::open(&db).unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let demo = [crate::sources::SourceSpec::Demo];
+        let run = crate::pipeline::run_and_store(&mut store, &catalog, &demo, &[], 30, &cancel, &mut |_| {}).unwrap();
+        let page = store.findings_page(run.run_id, &FindingFilter::default(), &PageAt::First, 300).unwrap();
+        let key = page.last_key().cloned().unwrap();
+        let (keymap, _) = crate::tui::keymap::Keymap::new(&Default::default());
+        let mut app = App::new(catalog, store, crate::tui::theme::Theme::default_theme(), keymap, None);
+        app.settle();
+        (app, key, page.rows)
+    }
+
+    #[test]
+    fn windows_deep_in_a_long_list_are_read_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, key, rows) = console(dir.path());
+        let v = &mut app.findings;
+        (v.total, v.counted, v.start, v.rows) = (90_000, true, 700, rows[..300.min(rows.len())].to_vec());
+        let we = 700 + v.rows.len();
+        (v.first_key, v.last_key) = (Some(key.clone()), Some(key.clone()));
+        v.list.set_len(90_000);
+        let at = |app: &mut App, sel: usize| {
+            app.findings.list.select(sel);
+            app.window_at()
+        };
+        assert_eq!(at(&mut app, 89_999), WindowAt::Page(PageAt::Last), "G");
+        assert_eq!(at(&mut app, 3), WindowAt::Page(PageAt::First), "g");
+        assert_eq!(at(&mut app, we - 10), WindowAt::Page(PageAt::After(key.clone())), "j at the end of the rows");
+        assert_eq!(at(&mut app, 710), WindowAt::Page(PageAt::Before(key.clone())), "k at their start");
+        assert_eq!(at(&mut app, 50_000), WindowAt::Offset(50_000 - 150), "a jump far away");
+    }
+
+    #[test]
+    fn pages_read_after_the_rows_join_them_and_the_oldest_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, key, rows) = console(dir.path());
+        let (run, epoch) = (app.findings.run, app.findings.epoch);
+        let page =
+            |at: PageAt| Window { run, epoch, at: WindowAt::Page(at), rows: rows.clone(), keys: None, total: None };
+        app.findings.total = 100_000;
+        app.on_window(page(PageAt::First));
+        let n = rows.len();
+        assert_eq!((app.findings.start, app.findings.rows.len()), (0, n));
+        app.on_window(page(PageAt::After(key.clone())));
+        app.on_window(page(PageAt::After(key.clone())));
+        let kept = app.findings.rows.len();
+        assert!(kept <= FINDINGS_KEPT);
+        assert_eq!(app.findings.start as usize + kept, 3 * n, "the window slides, its end is the last row read");
+        // An answer for a list that changed since is dropped.
+        app.findings.epoch += 1;
+        app.on_window(page(PageAt::First));
+        assert_eq!(app.findings.start as usize + app.findings.rows.len(), 3 * n);
     }
 }

@@ -1,14 +1,14 @@
 //! Naming the elements of a list that made a condition fail.
 
 use super::*;
-use crate::policy::{Budget, compile};
+use crate::policy::{Budget, Evaluator, compile};
 use serde_json::json;
 
 fn failing(cond: &str, doc: serde_json::Value) -> Vec<(String, Vec<Evidence>)> {
     let c = compile(cond).unwrap();
     let ev = Evaluator::new(chrono::Utc::now(), Budget::default(), Default::default());
     assert_eq!(ev.bind(&doc).eval(&c), Outcome::False, "the case must fail as a whole");
-    failing_elements(&ev, &c, &doc, &cel::to_value(&doc).unwrap(), None)
+    failing_elements(&ev.bind(&doc), &c, &doc)
 }
 
 fn rule(name: &str, port: &str, source: &str) -> serde_json::Value {

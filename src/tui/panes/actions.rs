@@ -76,8 +76,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         lines.push(Line::from(spans));
     }
     let mut title = format!("{} · points at stake", Pane::Actions.title());
-    if !app.filters[3].is_empty() {
-        title.push_str(&format!(" /{}", app.filters[3]));
+    if !app.filters.actions.is_empty() {
+        title.push_str(&format!(" /{}", app.filters.actions));
     }
     if app.facets.overdue {
         title.push_str(" [overdue]");

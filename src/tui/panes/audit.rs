@@ -3,7 +3,7 @@
 //! records come from `App::review`, loaded by [`App::load_review`] when the view opens and on
 //! every reload, never while drawing or per keystroke.
 
-use crate::governance::{AssignmentState, Review, ReviewAt, Standing};
+use crate::governance::{AssignmentState, Review, Standing};
 use crate::store::RecordKind;
 use crate::tui::app::{App, Overlay, Pane, Prompt};
 use crate::tui::keymap::Action;
@@ -296,17 +296,12 @@ impl App {
     /// `self.review`: the one place the audit views read the store (on open and on reload).
     pub fn load_review(&mut self) {
         let today = (self.clock)().date_naive();
-        let done: std::collections::HashSet<String> = self
+        let done = self
             .rollup
             .as_ref()
             .map(|r| r.actions.iter().filter(|a| a.achieved >= a.points).map(|a| a.id.clone()).collect())
             .unwrap_or_default();
-        let done = |id: &str| done.contains(id);
-        let at = ReviewAt { today, window_days: self.expiring_days, done: &done };
-        match Review::load(&self.store, at) {
-            Ok(r) => self.review = r,
-            Err(e) => self.error(format!("reading attestations, exemptions and assignments: {e}")),
-        }
+        self.ask(super::super::reader::Request::Review { today, window_days: self.expiring_days, done });
     }
 
     /// `:attestations`, `:exemptions`, `:assignments` (`:audit`, `:overdue`), with an optional

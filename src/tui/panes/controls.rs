@@ -60,7 +60,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
         }
     }
-    let filter = &app.filters[1];
+    let filter = &app.filters.controls;
     let mut title = format!("{} · {}", Pane::Controls.title(), std.id);
     if !filter.is_empty() {
         title.push_str(&format!(" /{filter}"));

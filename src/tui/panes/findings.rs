@@ -13,7 +13,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let focused = app.focus == Pane::Findings;
     let height = area.height.saturating_sub(2) as usize;
     let range = app.findings.list.window(height);
-    app.ensure_findings_window();
     let t = &app.theme;
     let inner_w = area.width.saturating_sub(2) as usize;
     let wide = inner_w >= 100;
@@ -27,6 +26,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if app.findings.total == 0 {
         let msg = match app.control() {
             None => "Select a control.".to_string(),
+            Some(_) if app.loading(crate::tui::reader::Kind::Findings) => "⟳ reading the failing resources …".into(),
             Some(c) if c.checks.is_empty() => "A manual control: no automated checks (see d for details).".into(),
             // Skipped or unsupported: say why ("no resource of type … in any scope").
             Some(c) if c.reason.is_some() && c.attestation.is_none() => {
@@ -44,7 +44,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         };
         let check = app.catalog.check(&row.check);
         // Group by check: a heading line where the check changes (when sorted by check).
-        if app.sorts[2] == 0 && prev_check.as_deref() != Some(row.check.as_str()) && lines.len() < height {
+        if app.sorts.findings == crate::store::FindingOrder::Check
+            && prev_check.as_deref() != Some(row.check.as_str())
+            && lines.len() < height
+        {
             let title = check.map(|c| c.title.as_str()).unwrap_or(row.check.as_str());
             if i == range.start || prev_check.is_some() {
                 lines.push(Line::from(vec![
@@ -88,9 +91,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if !app.findings.subject.is_empty() {
         title.push_str(&format!(" · {}", crate::tui::widgets::fit(&app.findings.subject, 40)));
     }
+    if app.loading(crate::tui::reader::Kind::Findings) {
+        // Rows shown are the last ones read; the new ones are on their way.
+        title.push_str(" ⟳");
+    }
     title.push_str(&format!(" ({})", app.findings.total));
-    if !app.filters[2].is_empty() {
-        title.push_str(&format!(" /{}", app.filters[2]));
+    if !app.filters.findings.is_empty() {
+        title.push_str(&format!(" /{}", app.filters.findings));
     }
     let fc = &app.facets;
     for (k, v) in [

@@ -193,7 +193,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             lines.push(Line::default());
             lines.push(line("Recent runs (as stored at run time)", t.get("title")));
-            for (run, at, pct) in &history {
+            if history.is_none() {
+                lines.push(line("  ⟳ reading the stored runs …", t.get("dim")));
+            }
+            for (run, at, pct) in history.iter().flatten() {
                 lines.push(Line::from(vec![
                     Span::styled(
                         format!("  #{run:<5} {}  ", at.get(..16).unwrap_or(at).replace('T', " ")),

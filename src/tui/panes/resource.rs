@@ -169,6 +169,7 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
             out.push(line("Properties (fields the checks read are highlighted)", t.get("title")));
             json_lines(t, doc, None, "", 0, &hl, &mut out);
         }
+        None if d.loading => out.push(line("⟳ reading the resource from the cache …", t.get("dim"))),
         None => out.push(line("The properties of this resource are not in the cache.", t.get("dim"))),
     }
     out
@@ -211,7 +212,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     }
     let max = lines.len().saturating_sub(inner_h);
     d.scroll = d.scroll.min(max);
-    let name = d.findings.first().map(|x| x.resource.name.clone()).unwrap_or_default();
+    let name = d.findings.first().map(|x| x.resource.name.clone()).unwrap_or_else(|| d.id.clone());
     let mut title = format!(" {} ", fit(&name, 50));
     if !d.search.is_empty() {
         title.push_str(&format!("/{} ", clean(&d.search)));

@@ -41,7 +41,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         }
         lines.push(Line::from(row));
     }
-    let filter = &app.filters[0];
+    let filter = &app.filters.standards;
     let title = if filter.is_empty() {
         Pane::Standards.title().to_string()
     } else {

@@ -64,7 +64,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         }
         None => top.push(Span::styled(" no run in the cache yet ", t.get("status"))),
     }
-    if let Some(c) = app.worker.collect.as_ref().filter(|_| app.worker.running && app.worker.phase.is_empty()) {
+    use crate::tui::app::WorkerState;
+    if let WorkerState::Collecting(c) = &app.worker {
         let (done, total) = (c.scopes_done, c.scopes_total);
         let bar_w = 10usize;
         let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };
@@ -78,17 +79,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             ),
             t.get("manual"),
         ));
-    } else if app.worker.running {
-        let (done, total) = app.worker.files;
+    } else if let WorkerState::Assessing(run) = &app.worker {
+        let (done, total) = run.files;
         let bar_w = 10usize;
         let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };
         top.push(Span::styled(
             format!(
                 "⟳ {} ▕{}{}▏ {done}/{total} files · {} res ",
-                app.worker.phase,
+                run.phase.label(),
                 "█".repeat(filled),
                 "░".repeat(bar_w - filled),
-                app.worker.resources
+                run.resources
             ),
             t.get("manual"),
         ));

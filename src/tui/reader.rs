@@ -1,0 +1,566 @@
+//! The console's only connection to the cache: a thread that answers the UI's requests, so
+//! drawing and key handling never wait for SQLite. Requests are tagged with a generation;
+//! when several of one kind queue up, only the latest is answered (latest wins), and the UI
+//! drops an answer older than its latest request of that kind.
+
+use super::form::Form;
+use crate::assess::Rollup;
+use crate::catalog::Catalog;
+use crate::governance::ExemptionMatcher;
+use crate::store::{DiffReport, FindingFilter, FindingRow, PageAt, PageKey, RunInfo, Store};
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Findings of one resource read for its detail.
+const RESOURCE_FINDINGS: u64 = 500;
+
+/// Kinds of request; a newer request of a kind supersedes an older one still queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// The run shown, its rollup, scopes and exemptions.
+    Load,
+    /// A count and a window of the findings list.
+    Findings,
+    /// A resource's findings and document.
+    Resource,
+    /// A standard's stored score history.
+    History,
+    /// The diff of two runs.
+    Diff,
+    /// A form saved to the cache (never superseded: every save is a decision).
+    Save,
+    /// A new catalog for the rollups (never superseded).
+    Catalog,
+    /// Attestations, exemptions and assignments with where each stands.
+    Review,
+}
+
+impl Kind {
+    /// Every kind, in the order a batch of requests is served (catalog before loads, saves
+    /// before the reloads they cause).
+    pub const ALL: [Kind; 8] = [
+        Kind::Catalog,
+        Kind::Save,
+        Kind::Load,
+        Kind::Findings,
+        Kind::Resource,
+        Kind::History,
+        Kind::Diff,
+        Kind::Review,
+    ];
+
+    fn index(self) -> usize {
+        Kind::ALL.iter().position(|k| *k == self).unwrap_or(0)
+    }
+
+    /// Whether a newer request of this kind makes an older one pointless.
+    fn latest_wins(self) -> bool {
+        !matches!(self, Kind::Save | Kind::Catalog)
+    }
+}
+
+/// What the UI asks.
+#[derive(Debug)]
+pub enum Request {
+    /// Load a run (None: the latest published one).
+    Load {
+        /// The run.
+        run: Option<i64>,
+    },
+    /// A window of `limit` findings, and their count when `count` is set.
+    Findings {
+        /// Run.
+        run: i64,
+        /// Query.
+        filter: FindingFilter,
+        /// Where.
+        at: Box<WindowAt>,
+        /// Rows.
+        limit: u64,
+        /// Count every matching row too (the filter changed).
+        count: bool,
+        /// The list it is for (given back: an answer for an older list is dropped).
+        epoch: u64,
+    },
+    /// A resource's findings in a run and its document.
+    Resource {
+        /// Run.
+        run: i64,
+        /// The resource's cloud id.
+        id: String,
+    },
+    /// The compliance of a standard over the stored runs.
+    History {
+        /// Standard id.
+        standard: String,
+    },
+    /// What changed from run `from` (None: the run before `to`) to run `to`.
+    Diff {
+        /// Older run.
+        from: Option<i64>,
+        /// Newer run.
+        to: i64,
+    },
+    /// Validate and record a form.
+    Save {
+        /// The form (given back with its errors when it is refused).
+        form: Box<Form>,
+        /// Recorded as the author.
+        author: String,
+        /// Largest evidence file.
+        max_evidence_bytes: u64,
+        /// The time of the decision.
+        now: DateTime<Utc>,
+    },
+    /// Use this catalog from now on.
+    Catalog(Arc<Catalog>),
+    /// The audit records and their standing on `today`.
+    Review {
+        /// Today.
+        today: chrono::NaiveDate,
+        /// Days before a last day (or due date) from which a record is expiring.
+        window_days: i64,
+        /// Actions that earn all their points now (their assignments are done).
+        done: std::collections::HashSet<String>,
+    },
+}
+
+impl Request {
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Request::Load { .. } => Kind::Load,
+            Request::Findings { .. } => Kind::Findings,
+            Request::Resource { .. } => Kind::Resource,
+            Request::History { .. } => Kind::History,
+            Request::Diff { .. } => Kind::Diff,
+            Request::Save { .. } => Kind::Save,
+            Request::Catalog(_) => Kind::Catalog,
+            Request::Review { .. } => Kind::Review,
+        }
+    }
+}
+
+/// Where a window of findings is read from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowAt {
+    /// From this row on (an OFFSET: for a jump far from the rows loaded).
+    Offset(u64),
+    /// By key: the first or last rows, or the rows after or before a loaded one, whose cost
+    /// is the window's however deep it is.
+    Page(PageAt),
+}
+
+/// A loaded run.
+pub struct Loaded {
+    /// Its header (None: the cache holds no run).
+    pub run: Option<RunInfo>,
+    /// Its rollup under the current catalog.
+    pub rollup: Option<Rollup>,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+    /// Exemptions on record now.
+    pub exemptions: ExemptionMatcher,
+}
+
+/// A window of findings.
+pub struct Window {
+    /// The run it is of.
+    pub run: i64,
+    /// The list it is for.
+    pub epoch: u64,
+    /// Where it was read from.
+    pub at: WindowAt,
+    /// Rows.
+    pub rows: Vec<FindingRow>,
+    /// Keys of its first and last rows (read by key only).
+    pub keys: Option<(PageKey, PageKey)>,
+    /// Matching rows in all, when counted.
+    pub total: Option<u64>,
+}
+
+/// A resource's detail.
+pub struct ResourceAnswer {
+    /// The resource asked for.
+    pub id: String,
+    /// Its findings in the run.
+    pub findings: Vec<FindingRow>,
+    /// Its normalized document, when stored.
+    pub doc: Option<serde_json::Value>,
+}
+
+/// What the reader answers.
+pub enum Answer {
+    /// [`Request::Load`].
+    Loaded(Result<Box<Loaded>, String>),
+    /// [`Request::Findings`].
+    Findings(Result<Box<Window>, String>),
+    /// [`Request::Resource`].
+    Resource(Result<ResourceAnswer, String>),
+    /// [`Request::History`]: standard id and (run, time, percentage) points.
+    History(String, Vec<(i64, String, f64)>),
+    /// [`Request::Diff`]: None when there is no earlier run.
+    Diff(Result<Option<Box<DiffReport>>, String>),
+    /// [`Request::Save`]: the form, the summary or the refusal, and the store's notices.
+    Saved {
+        /// The form as saved or refused (its error set).
+        form: Box<Form>,
+        /// Summary, or why not.
+        result: Result<String, String>,
+        /// Which key signed, or why unsigned.
+        notices: Vec<String>,
+    },
+    /// [`Request::Catalog`] taken.
+    CatalogSet,
+    /// [`Request::Review`].
+    Review(Result<Box<crate::governance::Review>, String>),
+}
+
+impl Answer {
+    fn kind(&self) -> Kind {
+        match self {
+            Answer::Loaded(_) => Kind::Load,
+            Answer::Findings(_) => Kind::Findings,
+            Answer::Resource(_) => Kind::Resource,
+            Answer::History(..) => Kind::History,
+            Answer::Diff(_) => Kind::Diff,
+            Answer::Saved { .. } => Kind::Save,
+            Answer::CatalogSet => Kind::Catalog,
+            Answer::Review(_) => Kind::Review,
+        }
+    }
+}
+
+/// An answer with the generation of its request.
+pub struct Tagged {
+    /// The request's generation.
+    pub generation: u64,
+    /// The answer.
+    pub answer: Answer,
+}
+
+/// Called after each answer is sent (wakes the event loop).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// A pause of the reader (tests): while the gate is shut, nothing is served.
+#[derive(Default)]
+struct Gate {
+    shut: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn wait_open(&self) {
+        let mut shut = self.shut.lock().unwrap_or_else(|p| p.into_inner());
+        while *shut {
+            shut = self.opened.wait(shut).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn set(&self, closed: bool) {
+        *self.shut.lock().unwrap_or_else(|p| p.into_inner()) = closed;
+        self.opened.notify_all();
+    }
+}
+
+/// The UI's end of the reader.
+pub struct Reader {
+    requests: Sender<(u64, Request)>,
+    answers: Receiver<Tagged>,
+    /// Latest generation sent, per kind.
+    latest: [u64; Kind::ALL.len()],
+    /// Latest generation answered, per kind.
+    answered: [u64; Kind::ALL.len()],
+    /// Requests sent, per kind (what tests count).
+    sent: [u64; Kind::ALL.len()],
+    generation: u64,
+    path: PathBuf,
+    gate: Arc<Gate>,
+}
+
+/// While alive, the reader serves nothing (tests: what the UI shows before an answer).
+pub struct Hold(Arc<Gate>);
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+impl Reader {
+    /// Start the reader thread on `store` (its connection from now on).
+    pub fn spawn(store: Store, catalog: Arc<Catalog>, waker: Option<Waker>) -> Reader {
+        let (rtx, rrx) = channel::<(u64, Request)>();
+        let (atx, arx) = channel::<Tagged>();
+        let path = store.path().to_path_buf();
+        let gate = Arc::new(Gate::default());
+        let thread_gate = Arc::clone(&gate);
+        let spawned = std::thread::Builder::new().name("posture-reader".into()).spawn(move || {
+            let mut serve = Serve { store, catalog };
+            while let Ok(first) = rrx.recv() {
+                thread_gate.wait_open();
+                let mut batch = vec![first];
+                batch.extend(rrx.try_iter());
+                for (generation, request) in latest_of_each(batch) {
+                    let answer = serve.answer(request);
+                    if atx.send(Tagged { generation, answer }).is_err() {
+                        return;
+                    }
+                    if let Some(w) = &waker {
+                        w();
+                    }
+                }
+            }
+        });
+        // When the thread cannot start, its receiver is gone with it: every `send` then
+        // fails, and the UI says the cache cannot be read.
+        drop(spawned);
+        Reader {
+            requests: rtx,
+            answers: arx,
+            latest: [0; Kind::ALL.len()],
+            answered: [0; Kind::ALL.len()],
+            sent: [0; Kind::ALL.len()],
+            generation: 0,
+            path,
+            gate,
+        }
+    }
+
+    /// The cache file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Send a request; false when the reader has stopped.
+    pub fn send(&mut self, request: Request) -> bool {
+        self.generation += 1;
+        let k = request.kind().index();
+        self.latest[k] = self.generation;
+        self.sent[k] += 1;
+        self.requests.send((self.generation, request)).is_ok()
+    }
+
+    /// Whether a request of `kind` awaits its answer.
+    pub fn pending(&self, kind: Kind) -> bool {
+        self.answered[kind.index()] < self.latest[kind.index()]
+    }
+
+    /// Whether any request awaits its answer.
+    pub fn busy(&self) -> bool {
+        Kind::ALL.iter().any(|k| self.pending(*k))
+    }
+
+    /// Requests of `kind` sent so far.
+    pub fn sent(&self, kind: Kind) -> u64 {
+        self.sent[kind.index()]
+    }
+
+    /// The next current answer already there, dropping stale ones.
+    pub fn try_next(&mut self) -> Option<Answer> {
+        while let Ok(t) = self.answers.try_recv() {
+            if let Some(a) = self.accept(t) {
+                return Some(a);
+            }
+        }
+        None
+    }
+
+    /// Wait for the next current answer; None when nothing is pending or the reader stopped.
+    pub fn next_blocking(&mut self) -> Option<Answer> {
+        while self.busy() {
+            let t = self.answers.recv().ok()?;
+            if let Some(a) = self.accept(t) {
+                return Some(a);
+            }
+        }
+        None
+    }
+
+    /// Pause serving until the returned guard is dropped (tests).
+    pub fn hold(&self) -> Hold {
+        self.gate.set(true);
+        Hold(Arc::clone(&self.gate))
+    }
+
+    fn accept(&mut self, t: Tagged) -> Option<Answer> {
+        let kind = t.answer.kind();
+        let k = kind.index();
+        // An answer settles every request of its kind before it: the reader drops superseded
+        // requests without answering them.
+        self.answered[k] = self.answered[k].max(t.generation);
+        // One served before a newer request came is stale (a save never is).
+        let stale = kind.latest_wins() && t.generation < self.latest[k];
+        (!stale).then_some(t.answer)
+    }
+}
+
+/// Keep the latest request of each superseding kind and every save and catalog, in serving
+/// order.
+fn latest_of_each(batch: Vec<(u64, Request)>) -> Vec<(u64, Request)> {
+    let mut keep: Vec<(u64, Request)> = Vec::new();
+    for (g, r) in batch {
+        let k = r.kind();
+        if k.latest_wins()
+            && let Some(slot) = keep.iter_mut().find(|(_, x)| x.kind() == k)
+        {
+            *slot = (g, r);
+            continue;
+        }
+        keep.push((g, r));
+    }
+    keep.sort_by_key(|(g, r)| (r.kind().index(), *g));
+    keep
+}
+
+/// Rows, the keys of the first and last, and the count.
+type WindowRows = (Vec<FindingRow>, Option<(PageKey, PageKey)>, Option<u64>);
+
+/// The reader thread's side: the connection and the catalog.
+struct Serve {
+    store: Store,
+    catalog: Arc<Catalog>,
+}
+
+impl Serve {
+    fn answer(&mut self, request: Request) -> Answer {
+        match request {
+            Request::Load { run } => Answer::Loaded(self.load(run)),
+            Request::Findings { run, filter, at, limit, count, epoch } => {
+                let w = self.window(run, &filter, &at, limit, count);
+                Answer::Findings(
+                    w.map(|(rows, keys, total)| Box::new(Window { run, epoch, at: *at, rows, keys, total })),
+                )
+            }
+            Request::Resource { run, id } => Answer::Resource(self.resource(run, id)),
+            Request::History { standard } => {
+                let points = self.store.stored_standard_pct(&standard, 20).unwrap_or_default();
+                Answer::History(standard, points)
+            }
+            Request::Diff { from, to } => Answer::Diff(self.diff(from, to)),
+            Request::Save { mut form, author, max_evidence_bytes, now } => {
+                let result = form.save(&self.catalog, &mut self.store, &author, max_evidence_bytes, now);
+                Answer::Saved { form, result, notices: self.store.take_notices() }
+            }
+            Request::Catalog(c) => {
+                self.catalog = c;
+                Answer::CatalogSet
+            }
+            Request::Review { today, window_days, done } => {
+                let at = crate::governance::ReviewAt { today, window_days, done: &|id| done.contains(id) };
+                Answer::Review(
+                    crate::governance::Review::load(&self.store, at)
+                        .map(Box::new)
+                        .map_err(|e| format!("reading attestations, exemptions and assignments: {e}")),
+                )
+            }
+        }
+    }
+
+    fn load(&self, run: Option<i64>) -> Result<Box<Loaded>, String> {
+        let exemptions = self.store.exemptions().map_err(|e| format!("reading exemptions: {e}"))?;
+        let exemptions = ExemptionMatcher::new(exemptions);
+        let info = match run {
+            Some(id) => Some(self.store.run(id).map_err(|e| format!("run {id}: {e}"))?),
+            None => self.store.latest_run().map_err(|e| format!("reading the cache: {e}"))?,
+        };
+        let Some(info) = info else {
+            return Ok(Box::new(Loaded { run: None, rollup: None, scopes: Vec::new(), exemptions }));
+        };
+        let rollup = crate::pipeline::live_rollup(&self.store, &self.catalog, &info, &[])
+            .map_err(|e| format!("reading run {}: {e}", info.id))?;
+        let scopes = self.store.scopes(info.id).unwrap_or_default();
+        Ok(Box::new(Loaded { run: Some(info), rollup: Some(rollup), scopes, exemptions }))
+    }
+
+    fn window(
+        &self,
+        run: i64,
+        filter: &FindingFilter,
+        at: &WindowAt,
+        limit: u64,
+        count: bool,
+    ) -> Result<WindowRows, String> {
+        let failed = |e: crate::store::StoreError| format!("reading findings: {e}");
+        let total = if count { Some(self.store.count_findings(run, filter).map_err(failed)?) } else { None };
+        match at {
+            WindowAt::Offset(start) => {
+                Ok((self.store.findings(run, filter, *start, limit).map_err(failed)?, None, total))
+            }
+            WindowAt::Page(p) => {
+                let page = self.store.findings_page(run, filter, p, limit).map_err(failed)?;
+                let keys = page.first_key().cloned().zip(page.last_key().cloned());
+                Ok((page.rows, keys, total))
+            }
+        }
+    }
+
+    fn resource(&self, run: i64, id: String) -> Result<ResourceAnswer, String> {
+        let filter = FindingFilter { resource: Some(id.clone()), ..Default::default() };
+        let findings = self.store.findings(run, &filter, 0, RESOURCE_FINDINGS).map_err(|e| e.to_string())?;
+        let doc = self.store.resource_doc(run, &id).map_err(|e| format!("reading resource: {e}"))?;
+        Ok(ResourceAnswer { id, findings, doc })
+    }
+
+    fn diff(&self, from: Option<i64>, to: i64) -> Result<Option<Box<DiffReport>>, String> {
+        let from = match from {
+            Some(f) => Some(f),
+            None => {
+                self.store.history(None, 200).map_err(|e| e.to_string())?.iter().map(|e| e.run.id).find(|id| *id < to)
+            }
+        };
+        match from {
+            Some(from) => self.store.diff(from, to).map(|d| Some(Box::new(d))).map_err(|e| e.to_string()),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(run: i64) -> Request {
+        Request::Load { run: Some(run) }
+    }
+
+    #[test]
+    fn a_batch_keeps_the_latest_of_each_kind_and_every_save() {
+        let catalog = Arc::new(Catalog::default());
+        let batch = vec![
+            (1, load(1)),
+            (2, Request::History { standard: "a".into() }),
+            (3, load(2)),
+            (4, Request::Catalog(Arc::clone(&catalog))),
+            (5, load(3)),
+            (6, Request::Catalog(catalog)),
+        ];
+        let kept: Vec<(u64, Kind)> = latest_of_each(batch).into_iter().map(|(g, r)| (g, r.kind())).collect();
+        assert_eq!(kept, vec![(4, Kind::Catalog), (6, Kind::Catalog), (5, Kind::Load), (2, Kind::History)]);
+    }
+
+    #[test]
+    fn stale_answers_are_dropped_and_settle_the_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let mut r = Reader::spawn(store, Arc::new(Catalog::default()), None);
+        let hold = r.hold();
+        for s in ["a", "b", "c"] {
+            r.send(Request::History { standard: s.into() });
+        }
+        assert!(r.pending(Kind::History) && r.try_next().is_none());
+        drop(hold);
+        let mut seen = Vec::new();
+        while let Some(a) = r.next_blocking() {
+            if let Answer::History(s, _) = a {
+                seen.push(s);
+            }
+        }
+        // Only the latest is shown, however many the reader served.
+        assert_eq!(seen, vec!["c".to_string()]);
+        assert!(!r.busy());
+        assert_eq!(r.sent(Kind::History), 3);
+    }
+}

@@ -19,6 +19,7 @@ pub mod order;
 pub mod panes;
 pub mod reader;
 pub mod report;
+pub mod state;
 pub mod theme;
 pub mod ui;
 mod views;

@@ -1,0 +1,110 @@
+//! The reader thread's side: its connection to the cache answers each request.
+
+use super::{Answer, Loaded, RESOURCE_FINDINGS, Request, ResourceAnswer, Window, WindowAt};
+use crate::catalog::Catalog;
+use crate::governance::ExemptionMatcher;
+use crate::store::{DiffReport, FindingFilter, FindingRow, PageKey, Store};
+use std::sync::Arc;
+
+/// Rows, the keys of the first and last, and the count.
+type WindowRows = (Vec<FindingRow>, Option<(PageKey, PageKey)>, Option<u64>);
+
+/// The reader thread's side: the connection and the catalog.
+pub(super) struct Serve {
+    pub(super) store: Store,
+    pub(super) catalog: Arc<Catalog>,
+}
+
+impl Serve {
+    pub(super) fn answer(&mut self, request: Request) -> Answer {
+        match request {
+            Request::Load { run } => Answer::Loaded(self.load(run)),
+            Request::Findings { run, filter, at, limit, count, epoch } => {
+                let w = self.window(run, &filter, &at, limit, count);
+                Answer::Findings(
+                    w.map(|(rows, keys, total)| Box::new(Window { run, epoch, at: *at, rows, keys, total })),
+                )
+            }
+            Request::Resource { run, id } => Answer::Resource(self.resource(run, id)),
+            Request::History { standard } => {
+                let points = self.store.stored_standard_pct(&standard, 20).unwrap_or_default();
+                Answer::History(standard, points)
+            }
+            Request::Diff { from, to } => Answer::Diff(self.diff(from, to)),
+            Request::Save { mut form, author, max_evidence_bytes, now } => {
+                let result = form.save(&self.catalog, &mut self.store, &author, max_evidence_bytes, now);
+                Answer::Saved { form, result, notices: self.store.take_notices() }
+            }
+            Request::Catalog(c) => {
+                self.catalog = c;
+                Answer::CatalogSet
+            }
+            Request::Review { today, window_days, done } => {
+                let at = crate::governance::ReviewAt { today, window_days, done: &|id| done.contains(id) };
+                Answer::Review(
+                    crate::governance::Review::load(&self.store, at)
+                        .map(Box::new)
+                        .map_err(|e| format!("reading attestations, exemptions and assignments: {e}")),
+                )
+            }
+        }
+    }
+
+    fn load(&self, run: Option<i64>) -> Result<Box<Loaded>, String> {
+        let exemptions = self.store.exemptions().map_err(|e| format!("reading exemptions: {e}"))?;
+        let exemptions = ExemptionMatcher::new(exemptions);
+        let info = match run {
+            Some(id) => Some(self.store.run(id).map_err(|e| format!("run {id}: {e}"))?),
+            None => self.store.latest_run().map_err(|e| format!("reading the cache: {e}"))?,
+        };
+        let Some(info) = info else {
+            return Ok(Box::new(Loaded { run: None, rollup: None, scopes: Vec::new(), exemptions }));
+        };
+        let rollup = crate::pipeline::live_rollup(&self.store, &self.catalog, &info, &[])
+            .map_err(|e| format!("reading run {}: {e}", info.id))?;
+        let scopes = self.store.scopes(info.id).unwrap_or_default();
+        Ok(Box::new(Loaded { run: Some(info), rollup: Some(rollup), scopes, exemptions }))
+    }
+
+    fn window(
+        &self,
+        run: i64,
+        filter: &FindingFilter,
+        at: &WindowAt,
+        limit: u64,
+        count: bool,
+    ) -> Result<WindowRows, String> {
+        let failed = |e: crate::store::StoreError| format!("reading findings: {e}");
+        let total = if count { Some(self.store.count_findings(run, filter).map_err(failed)?) } else { None };
+        match at {
+            WindowAt::Offset(start) => {
+                Ok((self.store.findings(run, filter, *start, limit).map_err(failed)?, None, total))
+            }
+            WindowAt::Page(p) => {
+                let page = self.store.findings_page(run, filter, p, limit).map_err(failed)?;
+                let keys = page.first_key().cloned().zip(page.last_key().cloned());
+                Ok((page.rows, keys, total))
+            }
+        }
+    }
+
+    fn resource(&self, run: i64, id: String) -> Result<ResourceAnswer, String> {
+        let filter = FindingFilter { resource: Some(id.clone()), ..Default::default() };
+        let findings = self.store.findings(run, &filter, 0, RESOURCE_FINDINGS).map_err(|e| e.to_string())?;
+        let doc = self.store.resource_doc(run, &id).map_err(|e| format!("reading resource: {e}"))?;
+        Ok(ResourceAnswer { id, findings, doc })
+    }
+
+    fn diff(&self, from: Option<i64>, to: i64) -> Result<Option<Box<DiffReport>>, String> {
+        let from = match from {
+            Some(f) => Some(f),
+            None => {
+                self.store.history(None, 200).map_err(|e| e.to_string())?.iter().map(|e| e.run.id).find(|id| *id < to)
+            }
+        };
+        match from {
+            Some(from) => self.store.diff(from, to).map(|d| Some(Box::new(d))).map_err(|e| e.to_string()),
+            None => Ok(None),
+        }
+    }
+}

@@ -243,6 +243,49 @@ impl Keymap {
     }
 }
 
+/// A key as users type it and as help and hints show it: `Shift-Tab`, `PgUp`, `Ctrl-C`,
+/// `Enter`, `↓`, or the character itself.
+pub fn key_label(k: &str) -> String {
+    let (ctrl, rest) = match k.strip_prefix("ctrl-").or_else(|| k.strip_prefix("C-")) {
+        Some(r) => (true, r),
+        None => (false, k),
+    };
+    let name = match rest.to_ascii_lowercase().as_str() {
+        "enter" | "return" => "Enter".to_string(),
+        "esc" | "escape" => "Esc".into(),
+        "tab" => "Tab".into(),
+        "backtab" | "shift-tab" => "Shift-Tab".into(),
+        "up" => "↑".into(),
+        "down" => "↓".into(),
+        "left" => "←".into(),
+        "right" => "→".into(),
+        "home" => "Home".into(),
+        "end" => "End".into(),
+        "pageup" | "pgup" => "PgUp".into(),
+        "pagedown" | "pgdn" => "PgDn".into(),
+        "space" => "Space".into(),
+        "backspace" => "Backspace".into(),
+        "delete" | "del" => "Del".into(),
+        f if f.len() > 1 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => f.to_ascii_uppercase(),
+        // A letter with Ctrl is written in capitals (Ctrl-C); alone, as typed (`G` is Shift-g).
+        _ if ctrl => rest.to_ascii_uppercase(),
+        _ => rest.to_string(),
+    };
+    if ctrl { format!("Ctrl-{name}") } else { name }
+}
+
+impl Keymap {
+    /// The keys bound to `action`, as users type them (empty when it is unbound).
+    pub fn labels(&self, action: Action) -> Vec<String> {
+        self.keys.get(&action).map(|ks| ks.iter().map(|k| key_label(k)).collect()).unwrap_or_default()
+    }
+
+    /// The first key bound to `action`, as users type it.
+    pub fn label(&self, action: Action) -> Option<String> {
+        self.labels(action).into_iter().next()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +309,27 @@ mod tests {
         assert_eq!(km.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
         assert_eq!(w.len(), 1);
         assert!(Key::parse("ctrl-").is_err());
+    }
+
+    #[test]
+    fn keys_are_named_as_users_type_them() {
+        for (k, want) in [
+            ("backtab", "Shift-Tab"),
+            ("pageup", "PgUp"),
+            ("pagedown", "PgDn"),
+            ("ctrl-c", "Ctrl-C"),
+            ("ctrl-d", "Ctrl-D"),
+            ("esc", "Esc"),
+            ("G", "G"),
+            ("f5", "F5"),
+            ("/", "/"),
+        ] {
+            assert_eq!(key_label(k), want);
+        }
+        let mut o = BTreeMap::new();
+        o.insert("yank".to_string(), vec!["ctrl-y".to_string()]);
+        let (km, _) = Keymap::new(&o);
+        assert_eq!(km.label(Action::Yank).as_deref(), Some("Ctrl-Y"));
     }
 
     #[test]

@@ -27,7 +27,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             .areas(top);
         let [bl, br] = Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Percentage(62), Constraint::Percentage(38)])
+            // About 60 columns for the actions (owner and due beside the title) at 120 and up.
+            .constraints(if area.width >= 160 {
+                [Constraint::Percentage(62), Constraint::Percentage(38)]
+            } else {
+                [Constraint::Percentage(50), Constraint::Percentage(50)]
+            })
             .areas(bottom);
         panes::standards::draw(f, tl, app);
         panes::controls::draw(f, tr, app);

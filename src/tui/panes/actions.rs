@@ -1,12 +1,41 @@
 //! Improvement actions: what to do first, by points at stake, with owner and due date.
+//! Points read `achieved/possible`, as `posture actions` prints them.
 
+use crate::assess::Action as ImprovementAction;
 use crate::model::ControlState;
 use crate::tui::app::{App, Pane};
-use crate::tui::widgets::{cell, control_icon, pane_block};
+use crate::tui::order::SortOrder;
+use crate::tui::widgets::{Col, Title, control_icon, pane_block, row, widths};
+use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+
+/// `achieved/possible`: the action's share of the compliance score (DESIGN.md), the CLI's figure.
+pub fn points(a: &ImprovementAction) -> String {
+    format!("{}/{}", a.achieved, a.points)
+}
+
+/// The unhealthy resources of a failed action (`3✘`); other states say enough by their icon.
+fn what(a: &ImprovementAction) -> String {
+    if a.state == ControlState::Failed && a.unhealthy_resources > 0 {
+        format!("{}✘", a.unhealthy_resources)
+    } else {
+        String::new()
+    }
+}
+
+/// The due date, after an overdue marker when any row has one (a marker, not only a colour:
+/// readable in 16 colours, in mono, and when copied).
+fn due(a: &ImprovementAction, marker: bool, today: NaiveDate) -> String {
+    let overdue = crate::governance::overdue(a.due, a.achieved, a.points, today);
+    match (a.due, marker) {
+        (None, _) => String::new(),
+        (Some(d), true) => format!("{}{d}", if overdue { "⚑ " } else { "  " }),
+        (Some(d), false) => d.to_string(),
+    }
+}
 
 /// Draw the actions pane.
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
@@ -17,15 +46,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let today = (app.clock)().date_naive();
     let list = app.visible_actions();
     let inner_w = area.width.saturating_sub(2) as usize;
-    let owner_w = if inner_w >= 70 { 12 } else { 0 };
-    // Room for the overdue marker before the date when one is shown.
     let marker = list.iter().any(|a| crate::governance::overdue(a.due, a.achieved, a.points, today));
-    let due_w = match (inner_w >= 70, marker) {
-        (false, _) => 0,
-        (true, true) => 12,
-        (true, false) => 10,
-    };
-    let title_w = inner_w.saturating_sub(2 + 7 + 1 + 8 + owner_w + due_w + 2);
+    // Icon, points, unhealthy resources, title, owner, due: each as wide as its content.
+    let cols = [
+        Col::fixed(1, 20),
+        Col::num(Col::width_of(list.iter().map(|a| points(a))), 19),
+        Col::num(Col::width_of(list.iter().map(|a| what(a))), 5),
+        Col::flex(22, 1, 18),
+        Col::text(Col::width_of(list.iter().filter_map(|a| a.owner.as_deref())).min(14), 6, 7),
+        Col::fixed(Col::width_of(list.iter().map(|a| due(a, marker, today))), 8),
+    ];
+    let w = widths(&cols, inner_w);
     let mut lines = Vec::new();
     if list.is_empty() {
         lines.push(Line::from(Span::styled("No improvement action.", t.get("dim"))));
@@ -33,55 +64,39 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     for i in range.clone() {
         let a = list[i];
         let style = t.control(a.state);
-        let stake = a.points - a.achieved;
-        let what = if a.state == ControlState::Failed && a.unhealthy_resources > 0 {
-            format!("{}✘", a.unhealthy_resources)
-        } else {
-            a.state.to_string()
-        };
         let overdue = crate::governance::overdue(a.due, a.achieved, a.points, today);
-        let mut spans = vec![
-            Span::styled(format!("{} ", control_icon(a.state)), style),
-            Span::styled(format!("{:>3}/{:<3}", stake, a.points), t.get("accent")),
-            Span::raw(" "),
-            Span::styled(cell(&what, 8), style),
-            Span::styled(cell(&a.title, title_w), t.get("text")),
+        let cells = vec![
+            Span::styled(control_icon(a.state), style),
+            Span::styled(points(a), t.get("accent")),
+            Span::styled(what(a), style),
+            Span::styled(a.title.clone(), t.get("text")),
+            Span::styled(a.owner.clone().unwrap_or_default(), t.get("dim")),
+            Span::styled(due(a, marker, today), if overdue { t.get("failed") } else { t.get("dim") }),
         ];
-        if owner_w > 0 {
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(cell(a.owner.as_deref().unwrap_or(""), owner_w), t.get("dim")));
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(
-                // A marker, not only a colour: readable in 16 colours, in mono, and when copied.
-                cell(
-                    &a.due
-                        .map(
-                            |d| {
-                                if marker {
-                                    format!("{}{d}", if overdue { "⚑ " } else { "  " })
-                                } else {
-                                    d.to_string()
-                                }
-                            },
-                        )
-                        .unwrap_or_default(),
-                    due_w,
-                ),
-                if overdue { t.get("failed") } else { t.get("dim") },
-            ));
-        }
+        let mut spans = row(cells, &cols, &w);
         if i == app.actions.selected {
             spans = crate::tui::widgets::selected(spans, t);
         }
         lines.push(Line::from(spans));
     }
-    let mut title = format!("{} · points at stake", Pane::Actions.title());
+    let mut tags = Vec::new();
     if !app.filters.actions.is_empty() {
-        title.push_str(&format!(" /{}", app.filters.actions));
+        tags.push(format!("/{}", app.filters.actions));
+    }
+    if let Some(s) = app.facets.action_state {
+        tags.push(format!("[state={s}]"));
     }
     if app.facets.overdue {
-        title.push_str(" [overdue]");
+        tags.push("[overdue]".into());
     }
+    let title = Title {
+        name: Pane::Actions.title().into(),
+        counter: Title::counter(app.actions.selected, list.len() as u64),
+        sort: app.sorts.actions.label().into(),
+        tags,
+        ..Title::default()
+    };
+    let title = title.render(inner_w.saturating_sub(2));
     let block = pane_block(t, title, focused, range.start, list.len().saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -1,11 +1,29 @@
 //! Controls of the selected standard, grouped by section, with state and resource counts.
 
+use crate::assess::ControlSummary;
 use crate::tui::app::{App, ControlRow, Pane};
-use crate::tui::widgets::{cell, control_icon, pane_block};
+use crate::tui::order::SortOrder;
+use crate::tui::widgets::{Col, Title, cell, control_icon, pane_block, row, widths};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+
+/// The counts cell: `61222✔ 26278✘` with each number as wide as the widest of the pane (so
+/// the marks line up), or what stands in for counts on a control without checks.
+fn counts(c: &ControlSummary, healthy_w: usize, unhealthy_w: usize) -> String {
+    match (&c.attestation, c.checks.is_empty()) {
+        (Some(a), _) if a == "expired" => "att. expired".to_string(),
+        (Some(a), _) if a.starts_with("partial") => "att. partial".to_string(),
+        (Some(_), true) => "attested".to_string(),
+        (None, true) => "manual".to_string(),
+        _ => format!("{:>healthy_w$}✔ {:>unhealthy_w$}✘", c.healthy_resources, unhealthy(c)),
+    }
+}
+
+fn unhealthy(c: &ControlSummary) -> u64 {
+    c.unhealthy_resources + c.error_resources
+}
 
 /// Draw the controls pane.
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
@@ -20,15 +38,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let range = view.window(height);
     app.controls.offset = view.offset;
     let t = &app.theme;
+    let inner_w = area.width.saturating_sub(2) as usize;
     let Some(std) = app.standard() else {
         let b = pane_block(t, Pane::Controls.title().into(), focused, 0, 0);
         f.render_widget(Paragraph::new(Line::from(Span::styled("Select a standard.", t.get("dim")))).block(b), area);
         return;
     };
-    let inner_w = area.width.saturating_sub(2) as usize;
-    let id_w = std.controls.iter().map(|c| c.id.chars().count()).max().unwrap_or(4).clamp(3, 12);
-    let counts_w = 12;
-    let title_w = inner_w.saturating_sub(2 + id_w + 1 + counts_w + 1);
+    let healthy_w = Col::width_of(std.controls.iter().map(|c| c.healthy_resources.to_string()));
+    let unhealthy_w = Col::width_of(std.controls.iter().map(|c| unhealthy(c).to_string()));
+    // Icon, id, title, counts; numbers are never cut: the title gives way first.
+    let cols = [
+        Col::fixed(1, 20),
+        Col::text(Col::width_of(std.controls.iter().map(|c| c.id.as_str())).clamp(3, 14), 3, 17),
+        Col::flex(12, 1, 16),
+        Col::num(Col::width_of(std.controls.iter().map(|c| counts(c, healthy_w, unhealthy_w))), 18),
+    ];
+    let w = widths(&cols, inner_w);
     let mut lines = Vec::new();
     if rows.is_empty() {
         lines.push(Line::from(Span::styled("No control matches the filter.", t.get("dim"))));
@@ -39,35 +64,35 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             ControlRow::Control(ci) => {
                 let c = &std.controls[*ci];
                 let style = t.control(c.state);
-                let counts = match (&c.attestation, c.checks.is_empty()) {
-                    (Some(a), _) if a == "expired" => "att. expired".to_string(),
-                    (Some(a), _) if a.starts_with("partial") => "att. partial".to_string(),
-                    (Some(_), true) => "attested".to_string(),
-                    (None, true) => "manual".to_string(),
-                    _ => format!("{:>4}✔ {:>4}✘", c.healthy_resources, c.unhealthy_resources + c.error_resources),
-                };
-                let mut row = vec![
-                    Span::styled(format!("{} ", control_icon(c.state)), style),
-                    Span::styled(cell(&c.id, id_w), t.get("accent")),
-                    Span::raw(" "),
-                    Span::styled(cell(&c.title, title_w), t.get("text")),
-                    Span::styled(format!(" {:>12}", counts), style),
+                let cells = vec![
+                    Span::styled(control_icon(c.state), style),
+                    Span::styled(c.id.clone(), t.get("accent")),
+                    Span::styled(c.title.clone(), t.get("text")),
+                    Span::styled(counts(c, healthy_w, unhealthy_w), style),
                 ];
+                let mut spans = row(cells, &cols, &w);
                 if i == sel_row {
-                    row = crate::tui::widgets::selected(row, t);
+                    spans = crate::tui::widgets::selected(spans, t);
                 }
-                lines.push(Line::from(row));
+                lines.push(Line::from(spans));
             }
         }
     }
-    let filter = &app.filters.controls;
-    let mut title = format!("{} · {}", Pane::Controls.title(), std.id);
-    if !filter.is_empty() {
-        title.push_str(&format!(" /{filter}"));
+    let mut tags = Vec::new();
+    if !app.filters.controls.is_empty() {
+        tags.push(format!("/{}", app.filters.controls));
     }
     if let Some(s) = app.facets.control_state {
-        title.push_str(&format!(" [{s}]"));
+        tags.push(format!("[state={s}]"));
     }
+    let title = Title {
+        name: format!("{} · {}", Pane::Controls.title(), std.id),
+        counter: Title::counter(app.controls.selected, control_positions.len() as u64),
+        sort: app.sorts.controls.label().into(),
+        tags,
+        ..Title::default()
+    };
+    let title = title.render(inner_w.saturating_sub(2));
     let block = pane_block(t, title, focused, range.start, rows.len().saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

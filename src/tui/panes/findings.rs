@@ -2,7 +2,8 @@
 //! and the evidence line. Rows come from the store a window at a time.
 
 use crate::tui::app::{App, Pane};
-use crate::tui::widgets::{cell, finding_icon, pane_block};
+use crate::tui::order::SortOrder;
+use crate::tui::widgets::{Col, Title, cell, finding_icon, pane_block, row as columns, widths};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -15,13 +16,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let range = app.findings.list.window(height);
     let t = &app.theme;
     let inner_w = area.width.saturating_sub(2) as usize;
-    let wide = inner_w >= 100;
-    let sev_w = 6;
-    let cloud_w = 5;
-    let scope_w = if wide { 14 } else { 0 };
-    let rest = inner_w.saturating_sub(2 + sev_w + 1 + cloud_w + 1 + scope_w + usize::from(wide));
-    let name_w = (rest * 2 / 5).max(8);
-    let ev_w = rest.saturating_sub(name_w + 1);
+    let rows = &app.findings.rows;
+    let sev_of = |check: &str| app.catalog.check(check).map(|c| c.severity);
+    // Icon, severity, cloud, scope, name, evidence: the scope goes first when room runs out;
+    // name and evidence share what is left.
+    let cols = [
+        Col::fixed(1, 20),
+        Col::fixed(Col::width_of(rows.iter().map(|r| sev_of(&r.check).map(|s| s.as_str()).unwrap_or("-"))), 14),
+        Col::fixed(Col::width_of(rows.iter().map(|r| r.resource.cloud.as_str())), 8),
+        Col::text(Col::width_of(rows.iter().map(|r| r.resource.scope.as_str())).min(20), 10, 6),
+        Col { grow: 2, ..Col::text(Col::width_of(rows.iter().map(|r| r.resource.name.as_str())).min(40), 16, 15) },
+        Col::flex(28, 3, 12),
+    ];
+    let w = widths(&cols, inner_w);
     let mut lines = Vec::new();
     if app.findings.total == 0 {
         let msg = match app.control() {
@@ -65,39 +72,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Some(m) => m.clone(),
             None => row.evidence.iter().map(|e| format!("{} = {}", e.path, e.value)).collect::<Vec<_>>().join("; "),
         };
-        let mut spans = vec![
-            Span::styled(format!("{} ", finding_icon(row.state)), t.finding(row.state)),
-            Span::styled(
-                cell(sev.map(|s| s.as_str()).unwrap_or("-"), sev_w),
-                sev.map(|s| t.severity(s)).unwrap_or_default(),
-            ),
-            Span::raw(" "),
-            Span::styled(cell(row.resource.cloud.as_str(), cloud_w), t.get("dim")),
-            Span::raw(" "),
+        let cells = vec![
+            Span::styled(finding_icon(row.state), t.finding(row.state)),
+            Span::styled(sev.map(|s| s.as_str()).unwrap_or("-"), sev.map(|s| t.severity(s)).unwrap_or_default()),
+            Span::styled(row.resource.cloud.as_str(), t.get("dim")),
+            Span::styled(row.resource.scope.clone(), t.get("dim")),
+            Span::styled(row.resource.name.clone(), t.get("text")),
+            Span::styled(evidence, t.get("dim")),
         ];
-        if wide {
-            spans.push(Span::styled(cell(&row.resource.scope, scope_w), t.get("dim")));
-            spans.push(Span::raw(" "));
-        }
-        spans.push(Span::styled(cell(&row.resource.name, name_w), t.get("text")));
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(cell(&evidence, ev_w), t.get("dim")));
+        let mut spans = columns(cells, &cols, &w);
         if i == app.findings.list.selected {
             spans = crate::tui::widgets::selected(spans, t);
         }
         lines.push(Line::from(spans));
     }
-    let mut title = Pane::Findings.title().to_string();
-    if !app.findings.subject.is_empty() {
-        title.push_str(&format!(" · {}", crate::tui::widgets::fit(&app.findings.subject, 40)));
-    }
-    if app.loading(crate::tui::reader::Kind::Findings) {
-        // Rows shown are the last ones read; the new ones are on their way.
-        title.push_str(" ⟳");
-    }
-    title.push_str(&format!(" ({})", app.findings.total));
+    let mut tags = Vec::new();
     if !app.filters.findings.is_empty() {
-        title.push_str(&format!(" /{}", app.filters.findings));
+        tags.push(format!("/{}", app.filters.findings));
     }
     let fc = &app.facets;
     for (k, v) in [
@@ -107,9 +98,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         ("scope", fc.scope.clone()),
     ] {
         if let Some(v) = v {
-            title.push_str(&format!(" [{k}={v}]"));
+            tags.push(format!("[{k}={v}]"));
         }
     }
+    // The counter's total is the store's count for the control, not the rows read so far;
+    // while rows are being read (⟳) the ones shown are the last ones read.
+    let title = Title {
+        name: Pane::Findings.title().into(),
+        subject: app.findings.subject.clone(),
+        counter: Title::counter(app.findings.list.selected, app.findings.total),
+        sort: app.sorts.findings.label().into(),
+        busy: app.loading(crate::tui::reader::Kind::Findings),
+        tags,
+    };
+    let title = title.render(inner_w.saturating_sub(2));
     let total = app.findings.total as usize;
     let block = pane_block(t, title, focused, range.start, total.saturating_sub(range.end));
     f.render_widget(Paragraph::new(lines).block(block), area);

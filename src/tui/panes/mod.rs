@@ -6,6 +6,8 @@ pub mod audit_draw;
 pub mod controls;
 pub mod findings;
 pub mod form;
+pub mod help;
+pub mod hints;
 pub mod overlays;
 pub mod resource;
 pub mod standards;

@@ -3,12 +3,14 @@
 
 use crate::sanitize::clean;
 use crate::tui::app::{App, Overlay};
-use crate::tui::keymap::BINDINGS;
 use crate::tui::widgets::{centered, control_icon, fit, gauge, line};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+/// Columns of the help popup at most.
+const HELP_W: u16 = 84;
 
 fn frame<'a>(app: &App, title: &str) -> Block<'a> {
     Block::default()
@@ -46,18 +48,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let t = app.theme.clone();
     match app.overlay.clone() {
         Some(Overlay::Help) => {
-            let mut lines =
-                vec![line("Keys (override them in the config's [keys] table)", t.get("title")), Line::default()];
-            for b in BINDINGS {
-                let keys = app.keymap.keys.get(&b.action).cloned().unwrap_or_default().join(", ");
-                lines.push(Line::from(vec![
-                    Span::styled(format!("  {keys:<22}"), t.get("accent")),
-                    Span::styled(b.help.to_string(), t.get("text")),
-                ]));
-            }
-            lines.push(Line::default());
-            lines.push(line("Commands (:)", t.get("title")));
-            for (c, h) in [
+            let commands = [
                 (":standard ID", "switch standard"),
                 (":resource ID", "open a resource by its cloud id"),
                 (":run ID / :latest", "show a past run / back to the newest"),
@@ -65,15 +56,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 (":attestations  :exemptions", "records with their state (also :assignments, :overdue)"),
                 (":assess  :cancel", "start / cancel a run"),
                 (":errors  :quit", "error log / quit"),
-            ] {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("  {c:<22}"), t.get("accent")),
-                    Span::styled(h.to_string(), t.get("text")),
-                ]));
-            }
-            lines.push(Line::default());
-            lines.push(line(format!("theme: {}", t.name), t.get("dim")));
-            popup(f, area, app, "Help", lines, 84);
+            ];
+            // Wrapped to the popup's inside, so it scrolls by the rows it shows.
+            let w = HELP_W.min(area.width);
+            let lines = super::help::lines(app, w.saturating_sub(2) as usize, &commands);
+            popup(f, area, app, "Help", lines, w);
         }
         Some(Overlay::ErrorLog) => {
             // Newest first: the error that just happened is at the top.

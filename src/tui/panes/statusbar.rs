@@ -98,26 +98,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         top.push(Span::styled(format!("{} error(s): L ", app.errors.len()), t.get("error")));
     }
     top.extend(tail);
+    let prompt = |sigil: &'static str, value: &str| {
+        let typed = clean(value).into_owned();
+        // What Enter and Esc do, after the text being typed, as far as the width allows.
+        let used = unicode_width::UnicodeWidthStr::width(typed.as_str()) + 2;
+        let keys = super::hints::fitted(&super::hints::hints(app), w.saturating_sub(used + 3));
+        Line::from(vec![
+            Span::styled(sigil, t.get("accent")),
+            Span::styled(typed, t.get("text")),
+            Span::styled("▏", t.get("accent")),
+            Span::styled(if keys.is_empty() { keys } else { format!("   {keys}") }, t.get("dim")),
+        ])
+    };
     let bottom = match &app.prompt {
-        Some(Prompt::Filter(i)) => Line::from(vec![
-            Span::styled("/", t.get("accent")),
-            Span::styled(clean(i.value()).into_owned(), t.get("text")),
-            Span::styled("▏", t.get("accent")),
-        ]),
-        Some(Prompt::Command(i)) => Line::from(vec![
-            Span::styled(":", t.get("accent")),
-            Span::styled(clean(i.value()).into_owned(), t.get("text")),
-            Span::styled("▏", t.get("accent")),
-        ]),
+        Some(Prompt::Filter(i)) => prompt("/", i.value()),
+        Some(Prompt::Command(i)) => prompt(":", i.value()),
         None => match &app.notice {
             Some(n) => Line::from(Span::styled(fit(&n.text, w), if n.error { t.get("error") } else { t.get("text") })),
-            None => Line::from(Span::styled(
-                fit(
-                    "? help · Tab pane · Enter drill in · Esc back · / filter · f facets · s sort · r assess · q quit",
-                    w,
-                ),
-                t.get("dim"),
-            )),
+            // The keys that act here, as the keymap binds them.
+            None => Line::from(Span::styled(super::hints::fitted(&super::hints::hints(app), w), t.get("dim"))),
         },
     };
     let top_text: String = top.iter().map(|s| s.content.as_ref()).collect();

@@ -1,0 +1,99 @@
+//! The console on ratatui's TestBackend over an assessed demo cache, with a fixed clock and run
+//! times, and key helpers that wait for the reader after each key.
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use posture::catalog::Catalog;
+use posture::sources::SourceSpec;
+use posture::store::Store;
+use posture::tui::app::App;
+use posture::tui::keymap::Keymap;
+use posture::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+pub fn fixed_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()
+}
+
+/// A console and the folder of its cache.
+pub struct Console {
+    pub app: App,
+    pub dir: tempfile::TempDir,
+}
+
+/// The console on the demo estate with `keys` overriding the default bindings.
+pub fn console_with_keys(keys: &[(&str, &[&str])]) -> Console {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let catalog = Catalog::load(&Catalog::builtin_files());
+    {
+        let mut store = Store::open(&db).unwrap();
+        posture::pipeline::run_and_store(
+            &mut store,
+            &catalog,
+            &[SourceSpec::Demo],
+            &[],
+            90,
+            &AtomicBool::new(false),
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE runs SET started_at = '2026-11-22T08:00:00+00:00', finished_at = '2026-11-22T08:00:05+00:00'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let overrides: BTreeMap<String, Vec<String>> =
+        keys.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect();
+    let (keymap, warnings) = Keymap::new(&overrides);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let mut app = App::new(Arc::new(catalog), Store::open(&db).unwrap(), Theme::default_theme(), keymap, None);
+    app.clock = fixed_now;
+    app.settle();
+    Console { app, dir }
+}
+
+/// The console on the demo estate with the default keys.
+pub fn console() -> Console {
+    console_with_keys(&[])
+}
+
+pub fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE })
+}
+
+pub fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+/// A key, then the reader's answers to what it asked.
+pub fn press(app: &mut App, k: KeyEvent) {
+    app.on_key(k);
+    app.settle();
+}
+
+pub fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, key(c));
+    }
+}
+
+/// The screen as text, `w` × `h`.
+pub fn screen(app: &mut App, w: u16, h: u16) -> String {
+    app.settle();
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+/// The screen's rows, without the quotes TestBackend puts around them.
+pub fn rows(app: &mut App, w: u16, h: u16) -> Vec<String> {
+    screen(app, w, h).lines().map(|l| l.trim_matches('"').to_string()).collect()
+}

@@ -1,80 +1,21 @@
 //! The console on ratatui's TestBackend: snapshots of each pane and of key sequences, at
 //! 80×24 and 160×48, on the demo estate with a fixed clock.
 
-use chrono::{DateTime, TimeZone, Utc};
+mod common;
+
+use common::console::{code, console, console_of, key, press, screen, typed};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use posture::catalog::Catalog;
 use posture::sources::SourceSpec;
 use posture::store::Store;
 use posture::tui::app::{App, Overlay};
-use posture::tui::keymap::Keymap;
-use posture::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-fn fixed_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()
-}
-
-struct Console {
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-fn console() -> Console {
-    console_of(&[SourceSpec::Demo])
-}
-
-fn console_of(specs: &[SourceSpec]) -> Console {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let catalog = Catalog::load(&Catalog::builtin_files());
-    {
-        let mut store = Store::open(&db).unwrap();
-        posture::pipeline::run_and_store(&mut store, &catalog, specs, &[], 90, &AtomicBool::new(false), &mut |_| {})
-            .unwrap();
-    }
-    // Fixed run times for stable snapshots.
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
-        "UPDATE runs SET started_at = '2026-11-22T08:00:00+00:00', finished_at = '2026-11-22T08:00:05+00:00'",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let store = Store::open(&db).unwrap();
-    let (keymap, _) = Keymap::new(&Default::default());
-    let mut app = App::new(Arc::new(catalog), store, Theme::default_theme(), keymap, None);
-    app.clock = fixed_now;
-    app.settle();
-    Console { app, _dir: dir }
-}
-
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE })
-}
-
-fn code(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-/// A key, then the reader's answers to what it asked (as a user sees them a moment later).
-fn press(app: &mut App, k: KeyEvent) {
-    app.on_key(k);
-    app.settle();
-}
 
 /// The cache, read beside the console (the console's own connection is its reader's).
 fn store_of(app: &App) -> Store {
     Store::open(app.db_path()).unwrap()
-}
-
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, key(c));
-    }
 }
 
 fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
@@ -82,10 +23,6 @@ fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
     t
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    draw(app, w, h).backend().to_string()
 }
 
 /// Drill to a failing control of CIS Azure and its first failing resource.

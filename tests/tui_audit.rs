@@ -5,67 +5,28 @@
 
 mod common;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use common::console::{Console, build};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use posture::catalog::Catalog;
 use posture::governance::{AssignmentState, Standing};
 use posture::model::{Assignment, Attestation, AttestationStatus, EvidenceRef, Exemption};
 use posture::sources::SourceSpec;
 use posture::store::{RecordKind, Store};
 use posture::tui::app::{App, Overlay};
-use posture::tui::keymap::Keymap;
-use posture::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-fn fixed_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()
-}
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
 /// A demo cache and a console over it; `records` writes decisions before the console opens.
-struct Console {
-    app: App,
-    dir: tempfile::TempDir,
-}
-
 fn console_with(records: impl FnOnce(&mut Store, &std::path::Path)) -> Console {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let catalog = Catalog::load(&Catalog::builtin_files());
-    {
-        let mut store = Store::open(&db).unwrap();
-        posture::pipeline::run_and_store(
-            &mut store,
-            &catalog,
-            &[SourceSpec::Demo],
-            &[],
-            90,
-            &AtomicBool::new(false),
-            &mut |_| {},
-        )
-        .unwrap();
-        records(&mut store, dir.path());
-    }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
-        "UPDATE runs SET started_at = '2026-11-22T08:00:00+00:00', finished_at = '2026-11-22T08:00:05+00:00'",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let (keymap, _) = Keymap::new(&Default::default());
-    let mut app = App::new(Arc::new(catalog), Store::open(&db).unwrap(), Theme::default_theme(), keymap, None);
-    app.clock = fixed_now;
-    app.attester = "carol".into();
-    app.reload(None);
-    app.settle();
-    Console { app, dir }
+    let mut c = build(&[SourceSpec::Demo], &[], records);
+    c.app.attester = "carol".into();
+    c.app.reload(None);
+    c.app.settle();
+    c
 }
 
 fn at(s: &str) -> DateTime<Utc> {

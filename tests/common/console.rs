@@ -25,24 +25,23 @@ pub struct Console {
     pub dir: tempfile::TempDir,
 }
 
-/// The console on the demo estate with `keys` overriding the default bindings.
-pub fn console_with_keys(keys: &[(&str, &[&str])]) -> Console {
+/// The console on `specs` assessed, with `keys` overriding the default bindings; `records`
+/// writes to the cache (with its folder) before the console opens.
+pub fn build(
+    specs: &[SourceSpec],
+    keys: &[(&str, &[&str])],
+    records: impl FnOnce(&mut Store, &std::path::Path),
+) -> Console {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let catalog = Catalog::load(&Catalog::builtin_files());
     {
         let mut store = Store::open(&db).unwrap();
-        posture::pipeline::run_and_store(
-            &mut store,
-            &catalog,
-            &[SourceSpec::Demo],
-            &[],
-            90,
-            &AtomicBool::new(false),
-            &mut |_| {},
-        )
-        .unwrap();
+        posture::pipeline::run_and_store(&mut store, &catalog, specs, &[], 90, &AtomicBool::new(false), &mut |_| {})
+            .unwrap();
+        records(&mut store, dir.path());
     }
+    // Fixed run times for stable snapshots.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute(
         "UPDATE runs SET started_at = '2026-11-22T08:00:00+00:00', finished_at = '2026-11-22T08:00:05+00:00'",
@@ -58,6 +57,16 @@ pub fn console_with_keys(keys: &[(&str, &[&str])]) -> Console {
     app.clock = fixed_now;
     app.settle();
     Console { app, dir }
+}
+
+/// The console on the demo estate with `keys` overriding the default bindings.
+pub fn console_with_keys(keys: &[(&str, &[&str])]) -> Console {
+    build(&[SourceSpec::Demo], keys, |_, _| {})
+}
+
+/// The console on `specs` with the default keys.
+pub fn console_of(specs: &[SourceSpec]) -> Console {
+    build(specs, &[], |_, _| {})
 }
 
 /// The console on the demo estate with the default keys.

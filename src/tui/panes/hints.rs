@@ -126,9 +126,7 @@ pub fn hints(app: &App) -> Vec<Hint> {
         }
     } else if let Some(p) = &app.prompt {
         match p {
-            Prompt::Filter(_) => {
-                vec![(Fixed("Enter"), "keep the filter", 9), (Fixed("Esc"), "clear it", 10), (Fixed("↑/↓"), "move", 5)]
-            }
+            Prompt::Filter(_) => vec![(Fixed("Enter"), "keep the filter", 9), (Fixed("Esc"), "clear it", 10)],
             Prompt::Command(_) => vec![(Fixed("Enter"), "run", 9), (Fixed("Esc"), "cancel", 10)],
         }
     } else if let Some(o) = &app.overlay {

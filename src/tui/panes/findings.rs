@@ -19,14 +19,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let rows = &app.findings.rows;
     let sev_of = |check: &str| app.catalog.check(check).map(|c| c.severity);
     // Icon, severity, cloud, scope, name, evidence: the scope goes first when room runs out;
-    // name and evidence share what is left.
+    // the name is as wide as the longest (to a limit), the evidence takes the rest.
     let cols = [
         Col::fixed(1, 20),
         Col::fixed(Col::width_of(rows.iter().map(|r| sev_of(&r.check).map(|s| s.as_str()).unwrap_or("-"))), 14),
         Col::fixed(Col::width_of(rows.iter().map(|r| r.resource.cloud.as_str())), 8),
         Col::text(Col::width_of(rows.iter().map(|r| r.resource.scope.as_str())).min(20), 10, 6),
-        Col { grow: 2, ..Col::text(Col::width_of(rows.iter().map(|r| r.resource.name.as_str())).min(40), 16, 15) },
-        Col::flex(28, 3, 12),
+        Col::text(Col::width_of(rows.iter().map(|r| r.resource.name.as_str())).min(40), 16, 15),
+        Col::flex(28, 1, 12),
     ];
     let w = widths(&cols, inner_w);
     let mut lines = Vec::new();

@@ -151,6 +151,10 @@ pub enum Overlay {
     },
     /// Attestations, exemptions or assignments with their state (`:attestations`, `A`).
     Audit(Box<super::panes::audit::AuditView>),
+    /// What changed between two runs (`:diff`).
+    Diff(Box<super::panes::diff::DiffView>),
+    /// Resources matching `:resource PART`, to choose one.
+    Pick(Box<super::panes::pick::PickView>),
 }
 
 /// The resource detail view.

@@ -233,6 +233,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         }
         Some(Overlay::Resource(_)) => super::resource::draw(f, area, app),
         Some(Overlay::Audit(v)) => super::audit_draw::draw(f, area, app, *v),
+        Some(Overlay::Diff(_) | Overlay::Pick(_)) => super::diff::draw_overlay(f, area, app),
         None => {}
     }
 }

@@ -108,6 +108,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Span::styled(":", t.get("accent")),
             Span::styled(clean(i.value()).into_owned(), t.get("text")),
             Span::styled("▏", t.get("accent")),
+            // Tab's candidates (complete.rs), the one on the line in brackets.
+            Span::styled(app.completion_hint().map(|h| format!("  {h}")).unwrap_or_default(), t.get("dim")),
         ]),
         None => match &app.notice {
             Some(n) => Line::from(Span::styled(fit(&n.text, w), if n.error { t.get("error") } else { t.get("text") })),

@@ -63,9 +63,8 @@ impl App {
             // `:nist`, `:cis-azure-2.0`: a standard by its id or an alias of it.
             other if arg.is_empty() && self.switch_standard(other) => {}
             other => self.error(format!(
-                ":{other}: unknown command (commands: {}; or a standard id: {})",
-                COMMANDS.join(", "),
-                self.standard_ids().join(", ")
+                ":{other}: not a command or a standard (commands: {}; Tab completes)",
+                COMMANDS.join(", ")
             )),
         }
     }

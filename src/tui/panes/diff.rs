@@ -230,12 +230,10 @@ impl DiffView {
 
     /// Draw the popup over `area`.
     pub fn draw(&mut self, f: &mut Frame, area: Rect, t: &Theme) {
-        let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
-        let inner_w = rect.width.saturating_sub(2) as usize;
-        let (lines, cursor) = self.lines(inner_w, t);
+        let (lines, cursor) = self.lines(popup_inner_width(area), t);
         let title = format!("Diff: run {} → run {}", self.report.from.id, self.report.to.id);
-        let hint = "j/k move · Enter open the resource · Esc close";
-        self.scroll = list_popup(f, rect, t, &title, hint, lines, cursor, self.scroll);
+        let hint = if self.rows.is_empty() { "Esc close" } else { "j/k move · Enter open the resource · Esc close" };
+        self.scroll = list_popup(f, area, t, &title, hint, lines, cursor, self.scroll);
     }
 }
 
@@ -253,12 +251,18 @@ pub(crate) fn move_cursor(list: &mut ListState, action: Action, page: usize) {
     }
 }
 
-/// Draw `lines` in a bordered popup at `rect`, scrolled from `scroll` so the `cursor` line is
+/// The width inside a list popup over `area`.
+pub(crate) fn popup_inner_width(area: Rect) -> usize {
+    area.width.saturating_sub(6) as usize
+}
+
+/// Draw `lines` in a bordered popup centred over `area` (as tall as they need, up to the
+/// area), scrolled from `scroll` so the `cursor` line is
 /// in view (the first row brings the heading above it in view too); the new scroll.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn list_popup(
     f: &mut Frame,
-    rect: Rect,
+    area: Rect,
     t: &Theme,
     title: &str,
     hint: &str,
@@ -266,6 +270,8 @@ pub(crate) fn list_popup(
     cursor: Option<usize>,
     scroll: usize,
 ) -> usize {
+    let height = (lines.len() as u16).saturating_add(2).min(area.height.saturating_sub(2)).max(5);
+    let rect = centered(area, area.width.saturating_sub(4), height);
     let h = rect.height.saturating_sub(2).max(1) as usize;
     let mut scroll = scroll;
     if let Some(c) = cursor {

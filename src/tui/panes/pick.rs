@@ -1,12 +1,12 @@
 //! The resource picker: `:resource PART` matched several resources; Enter opens one.
 
-use super::diff::{list_popup, move_cursor};
+use super::diff::{list_popup, move_cursor, popup_inner_width};
 use crate::model::ResourceRef;
 use crate::store::LOOKUP_LIMIT;
 use crate::tui::keymap::Action;
 use crate::tui::list::ListState;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::{cell, centered, fit, line, selected};
+use crate::tui::widgets::{cell, fit, line, selected};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -66,8 +66,7 @@ impl PickView {
 
     /// Draw the picker over `area`.
     pub fn draw(&mut self, f: &mut Frame, area: Rect, t: &Theme) {
-        let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
-        let w = rect.width.saturating_sub(2) as usize;
+        let w = popup_inner_width(area);
         let more = if self.found.len() as u64 >= LOOKUP_LIMIT { " (the first ones: type more to narrow)" } else { "" };
         let mut lines = vec![
             line(
@@ -80,13 +79,18 @@ impl PickView {
         for (i, r) in self.found.iter().enumerate() {
             let spans = vec![
                 Span::styled(format!("  {}", cell(&r.name, 28)), t.get("text")),
-                Span::styled(format!(" {}", cell(&r.rtype, 36)), t.get("dim")),
-                Span::styled(format!(" {}", fit(&r.id, w.saturating_sub(67))), t.get("dim")),
+                Span::styled(format!(" {}", cell(&r.rtype, 32)), t.get("dim")),
+                Span::styled(format!(" {}", fit(&r.scope, w.saturating_sub(63))), t.get("dim")),
             ];
             lines.push(Line::from(if i == self.list.selected { selected(spans, t) } else { spans }));
         }
         let cursor = (!self.found.is_empty()).then_some(first + self.list.selected);
+        // Names repeat (a disk and its instance): the selected one's full id tells them apart.
+        if let Some(r) = self.selected() {
+            lines.push(Line::default());
+            lines.push(line(fit(&format!("id  {}", r.id), w), t.get("dim")));
+        }
         let hint = "j/k move · Enter open · Esc close";
-        self.scroll = list_popup(f, rect, t, "Resources", hint, lines, cursor, self.scroll);
+        self.scroll = list_popup(f, area, t, "Resources", hint, lines, cursor, self.scroll);
     }
 }

@@ -2,74 +2,22 @@
 //! opens resources, `:resource` by id, name or part with its picker, the pane commands, the
 //! standard aliases and Tab completion; at 120×40 and 80×24 with a fixed clock.
 
-use chrono::{DateTime, TimeZone, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use posture::catalog::Catalog;
-use posture::sources::SourceSpec;
+mod common;
+
+use common::console::{code, command, demo_console as console_with, key, press, screen, typed};
+use crossterm::event::KeyCode;
 use posture::store::Store;
 use posture::tui::app::{App, Overlay, Pane, Prompt};
-use posture::tui::keymap::Keymap;
 use posture::tui::panes::diff::Section;
-use posture::tui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-fn fixed_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()
-}
-
-struct Console {
-    app: App,
-    _dir: tempfile::TempDir,
-}
 
 /// Resources deleted from a run to make them appear and disappear in the diff.
 const APPEARED: &str = "bas-kestrel-prod";
 const DISAPPEARED: &str = "disk-kestrel-dev-olddata";
 
-/// The demo estate assessed `runs` times; `edit` changes the cache before the console opens.
-fn console_with(runs: usize, edit: &str) -> Console {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let catalog = Catalog::load(&Catalog::builtin_files());
-    {
-        let mut store = Store::open(&db).unwrap();
-        for _ in 0..runs {
-            posture::pipeline::run_and_store(
-                &mut store,
-                &catalog,
-                &[SourceSpec::Demo],
-                &[],
-                90,
-                &AtomicBool::new(false),
-                &mut |_| {},
-            )
-            .unwrap();
-        }
-    }
-    // Fixed run times for stable snapshots: one day apart, the last at 08:00 today.
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(
-        "UPDATE runs SET started_at = strftime('%Y-%m-%dT08:00:00+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days'),
-                         finished_at = strftime('%Y-%m-%dT08:00:05+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days');",
-    )
-    .unwrap();
-    conn.execute_batch(edit).unwrap();
-    drop(conn);
-    let store = Store::open(&db).unwrap();
-    let (keymap, _) = Keymap::new(&Default::default());
-    let mut app = App::new(Arc::new(catalog), store, Theme::default_theme(), keymap, None);
-    app.clock = fixed_now;
-    app.settle();
-    Console { app, _dir: dir }
-}
-
 /// Two runs of the demo estate, changed in each way a diff shows: only unhealthy findings are
 /// stored, so one made healthy in run 2 is fixed and one made healthy in run 1 is a new
 /// failure; a resource appeared, one disappeared, a standard and a control changed.
-fn two_runs() -> Console {
+fn two_runs() -> common::console::Console {
     console_with(
         2,
         &format!(
@@ -84,39 +32,6 @@ fn two_runs() -> Console {
                 AND ord = (SELECT min(ord) FROM control_summaries WHERE run_id = 2 AND standard_id = 'cis-azure-2.0' AND state = 'failed');"
         ),
     )
-}
-
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE })
-}
-
-fn code(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-/// A key, then the reader's answers to what it asked.
-fn press(app: &mut App, k: KeyEvent) {
-    app.on_key(k);
-    app.settle();
-}
-
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, key(c));
-    }
-}
-
-/// Type a `:` command and press Enter.
-fn command(app: &mut App, line: &str) {
-    typed(app, &format!(":{line}"));
-    press(app, code(KeyCode::Enter));
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    app.settle();
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
-    t.backend().to_string()
 }
 
 fn notice(app: &App) -> String {

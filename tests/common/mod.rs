@@ -2,6 +2,8 @@
 //! binary, and a real `ssh-agent` holding keys made with `ssh-keygen`.
 #![allow(dead_code)]
 
+pub mod console;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

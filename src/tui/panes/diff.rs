@@ -311,3 +311,101 @@ pub fn draw_overlay(f: &mut Frame, area: Rect, app: &mut crate::tui::app::App) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::{Cloud, FindingState, ResourceRef};
+    use crate::store::RunInfo;
+
+    fn run(id: i64) -> RunInfo {
+        RunInfo {
+            id,
+            started_at: "2026-11-22T08:00:00+00:00".into(),
+            finished_at: None,
+            status: "complete".into(),
+            sources: serde_json::Value::Null,
+            standards: Vec::new(),
+            clouds: Vec::new(),
+            demo: false,
+            resources_seen: 0,
+            resources: 0,
+            compliance: Default::default(),
+            secure: Default::default(),
+        }
+    }
+
+    /// A resource named `name` (id `/r/NAME`).
+    pub(crate) fn res(name: &str) -> ResourceRef {
+        ResourceRef {
+            id: format!("/r/{name}"),
+            name: name.into(),
+            rtype: "t".into(),
+            cloud: Cloud::Azure,
+            scope: "s".into(),
+            region: "r".into(),
+        }
+    }
+
+    fn finding(name: &str) -> FindingRow {
+        FindingRow {
+            check: "c".into(),
+            state: FindingState::Unhealthy,
+            resource: res(name),
+            evidence: Vec::new(),
+            message: None,
+            origin: Default::default(),
+        }
+    }
+
+    fn report(new: &[&str], fixed: &[&str], gone: &[&str]) -> Box<DiffReport> {
+        Box::new(DiffReport {
+            from: run(3),
+            to: run(7),
+            new_failures: new.iter().map(|n| finding(n)).collect(),
+            fixed: fixed.iter().map(|n| finding(n)).collect(),
+            appeared: Vec::new(),
+            disappeared: gone.iter().map(|n| res(n)).collect(),
+            standards: Vec::new(),
+            controls: Vec::new(),
+            compliance_delta: 0.0,
+            secure_delta: 0.0,
+        })
+    }
+
+    fn opened(e: DiffEffect) -> Option<(i64, String, usize)> {
+        match e {
+            DiffEffect::Open { run, id, known } => Some((run, id, known.len())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rows_skip_empty_sections_and_open_in_the_run_they_belong_to() {
+        let mut v = DiffView::new(report(&["a"], &["b", "c"], &["d"]));
+        assert_eq!(v.selected(), Some((Section::NewFailures, 0)));
+        assert_eq!(opened(v.on_action(Action::Enter, 10)), Some((7, "/r/a".into(), 1)), "newer run");
+        v.on_action(Action::Down, 10);
+        assert_eq!(v.selected(), Some((Section::Fixed, 0)));
+        assert_eq!(opened(v.on_action(Action::Enter, 10)), Some((3, "/r/b".into(), 1)), "older run");
+        v.on_action(Action::Bottom, 10);
+        assert_eq!(v.selected(), Some((Section::Disappeared, 0)), "no appeared rows between");
+        assert_eq!(opened(v.on_action(Action::Enter, 10)), Some((3, "/r/d".into(), 0)));
+        v.on_action(Action::PageUp, 10);
+        assert_eq!(v.selected(), Some((Section::NewFailures, 0)));
+        assert!(matches!(v.on_action(Action::Back, 10), DiffEffect::Close));
+        assert!(matches!(v.on_action(Action::Quit, 10), DiffEffect::Close));
+    }
+
+    #[test]
+    fn an_empty_diff_has_no_rows_and_says_nothing_changed() {
+        let mut v = DiffView::new(report(&[], &[], &[]));
+        assert_eq!(v.selected(), None);
+        assert!(matches!(v.on_action(Action::Enter, 10), DiffEffect::None));
+        let (lines, cursor) = v.lines(80, &Theme::default_theme());
+        assert_eq!(cursor, None);
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text.last().map(String::as_str), Some("Nothing changed between run 3 and run 7."));
+        assert!(!text.iter().any(|l| l.contains("(0)")), "{text:?}");
+    }
+}

@@ -94,3 +94,22 @@ impl PickView {
         self.scroll = list_popup(f, area, t, "Resources", hint, lines, cursor, self.scroll);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::panes::diff::tests::res;
+
+    #[test]
+    fn enter_opens_the_selected_resource_of_the_run_looked_in() {
+        let mut p = PickView::new("x".into(), 4, vec![res("a"), res("b")]);
+        p.on_action(Action::Down, 10);
+        p.on_action(Action::Down, 10);
+        assert_eq!(p.selected().map(|r| r.name.as_str()), Some("b"), "clamped at the last row");
+        assert_eq!(p.on_action(Action::Enter, 10), PickEffect::Open { run: 4, id: "/r/b".into() });
+        p.on_action(Action::Top, 10);
+        assert_eq!(p.on_action(Action::Enter, 10), PickEffect::Open { run: 4, id: "/r/a".into() });
+        assert_eq!(p.on_action(Action::Back, 10), PickEffect::Close);
+        assert_eq!(PickView::new("x".into(), 4, Vec::new()).on_action(Action::Enter, 10), PickEffect::None);
+    }
+}

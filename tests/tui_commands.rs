@@ -99,11 +99,8 @@ fn diff_is_a_list_in_sections_that_opens_resources_in_their_run() {
     assert!(app.errors.is_empty(), "{:?}", app.errors);
     press(app, code(KeyCode::Esc));
 
-    // G is the last row (a control's change), g the first; PgDn/PgUp move by pages.
+    // g is the first row, G the last; PgDn/PgUp move by pages.
     press(app, key('G'));
-    assert_eq!(diff_row(app).map(|r| r.0), Some(Section::Controls));
-    press(app, code(KeyCode::Enter));
-    assert!(diff_runs(app).is_some() && notice(app).contains("Enter opens a resource"), "{}", notice(app));
     press(app, key('g'));
     assert_eq!(diff_row(app), Some((Section::NewFailures, 0)));
     press(app, code(KeyCode::PageDown));
@@ -114,6 +111,16 @@ fn diff_is_a_list_in_sections_that_opens_resources_in_their_run() {
     command(app, "diff");
     press(app, key('q'));
     assert!(app.overlay.is_none() && !app.quit, "q closes it too");
+
+    // Enter on the last row, a control's change, shows that control in the panes.
+    command(app, "diff");
+    press(app, key('G'));
+    assert_eq!(diff_row(app).map(|r| r.0), Some(Section::Controls));
+    press(app, code(KeyCode::Enter));
+    assert!(app.overlay.is_none(), "{:?}", app.errors);
+    assert_eq!(app.standard().map(|s| s.id.as_str()), Some("cis-azure-2.0"));
+    assert_eq!(app.control().map(|c| c.id.as_str()), Some("1.1.1"));
+    assert_eq!(app.focus, Pane::Controls);
 }
 
 #[test]

@@ -120,6 +120,23 @@ impl App {
         }
     }
 
+    /// Select standard `standard` and, when given, its control `control` (from the diff).
+    fn show_control(&mut self, standard: &str, control: Option<&str>) {
+        if !self.standard_ids().iter().any(|s| s == standard) {
+            return self.info(format!("{standard} is not a standard of the run shown"));
+        }
+        self.go_to_standard(standard);
+        let Some(id) = control else { return };
+        let ci = self.standard().and_then(|s| s.controls.iter().position(|c| c.id == id));
+        match ci.and_then(|ci| self.visible_controls().iter().position(|&i| i == ci)) {
+            Some(pos) => {
+                self.controls.select(pos);
+                self.refresh_findings();
+            }
+            None => self.info(format!("{standard} {id}: not in the controls list (a filter hides it?)")),
+        }
+    }
+
     fn moved_from(&mut self, pane: Pane) {
         let f = self.focus;
         self.focus = pane;
@@ -234,8 +251,9 @@ impl App {
                     None
                 }
                 DiffEffect::Open { run, id, known } => Some((run, id, known)),
-                DiffEffect::Info(msg) => {
-                    self.info(msg);
+                DiffEffect::Standard { standard, control } => {
+                    self.overlay = None;
+                    self.show_control(&standard, control.as_deref());
                     None
                 }
             },

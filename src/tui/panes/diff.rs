@@ -78,8 +78,13 @@ pub enum DiffEffect {
         /// The row's finding, when it is one.
         known: Vec<FindingRow>,
     },
-    /// Say this in the status line.
-    Info(String),
+    /// Show standard `standard` (and its control `control`) in the panes.
+    Standard {
+        /// Standard id.
+        standard: String,
+        /// Control id (None: the standard's own row).
+        control: Option<String>,
+    },
 }
 
 /// The diff of two runs with a cursor over its rows (section headings are skipped).
@@ -136,9 +141,14 @@ impl DiffView {
             Some((Section::Fixed, i)) => d.fixed.get(i).map_or(DiffEffect::None, |f| finding(from, f)),
             Some((Section::Appeared, i)) => d.appeared.get(i).map_or(DiffEffect::None, |r| resource(to, &r.id)),
             Some((Section::Disappeared, i)) => d.disappeared.get(i).map_or(DiffEffect::None, |r| resource(from, &r.id)),
-            Some((Section::Standards | Section::Controls, _)) => {
-                DiffEffect::Info("Enter opens a resource: this row is a standard's or a control's change".into())
-            }
+            Some((Section::Standards, i)) => d
+                .standards
+                .get(i)
+                .map_or(DiffEffect::None, |s| DiffEffect::Standard { standard: s.standard.clone(), control: None }),
+            Some((Section::Controls, i)) => d.controls.get(i).map_or(DiffEffect::None, |c| DiffEffect::Standard {
+                standard: c.standard.clone(),
+                control: c.control.clone(),
+            }),
             None => DiffEffect::None,
         }
     }
@@ -232,7 +242,7 @@ impl DiffView {
     pub fn draw(&mut self, f: &mut Frame, area: Rect, t: &Theme) {
         let (lines, cursor) = self.lines(popup_inner_width(area), t);
         let title = format!("Diff: run {} → run {}", self.report.from.id, self.report.to.id);
-        let hint = if self.rows.is_empty() { "Esc close" } else { "j/k move · Enter open the resource · Esc close" };
+        let hint = if self.rows.is_empty() { "Esc close" } else { "j/k move · Enter open · Esc close" };
         self.scroll = list_popup(f, area, t, &title, hint, lines, cursor, self.scroll);
     }
 }

@@ -135,7 +135,7 @@ pub enum Overlay {
     Control,
     /// A standard's summary and score history (None: still being read).
     Standard(Option<Vec<(i64, String, f64)>>),
-    /// Text (diff, command output).
+    /// Text (command output; the diff has its own list, `Diff`).
     Text {
         /// Title.
         title: String,

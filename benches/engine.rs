@@ -222,6 +222,21 @@ fn store_and_console_on(
             app
         })
     });
+    // What a user waits for before the first frame: the shipped catalog loaded (every
+    // condition compiled), the cache opened, the latest run read by the reader, one frame.
+    g.bench_function("first_frame_160x48", |b| {
+        let path = db();
+        b.iter(|| {
+            let catalog = Arc::new(Catalog::load(&Catalog::builtin_files()));
+            let store = Store::open(&path).unwrap();
+            let (keymap, _) = Keymap::new(&Default::default());
+            let mut app = App::new(catalog, store, Theme::default_theme(), keymap, None);
+            app.settle();
+            let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+            term.draw(|f| posture::tui::ui::draw(f, &mut app)).unwrap();
+            app
+        })
+    });
     g.sample_size(30);
     g.bench_function("draw_frame_160x48", |b| {
         let app = app_cell.get_or_insert_with(|| console_on(catalog, &db()));
@@ -267,8 +282,32 @@ fn store_and_console_on(
             spent
         })
     });
+    // One keystroke of a filter typed in the longest control's failing resources, until its
+    // rows and count are in and drawn (the key after it is Backspace, not measured).
+    g.bench_function("filter_key_to_frame_findings", |b| {
+        let app = app_cell.get_or_insert_with(|| console_on(catalog, &db()));
+        let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        app.on_key(key('/'));
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                app.on_key(black_box(key('1')));
+                app.settle();
+                term.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
+                spent += t.elapsed();
+                app.on_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+                app.settle();
+            }
+            spent
+        })
+    });
     g.bench_function("key_G_findings", |b| {
         let app = app_cell.get_or_insert_with(|| console_on(catalog, &db()));
+        if app.prompt.is_some() {
+            app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)); // the filter bench's prompt
+            app.settle();
+        }
         b.iter_custom(|iters| {
             let mut spent = Duration::ZERO;
             for _ in 0..iters {

@@ -5,7 +5,7 @@ use super::query::{FindingRow, RUN_COLS, RunInfo, run_info};
 use super::rows::{FINDING_COLS, FINDING_FROM, finding_row};
 use super::{Ctx, Result, Store};
 use crate::model::FindingState;
-use crate::model::{Cloud, ResourceRef};
+use crate::model::ResourceRef;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -124,19 +124,7 @@ impl Store {
                  AND NOT EXISTS (SELECT 1 FROM resources o WHERE o.run_id = ?2 AND o.id = r.id) ORDER BY r.id",
             )
             .ctx("comparing resources")?;
-        let rows = st
-            .query_map([a, b], |r| {
-                let cloud: String = r.get(3)?;
-                Ok(ResourceRef {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    rtype: r.get(2)?,
-                    cloud: cloud.parse().unwrap_or(Cloud::Azure),
-                    scope: r.get(4)?,
-                    region: r.get(5)?,
-                })
-            })
-            .ctx("comparing resources")?;
+        let rows = st.query_map([a, b], super::lookup::resource_ref).ctx("comparing resources")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing resources")
     }
 

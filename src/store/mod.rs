@@ -8,6 +8,7 @@ mod exports;
 mod governance;
 mod history;
 mod lean;
+mod lookup;
 mod page;
 mod query;
 mod report;
@@ -20,6 +21,7 @@ pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner
 pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
 pub use governance::{RecordKind, Revocation};
 pub use history::{DiffReport, HistoryEntry, StandardDelta};
+pub use lookup::LOOKUP_LIMIT;
 pub use page::{FindingPage, PageAt, PageKey};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};
 pub use report::TrendPoint;

@@ -64,6 +64,7 @@ impl App {
             Answer::CatalogSet => {}
             Answer::Review(Ok(r)) => self.review = *r,
             Answer::Review(Err(e)) => self.error(e),
+            Answer::Lookup { run, query, found } => self.on_lookup(run, query, found),
         }
     }
 
@@ -93,9 +94,8 @@ impl App {
         match r {
             Ok(a) if a.id == d.id => {
                 if a.findings.is_empty() && d.findings.is_empty() {
-                    let run = self.run.as_ref().map(|r| r.id).unwrap_or_default();
-                    self.overlay = None;
-                    self.error(format!(":resource {}: no finding for this resource in run {run}", a.id));
+                    self.overlay = self.back_to.take().map(|o| *o);
+                    self.error(format!(":resource {}: no finding for this resource in run {}", a.id, a.run));
                     return;
                 }
                 let check = d.findings.get(d.selected).map(|f| f.check.clone());

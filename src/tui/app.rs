@@ -97,6 +97,10 @@ pub struct App {
     pub review: crate::governance::Review,
     /// Days before its last day from which a record shows as expiring (config, else 14).
     pub expiring_days: i64,
+    /// Tab completion of the `:` line.
+    pub(super) completer: super::complete::Completer,
+    /// The popup a resource detail was opened from (diff, picker): back on top when it closes.
+    pub(super) back_to: Option<Box<Overlay>>,
 }
 
 impl App {
@@ -161,6 +165,8 @@ impl App {
             reports: super::report::Reports::new(crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK),
             review: Default::default(),
             expiring_days: crate::governance::DEFAULT_EXPIRING_DAYS,
+            completer: Default::default(),
+            back_to: None,
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));
@@ -332,6 +338,7 @@ impl App {
                 return;
             }
             Action::Command => {
+                self.completer.clear();
                 self.prompt = Some(Prompt::Command(Input::default()));
                 return;
             }

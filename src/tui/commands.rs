@@ -1,9 +1,16 @@
-//! The `:` command line: switch standard, jump to a resource, show a past run, diff, ...
+//! The `:` command line: switch standard (`:standard ID`, or an alias such as `:nist`), focus a
+//! pane, find a resource, show a past run, diff two runs, Tab completion, ...
 
-use super::app::{App, Overlay, Pane};
+use super::app::{App, Overlay, Pane, Prompt};
+use super::complete::{COMMANDS, Pick, StandardName, pick_standard};
+use super::keymap::Action;
+use super::panes::diff::{DiffEffect, DiffView};
+use super::panes::pick::{PickEffect, PickView};
 use super::reader::Request;
+use crate::model::ResourceRef;
 use crate::store::DiffReport;
 use crate::worker::Command as WorkerCommand;
+use tui_input::Input;
 
 impl App {
     /// Run a `:` command.
@@ -29,17 +36,16 @@ impl App {
                 }
             }
             "standard" | "s" => {
-                let found = self.visible_standards().iter().position(|s| s.id == arg || s.id.starts_with(arg));
-                match found {
-                    Some(i) if !arg.is_empty() => {
-                        self.standards.select(i);
-                        self.focus = Pane::Controls;
-                        self.moved_from(Pane::Standards);
-                    }
-                    _ => self.error(format!(":standard {arg}: no such standard (known: {})", self.standard_ids().join(", "))),
+                if !self.switch_standard(arg) {
+                    let known = self.standard_ids().join(", ");
+                    self.error(format!(":standard {arg}: no such standard (known: {known})"));
                 }
             }
-            "resource" | "res" => self.jump_to_resource(arg),
+            "standards" => self.focus = Pane::Standards,
+            "controls" => self.focus = Pane::Controls,
+            "findings" => self.focus = Pane::Findings,
+            "actions" => self.focus = Pane::Actions,
+            "resource" | "res" => self.find_resource(arg),
             // Pinned once the run is read (a run that does not exist is an error then).
             "run" => match arg.parse::<i64>() {
                 Ok(id) => self.reload(Some(id)),
@@ -49,17 +55,86 @@ impl App {
                 self.pinned = false;
                 self.reload(None);
             }
-            "diff" => self.show_diff(),
+            "diff" => self.diff_command(arg),
             "report" => self.start_report(arg),
             "attestations" | "exemptions" | "assignments" | "owners" | "audit" | "overdue" => {
                 self.open_audit_command(cmd, arg)
             }
-            other => self.error(format!(":{other}: unknown command (standard ID, resource ID, run ID, latest, diff, report [FILE], attestations, exemptions, assignments, overdue, assess, cancel, errors, help, quit)")),
+            // `:nist`, `:cis-azure-2.0`: a standard by its id or an alias of it.
+            other if arg.is_empty() && self.switch_standard(other) => {}
+            other => self.error(format!(
+                ":{other}: not a command or a standard (commands: {}; Tab completes)",
+                COMMANDS.join(", ")
+            )),
         }
     }
 
+    /// Every standard of the run shown (whatever the standards filter hides).
     fn standard_ids(&self) -> Vec<String> {
-        self.visible_standards().iter().map(|s| s.id.clone()).collect()
+        self.rollup.iter().flat_map(|r| r.standards.iter().map(|s| s.id.clone())).collect()
+    }
+
+    /// Switch to the standard `query` names (see [`pick_standard`]); false when none does.
+    /// An ambiguous alias is an error listing the candidates (and true: it was handled).
+    fn switch_standard(&mut self, query: &str) -> bool {
+        let pick = {
+            let names: Vec<StandardName> = self
+                .rollup
+                .iter()
+                .flat_map(|r| r.standards.iter())
+                .map(|s| StandardName { id: &s.id, name: &s.name, version: &s.version })
+                .collect();
+            match pick_standard(query, &names) {
+                Pick::One(id) => Ok((id.to_string(), None)),
+                Pick::Newest(id, all) => Ok((id.to_string(), Some(all.join(", ")))),
+                Pick::Many(all) => Err(Some(all.join(", "))),
+                Pick::None => Err(None),
+            }
+        };
+        match pick {
+            Ok((id, versions)) => {
+                self.go_to_standard(&id);
+                if let Some(v) = versions {
+                    self.info(format!("{id}: the newest of {v}"));
+                }
+                true
+            }
+            Err(Some(candidates)) => {
+                self.error(format!(":{query}: more than one standard matches ({candidates}): type more of the id"));
+                true
+            }
+            Err(None) => false,
+        }
+    }
+
+    /// Select standard `id` and focus its controls (clearing a filter that hides it).
+    fn go_to_standard(&mut self, id: &str) {
+        if !self.visible_standards().iter().any(|s| s.id == id) {
+            self.filters.standards.clear();
+            self.refresh_lists();
+        }
+        if let Some(i) = self.visible_standards().iter().position(|s| s.id == id) {
+            self.standards.select(i);
+            self.focus = Pane::Controls;
+            self.moved_from(Pane::Standards);
+        }
+    }
+
+    /// Select standard `standard` and, when given, its control `control` (from the diff).
+    fn show_control(&mut self, standard: &str, control: Option<&str>) {
+        if !self.standard_ids().iter().any(|s| s == standard) {
+            return self.info(format!("{standard} is not a standard of the run shown"));
+        }
+        self.go_to_standard(standard);
+        let Some(id) = control else { return };
+        let ci = self.standard().and_then(|s| s.controls.iter().position(|c| c.id == id));
+        match ci.and_then(|ci| self.visible_controls().iter().position(|&i| i == ci)) {
+            Some(pos) => {
+                self.controls.select(pos);
+                self.refresh_findings();
+            }
+            None => self.info(format!("{standard} {id}: not in the controls list (a filter hides it?)")),
+        }
     }
 
     fn moved_from(&mut self, pane: Pane) {
@@ -69,58 +144,136 @@ impl App {
         self.focus = f;
     }
 
-    fn jump_to_resource(&mut self, id: &str) {
-        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+    /// Tab (`forward`) or Shift-Tab on the `:` line.
+    pub(super) fn complete_command(&mut self, forward: bool) {
+        let Some(Prompt::Command(input)) = &self.prompt else {
             return;
         };
-        // A resource without findings in the run closes the detail with an error when read.
-        self.open_resource_id(run, id.to_string(), Vec::new(), false);
-    }
-
-    fn show_diff(&mut self) {
-        let Some(to) = self.run.as_ref().map(|r| r.id) else {
-            return;
-        };
-        self.info("comparing with the previous run …");
-        self.ask(Request::Diff { from: None, to });
-    }
-
-    /// The diff read by the reader, as a text popup.
-    pub(super) fn on_diff(&mut self, diff: Result<Option<Box<DiffReport>>, String>) {
-        match diff {
-            Ok(None) => self.info("no earlier run to compare with"),
-            Ok(Some(d)) => {
-                let mut lines = vec![
-                    format!("run {} → run {}", d.from.id, d.to.id),
-                    format!("compliance {:+.1} pts   secure {:+.1} pts", d.compliance_delta, d.secure_delta),
-                    String::new(),
-                    format!("New failures ({})", d.new_failures.len()),
-                ];
-                lines.extend(
-                    d.new_failures.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)),
-                );
-                lines.push(format!("Fixed ({})", d.fixed.len()));
-                lines.extend(
-                    d.fixed.iter().map(|f| format!("  {}  {}  {}", f.check, f.resource.scope, f.resource.name)),
-                );
-                lines.push(format!("Resources appeared ({})", d.appeared.len()));
-                lines.extend(d.appeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
-                lines.push(format!("Resources disappeared ({})", d.disappeared.len()));
-                lines.extend(d.disappeared.iter().map(|r| format!("  {}  {}", r.rtype, r.id)));
-                lines.push(format!("Standards changed ({})", d.standards.len()));
-                lines.extend(d.standards.iter().map(|s| {
-                    let (a, b) = s.pct.unwrap_or_default();
-                    format!("  {}  {} {a:.1}% → {} {b:.1}%", s.standard, s.from, s.to)
-                }));
-                lines.push(format!("Controls changed ({})", d.controls.len()));
-                lines.extend(d.controls.iter().map(|c| {
-                    format!("  {} {}  {} → {}", c.standard, c.control.as_deref().unwrap_or(""), c.from, c.to)
-                }));
-                self.overlay = Some(Overlay::Text { title: "Diff with the previous run".into(), lines, scroll: 0 });
-            }
-            Err(e) => self.error(format!(":diff: {e}")),
+        let line = input.value().to_string();
+        let ids = self.standard_ids();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        if let Some(new) = self.completer.tab(&line, &ids, forward) {
+            self.prompt = Some(Prompt::Command(Input::new(new)));
         }
     }
 
-    // ---- worker --------------------------------------------------------------------------
+    /// The candidates of the last Tab while the `:` line is as it left it (status line).
+    pub fn completion_hint(&self) -> Option<String> {
+        match &self.prompt {
+            Some(Prompt::Command(i)) => self.completer.hint(i.value()),
+            _ => None,
+        }
+    }
+
+    /// `:resource ID|NAME|PART`: looked up by the reader in the run shown.
+    fn find_resource(&mut self, query: &str) {
+        if query.is_empty() {
+            self.error(":resource needs a resource id, a name or part of one");
+            return;
+        }
+        let Some(run) = self.run.as_ref().map(|r| r.id) else {
+            self.error(format!(":resource {query}: no run in the cache yet"));
+            return;
+        };
+        self.ask(Request::Lookup { run, query: query.to_string() });
+    }
+
+    /// The lookup's resources: one (by id, by its exact name, or the only match) opens; several
+    /// open the picker; none is an error naming what was looked for.
+    pub(super) fn on_lookup(&mut self, run: i64, query: String, found: Result<Vec<ResourceRef>, String>) {
+        let found = match found {
+            Ok(f) => f,
+            Err(e) => return self.error(format!(":resource {query}: {e}")),
+        };
+        let named: Vec<&ResourceRef> = found.iter().filter(|r| r.name.eq_ignore_ascii_case(&query)).collect();
+        let one = match (found.as_slice(), named.as_slice()) {
+            ([], _) => {
+                return self
+                    .error(format!(":resource {query}: no resource of run {run} has an id or name containing it"));
+            }
+            ([r], _) | ([r, ..], _) if r.id == query => r.id.clone(),
+            (_, [r]) => r.id.clone(),
+            ([r], _) => r.id.clone(),
+            _ => {
+                self.overlay = Some(Overlay::Pick(Box::new(PickView::new(query, run, found))));
+                return;
+            }
+        };
+        // A resource without findings in the run closes the detail with an error when read.
+        self.open_resource_id(run, one, Vec::new(), false);
+    }
+
+    /// `:diff` (the run shown against the one before it), `:diff N` (run N against the run
+    /// shown, older first) and `:diff A B` (run A → run B).
+    fn diff_command(&mut self, arg: &str) {
+        let Some(shown) = self.run.as_ref().map(|r| r.id) else {
+            return self.error(":diff: no run in the cache yet");
+        };
+        let ids: Result<Vec<i64>, String> = arg
+            .split_whitespace()
+            .map(|w| {
+                w.trim_start_matches('#')
+                    .parse::<i64>()
+                    .map_err(|_| format!(":diff {arg}: {w} is not a run id (see posture history)"))
+            })
+            .collect();
+        let (from, to) = match ids.as_deref() {
+            Err(e) => return self.error(e.clone()),
+            Ok([]) => (None, shown),
+            Ok([n]) if *n == shown => {
+                return self.error(format!(":diff {n}: run {n} is the run shown; name another run, or two"));
+            }
+            Ok(&[n]) => (Some(n.min(shown)), n.max(shown)),
+            Ok(&[a, b]) if a == b => return self.error(format!(":diff {arg}: the same run twice")),
+            Ok(&[a, b]) => (Some(a), b),
+            Ok(_) => return self.error(format!(":diff {arg}: at most two run ids")),
+        };
+        self.ask(Request::Diff { from, to });
+    }
+
+    /// The diff read by the reader, as a list to move in.
+    pub(super) fn on_diff(&mut self, diff: Result<Option<Box<DiffReport>>, String>) {
+        match diff {
+            Ok(None) => self.info("no earlier run to compare with"),
+            Ok(Some(d)) => self.overlay = Some(Overlay::Diff(Box::new(DiffView::new(d)))),
+            Err(e) => self.error(format!(":diff: {e} (see posture history)")),
+        }
+    }
+
+    /// A key in the diff or the resource picker; a resource opened from either returns to it.
+    pub(super) fn on_list_overlay_action(&mut self, action: Action) {
+        let page = self.page;
+        let open = match self.overlay.as_mut() {
+            Some(Overlay::Diff(v)) => match v.on_action(action, page) {
+                DiffEffect::None => None,
+                DiffEffect::Close => {
+                    self.overlay = None;
+                    None
+                }
+                DiffEffect::Open { run, id, known } => Some((run, id, known)),
+                DiffEffect::Standard { standard, control } => {
+                    self.overlay = None;
+                    self.show_control(&standard, control.as_deref());
+                    None
+                }
+            },
+            Some(Overlay::Pick(v)) => match v.on_action(action, page) {
+                PickEffect::None => None,
+                PickEffect::Close => {
+                    self.overlay = None;
+                    None
+                }
+                PickEffect::Open { run, id } => Some((run, id, Vec::new())),
+            },
+            _ => None,
+        };
+        if let Some((run, id, known)) = open {
+            let from = self.overlay.take().map(Box::new);
+            if self.run.as_ref().is_some_and(|r| r.id != run) {
+                self.info(format!("{id}: as it was in run {run}"));
+            }
+            self.open_resource_id(run, id, known, false);
+            self.back_to = from;
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod clipboard;
 pub mod colors;
 mod commands;
+pub mod complete;
 mod events;
 pub mod form;
 mod forms;

@@ -64,6 +64,7 @@ impl App {
 
     /// Open the detail of resource `id`, showing `known` findings until its own are read.
     pub(super) fn open_resource_id(&mut self, run: i64, id: String, known: Vec<crate::store::FindingRow>, yank: bool) {
+        self.back_to = None;
         self.overlay = Some(Overlay::Resource(Box::new(ResourceDetail {
             id: id.clone(),
             loading: true,
@@ -180,7 +181,7 @@ impl App {
                 Action::Yank => self.yank(),
                 Action::Filter => self.prompt = Some(Prompt::Filter(Input::default())),
                 Action::NextMatch | Action::PrevMatch => d.jump = Some(action == Action::NextMatch),
-                Action::Back | Action::Enter | Action::Quit => self.overlay = None,
+                Action::Back | Action::Enter | Action::Quit => self.overlay = self.back_to.take().map(|o| *o),
                 Action::Help => self.overlay = Some(Overlay::Help),
                 _ => {}
             },
@@ -194,6 +195,7 @@ impl App {
                 _ => {}
             },
             Some(Overlay::Audit(_)) => self.on_audit_action(action),
+            Some(Overlay::Diff(_) | Overlay::Pick(_)) => self.on_list_overlay_action(action),
             Some(Overlay::Facets { selected }) => match action {
                 Action::Down => *selected = (*selected + 1).min(facet_rows(self.focus).saturating_sub(1)),
                 Action::Up => *selected = selected.saturating_sub(1),
@@ -281,6 +283,7 @@ impl App {
         let Some(prompt) = self.prompt.as_mut() else {
             return;
         };
+        let command = matches!(prompt, Prompt::Command(_));
         let input = match prompt {
             Prompt::Filter(i) | Prompt::Command(i) => i,
         };
@@ -302,6 +305,7 @@ impl App {
                 }
             }
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => self.prompt = None,
+            KeyCode::Tab | KeyCode::BackTab if command => self.complete_command(key.code == KeyCode::Tab),
             _ => {
                 input.handle_event(&crossterm::event::Event::Key(key));
                 let value = input.value().to_string();

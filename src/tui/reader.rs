@@ -38,12 +38,14 @@ pub enum Kind {
     Catalog,
     /// Attestations, exemptions and assignments with where each stands.
     Review,
+    /// Resources found by part of their id or name (`:resource`).
+    Lookup,
 }
 
 impl Kind {
     /// Every kind, in the order a batch of requests is served (catalog before loads, saves
     /// before the reloads they cause).
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Catalog,
         Kind::Save,
         Kind::Load,
@@ -52,6 +54,7 @@ impl Kind {
         Kind::History,
         Kind::Diff,
         Kind::Review,
+        Kind::Lookup,
     ];
 
     fn index(self) -> usize {
@@ -128,6 +131,13 @@ pub enum Request {
         /// Actions that earn all their points now (their assignments are done).
         done: std::collections::HashSet<String>,
     },
+    /// Resources of `run` whose id is `query` or whose id or name contains it.
+    Lookup {
+        /// Run.
+        run: i64,
+        /// What was typed.
+        query: String,
+    },
 }
 
 impl Request {
@@ -142,6 +152,7 @@ impl Request {
             Request::Save { .. } => Kind::Save,
             Request::Catalog(_) => Kind::Catalog,
             Request::Review { .. } => Kind::Review,
+            Request::Lookup { .. } => Kind::Lookup,
         }
     }
 }
@@ -186,6 +197,8 @@ pub struct Window {
 
 /// A resource's detail.
 pub struct ResourceAnswer {
+    /// The run asked for.
+    pub run: i64,
     /// The resource asked for.
     pub id: String,
     /// Its findings in the run.
@@ -219,6 +232,15 @@ pub enum Answer {
     CatalogSet,
     /// [`Request::Review`].
     Review(Result<Box<crate::governance::Review>, String>),
+    /// [`Request::Lookup`]: the run and query asked, and the resources found (bounded).
+    Lookup {
+        /// Run.
+        run: i64,
+        /// What was typed.
+        query: String,
+        /// Matches, best first.
+        found: Result<Vec<crate::model::ResourceRef>, String>,
+    },
 }
 
 impl Answer {
@@ -232,6 +254,7 @@ impl Answer {
             Answer::Saved { .. } => Kind::Save,
             Answer::CatalogSet => Kind::Catalog,
             Answer::Review(_) => Kind::Review,
+            Answer::Lookup { .. } => Kind::Lookup,
         }
     }
 }

@@ -135,7 +135,7 @@ pub enum Overlay {
     Control,
     /// A standard's summary and score history (None: still being read).
     Standard(Option<Vec<(i64, String, f64)>>),
-    /// Text (diff, command output).
+    /// Text (command output; the diff has its own list, `Diff`).
     Text {
         /// Title.
         title: String,
@@ -151,6 +151,10 @@ pub enum Overlay {
     },
     /// Attestations, exemptions or assignments with their state (`:attestations`, `A`).
     Audit(Box<super::panes::audit::AuditView>),
+    /// What changed between two runs (`:diff`).
+    Diff(Box<super::panes::diff::DiffView>),
+    /// Resources matching `:resource PART`, to choose one.
+    Pick(Box<super::panes::pick::PickView>),
 }
 
 /// The resource detail view.

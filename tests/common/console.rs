@@ -106,3 +106,39 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
 pub fn rows(app: &mut App, w: u16, h: u16) -> Vec<String> {
     screen(app, w, h).lines().map(|l| l.trim_matches('"').to_string()).collect()
 }
+
+/// Type a `:` command and press Enter.
+pub fn command(app: &mut App, line: &str) {
+    typed(app, &format!(":{line}"));
+    press(app, code(KeyCode::Enter));
+}
+
+/// The demo estate assessed `runs` times, a day apart with the last at 08:00 on the fixed
+/// day; `edit` is SQL run on the cache before the console opens it.
+pub fn demo_console(runs: usize, edit: &str) -> Console {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let catalog = Catalog::load(&Catalog::builtin_files());
+    {
+        let mut store = Store::open(&db).unwrap();
+        for _ in 0..runs {
+            let cancel = AtomicBool::new(false);
+            posture::pipeline::run_and_store(&mut store, &catalog, &[SourceSpec::Demo], &[], 90, &cancel, &mut |_| {})
+                .unwrap();
+        }
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "UPDATE runs SET
+            started_at = strftime('%Y-%m-%dT08:00:00+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days'),
+            finished_at = strftime('%Y-%m-%dT08:00:05+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days');",
+    )
+    .unwrap();
+    conn.execute_batch(edit).unwrap();
+    drop(conn);
+    let (keymap, _) = Keymap::new(&Default::default());
+    let mut app = App::new(Arc::new(catalog), Store::open(&db).unwrap(), Theme::default_theme(), keymap, None);
+    app.clock = fixed_now;
+    app.settle();
+    Console { app, dir }
+}

@@ -49,10 +49,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     match app.overlay.clone() {
         Some(Overlay::Help) => {
             let commands = [
-                (":standard ID", "switch standard"),
-                (":resource ID", "open a resource by its cloud id"),
+                (":standard ID  :ID", "switch standard (an alias works: :nist, :cis-azure)"),
+                (":controls  :findings", "focus a pane (also :standards, :actions)"),
+                (":resource TEXT", "open a resource by its id, name or part of either"),
                 (":run ID / :latest", "show a past run / back to the newest"),
-                (":diff", "what changed since the previous run"),
+                (":diff [A [B]]", "what changed since the previous run (or between runs)"),
+                ("Tab", "complete the command or standard id (again: next)"),
                 (":attestations  :exemptions", "records with their state (also :assignments, :overdue)"),
                 (":assess  :cancel", "start / cancel a run"),
                 (":errors  :quit", "error log / quit"),
@@ -220,6 +222,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         }
         Some(Overlay::Resource(_)) => super::resource::draw(f, area, app),
         Some(Overlay::Audit(v)) => super::audit_draw::draw(f, area, app, *v),
+        Some(Overlay::Diff(_) | Overlay::Pick(_)) => super::diff::draw_overlay(f, area, app),
         None => {}
     }
 }

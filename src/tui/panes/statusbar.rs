@@ -98,11 +98,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         top.push(Span::styled(format!("{} error(s): L ", app.errors.len()), t.get("error")));
     }
     top.extend(tail);
-    let prompt = |sigil: &'static str, value: &str| {
+    let prompt = |sigil: &'static str, value: &str, candidates: Option<String>| {
         let typed = clean(value).into_owned();
         // What Enter and Esc do, after the text being typed, as far as the width allows.
         let used = unicode_width::UnicodeWidthStr::width(typed.as_str()) + 2;
-        let keys = super::hints::fitted(&super::hints::hints(app), w.saturating_sub(used + 3));
+        let keys = candidates
+            .unwrap_or_else(|| super::hints::fitted(&super::hints::hints(app), w.saturating_sub(used + 3)));
         Line::from(vec![
             Span::styled(sigil, t.get("accent")),
             Span::styled(typed, t.get("text")),
@@ -111,8 +112,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         ])
     };
     let bottom = match &app.prompt {
-        Some(Prompt::Filter(i)) => prompt("/", i.value()),
-        Some(Prompt::Command(i)) => prompt(":", i.value()),
+        Some(Prompt::Filter(i)) => prompt("/", i.value(), None),
+        // Tab's candidates (complete.rs), the one on the line in brackets, instead of the keys.
+        Some(Prompt::Command(i)) => prompt(":", i.value(), app.completion_hint()),
         None => match &app.notice {
             Some(n) => Line::from(Span::styled(fit(&n.text, w), if n.error { t.get("error") } else { t.get("text") })),
             // The keys that act here, as the keymap binds them.

@@ -47,6 +47,10 @@ impl Serve {
                         .map_err(|e| format!("reading attestations, exemptions and assignments: {e}")),
                 )
             }
+            Request::Lookup { run, query } => {
+                let found = self.store.find_resources(run, &query, crate::store::LOOKUP_LIMIT);
+                Answer::Lookup { run, query, found: found.map_err(|e| format!("looking up resources: {e}")) }
+            }
         }
     }
 
@@ -92,7 +96,7 @@ impl Serve {
         let filter = FindingFilter { resource: Some(id.clone()), ..Default::default() };
         let findings = self.store.findings(run, &filter, 0, RESOURCE_FINDINGS).map_err(|e| e.to_string())?;
         let doc = self.store.resource_doc(run, &id).map_err(|e| format!("reading resource: {e}"))?;
-        Ok(ResourceAnswer { id, findings, doc })
+        Ok(ResourceAnswer { run, id, findings, doc })
     }
 
     fn diff(&self, from: Option<i64>, to: i64) -> Result<Option<Box<DiffReport>>, String> {

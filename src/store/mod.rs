@@ -14,6 +14,7 @@ mod report;
 mod rows;
 mod schema;
 mod snapshots;
+mod trends;
 mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
@@ -23,6 +24,7 @@ pub use history::{DiffReport, HistoryEntry, StandardDelta};
 pub use page::{FindingPage, PageAt, PageKey};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};
 pub use report::TrendPoint;
+pub use trends::{TREND_RUNS, TrendRun, Trends};
 pub use write::RunWriter;
 
 use crate::fsutil;

@@ -97,6 +97,8 @@ pub struct App {
     pub review: crate::governance::Review,
     /// Days before its last day from which a record shows as expiring (config, else 14).
     pub expiring_days: i64,
+    /// Scores and failing resources over the stored runs up to the run shown (after each load).
+    pub trends: crate::store::Trends,
 }
 
 impl App {
@@ -161,6 +163,7 @@ impl App {
             reports: super::report::Reports::new(crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK),
             review: Default::default(),
             expiring_days: crate::governance::DEFAULT_EXPIRING_DAYS,
+            trends: Default::default(),
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));

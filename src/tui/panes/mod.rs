@@ -10,3 +10,4 @@ pub mod overlays;
 pub mod resource;
 pub mod standards;
 pub mod statusbar;
+pub mod trend;

@@ -1,4 +1,4 @@
-//! Standards: where do we stand — "N of M", a gauge, the state.
+//! Standards: where do we stand — "N of M", a gauge, the state, the score over the runs.
 
 use crate::tui::app::{App, Pane};
 use crate::tui::widgets::{cell, control_icon, gauge, pane_block};
@@ -17,6 +17,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let inner_w = area.width.saturating_sub(2) as usize;
     let gauge_w = if inner_w >= 70 { 12 } else { 6 };
     let name_w = inner_w.saturating_sub(2 + 11 + gauge_w + 8 + 2);
+    // The score over the stored runs, where it leaves the names room enough.
+    let spark_w = super::trend::spark_width(name_w);
+    let name_w = name_w - spark_w;
     let mut lines: Vec<Line> = Vec::new();
     if list.is_empty() {
         let msg = if app.run.is_none() {
@@ -36,6 +39,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Span::styled(format!(" {}", gauge(s.compliance_pct, gauge_w)), t.get("gauge")),
             Span::styled(format!(" {:>5.1}%", s.compliance_pct), style),
         ];
+        row.extend(super::trend::spark_cell(app, s, spark_w));
         if i == app.standards.selected {
             row = crate::tui::widgets::selected(row, t);
         }

@@ -18,7 +18,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let gauge_w = if inner_w >= 70 { 12 } else { 6 };
     let name_w = inner_w.saturating_sub(2 + 11 + gauge_w + 8 + 2);
     // The score over the stored runs, where it leaves the names room enough.
-    let spark_w = super::trend::spark_width(name_w);
+    let spark_w = super::trend::spark_width(app, name_w);
     let name_w = name_w - spark_w;
     let mut lines: Vec<Line> = Vec::new();
     if list.is_empty() {

@@ -87,9 +87,11 @@ pub fn sparkline(values: &[f64], max: f64, width: usize) -> String {
 }
 
 /// The sparkline column's width in a Standards pane whose names would get `name_w` columns
-/// without it: 0 (hidden) when the names would be cut too short.
-pub fn spark_width(name_w: usize) -> usize {
-    if name_w >= MIN_NAME + SPARK_COLUMN { SPARK_COLUMN } else { 0 }
+/// without it: 0 (hidden) when the names would be cut too short, or before a second
+/// complete run makes a trend.
+pub fn spark_width(app: &App, name_w: usize) -> usize {
+    let fits = name_w >= MIN_NAME + SPARK_COLUMN;
+    if fits && app.trends.runs.len() > 1 { SPARK_COLUMN } else { 0 }
 }
 
 /// Standard `s`'s cell of the sparkline column (`width` from [`spark_width`]; None when 0):
@@ -105,30 +107,25 @@ fn when(at: &str) -> String {
     at.get(..16).unwrap_or(at).replace('T', " ")
 }
 
-/// Latest, lowest and highest figures of a series of at least one point, as a sentence.
-fn figures(s: &Series, fmt: impl Fn(f64) -> String) -> String {
+/// The latest figure of a series, and its lowest and highest, as two short sentences.
+fn figures(s: &Series, fmt: impl Fn(f64) -> String) -> [String; 2] {
     let (Some(last), Some(run)) = (s.values.last(), s.runs.last()) else {
-        return String::new();
+        return Default::default();
     };
     // The latest of equal values: "when was it last this low" is the useful question.
     let pick = |better: fn(f64, f64) -> bool| {
         s.values
             .iter()
             .zip(&s.runs)
+            .rev()
             .fold((*last, run.id), |acc, (v, r)| if better(*v, acc.0) { (*v, r.id) } else { acc })
     };
     let lo = pick(|v, best| v < best);
     let hi = pick(|v, best| v > best);
-    format!(
-        "latest {} (run #{}, {}) · lowest {} (run #{}) · highest {} (run #{})",
-        fmt(*last),
-        run.id,
-        when(&run.started_at),
-        fmt(lo.0),
-        lo.1,
-        fmt(hi.0),
-        hi.1
-    )
+    [
+        format!("latest {} (run #{}, {})", fmt(*last), run.id, when(&run.started_at)),
+        format!("lowest {} (run #{}) · highest {} (run #{})", fmt(lo.0), lo.1, fmt(hi.0), hi.1),
+    ]
 }
 
 /// What a series of fewer than two points says instead of a picture; None from two points.
@@ -168,7 +165,7 @@ pub fn standard_lines(app: &App, s: &StandardSummary) -> (Vec<Line<'static>>, u1
         lines.push(line(format!("  {note}"), t.get("dim")));
         return (lines, 0);
     }
-    lines.push(line(format!("  {}", figures(&series, pct)), t.get("text")));
+    lines.extend(figures(&series, pct).map(|f| line(format!("  {f}"), t.get("text"))));
     (lines, CHART_ROWS)
 }
 
@@ -207,17 +204,27 @@ pub fn control_lines(app: &App, standard: &str, c: &ControlSummary) -> Vec<Line<
     }
     let t = &app.theme;
     let series = control_series(app, standard, c);
-    let count = |v: f64| format!("{v:.0}");
-    let mut lines = vec![Line::default(), line(format!("Failing resources {}", over(&series)), t.get("title"))];
-    if let Some(note) = too_few(app, &series, count) {
-        lines.push(line(format!("  {note}"), t.get("dim")));
-        return lines;
+    let count = |v: f64| if v == 1.0 { "1 resource".to_string() } else { format!("{v:.0} resources") };
+    // The detail above gives this run's counts: before a trend, one line says why there is none.
+    match series.values.len() {
+        0 => return Vec::new(),
+        1 => {
+            let note = "Failing resources per run: one run so far; the trend starts with the next complete run.";
+            return vec![line(note, t.get("dim")), Line::default()];
+        }
+        _ => {}
     }
+    let mut lines = vec![line(format!("Failing resources {}", over(&series)), t.get("title"))];
     let max = series.values.iter().copied().fold(0.0, f64::max);
+    let bars = sparkline(&series.values, max, series.values.len());
+    let [latest, range] = figures(&series, count);
+    let indent = " ".repeat(bars.chars().count() + 4);
     lines.push(Line::from(vec![
-        Span::styled(format!("  {}  ", sparkline(&series.values, max, series.values.len())), t.get("gauge")),
-        Span::styled(figures(&series, count), t.get("text")),
+        Span::styled(format!("  {bars}  "), t.get("gauge")),
+        Span::styled(latest, t.get("text")),
     ]));
+    lines.push(line(format!("{indent}{range}"), t.get("text")));
+    lines.push(Line::default());
     lines
 }
 
@@ -255,13 +262,9 @@ mod tests {
         let s = series(&r, &[Some(50.0), Some(20.0), Some(80.0), Some(20.0)], None);
         assert_eq!(
             figures(&s, pct),
-            "latest 20.0% (run #4, 2026-11-04 08:00) · lowest 20.0% (run #4) · highest 80.0% (run #3)"
+            ["latest 20.0% (run #4, 2026-11-04 08:00)", "lowest 20.0% (run #4) · highest 80.0% (run #3)"]
         );
-    }
-
-    #[test]
-    fn the_column_gives_way_to_short_names() {
-        assert_eq!(spark_width(MIN_NAME + SPARK_COLUMN), SPARK_COLUMN);
-        assert_eq!(spark_width(MIN_NAME + SPARK_COLUMN - 1), 0);
+        let s = series(&r, &[Some(10.0), Some(10.0), Some(30.0)], None);
+        assert_eq!(figures(&s, pct)[1], "lowest 10.0% (run #2) · highest 30.0% (run #3)");
     }
 }

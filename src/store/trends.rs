@@ -9,6 +9,14 @@ use std::collections::BTreeMap;
 /// The most runs a trend covers.
 pub const TREND_RUNS: u32 = 30;
 
+/// The latest complete runs up to one (the `runs_status` index).
+const RUNS: &str = "SELECT id, started_at FROM runs WHERE status = 'complete' AND id <= ?1 ORDER BY id DESC LIMIT ?2";
+/// The standards' percentages of a range of runs (by primary key).
+const STANDARDS: &str = "SELECT run_id, standard_id, pct FROM standard_summaries WHERE run_id BETWEEN ?1 AND ?2";
+/// The controls' unhealthy resources of a range of runs (by primary key).
+const CONTROLS: &str =
+    "SELECT run_id, standard_id, control_id, unhealthy FROM control_summaries WHERE run_id BETWEEN ?1 AND ?2";
+
 /// One run of a trend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrendRun {
@@ -37,12 +45,7 @@ impl Store {
     /// sources would read as a drop.
     pub fn trends(&self, up_to: i64, runs: u32) -> Result<Trends> {
         let limit = runs.clamp(1, TREND_RUNS);
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT id, started_at FROM runs WHERE status = 'complete' AND id <= ?1 ORDER BY id DESC LIMIT ?2",
-            )
-            .ctx("reading the trend's runs")?;
+        let mut st = self.conn.prepare_cached(RUNS).ctx("reading the trend's runs")?;
         let mut list = st
             .query_map(rusqlite::params![up_to, limit], |r| Ok(TrendRun { id: r.get(0)?, started_at: r.get(1)? }))
             .ctx("reading the trend's runs")?
@@ -56,10 +59,7 @@ impl Store {
         let slot: BTreeMap<i64, usize> = list.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
         let n = list.len();
         let mut standards: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT run_id, standard_id, pct FROM standard_summaries WHERE run_id BETWEEN ?1 AND ?2")
-            .ctx("reading the standards' trend")?;
+        let mut st = self.conn.prepare_cached(STANDARDS).ctx("reading the standards' trend")?;
         let rows = st
             .query_map([first, last], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?)))
             .ctx("reading the standards' trend")?;
@@ -70,12 +70,7 @@ impl Store {
             }
         }
         let mut controls: BTreeMap<(String, String), Vec<Option<u64>>> = BTreeMap::new();
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT run_id, standard_id, control_id, unhealthy FROM control_summaries WHERE run_id BETWEEN ?1 AND ?2",
-            )
-            .ctx("reading the controls' trend")?;
+        let mut st = self.conn.prepare_cached(CONTROLS).ctx("reading the controls' trend")?;
         let rows = st
             .query_map([first, last], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
@@ -137,6 +132,22 @@ mod tests {
         assert_eq!(t.standards["b"], vec![Some(10.0), None, Some(20.0)]);
         assert_eq!(t.controls[&("a".into(), "1.1".into())], vec![Some(5), Some(3), Some(1)]);
         assert_eq!(t.controls[&("a".into(), "1.2".into())], vec![Some(0), None, Some(2)]);
+    }
+
+    /// Each query reads an index or a primary key range, never a whole table: the cost stays
+    /// that of 30 runs' summaries however large the cache.
+    #[test]
+    fn every_query_searches_a_key() {
+        let s = Store::open_in_memory().unwrap();
+        for sql in [RUNS, STANDARDS, CONTROLS] {
+            let mut st = s.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params![1, 30], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(plan.iter().all(|p| p.starts_with("SEARCH")), "{sql}: {plan:?}");
+        }
     }
 
     #[test]

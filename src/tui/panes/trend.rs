@@ -160,7 +160,7 @@ fn pct(v: f64) -> String {
 pub fn standard_lines(app: &App, s: &StandardSummary) -> (Vec<Line<'static>>, u16) {
     let t = &app.theme;
     let series = standard_series(app, s);
-    let mut lines = vec![line(format!("Compliance {} (as stored at run time)", over(&series)), t.get("title"))];
+    let mut lines = vec![line(format!("Compliance {}", over(&series)), t.get("title"))];
     if let Some(note) = too_few(app, &series, pct) {
         lines.push(line(format!("  {note}"), t.get("dim")));
         return (lines, 0);

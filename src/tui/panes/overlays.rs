@@ -178,9 +178,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                     t.get("dim"),
                 ));
             }
+            lines.extend(super::trend::control_lines(app, &s.id, c));
             // Who attested, when, until when, the note and the evidence's hash state.
             let (sid, cid) = (s.id.clone(), c.id.clone());
-            lines.extend(super::trend::control_lines(app, &sid, c));
             lines.extend(super::audit_draw::control_attestations(app, &sid, &cid));
             popup(f, area, app, "Control", lines, 90);
         }
@@ -214,9 +214,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             lines.push(Line::default());
             let (trend, chart_rows) = super::trend::standard_lines(app, s);
             lines.extend(trend);
-            let s = s.clone();
             let chart = popup_above(f, area, app, "Standard", lines, 80, chart_rows);
-            super::trend::standard_chart(f, chart, app, &s);
+            super::trend::standard_chart(f, chart, app);
         }
         Some(Overlay::Text { title, lines, scroll }) => {
             let lines: Vec<Line> = lines.iter().map(|l| line(clean(l).into_owned(), t.get("text"))).collect();

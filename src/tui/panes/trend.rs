@@ -169,9 +169,10 @@ pub fn standard_lines(app: &App, s: &StandardSummary) -> (Vec<Line<'static>>, u1
     (lines, CHART_ROWS)
 }
 
-/// The score per run as a line chart over `area`: runs on the x axis (first, middle, last
-/// labelled with id and date), 0–100 % on the y axis.
-pub fn standard_chart(f: &mut Frame, area: Rect, app: &App, s: &StandardSummary) {
+/// The selected standard's score per run as a line chart over `area`: runs on the x axis
+/// (first, middle, last labelled with id and date), 0–100 % on the y axis.
+pub fn standard_chart(f: &mut Frame, area: Rect, app: &App) {
+    let Some(s) = app.standard() else { return };
     let series = standard_series(app, s);
     let n = series.values.len();
     if n < 2 || area.height < 3 {

@@ -205,3 +205,15 @@ fn the_trends_agree_with_the_history_and_the_rollup() {
         }
     }
 }
+
+/// An older run shown (`:run ID`) ends its trends there: nothing later is drawn as its past.
+#[test]
+fn an_older_run_ends_the_trend_at_itself() {
+    let mut c = three_runs();
+    let app = &mut c.app;
+    typed(app, ":run 2");
+    assert_eq!(app.run.as_ref().map(|r| r.id), Some(2));
+    assert_eq!(app.trends.runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![1, 2]);
+    typed(app, ":latest");
+    assert_eq!(app.trends.runs.len(), 3);
+}

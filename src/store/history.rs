@@ -223,19 +223,4 @@ impl Store {
             controls,
         })
     }
-
-    /// Per-run compliance percentage of one standard, newest first.
-    pub fn stored_standard_pct(&self, standard: &str, limit: u64) -> Result<Vec<(i64, String, f64)>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT s.run_id, r.started_at, s.pct FROM standard_summaries s JOIN runs r ON r.id = s.run_id
-                 WHERE s.standard_id = ?1 AND r.status IN ('complete','partial') ORDER BY s.run_id DESC LIMIT ?2",
-            )
-            .ctx("reading standard history")?;
-        let rows = st
-            .query_map(rusqlite::params![standard, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .ctx("reading standard history")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading standard history")
-    }
 }

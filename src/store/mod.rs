@@ -15,6 +15,7 @@ mod report;
 mod rows;
 mod schema;
 mod snapshots;
+mod trends;
 mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
@@ -25,6 +26,7 @@ pub use lookup::LOOKUP_LIMIT;
 pub use page::{FindingPage, PageAt, PageKey};
 pub use query::{FindingFilter, FindingOrder, FindingRow, RunInfo, RunSnapshot};
 pub use report::TrendPoint;
+pub use trends::{TREND_RUNS, TrendRun, Trends};
 pub use write::RunWriter;
 
 use crate::fsutil;

@@ -1,6 +1,6 @@
 //! The reader's answers applied to the console: a loaded run, a window of findings, a
-//! resource's detail, a standard's history, a diff, a saved form. Also the test hook that
-//! waits for every answer.
+//! resource's detail, the trends over the stored runs, a diff, a saved form. Also the test
+//! hook that waits for every answer.
 
 use super::app::{App, Overlay};
 use super::reader::{Answer, Loaded, ResourceAnswer};
@@ -36,13 +36,8 @@ impl App {
             Answer::Findings(Ok(w)) => self.on_window(*w),
             Answer::Findings(Err(e)) => self.error(e),
             Answer::Resource(r) => self.on_resource(r),
-            Answer::History(standard, points) => {
-                if matches!(self.overlay, Some(Overlay::Standard(None)))
-                    && self.standard().is_some_and(|s| s.id == standard)
-                {
-                    self.overlay = Some(Overlay::Standard(Some(points)));
-                }
-            }
+            Answer::Trends(Ok(t)) => self.trends = *t,
+            Answer::Trends(Err(e)) => self.error(e),
             Answer::Diff(d) => self.on_diff(d),
             Answer::Saved { form, result, notices } => {
                 self.saving = false;
@@ -84,6 +79,11 @@ impl App {
         }
         // Assignments are done by the rollup just read: the review follows it.
         self.load_review();
+        // The trends end at the run shown, so they are read again with each load.
+        match shown {
+            Some(up_to) => _ = self.ask(super::reader::Request::Trends { up_to }),
+            None => self.trends = Default::default(),
+        }
         self.refresh_lists();
     }
 

@@ -101,6 +101,8 @@ pub struct App {
     pub(super) completer: super::complete::Completer,
     /// The popup a resource detail was opened from (diff, picker): back on top when it closes.
     pub(super) back_to: Option<Box<Overlay>>,
+    /// Scores and failing resources over the stored runs up to the run shown (after each load).
+    pub trends: crate::store::Trends,
 }
 
 impl App {
@@ -167,6 +169,7 @@ impl App {
             expiring_days: crate::governance::DEFAULT_EXPIRING_DAYS,
             completer: Default::default(),
             back_to: None,
+            trends: Default::default(),
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));

@@ -116,11 +116,9 @@ impl App {
     pub(super) fn open_detail(&mut self) {
         match self.focus {
             Pane::Standards | Pane::Actions => {
-                let Some(id) = self.standard().map(|s| s.id.clone()) else {
-                    return;
-                };
-                self.overlay = Some(Overlay::Standard(None));
-                self.ask(Request::History { standard: id });
+                if self.standard().is_some() {
+                    self.overlay = Some(Overlay::Standard);
+                }
             }
             Pane::Controls => {
                 if self.control().is_some() {

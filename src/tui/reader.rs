@@ -7,7 +7,7 @@ use super::form::Form;
 use crate::assess::Rollup;
 use crate::catalog::Catalog;
 use crate::governance::ExemptionMatcher;
-use crate::store::{DiffReport, FindingFilter, FindingRow, PageAt, PageKey, RunInfo, Store};
+use crate::store::{DiffReport, FindingFilter, FindingRow, PageAt, PageKey, RunInfo, Store, Trends};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -28,8 +28,8 @@ pub enum Kind {
     Findings,
     /// A resource's findings and document.
     Resource,
-    /// A standard's stored score history.
-    History,
+    /// The standards' scores and controls' failing resources over the stored runs.
+    Trends,
     /// The diff of two runs.
     Diff,
     /// A form saved to the cache (never superseded: every save is a decision).
@@ -51,7 +51,7 @@ impl Kind {
         Kind::Load,
         Kind::Findings,
         Kind::Resource,
-        Kind::History,
+        Kind::Trends,
         Kind::Diff,
         Kind::Review,
         Kind::Lookup,
@@ -97,10 +97,10 @@ pub enum Request {
         /// The resource's cloud id.
         id: String,
     },
-    /// The compliance of a standard over the stored runs.
-    History {
-        /// Standard id.
-        standard: String,
+    /// The trends of the complete runs up to the run shown (after each load).
+    Trends {
+        /// The run shown.
+        up_to: i64,
     },
     /// What changed from run `from` (None: the run before `to`) to run `to`.
     Diff {
@@ -147,7 +147,7 @@ impl Request {
             Request::Load { .. } => Kind::Load,
             Request::Findings { .. } => Kind::Findings,
             Request::Resource { .. } => Kind::Resource,
-            Request::History { .. } => Kind::History,
+            Request::Trends { .. } => Kind::Trends,
             Request::Diff { .. } => Kind::Diff,
             Request::Save { .. } => Kind::Save,
             Request::Catalog(_) => Kind::Catalog,
@@ -215,8 +215,8 @@ pub enum Answer {
     Findings(Result<Box<Window>, String>),
     /// [`Request::Resource`].
     Resource(Result<ResourceAnswer, String>),
-    /// [`Request::History`]: standard id and (run, time, percentage) points.
-    History(String, Vec<(i64, String, f64)>),
+    /// [`Request::Trends`].
+    Trends(Result<Box<Trends>, String>),
     /// [`Request::Diff`]: None when there is no earlier run.
     Diff(Result<Option<Box<DiffReport>>, String>),
     /// [`Request::Save`]: the form, the summary or the refusal, and the store's notices.
@@ -249,7 +249,7 @@ impl Answer {
             Answer::Loaded(_) => Kind::Load,
             Answer::Findings(_) => Kind::Findings,
             Answer::Resource(_) => Kind::Resource,
-            Answer::History(..) => Kind::History,
+            Answer::Trends(_) => Kind::Trends,
             Answer::Diff(_) => Kind::Diff,
             Answer::Saved { .. } => Kind::Save,
             Answer::CatalogSet => Kind::Catalog,
@@ -454,14 +454,14 @@ mod tests {
         let catalog = Arc::new(Catalog::default());
         let batch = vec![
             (1, load(1)),
-            (2, Request::History { standard: "a".into() }),
+            (2, Request::Trends { up_to: 1 }),
             (3, load(2)),
             (4, Request::Catalog(Arc::clone(&catalog))),
             (5, load(3)),
             (6, Request::Catalog(catalog)),
         ];
         let kept: Vec<(u64, Kind)> = latest_of_each(batch).into_iter().map(|(g, r)| (g, r.kind())).collect();
-        assert_eq!(kept, vec![(4, Kind::Catalog), (6, Kind::Catalog), (5, Kind::Load), (2, Kind::History)]);
+        assert_eq!(kept, vec![(4, Kind::Catalog), (6, Kind::Catalog), (5, Kind::Load), (2, Kind::Trends)]);
     }
 
     #[test]
@@ -470,20 +470,20 @@ mod tests {
         let store = Store::open(&dir.path().join("c.db")).unwrap();
         let mut r = Reader::spawn(store, Arc::new(Catalog::default()), None);
         let hold = r.hold();
-        for s in ["a", "b", "c"] {
-            r.send(Request::History { standard: s.into() });
+        for up_to in [1, 2, 3] {
+            r.send(Request::Trends { up_to });
         }
-        assert!(r.pending(Kind::History) && r.try_next().is_none());
+        assert!(r.pending(Kind::Trends) && r.try_next().is_none());
         drop(hold);
         let mut seen = Vec::new();
         while let Some(a) = r.next_blocking() {
-            if let Answer::History(s, _) = a {
-                seen.push(s);
+            if let Answer::Trends(t) = a {
+                seen.push(t.map(|t| t.runs.len()));
             }
         }
         // Only the latest is shown, however many the reader served.
-        assert_eq!(seen, vec!["c".to_string()]);
+        assert_eq!(seen, vec![Ok(0)]);
         assert!(!r.busy());
-        assert_eq!(r.sent(Kind::History), 3);
+        assert_eq!(r.sent(Kind::Trends), 3);
     }
 }

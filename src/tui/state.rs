@@ -133,8 +133,8 @@ pub enum Overlay {
     Resource(Box<ResourceDetail>),
     /// A control's description, checks, counts, attestation.
     Control,
-    /// A standard's summary and score history (None: still being read).
-    Standard(Option<Vec<(i64, String, f64)>>),
+    /// A standard's summary and its score over the stored runs.
+    Standard,
     /// Text (command output; the diff has its own list, `Diff`).
     Text {
         /// Title.

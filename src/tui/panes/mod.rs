@@ -14,3 +14,4 @@ pub mod pick;
 pub mod resource;
 pub mod standards;
 pub mod statusbar;
+pub mod trend;

@@ -5,7 +5,7 @@ use crate::sanitize::clean;
 use crate::tui::app::{App, Overlay};
 use crate::tui::widgets::{centered, control_icon, fit, gauge, line};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
@@ -23,12 +23,27 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
 
 /// A centred popup that scrolls (j/k) when its lines do not fit, saying how many are hidden.
 fn popup(f: &mut Frame, area: Rect, app: &mut App, title: &str, lines: Vec<Line<'static>>, w: u16) {
+    popup_above(f, area, app, title, lines, w, 0);
+}
+
+/// [`popup`] with up to `chart_rows` rows kept under its lines (for a chart; at most half
+/// the popup), returned.
+fn popup_above(
+    f: &mut Frame,
+    area: Rect,
+    app: &mut App,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    w: u16,
+    chart_rows: u16,
+) -> Rect {
     // Rows after wrapping, so long descriptions scroll as far as they go.
     let inner_w = w.min(area.width).saturating_sub(2).max(1) as usize;
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
-    let h = (rows as u16 + 2).min(area.height);
+    let h = (rows as u16 + 2 + chart_rows).min(area.height);
     let rect = centered(area, w, h.max(5));
-    let inner = rect.height.saturating_sub(2) as usize;
+    let chart_rows = chart_rows.min(rect.height.saturating_sub(2) / 2);
+    let inner = rect.height.saturating_sub(2 + chart_rows) as usize;
     let max = rows.saturating_sub(inner);
     app.overlay_scroll = app.overlay_scroll.min(max);
     let scroll = app.overlay_scroll;
@@ -40,7 +55,11 @@ fn popup(f: &mut Frame, area: Rect, app: &mut App, title: &str, lines: Vec<Line<
         );
     }
     f.render_widget(Clear, rect);
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)), rect);
+    let text = block.inner(rect);
+    f.render_widget(block, rect);
+    let [text, chart] = Layout::vertical([Constraint::Min(0), Constraint::Length(chart_rows)]).areas(text);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)), text);
+    chart
 }
 
 /// Draw whichever popup is open.
@@ -148,12 +167,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                     t.get("dim"),
                 ));
             }
+            lines.extend(super::trend::control_lines(app, &s.id, c));
             // Who attested, when, until when, the note and the evidence's hash state.
             let (sid, cid) = (s.id.clone(), c.id.clone());
             lines.extend(super::audit_draw::control_attestations(app, &sid, &cid));
             popup(f, area, app, "Control", lines, 90);
         }
-        Some(Overlay::Standard(history)) => {
+        Some(Overlay::Standard) => {
             let Some(s) = app.standard() else { return };
             let mut lines = vec![
                 line(format!("{} {}", s.name, s.version), t.get("title")),
@@ -181,20 +201,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 lines.push(line(std.description.clone(), t.get("text")));
             }
             lines.push(Line::default());
-            lines.push(line("Recent runs (as stored at run time)", t.get("title")));
-            if history.is_none() {
-                lines.push(line("  ⟳ reading the stored runs …", t.get("dim")));
-            }
-            for (run, at, pct) in history.iter().flatten() {
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("  #{run:<5} {}  ", at.get(..16).unwrap_or(at).replace('T', " ")),
-                        t.get("dim"),
-                    ),
-                    Span::styled(format!("{} {pct:>5.1}%", gauge(*pct, 20)), t.get("gauge")),
-                ]));
-            }
-            popup(f, area, app, "Standard", lines, 80);
+            let (trend, chart_rows) = super::trend::standard_lines(app, s);
+            lines.extend(trend);
+            let chart = popup_above(f, area, app, "Standard", lines, 80, chart_rows);
+            super::trend::standard_chart(f, chart, app);
         }
         Some(Overlay::Text { title, lines, scroll }) => {
             let lines: Vec<Line> = lines.iter().map(|l| line(clean(l).into_owned(), t.get("text"))).collect();

@@ -1,4 +1,4 @@
-//! Standards: where do we stand — "N of M", a gauge, the state.
+//! Standards: where do we stand — "N of M", a gauge, the state, the score over the runs.
 
 use crate::assess::StandardSummary;
 use crate::tui::app::{App, Pane};
@@ -26,13 +26,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let list = app.visible_standards();
     let inner_w = area.width.saturating_sub(2) as usize;
     let gauge_w = if inner_w >= 70 { 12 } else { 6 };
-    // Icon, name, "N of M", gauge, percentage: the gauge goes first when room runs out, then
-    // the name is cut; the figures never are.
+    // The score over the stored runs, where it leaves the names room enough.
+    let spark_w = super::trend::spark_width(app, inner_w.saturating_sub(2 + 11 + gauge_w + 8 + 2));
+    // Icon, name, "N of M", gauge, sparkline, percentage: the sparkline and then the gauge go
+    // first when room runs out, then the name is cut; the figures never are.
     let cols = [
         Col::fixed(1, 20),
         Col::flex(12, 1, 16),
         Col::num(Col::width_of(list.iter().map(|s| passed(s))), 18),
         Col::fixed(gauge_w, 5),
+        Col::fixed(spark_w, 4),
         Col::num(Col::width_of(list.iter().map(|s| pct(s))), 19),
     ];
     let w = widths(&cols, inner_w);
@@ -53,6 +56,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Span::styled(s.name.clone(), t.get("text")),
             Span::styled(passed(s), t.get("text")),
             Span::styled(gauge(s.compliance_pct, gauge_w), t.get("gauge")),
+            super::trend::spark_cell(app, s, spark_w).unwrap_or_else(|| Span::raw("")),
             Span::styled(pct(s), style),
         ];
         let mut spans = row(cells, &cols, &w);

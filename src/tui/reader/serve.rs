@@ -26,10 +26,12 @@ impl Serve {
                 )
             }
             Request::Resource { run, id } => Answer::Resource(self.resource(run, id)),
-            Request::History { standard } => {
-                let points = self.store.stored_standard_pct(&standard, 20).unwrap_or_default();
-                Answer::History(standard, points)
-            }
+            Request::Trends { up_to } => Answer::Trends(
+                self.store
+                    .trends(up_to, crate::store::TREND_RUNS)
+                    .map(Box::new)
+                    .map_err(|e| format!("reading the trends: {e}")),
+            ),
             Request::Diff { from, to } => Answer::Diff(self.diff(from, to)),
             Request::Save { mut form, author, max_evidence_bytes, now } => {
                 let result = form.save(&self.catalog, &mut self.store, &author, max_evidence_bytes, now);

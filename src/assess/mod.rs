@@ -4,6 +4,7 @@ pub mod cases;
 mod engine;
 mod feed;
 pub mod imported;
+mod progress;
 mod results;
 mod rollup;
 mod scope;
@@ -12,7 +13,8 @@ mod side_by_side;
 mod tally;
 
 pub use engine::Assessor;
-pub use results::{BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
+pub use progress::{Phase, Progress, Totals, filled};
+pub use results::{BatchOutput, CheckStats, RunResult, RunStatus, ScStats};
 pub use rollup::{
     Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };

@@ -1,5 +1,6 @@
 //! A run: sources → engine → rollup → scores. No storage and no screen here.
 
+mod attested;
 pub mod cases;
 mod engine;
 mod feed;
@@ -12,6 +13,7 @@ mod scoped;
 mod side_by_side;
 mod tally;
 
+pub use attested::Attested;
 pub use engine::Assessor;
 pub use progress::{Phase, Progress, Totals, filled};
 pub use results::{BatchOutput, CheckStats, RunResult, RunStatus, ScStats};

@@ -75,7 +75,7 @@ pub fn build(store: &Store, catalog: &Catalog, req: &ReportRequest) -> Result<Re
             description: c(&control.description),
             state: sum.state,
             reason: sum.reason.as_deref().map(c),
-            attestation: sum.attestation.clone(),
+            attestation: sum.attestation.as_ref().map(|a| a.to_string()),
             manual: control.is_manual(),
             healthy: sum.healthy_resources,
             unhealthy: sum.unhealthy_resources,

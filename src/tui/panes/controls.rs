@@ -1,5 +1,6 @@
 //! Controls of the selected standard, grouped by section, with state and resource counts.
 
+use crate::assess::Attested;
 use crate::tui::app::{App, ControlRow, Pane};
 use crate::tui::widgets::{cell, control_icon, pane_block};
 use ratatui::Frame;
@@ -40,8 +41,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 let c = &std.controls[*ci];
                 let style = t.control(c.state);
                 let counts = match (&c.attestation, c.checks.is_empty()) {
-                    (Some(a), _) if a == "expired" => "att. expired".to_string(),
-                    (Some(a), _) if a.starts_with("partial") => "att. partial".to_string(),
+                    (Some(Attested::Expired), _) => "att. expired".to_string(),
+                    (Some(Attested::Partial { .. }), _) => "att. partial".to_string(),
                     (Some(_), true) => "attested".to_string(),
                     (None, true) => "manual".to_string(),
                     _ => format!("{:>4}✔ {:>4}✘", c.healthy_resources, c.unhealthy_resources + c.error_resources),

@@ -223,7 +223,7 @@ fn due_at_start(cfg: &WorkerConfig) -> bool {
         return true;
     };
     match store.latest_run() {
-        Ok(Some(run)) if run.status.parse() == Ok(crate::assess::RunStatus::Complete) => {
+        Ok(Some(run)) if run.status == crate::assess::RunStatus::Complete => {
             let at = chrono::DateTime::parse_from_rfc3339(run.finished_at.as_deref().unwrap_or(&run.started_at));
             match at {
                 Ok(t) => {

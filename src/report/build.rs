@@ -123,7 +123,7 @@ pub fn build(store: &Store, catalog: &Catalog, req: &ReportRequest) -> Result<Re
             id: req.run.id,
             started_at: req.run.started_at.clone(),
             finished_at: req.run.finished_at.clone(),
-            status: req.run.status.clone(),
+            status: req.run.status.as_str().to_string(),
             demo: req.run.demo,
             resources: req.run.resources,
         },

@@ -1,7 +1,7 @@
 //! One assessment from sources to the store, shared by `posture assess` and the worker; and
 //! the live rollup of a stored run with the attestations on record now.
 
-use crate::assess::{Assessor, Progress, Rollup, RollupInput, RunResult, RunStatus, rollup};
+use crate::assess::{Assessor, Phase, Progress, Rollup, RollupInput, RunResult, RunStatus, rollup};
 use crate::catalog::Catalog;
 use crate::policy::Budget;
 use crate::sources::{Limits, SourceSpec};
@@ -111,13 +111,11 @@ fn run_and_store_in(
     let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
     let mut writer = store.begin_run(&names, standards, demo, now)?;
     let run_id = writer.run_id;
-    let files_total = crate::sources::count_files(specs);
-    progress(Progress { run_id, files_total, phase: "started".into(), source: String::new(), done: 0, files_done: 0 });
-    let progress = &mut |mut p: Progress| {
-        p.run_id = run_id;
-        p.files_total = files_total;
-        progress(p)
-    };
+    // Known before anything is counted, so a bar never runs past its end.
+    let totals = crate::sources::measure(specs);
+    progress(Progress::default().within(run_id, totals));
+    progress(Progress { phase: Phase::Reading, ..Progress::default() }.within(run_id, totals));
+    let progress = &mut |p: Progress| progress(p.within(run_id, totals));
     let assessor = Assessor::new(catalog, standards, exemptions).with_limits(limits).with_budget(budget);
     let assessor = match batch {
         Some(n) => assessor.with_batch(n),
@@ -157,14 +155,7 @@ fn run_and_store_in(
     );
     let mut rolled = rolled;
     crate::assess::annotate(&mut rolled, &result.external);
-    progress(Progress {
-        run_id,
-        files_total,
-        phase: "storing".into(),
-        source: String::new(),
-        done: result.resources_seen,
-        files_done: files_total,
-    });
+    progress(Progress { phase: Phase::Storing, done: result.resources_seen, ..Progress::default() });
     store.finish_run(writer, &result, &rolled)?;
     if !matches!(result.status, RunStatus::Cancelled | RunStatus::Failed) {
         store.prune(retention_days, now)?;

@@ -34,8 +34,8 @@ pub enum Command {
 pub struct RunSummary {
     /// Run id.
     pub run_id: i64,
-    /// complete | partial.
-    pub status: String,
+    /// Complete or partial (a failed or cancelled run is no summary).
+    pub status: crate::assess::RunStatus,
     /// Resources assessed.
     pub resources: u64,
     /// Compliance score percentage.
@@ -69,8 +69,8 @@ pub enum Event {
     Progress(Progress),
     /// A live source's collection advanced (before the run reads its snapshot).
     Collecting(crate::collect::Progress),
-    /// A file could not be read.
-    SourceError(SourceError),
+    /// Files that could not be read, grouped by kind (one event per run with any).
+    SourceErrors(Vec<crate::sources::notices::NoticeGroup>),
     /// A run was stored.
     Finished(RunSummary),
     /// A run failed (cache error); previous results stay.
@@ -167,7 +167,7 @@ fn assess_and_store(
         exports: exporter.as_ref(),
     };
     let mut progress = |p: Progress| {
-        if p.phase == "started" {
+        if p.phase == crate::assess::Phase::Started {
             reporter.send(Event::Started { run_id: p.run_id, files_total: p.files_total });
         } else {
             reporter.send(Event::Progress(p));
@@ -223,7 +223,7 @@ fn due_at_start(cfg: &WorkerConfig) -> bool {
         return true;
     };
     match store.latest_run() {
-        Ok(Some(run)) if run.status == "complete" => {
+        Ok(Some(run)) if run.status == crate::assess::RunStatus::Complete => {
             let at = chrono::DateTime::parse_from_rfc3339(run.finished_at.as_deref().unwrap_or(&run.started_at));
             match at {
                 Ok(t) => {
@@ -315,10 +315,10 @@ fn start(
         let send = |e: Event| reporter.send(e);
         match runner(&cfg, &catalog, &standards, &flag, &reporter) {
             Ok(outcome) => {
-                for report in &outcome.result.sources {
-                    for e in &report.errors {
-                        send(Event::SourceError(e.clone()));
-                    }
+                let errors: Vec<SourceError> =
+                    outcome.result.sources.iter().flat_map(|r| r.errors.iter().cloned()).collect();
+                if !errors.is_empty() {
+                    send(Event::SourceErrors(crate::sources::notices::group(&errors)));
                 }
                 if flag.load(Ordering::Relaxed) {
                     send(Event::Cancelled);
@@ -332,7 +332,7 @@ fn start(
                 } else {
                     send(Event::Finished(RunSummary {
                         run_id: outcome.run_id,
-                        status: outcome.result.status.as_str().to_string(),
+                        status: outcome.result.status,
                         resources: outcome.result.resources_assessed,
                         compliance_pct: outcome.rollup.compliance.percentage,
                         secure_pct: outcome.rollup.secure.percentage,

@@ -57,7 +57,7 @@ async fn the_worker_collects_then_assesses_and_the_snapshot_gives_the_same_resul
     assert_eq!((last.scopes_done, last.scopes_total), (2, 2));
     assert!(last.rows >= 10, "{last:?}");
     assert!(collecting.iter().any(|p| p.dataset == "resources"));
-    assert_eq!(summary.status, "complete");
+    assert_eq!(summary.status, posture::assess::RunStatus::Complete);
 
     let store = Store::open(&db).unwrap();
     let snap = store.run_snapshot(summary.run_id).unwrap().expect("the run records its snapshot");

@@ -60,7 +60,7 @@ async fn the_worker_collects_gcp_then_assesses_and_the_snapshot_gives_the_same_r
     assert_eq!((last.scopes_done, last.scopes_total), (2, 2));
     assert_eq!(last.rows, 14, "{last:?}");
     assert!(collecting.iter().any(|p| p.dataset == "assets:RESOURCE"));
-    assert_eq!(summary.status, "complete");
+    assert_eq!(summary.status, posture::assess::RunStatus::Complete);
     assert_eq!(summary.resources, 12);
 
     let store = Store::open(&db).unwrap();

@@ -1,5 +1,6 @@
 //! The background worker driven headless through its channels.
 
+use posture::assess::Phase;
 use posture::sources::SourceSpec;
 use posture::store::Store;
 use posture::worker::{Command, Event, WorkerConfig, spawn};
@@ -43,7 +44,7 @@ async fn runs_at_start_when_the_cache_is_empty_and_stores_the_run() {
     let Event::Started { run_id, .. } = seen[0] else { panic!("first event {:?}", seen[0]) };
     let Event::Finished(summary) = end else { panic!("{end:?}") };
     assert_eq!(summary.run_id, run_id);
-    assert!(seen.iter().any(|e| matches!(e, Event::Progress(p) if p.phase == "storing")));
+    assert!(seen.iter().any(|e| matches!(e, Event::Progress(p) if p.phase == Phase::Storing)));
     let store = Store::open(&db).unwrap();
     assert_eq!(store.latest_run().unwrap().unwrap().id, run_id);
 
@@ -100,6 +101,44 @@ async fn a_run_where_every_source_fails_is_a_failure_and_stores_nothing() {
     let Event::Failed(why) = end else { panic!("{end:?}") };
     assert!(why.contains("nothing could be read") && why.contains("bad.json"), "{why}");
     assert!(Store::open(&db).unwrap().latest_run().unwrap().is_none());
+    w.commands.send(Command::Shutdown).unwrap();
+    w.handle.await.unwrap();
+}
+
+/// Files yielding several batches each (4096 resources a batch) once read "58/20 files" and
+/// sat at 100 % a third of the way in: the counts now stay within totals known at the start,
+/// and the whole is reached only when the run is being stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_never_passes_its_totals_and_is_whole_only_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let estate = dir.path().join("estate");
+    for seed in 1..=3 {
+        posture::synth::generate(&estate.join(format!("part{seed}")), 12_000, seed).unwrap();
+    }
+    let mut w = spawn(config(&db, vec![SourceSpec::Path { path: estate, cloud: None }]));
+    let (seen, end) = until_end(&mut w.events).await;
+    assert!(matches!(end, Event::Finished(_)), "{end:?}");
+    let Event::Started { files_total, .. } = seen[0] else { panic!("first event {:?}", seen[0]) };
+    assert_eq!(files_total, 9);
+    let progress: Vec<_> =
+        seen.iter().filter_map(|e| if let Event::Progress(p) = e { Some(p) } else { None }).collect();
+    let batches = progress.iter().filter(|p| p.phase == Phase::Evaluating).count();
+    assert!(batches > 9, "more events than files (the case that broke): {batches}");
+    let mut last = 0.0;
+    for p in &progress {
+        assert_eq!(p.files_total, 9, "{p:?}");
+        assert!(p.files_done <= p.files_total && p.bytes_done <= p.bytes_total, "{p:?}");
+        assert!(p.bytes_total > 0, "{p:?}");
+        let f = p.fraction().expect("totals known from the start");
+        assert!(f >= last, "never backwards: {p:?}");
+        assert_eq!(f == 1.0, p.phase == Phase::Storing, "whole only when storing: {p:?}");
+        last = f;
+    }
+    let storing = progress.last().expect("progress events");
+    assert_eq!((storing.phase, storing.files_done), (Phase::Storing, 9));
+    // Halfway through the events, the bar is not at its end.
+    assert!(progress[progress.len() / 2].fraction() < Some(0.99), "{:?}", progress[progress.len() / 2]);
     w.commands.send(Command::Shutdown).unwrap();
     w.handle.await.unwrap();
 }

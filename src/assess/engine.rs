@@ -2,7 +2,8 @@
 //! cores, one batch at a time, while the reading stage (see `feed`) parses the next batches.
 
 use super::feed::{Feed, QUEUE, Reader};
-use super::results::{BatchOutput, Progress, RunResult, RunStatus};
+use super::progress::{Phase, Progress};
+use super::results::{BatchOutput, RunResult, RunStatus};
 use super::scope::RelatedIndex;
 use super::tally::Tally;
 use crate::catalog::{Catalog, Check};
@@ -119,7 +120,7 @@ impl<'a> Assessor<'a> {
         // each (check, resource) they claim.
         let (imports, import_reports) = crate::sources::read_imports(specs, self.limits, cancel);
         result.claims = super::imported::Claims::new(self.catalog, &self.selected, &imports);
-        let mut files_done = 0u64;
+        let mut shown = Progress { phase: Phase::Evaluating, ..Progress::default() };
         let names: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
         let types = self.related_types();
         // The sources' first pass hands on the resources related and scope checks read (only
@@ -138,20 +139,20 @@ impl<'a> Assessor<'a> {
                 match feed {
                     Feed::Related(rs) => rs.iter().for_each(|r| index.add(r)),
                     Feed::Batch(source, batch) => {
-                        files_done += 1;
                         let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index);
                         match sink.as_mut() {
                             Some(s) => s(out),
                             None => result.findings.extend(out.findings),
                         }
-                        progress(Progress {
-                            run_id: 0,
-                            files_total: 0,
-                            phase: "evaluating".into(),
-                            source: names.get(source).cloned().unwrap_or_default(),
-                            done: result.resources_seen,
-                            files_done,
-                        });
+                        shown.source = names.get(source).cloned().unwrap_or_default();
+                        shown.done = result.resources_seen;
+                        progress(shown.clone());
+                    }
+                    // Counted here, after its batches were judged: the queue keeps the order.
+                    Feed::FileDone(bytes) => {
+                        shown.files_done += 1;
+                        shown.bytes_done += bytes;
+                        progress(shown.clone());
                     }
                 }
             }

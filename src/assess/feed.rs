@@ -20,6 +20,8 @@ pub(super) enum Feed {
     Related(Vec<Resource>),
     /// Resources of the source at this index of the specs, to judge.
     Batch(usize, Vec<Resource>),
+    /// Every resource of a file of these bytes came before this (progress).
+    FileDone(u64),
 }
 
 /// What the reading stage reads.
@@ -72,7 +74,8 @@ impl<'env> Reader<'env> {
             }
         };
         let related = (!self.related.is_empty()).then_some(RelatedTypes { types: self.related, on: &mut keep });
-        let plan = ReadPlan { limits: self.limits, batch, stop: &stop };
+        let file_done = |bytes| send(Feed::FileDone(bytes));
+        let plan = ReadPlan { limits: self.limits, batch, stop: &stop, file_done: &file_done };
         let reports = read_sources_by(self.specs, plan, related, &mut |source, resources| {
             flush();
             send(Feed::Batch(source, resources));

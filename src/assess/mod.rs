@@ -1,9 +1,11 @@
 //! A run: sources → engine → rollup → scores. No storage and no screen here.
 
+mod attested;
 pub mod cases;
 mod engine;
 mod feed;
 pub mod imported;
+mod progress;
 mod results;
 mod rollup;
 mod scope;
@@ -11,8 +13,10 @@ mod scoped;
 mod side_by_side;
 mod tally;
 
+pub use attested::Attested;
 pub use engine::Assessor;
-pub use results::{BatchOutput, CheckStats, Progress, RunResult, RunStatus, ScStats};
+pub use progress::{Phase, Progress, Totals, filled};
+pub use results::{BatchOutput, CheckStats, RunResult, RunStatus, ScStats};
 pub use rollup::{
     Action, ActionKind, ComplianceScore, ControlSummary, Rollup, RollupInput, SecureScore, StandardSummary, rollup,
 };

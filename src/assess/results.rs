@@ -1,5 +1,5 @@
 //! What a run produces: counts per check and security control, its status, the findings of a
-//! batch and progress, before anything is stored.
+//! batch, before anything is stored.
 
 use crate::model::{Cloud, Finding, FindingState};
 use crate::sources::SourceReport;
@@ -71,6 +71,23 @@ pub enum RunStatus {
     Failed,
 }
 
+impl std::str::FromStr for RunStatus {
+    type Err = String;
+    /// The lowercase word the cache stores.
+    fn from_str(s: &str) -> Result<RunStatus, String> {
+        [RunStatus::Complete, RunStatus::Partial, RunStatus::Cancelled, RunStatus::Failed]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown run status '{s}'"))
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl RunStatus {
     /// Lowercase word.
     pub fn as_str(self) -> &'static str {
@@ -136,21 +153,4 @@ pub struct BatchOutput {
     pub findings: Vec<Finding>,
     /// The documents of resources with findings (id, normalized document).
     pub docs: Vec<(String, serde_json::Value)>,
-}
-
-/// Progress of a run, for the console's status bar.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Progress {
-    /// The run being written (0 before it has an id).
-    pub run_id: i64,
-    /// Files to read in all (0 when unknown).
-    pub files_total: u64,
-    /// `started`, `evaluating`, `storing`.
-    pub phase: String,
-    /// Source being read.
-    pub source: String,
-    /// Resources assessed so far.
-    pub done: u64,
-    /// Files done so far / files in all (when known).
-    pub files_done: u64,
 }

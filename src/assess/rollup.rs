@@ -29,9 +29,9 @@ pub struct ControlSummary {
     pub error_resources: u64,
     /// Exempt resources.
     pub exempt_resources: u64,
-    /// `passed`/`failed`/`not_applicable` when a valid attestation decides the state,
-    /// `expired` when the latest one has expired, else None.
-    pub attestation: Option<String>,
+    /// What the attestations decide, when they say anything (written as `passed`,
+    /// `expired`, `partial: 1 of 3 scopes`, ...).
+    pub attestation: Option<super::Attested>,
     /// Why a control is skipped or unsupported ("no resource of type … in any scope").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -354,11 +354,11 @@ fn attested_state(
     input: &RollupInput,
     latest: &BTreeMap<AttKey, &Attestation>,
     automated: ControlState,
-) -> (ControlState, Option<String>) {
+) -> (ControlState, Option<super::Attested>) {
     if let Some(a) = latest.get(&(s.id.as_str(), c.id.as_str(), None))
         && a.is_valid(input.now)
     {
-        return (attested(a.status), Some(a.status.as_str().to_string()));
+        return (attested(a.status), Some(super::Attested::Everywhere(a.status)));
     }
     let scoped: Vec<&Attestation> = latest
         .range((s.id.as_str(), c.id.as_str(), Some(""))..)
@@ -368,10 +368,10 @@ fn attested_state(
     let valid: Vec<&&Attestation> = scoped.iter().filter(|a| a.is_valid(input.now)).collect();
     if valid.is_empty() {
         let any_expired = latest.get(&(s.id.as_str(), c.id.as_str(), None)).is_some() || !scoped.is_empty();
-        return (automated, any_expired.then(|| "expired".to_string()));
+        return (automated, any_expired.then_some(super::Attested::Expired));
     }
     if let Some(f) = valid.iter().find(|a| a.status == AttestationStatus::Failed) {
-        return (ControlState::Failed, Some(format!("failed in {}", f.scope.as_deref().unwrap_or(""))));
+        return (ControlState::Failed, Some(super::Attested::FailedIn(f.scope.clone().unwrap_or_default())));
     }
     let needed: BTreeSet<&str> = input
         .scopes
@@ -384,9 +384,10 @@ fn attested_state(
     if !needed.is_empty() && done == needed.len() {
         let all_na = valid.iter().all(|a| a.status == AttestationStatus::NotApplicable);
         let state = if all_na { ControlState::Skipped } else { ControlState::Passed };
-        return (state, Some(format!("{} in every scope", if all_na { "not_applicable" } else { "passed" })));
+        let said = if all_na { AttestationStatus::NotApplicable } else { AttestationStatus::Passed };
+        return (state, Some(super::Attested::EveryScope(said)));
     }
-    (automated, Some(format!("partial: {done} of {} scopes", needed.len())))
+    (automated, Some(super::Attested::Partial { done, of: needed.len() }))
 }
 
 fn improvement_actions(

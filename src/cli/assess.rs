@@ -135,13 +135,16 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     }
     let outcome = outcome?;
     // File names and record messages quote untrusted text (names, escapes in file names).
-    for report in &outcome.result.sources {
-        for e in &report.errors {
-            eprintln!("error: {}", clean(&e.to_string()));
-        }
-        for w in &report.warnings {
-            eprintln!("warning: {}", clean(&w.to_string()));
-        }
+    // Grouped by kind: a folder of 53 files that are not exports is one line, not 53 (every
+    // name is in `--format json`'s run.sources).
+    let sources = &outcome.result.sources;
+    let errors: Vec<_> = sources.iter().flat_map(|r| r.errors.iter().cloned()).collect();
+    for g in crate::sources::notices::group(&errors) {
+        eprintln!("error: {}", g.summary());
+    }
+    let warnings: Vec<_> = sources.iter().flat_map(|r| r.warnings.iter().cloned()).collect();
+    for g in crate::sources::notices::group(&warnings) {
+        eprintln!("warning: {}", g.summary());
     }
     if outcome.result.status == RunStatus::Failed {
         let failed: Vec<String> = outcome.result.sources.iter().map(|r| clean(&r.source).into_owned()).collect();

@@ -37,13 +37,22 @@ impl Bar {
         self.set("{spinner} collecting: scopes {pos}/{len} {wide_msg}", p.scopes_total, p.scopes_done, message);
     }
 
-    /// An assessment's progress: files read of all (when known), resources assessed.
+    /// An assessment's progress: a bar of the work done (the bytes of the files evaluated, see
+    /// `assess::progress`), files done of all, resources assessed; a spinner with the files
+    /// counted while the totals are unknown.
     pub fn assessing(&self, p: &crate::assess::Progress) {
-        let message = format!("{} resources · {} {}", p.done, p.phase, clean(&p.source));
-        if p.files_total > 0 {
-            self.set("{spinner} assessing: files {pos}/{len} {wide_msg}", p.files_total, p.files_done, message);
-        } else {
-            self.set("{spinner} assessing {wide_msg}", 1, 0, message);
+        let (done, total) = p.files();
+        match p.fraction() {
+            Some(f) => {
+                let message = format!("files {done}/{total} · {} resources · {} {}", p.done, p.phase, clean(&p.source));
+                // Per mille: the bar's length is the work, not a count of files.
+                let pos = (f * 1000.0).floor() as u64;
+                self.set("{spinner} assessing [{bar:20}] {percent:>3}% {wide_msg}", 1000, pos, message);
+            }
+            None => {
+                let message = format!("{done} files · {} resources · {} {}", p.done, p.phase, clean(&p.source));
+                self.set("{spinner} assessing {wide_msg}", 1, 0, message);
+            }
         }
     }
 

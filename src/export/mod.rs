@@ -115,7 +115,7 @@ fn spool_run(store: &mut Store, plan: &[Destination], idx: &CatalogIndex, run_id
 
 fn try_spool_run(store: &mut Store, plan: &[Destination], idx: &CatalogIndex, run_id: i64) -> Result<(), StoreError> {
     let run = store.run(run_id)?;
-    if !matches!(run.status.as_str(), "complete" | "partial") {
+    if !matches!(run.status, crate::assess::RunStatus::Complete | crate::assess::RunStatus::Partial) {
         return Ok(());
     }
     let previous = store.previous_run(run_id)?;

@@ -39,10 +39,12 @@ fn a_run_in_many_small_batches_stores_what_a_run_in_a_few_large_ones_does() {
     let mut outcomes = Vec::new();
     for (name, batch) in [("one.db", usize::MAX), ("many.db", 7)] {
         let mut store = Store::open(&dir.path().join(name)).unwrap();
-        let mut batches = 0usize;
+        let (mut batches, mut seen) = (0usize, 0u64);
         let cancel = AtomicBool::new(false);
+        // A batch judged moves the resource count; a file done does not.
         let out = run_and_store_in(&mut store, &cat, &run_of(&specs), Some(batch), &cancel, &mut |p| {
-            batches += usize::from(p.phase == "evaluating");
+            batches += usize::from(p.phase == Phase::Evaluating && p.done > seen);
+            seen = p.done;
         })
         .unwrap();
         let info = store.run(out.run_id).unwrap();
@@ -80,9 +82,10 @@ fn a_cancel_midway_through_the_pipeline_stores_nothing_and_keeps_the_previous_ru
     let never = AtomicBool::new(false);
     let first = run_and_store_with(&mut store, &cat, &run_of(&demo), &never, &mut |_| {}).unwrap().run_id;
     let cancel = AtomicBool::new(false);
-    let mut judged = 0usize;
+    let (mut judged, mut seen) = (0usize, 0u64);
     let out = run_and_store_in(&mut store, &cat, &run_of(&specs), Some(10), &cancel, &mut |p| {
-        if p.phase == "evaluating" {
+        if p.phase == Phase::Evaluating && p.done > seen {
+            seen = p.done;
             judged += 1;
             if judged == 3 {
                 cancel.store(true, Ordering::Relaxed);

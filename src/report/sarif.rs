@@ -234,11 +234,11 @@ pub fn build(store: &Store, catalog: &Catalog, req: &SarifRequest) -> Result<Val
     if let Some(uri) = home {
         driver["informationUri"] = json!(uri);
     }
-    if req.run.status != "complete" {
+    if req.run.status != crate::assess::RunStatus::Complete {
         notifications.push(json!({
             "level": "warning",
             "descriptor": {"id": "posture/run-partial"},
-            "message": {"text": format!("run {} is {}: some sources could not be read", req.run.id, c(&req.run.status))},
+            "message": {"text": format!("run {} is {}: some sources could not be read", req.run.id, c(req.run.status.as_str()))},
         }));
     }
     // A stored run is a successful execution, partial or not (a run that read nothing is not stored).

@@ -52,16 +52,41 @@ pub fn list(spec: &SourceSpec, errors: &mut Vec<SourceError>) -> Vec<SourceFile>
     }
 }
 
-/// How many files a source holds (names only).
-pub fn count(spec: &SourceSpec) -> usize {
+/// How many files a source holds and their bytes (names and sizes only, nothing is opened).
+fn measure_one(spec: &SourceSpec) -> (u64, u64) {
     match spec {
         SourceSpec::Demo => {
             let mut files = Vec::new();
             collect_embedded(&crate::embedded::FIXTURES, &mut files);
-            files.len()
+            (files.len() as u64, files.iter().map(|(_, b)| b.len() as u64).sum())
         }
-        SourceSpec::Path { path, .. } | SourceSpec::Tool { path, .. } => json_files(path, &mut Vec::new()).len(),
+        SourceSpec::Path { path, .. } | SourceSpec::Tool { path, .. } => {
+            let files = json_files(path, &mut Vec::new());
+            let bytes = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+            (files.len() as u64, bytes)
+        }
     }
+}
+
+/// What a run's resource pass reads (for progress), as [`super::read_sources_by`] lists it: Prowler's
+/// and Security Hub's sources hold findings, read by the import pass, and are left out. Cheap:
+/// names and sizes only.
+pub fn measure(specs: &[SourceSpec]) -> Totals {
+    let (files, bytes) = specs
+        .iter()
+        .filter(|s| !matches!(s, SourceSpec::Tool { tool: super::Tool::Prowler | super::Tool::SecurityHub, .. }))
+        .map(measure_one)
+        .fold((0, 0), |(f, b), (f2, b2)| (f + f2, b + b2));
+    Totals { files, bytes }
+}
+
+/// What a run has to read: its files and their bytes, as listed before the run (0: unknown).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    /// Files to read.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 fn collect_embedded(dir: &'static include_dir::Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {

@@ -18,6 +18,7 @@ mod first_pass;
 mod gcp;
 mod graph;
 mod imports;
+pub mod notices;
 mod prowler;
 mod records;
 mod related;
@@ -25,6 +26,7 @@ mod related;
 pub use aws_cli::TRAIL_STATUS_SUFFIX;
 pub(crate) use build::{build, str_field, tag_map};
 pub use external::Tool;
+pub use files::{Totals, measure};
 pub use graph::{is_graph as is_graph_record, is_graph_type};
 pub use imports::{ImportReport, read_imports};
 pub use records::Limits;
@@ -190,7 +192,7 @@ pub fn read_sources_with(
     sink: &mut dyn FnMut(usize, Vec<Resource>),
 ) -> Vec<SourceReport> {
     let stop = || cancel.load(Ordering::Relaxed);
-    read_sources_by(specs, ReadPlan { limits, batch: BATCH, stop: &stop }, related, sink)
+    read_sources_by(specs, ReadPlan { limits, batch: BATCH, stop: &stop, file_done: &|_| {} }, related, sink)
 }
 
 /// [`read_sources_with`] as `plan` says: its caps, batch size and stop condition.
@@ -200,7 +202,7 @@ pub fn read_sources_by(
     related: Option<RelatedTypes>,
     sink: &mut dyn FnMut(usize, Vec<Resource>),
 ) -> Vec<SourceReport> {
-    let ReadPlan { limits, batch, stop } = plan;
+    let ReadPlan { limits, batch, stop, file_done } = plan;
     let mut readings = Vec::with_capacity(specs.len());
     let mut next_file = 0u32;
     for spec in specs {
@@ -231,9 +233,14 @@ pub fn read_sources_by(
     }
     for (s, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;
+        // The last file is done only once the GCP records held to its end are handed on.
+        let mut last_size = None;
         for files::SourceFile { name, open, size } in &reading.files {
             if stop() {
                 break;
+            }
+            if let Some(bytes) = last_size.replace(*size) {
+                file_done(bytes);
             }
             reading.report.files += 1;
             let mut file = FileReading {
@@ -259,6 +266,9 @@ pub fn read_sources_by(
         let keep = |name: &str| !winners.replaced(Key::of(Cloud::Gcp, name), end);
         let merged = reading.gcp.finish(&keep);
         emit(&mut reading.report, merged, &mut |batch| sink(s, batch));
+        if let Some(bytes) = last_size {
+            file_done(bytes);
+        }
         if reading.report.duplicates > 0 {
             let n = reading.report.duplicates;
             reading.report.warnings.push(SourceError {
@@ -319,9 +329,7 @@ fn format_of_file(forced: Option<Format>, first: &Value) -> Result<Format, Strin
     if !first.is_object() {
         return Err(format!("record 1: {}", not_an_object(first)));
     }
-    detect::format_of(first).ok_or_else(|| {
-        "cannot tell which cloud this is: expected Azure Resource Graph / ARM resources, AWS Config configuration items or AWS CLI outputs (docs/checks.md), or GCP Cloud Asset Inventory assets (prefix the path with azure:, aws: or gcp: to force it)".to_string()
-    })
+    detect::format_of(first).ok_or_else(|| notices::NOT_AN_EXPORT.to_string())
 }
 
 fn not_an_object(v: &Value) -> String {
@@ -359,6 +367,8 @@ pub struct ReadPlan<'a> {
     pub batch: usize,
     /// Whether to stop reading now: a cancel, or a reader whose batches nobody takes any more.
     pub stop: &'a (dyn Fn() -> bool + Sync),
+    /// Told the bytes of each file once every resource of it has been handed on (progress).
+    pub file_done: &'a dyn Fn(u64),
 }
 
 /// One file of a source in the second pass.
@@ -459,11 +469,6 @@ impl FileReading<'_> {
             )
         })
     }
-}
-
-/// How many files the sources hold (for progress); cheap: names only.
-pub fn count_files(specs: &[SourceSpec]) -> u64 {
-    specs.iter().map(|s| files::count(s) as u64).sum()
 }
 
 /// Read a whole source into memory (tests and small estates).

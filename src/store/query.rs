@@ -18,8 +18,8 @@ pub struct RunInfo {
     pub started_at: String,
     /// End time.
     pub finished_at: Option<String>,
-    /// complete | partial.
-    pub status: String,
+    /// Complete or partial (only published runs are read).
+    pub status: crate::assess::RunStatus,
     /// Source reports.
     pub sources: serde_json::Value,
     /// Selected standards (empty: all).
@@ -123,7 +123,12 @@ pub(super) fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
         id: r.get(0)?,
         started_at: r.get(1)?,
         finished_at: r.get(2)?,
-        status: r.get(3)?,
+        status: {
+            let word: String = r.get(3)?;
+            word.parse().map_err(|e: String| {
+                rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
+            })?
+        },
         sources: serde_json::from_str(&sources).unwrap_or(serde_json::Value::Null),
         standards: serde_json::from_str(&standards).unwrap_or_default(),
         clouds: serde_json::from_str(&clouds).unwrap_or_default(),

@@ -47,7 +47,7 @@ mod tests {
         let id = super::super::tests::store_run(&mut store, 1, &[]);
         store.record_snapshot(id, "/s/azure-1", true).unwrap();
         assert_eq!(store.run_snapshot(id).unwrap().as_deref(), Some("/s/azure-1"));
-        assert_eq!(store.run(id).unwrap().status, "partial");
+        assert_eq!(store.run(id).unwrap().status, crate::assess::RunStatus::Partial);
         assert_eq!(store.snapshot_paths().unwrap(), vec!["/s/azure-1".to_string()]);
     }
 }

@@ -184,7 +184,7 @@ impl Store {
                         c.unhealthy_resources,
                         c.error_resources,
                         c.exempt_resources,
-                        c.attestation
+                        c.attestation.as_ref().map(|a| a.to_string())
                     ])
                     .ctx("writing control summaries")?;
                 }

@@ -67,6 +67,8 @@ pub struct App {
     pub notice: Option<Note>,
     /// Every error of the session.
     pub errors: Vec<Note>,
+    /// The sources' grouped messages already shown this session (not news again).
+    pub source_notices: crate::sources::notices::Shown,
     /// Worker status.
     pub worker: WorkerState,
     /// Commands to the worker (None in tests without one).
@@ -152,6 +154,7 @@ impl App {
             prompt: None,
             notice: None,
             errors: Vec::new(),
+            source_notices: Default::default(),
             worker: WorkerState::default(),
             commands,
             quit: false,

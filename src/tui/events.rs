@@ -1,6 +1,6 @@
 //! Worker events applied to the console: progress, finished runs, errors.
 
-use super::app::{App, RunPhase, RunProgress, WorkerState};
+use super::app::{App, Note, RunPhase, RunProgress, WorkerState};
 use super::reader::Request;
 use crate::worker::Event as WorkerEvent;
 
@@ -15,13 +15,14 @@ impl App {
             WorkerEvent::Progress(p) => {
                 self.worker = WorkerState::Assessing(RunProgress {
                     run_id: p.run_id,
-                    files: (p.files_done, p.files_total),
+                    files: p.files(),
+                    bytes: (p.bytes_done.min(p.bytes_total), p.bytes_total),
                     resources: p.done,
-                    phase: RunPhase::from_progress(&p.phase),
+                    phase: RunPhase::from(p.phase),
                 });
             }
             WorkerEvent::Collecting(p) => self.worker = WorkerState::Collecting(p),
-            WorkerEvent::SourceError(err) => self.error(format!("source: {err}")),
+            WorkerEvent::SourceErrors(groups) => self.source_errors(groups),
             WorkerEvent::Finished(s) => {
                 self.worker = WorkerState::default();
                 let note = format!(
@@ -57,6 +58,20 @@ impl App {
                 self.info("catalog reloaded");
             }
             WorkerEvent::ExportError(msg) => self.error(format!("export: {msg}")),
+        }
+    }
+
+    /// One notice per kind of source error, with a count and the first names; the error log
+    /// gets every name. A group an earlier run of this session already showed is not news:
+    /// its entry stays in the log and nothing new is shown or counted.
+    fn source_errors(&mut self, groups: Vec<crate::sources::notices::NoticeGroup>) {
+        for g in groups {
+            if !self.source_notices.first_time(&g) {
+                continue;
+            }
+            let at = (self.clock)();
+            self.errors.push(Note { at, error: true, text: format!("source: {}", g.full()) });
+            self.notice = Some(Note { at, error: true, text: format!("source: {}", g.summary()) });
         }
     }
 }

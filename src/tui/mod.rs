@@ -18,6 +18,7 @@ pub mod list;
 mod navigate;
 pub mod order;
 pub mod panes;
+mod progress;
 pub mod reader;
 pub mod report;
 pub mod state;

@@ -82,8 +82,10 @@ impl WorkerState {
 pub struct RunProgress {
     /// Its id.
     pub run_id: i64,
-    /// Files done / in all.
+    /// Files done / in all (0: not known yet).
     pub files: (u64, u64),
+    /// Bytes of the files done / in all (0: not known yet); what the bar shows.
+    pub bytes: (u64, u64),
     /// Resources read so far.
     pub resources: u64,
     /// What it is doing.
@@ -102,16 +104,19 @@ pub enum RunPhase {
     Storing,
 }
 
-impl RunPhase {
-    /// From the engine's progress (`evaluating`, `storing`; anything before is reading).
-    pub fn from_progress(phase: &str) -> RunPhase {
+impl From<crate::assess::Phase> for RunPhase {
+    /// The engine's phase as the status bar names it (a run just started is reading).
+    fn from(phase: crate::assess::Phase) -> RunPhase {
+        use crate::assess::Phase;
         match phase {
-            "evaluating" => RunPhase::Evaluating,
-            "storing" => RunPhase::Storing,
-            _ => RunPhase::Reading,
+            Phase::Started | Phase::Reading => RunPhase::Reading,
+            Phase::Evaluating => RunPhase::Evaluating,
+            Phase::Storing => RunPhase::Storing,
         }
     }
+}
 
+impl RunPhase {
     /// As shown.
     pub fn label(self) -> &'static str {
         match self {

@@ -1,6 +1,6 @@
 //! Controls of the selected standard, grouped by section, with state and resource counts.
 
-use crate::assess::ControlSummary;
+use crate::assess::{Attested, ControlSummary};
 use crate::tui::app::{App, ControlRow, Pane};
 use crate::tui::order::SortOrder;
 use crate::tui::widgets::{Col, Title, cell, control_icon, pane_block, row, widths};
@@ -13,8 +13,8 @@ use ratatui::widgets::Paragraph;
 /// the marks line up), or what stands in for counts on a control without checks.
 fn counts(c: &ControlSummary, healthy_w: usize, unhealthy_w: usize) -> String {
     match (&c.attestation, c.checks.is_empty()) {
-        (Some(a), _) if a == "expired" => "att. expired".to_string(),
-        (Some(a), _) if a.starts_with("partial") => "att. partial".to_string(),
+        (Some(Attested::Expired), _) => "att. expired".to_string(),
+        (Some(Attested::Partial { .. }), _) => "att. partial".to_string(),
         (Some(_), true) => "attested".to_string(),
         (None, true) => "manual".to_string(),
         _ => format!("{:>healthy_w$}✔ {:>unhealthy_w$}✘", c.healthy_resources, unhealthy(c)),

@@ -158,11 +158,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             }
             lines.push(Line::default());
             // What the attestations decide for the control; none: the list below says so.
-            if let Some(a) = c.attestation.as_deref() {
+            if let Some(a) = &c.attestation {
                 lines.push(line(
                     match a {
-                        "expired" => "Attestation: expired (it no longer counts)".to_string(),
-                        a => format!("Attestation: {a}"),
+                        crate::assess::Attested::Expired => "Attestation: expired (it no longer counts)".to_string(),
+                        a => clean(&format!("Attestation: {a}")).into_owned(),
                     },
                     t.get("dim"),
                 ));

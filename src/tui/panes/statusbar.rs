@@ -80,19 +80,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             t.get("manual"),
         ));
     } else if let WorkerState::Assessing(run) = &app.worker {
-        let (done, total) = run.files;
-        let bar_w = 10usize;
-        let filled = if total > 0 { (done as usize * bar_w / total as usize).min(bar_w) } else { 0 };
-        top.push(Span::styled(
-            format!(
-                "⟳ {} ▕{}{}▏ {done}/{total} files · {} res ",
-                run.phase.label(),
-                "█".repeat(filled),
-                "░".repeat(bar_w - filled),
-                run.resources
-            ),
-            t.get("manual"),
-        ));
+        top.push(Span::styled(run.status_text(10), t.get("manual")));
     }
     if !app.errors.is_empty() {
         top.push(Span::styled(format!("{} error(s): L ", app.errors.len()), t.get("error")));

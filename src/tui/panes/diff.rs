@@ -333,7 +333,7 @@ pub(crate) mod tests {
             id,
             started_at: "2026-11-22T08:00:00+00:00".into(),
             finished_at: None,
-            status: "complete".into(),
+            status: crate::assess::RunStatus::Complete,
             sources: serde_json::Value::Null,
             standards: Vec::new(),
             clouds: Vec::new(),

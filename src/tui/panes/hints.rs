@@ -104,7 +104,13 @@ fn popup(o: &Overlay) -> Vec<(K, &'static str, u8)> {
             (Bound(A::Facet), "which", 5),
             close,
         ],
-        Overlay::Help | Overlay::ErrorLog | Overlay::Control | Overlay::Standard(_) | Overlay::Text { .. } => {
+        Overlay::Diff(_) | Overlay::Pick(_) => vec![
+            (Pair(A::Down, A::Up), "move", 8),
+            (Bound(A::Enter), "open", 9),
+            (Pair(A::PageDown, A::PageUp), "page", 5),
+            close,
+        ],
+        Overlay::Help | Overlay::ErrorLog | Overlay::Control | Overlay::Standard | Overlay::Text { .. } => {
             vec![scroll, (Pair(A::PageDown, A::PageUp), "page", 5), (Bound(A::Top), "top", 3), close]
         }
     }

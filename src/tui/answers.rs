@@ -64,6 +64,8 @@ impl App {
             Answer::CatalogSet => {}
             Answer::Review(Ok(r)) => self.review = *r,
             Answer::Review(Err(e)) => self.error(e),
+            Answer::Assessments(run, rows) => self.on_assessments(run, rows),
+            Answer::Breakdown(subject, b) => self.on_breakdown(subject, b),
         }
     }
 
@@ -83,6 +85,7 @@ impl App {
         }
         // Assignments are done by the rollup just read: the review follows it.
         self.load_review();
+        self.load_assessments();
         self.refresh_lists();
     }
 

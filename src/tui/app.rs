@@ -97,6 +97,8 @@ pub struct App {
     pub review: crate::governance::Review,
     /// Days before its last day from which a record shows as expiring (config, else 14).
     pub expiring_days: i64,
+    /// Standards on and off, the assessments and the per-scope breakdown (`scopes.rs`).
+    pub scoping: super::scopes::Scoping,
 }
 
 impl App {
@@ -161,6 +163,7 @@ impl App {
             reports: super::report::Reports::new(crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK),
             review: Default::default(),
             expiring_days: crate::governance::DEFAULT_EXPIRING_DAYS,
+            scoping: Default::default(),
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));
@@ -343,6 +346,8 @@ impl App {
             Action::Exempt => return self.open_exempt(),
             Action::Assign => return self.open_assign(),
             Action::Audit | Action::Revoke => return self.audit_key(action),
+            Action::ToggleStandard => return self.toggle_standard(),
+            Action::ShowAllStandards => return self.toggle_show_all(),
         }
         self.moved();
     }

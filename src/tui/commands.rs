@@ -50,11 +50,12 @@ impl App {
                 self.reload(None);
             }
             "diff" => self.show_diff(),
+            "assessment" => self.select_assessment(arg),
             "report" => self.start_report(arg),
             "attestations" | "exemptions" | "assignments" | "owners" | "audit" | "overdue" => {
                 self.open_audit_command(cmd, arg)
             }
-            other => self.error(format!(":{other}: unknown command (standard ID, resource ID, run ID, latest, diff, report [FILE], attestations, exemptions, assignments, overdue, assess, cancel, errors, help, quit)")),
+            other => self.error(format!(":{other}: unknown command (standard ID, assessment NAME, resource ID, run ID, latest, diff, report [FILE], attestations, exemptions, assignments, overdue, assess, cancel, errors, help, quit)")),
         }
     }
 

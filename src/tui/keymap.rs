@@ -59,6 +59,10 @@ pub enum Action {
     Audit,
     /// Revoke the selected record (in an audit view).
     Revoke,
+    /// Switch the selected standard on or off.
+    ToggleStandard,
+    /// Show the standards switched off too.
+    ShowAllStandards,
     /// Quit.
     Quit,
 }
@@ -138,6 +142,18 @@ pub const BINDINGS: &[Binding] = &[
         help: "attestations / exemptions / owners of the selection, with their state",
     },
     Binding { action: Action::Revoke, name: "revoke", keys: &["R"], help: "in those views: revoke, with a reason" },
+    Binding {
+        action: Action::ToggleStandard,
+        name: "toggle_standard",
+        keys: &["x"],
+        help: "switch the selected standard on or off (kept beside the cache)",
+    },
+    Binding {
+        action: Action::ShowAllStandards,
+        name: "show_all_standards",
+        keys: &["X"],
+        help: "show the standards switched off too / hide them",
+    },
     Binding { action: Action::Quit, name: "quit", keys: &["q", "ctrl-c"], help: "quit (in a popup: close it)" },
 ];
 

@@ -124,6 +124,7 @@ impl App {
             Pane::Controls => {
                 if self.control().is_some() {
                     self.overlay = Some(Overlay::Control);
+                    self.ask_breakdown();
                 }
             }
             Pane::Findings => self.open_resource(false),

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 
+mod scoped;
 mod serve;
 use serve::Serve;
 
@@ -38,12 +39,16 @@ pub enum Kind {
     Catalog,
     /// Attestations, exemptions and assignments with where each stands.
     Review,
+    /// The assessments' rollups over their scopes (`scopes.rs`).
+    Assessments,
+    /// A control's or an action's results per scope (`scopes.rs`).
+    Breakdown,
 }
 
 impl Kind {
     /// Every kind, in the order a batch of requests is served (catalog before loads, saves
     /// before the reloads they cause).
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Catalog,
         Kind::Save,
         Kind::Load,
@@ -52,6 +57,8 @@ impl Kind {
         Kind::History,
         Kind::Diff,
         Kind::Review,
+        Kind::Assessments,
+        Kind::Breakdown,
     ];
 
     fn index(self) -> usize {
@@ -128,6 +135,22 @@ pub enum Request {
         /// Actions that earn all their points now (their assignments are done).
         done: std::collections::HashSet<String>,
     },
+    /// The rollup of each assessment over its scopes of run `run`.
+    Assessments {
+        /// Run.
+        run: i64,
+        /// The assessments (config).
+        list: Vec<crate::config::Assessment>,
+    },
+    /// The results of `checks` per scope of run `run`, for `subject` (given back).
+    Breakdown {
+        /// Run.
+        run: i64,
+        /// What it is of (a control or action id).
+        subject: String,
+        /// Its checks.
+        checks: Vec<String>,
+    },
 }
 
 impl Request {
@@ -142,6 +165,8 @@ impl Request {
             Request::Save { .. } => Kind::Save,
             Request::Catalog(_) => Kind::Catalog,
             Request::Review { .. } => Kind::Review,
+            Request::Assessments { .. } => Kind::Assessments,
+            Request::Breakdown { .. } => Kind::Breakdown,
         }
     }
 }
@@ -219,6 +244,10 @@ pub enum Answer {
     CatalogSet,
     /// [`Request::Review`].
     Review(Result<Box<crate::governance::Review>, String>),
+    /// [`Request::Assessments`]: the run and each assessment's row.
+    Assessments(i64, Result<Vec<super::scopes::AssessmentRow>, String>),
+    /// [`Request::Breakdown`]: the subject and its scopes.
+    Breakdown(String, Result<crate::store::Breakdown, String>),
 }
 
 impl Answer {
@@ -232,6 +261,8 @@ impl Answer {
             Answer::Saved { .. } => Kind::Save,
             Answer::CatalogSet => Kind::Catalog,
             Answer::Review(_) => Kind::Review,
+            Answer::Assessments(..) => Kind::Assessments,
+            Answer::Breakdown(..) => Kind::Breakdown,
         }
     }
 }

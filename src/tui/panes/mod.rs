@@ -8,5 +8,6 @@ pub mod findings;
 pub mod form;
 pub mod overlays;
 pub mod resource;
+pub mod scopes;
 pub mod standards;
 pub mod statusbar;

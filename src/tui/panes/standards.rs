@@ -31,7 +31,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let style = t.control(s.state);
         let mut row = vec![
             Span::styled(format!("{} ", control_icon(s.state)), style),
-            Span::styled(cell(&s.name, name_w), t.get("text")),
+            Span::styled(cell(&app.standard_label(s), name_w), t.get("text")),
             Span::styled(format!(" {:>10}", format!("{} of {}", s.passed_controls, s.counted())), t.get("text")),
             Span::styled(format!(" {}", gauge(s.compliance_pct, gauge_w)), t.get("gauge")),
             Span::styled(format!(" {:>5.1}%", s.compliance_pct), style),

@@ -1,5 +1,6 @@
 //! The reader thread's side: its connection to the cache answers each request.
 
+use super::scoped;
 use super::{Answer, Loaded, RESOURCE_FINDINGS, Request, ResourceAnswer, Window, WindowAt};
 use crate::catalog::Catalog;
 use crate::governance::ExemptionMatcher;
@@ -46,6 +47,11 @@ impl Serve {
                         .map(Box::new)
                         .map_err(|e| format!("reading attestations, exemptions and assignments: {e}")),
                 )
+            }
+            Request::Assessments { run, list } => Answer::Assessments(run, self.assessments(run, &list)),
+            Request::Breakdown { run, subject, checks } => {
+                let b = self.store.scope_breakdown(run, &checks, scoped::BREAKDOWN_SCOPES);
+                Answer::Breakdown(subject, b.map_err(|e| format!("reading the results per scope: {e}")))
             }
         }
     }

@@ -146,7 +146,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::ToggleStandard,
         name: "toggle_standard",
         keys: &["x"],
-        help: "switch the selected standard on or off (kept beside the cache)",
+        help: "switch the selected standard on or off (kept)",
     },
     Binding {
         action: Action::ShowAllStandards,

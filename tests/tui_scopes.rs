@@ -187,3 +187,18 @@ fn a_controls_detail_shows_its_results_per_scope() {
     assert!(text.contains("Per scope: 1 of 1 failing"), "{text}");
     assert!(!text.contains("a92e5d04-1c7b-4f63-8e29-d4b01f6a7c58"), "{text}");
 }
+
+#[test]
+fn an_actions_detail_shows_its_results_per_scope() {
+    let mut c = console("");
+    let app = &mut c.app;
+    for _ in 0..3 {
+        press(app, KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    }
+    assert_eq!(app.focus, Pane::Actions);
+    press(app, key('d'));
+    let Some(Overlay::Text { title, lines, .. }) = &app.overlay else { panic!("no action detail") };
+    assert_eq!(title, "Improvement action");
+    assert!(lines.iter().any(|l| l.starts_with("Per scope: ") && l.contains("failing")), "{lines:?}");
+    insta::assert_snapshot!("action_per_scope_120x40", screen(app, 120, 40));
+}

@@ -275,10 +275,10 @@ mod tests {
         assert_eq!(km.action(&ev(KeyCode::Char('d'), KeyModifiers::CONTROL)), Some(Action::PageDown));
         assert_eq!(km.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
         let mut o = BTreeMap::new();
-        o.insert("quit".to_string(), vec!["x".to_string()]);
+        o.insert("quit".to_string(), vec!["w".to_string()]);
         o.insert("bogus".to_string(), vec!["z".to_string()]);
         let (km, w) = Keymap::new(&o);
-        assert_eq!(km.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(km.action(&ev(KeyCode::Char('w'), KeyModifiers::NONE)), Some(Action::Quit));
         assert_eq!(km.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
         assert_eq!(w.len(), 1);
         assert!(Key::parse("ctrl-").is_err());

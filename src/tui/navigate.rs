@@ -114,7 +114,8 @@ impl App {
 
     pub(super) fn open_detail(&mut self) {
         match self.focus {
-            Pane::Standards | Pane::Actions => {
+            Pane::Actions => self.open_action_detail(),
+            Pane::Standards => {
                 let Some(id) = self.standard().map(|s| s.id.clone()) else {
                     return;
                 };

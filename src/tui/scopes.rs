@@ -9,6 +9,9 @@ use crate::store::Breakdown;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Title of the action detail (a text popup).
+const ACTION_TITLE: &str = "Improvement action";
+
 /// The console's state file beside the cache (`standards` switched on or off with `x`).
 pub fn state_path(db: &Path) -> PathBuf {
     db.parent().map(|p| p.join("console.toml")).unwrap_or_else(|| PathBuf::from("console.toml"))
@@ -256,11 +259,59 @@ impl App {
     }
 
     pub(super) fn on_breakdown(&mut self, subject: String, b: Result<Breakdown, String>) {
-        if matches!(self.overlay, Some(Overlay::Control))
+        let action = matches!(&self.overlay, Some(Overlay::Text { title, .. }) if *title == ACTION_TITLE);
+        if (action || matches!(self.overlay, Some(Overlay::Control)))
             && let Some((open, answer)) = &mut self.scoping.breakdown
             && *open == subject
         {
             *answer = Some(b);
+        }
+        if action {
+            self.show_action_detail();
+        }
+    }
+
+    /// `d` in the Improvement actions pane: the action, and its results per scope.
+    pub(super) fn open_action_detail(&mut self) {
+        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else { return };
+        // A manual control's action (`STANDARD/CONTROL`) has no check to count per scope.
+        let checks = if a.id.contains('/') { Vec::new() } else { vec![a.id.clone()] };
+        self.scoping.breakdown = Some((format!("action {}", a.id), None));
+        self.overlay = Some(Overlay::Text { title: ACTION_TITLE.into(), lines: Vec::new(), scroll: 0 });
+        match self.run.as_ref().map(|r| r.id) {
+            Some(run) if !checks.is_empty() => {
+                self.ask(Request::Breakdown { run, subject: format!("action {}", a.id), checks });
+            }
+            _ => self.scoping.breakdown = None,
+        }
+        self.show_action_detail();
+    }
+
+    /// Fill the action detail's text from the selected action and the breakdown read so far.
+    fn show_action_detail(&mut self) {
+        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else { return };
+        let mut lines = vec![
+            format!("{} {}", a.id, a.title),
+            format!(
+                "{} · {} of {} points · {} unhealthy resources",
+                a.state, a.achieved, a.points, a.unhealthy_resources
+            ),
+            match (&a.owner, a.due) {
+                (Some(o), Some(d)) => format!("owner {o} · due {d}"),
+                (Some(o), None) => format!("owner {o}"),
+                _ => "no owner yet: o assigns one".into(),
+            },
+            String::new(),
+        ];
+        let per_scope = super::panes::scopes::breakdown_text(self);
+        if per_scope.is_empty() {
+            lines.push("A manual control's action: a person attests it, nothing to count per scope.".into());
+        }
+        lines.extend(per_scope);
+        if let Some(Overlay::Text { title, lines: shown, .. }) = &mut self.overlay
+            && *title == ACTION_TITLE
+        {
+            *shown = lines;
         }
     }
 

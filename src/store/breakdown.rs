@@ -66,3 +66,39 @@ impl Store {
         Ok(Breakdown { scopes, total })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_summed_over_the_checks_per_scope_failing_first_and_bounded() {
+        let store = Store::open_in_memory().unwrap();
+        store.conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+        for (check, scope, healthy, unhealthy) in [
+            ("a", "s1", 2, 0),
+            ("b", "s1", 1, 0),
+            ("a", "s2", 0, 3),
+            ("b", "s2", 1, 1),
+            ("a", "s3", 4, 1),
+            ("c", "s4", 9, 9),
+        ] {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO check_stats (run_id, check_id, scope, healthy, unhealthy, not_applicable, error, exempt, manual)
+                     VALUES (1, ?1, ?2, ?3, ?4, 0, 0, 0, 0)",
+                    rusqlite::params![check, scope, healthy, unhealthy],
+                )
+                .unwrap();
+        }
+        let checks = ["a".to_string(), "b".to_string()];
+        let b = store.scope_breakdown(1, &checks, 10).unwrap();
+        let got: Vec<(&str, u64, u64)> =
+            b.scopes.iter().map(|s| (s.scope.as_str(), s.stats.healthy, s.stats.unhealthy)).collect();
+        assert_eq!(got, vec![("s2", 1, 4), ("s3", 4, 1), ("s1", 3, 0)], "s4 has none of the checks");
+        let cut = store.scope_breakdown(1, &checks, 1).unwrap();
+        assert_eq!((cut.scopes.len(), cut.total), (1, 3));
+        assert!(store.scope_breakdown(2, &checks, 10).unwrap().scopes.is_empty(), "another run");
+    }
+}

@@ -150,6 +150,16 @@ fn an_assessment_is_a_row_rolled_up_over_its_scopes_only() {
     let sum = |s: &posture::assess::StandardSummary| s.controls.iter().map(|c| c.unhealthy_resources).sum::<u64>();
     assert!(sum(&row) < sum(whole), "the other subscription's failures are not counted");
     insta::assert_snapshot!("assessment_row_160x48", screen(app, 160, 48));
+    // `:report` of the row: over its scopes, and its header says so.
+    let out = c.dir.path().join("prod.md");
+    typed(app, &format!(":report {}", out.display()));
+    let started = std::time::Instant::now();
+    while app.reports.busy() && started.elapsed() < std::time::Duration::from_secs(60) {
+        app.poll_reports();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(md.contains(&format!("| Covers | assessment prod: 1 scope ({SCOPE_A}) |")), "no coverage line");
     typed(app, ":assessment nope");
     assert!(app.notice.as_ref().unwrap().text.contains("no such assessment (known: prod)"));
 }

@@ -189,8 +189,17 @@ mod tests {
         let run = store.resolve_run(None).unwrap();
         let out = dir.path().join("out/events.ndjson");
         let format = ReportFormat::from_path(&out).unwrap();
-        let job =
-            Job { cache, catalog: Arc::clone(&catalog), run, standard: "cis-azure-2.0".into(), out, format, cap: 5 };
+        let job = Job {
+            cache,
+            catalog: Arc::clone(&catalog),
+            run,
+            standard: "cis-azure-2.0".into(),
+            scopes: Vec::new(),
+            assessment: None,
+            out,
+            format,
+            cap: 5,
+        };
         let (path, len) = write_report(job).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(len, text.len());

@@ -1,8 +1,10 @@
 //! User configuration (TOML): sources, extra standards, intervals, theme, keys.
 
 mod gcp;
+mod scopes;
 
 pub use gcp::GcpConfig;
+pub use scopes::{Assessment, Placed, Scoping, check_scope};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,6 +60,13 @@ pub struct Config {
     pub export: Vec<crate::export::config::ExportEntry>,
     /// `[[trigger]]`: which events go to a webhook or command (docs/export.md).
     pub trigger: Vec<crate::export::config::TriggerEntry>,
+    /// Standards the console hides (every other one is on); see [`Config::scoping`].
+    pub standards_disabled: Vec<toml::Spanned<String>>,
+    /// `[[assessment]]`: a standard over chosen scopes, saved by name; see [`Config::scoping`].
+    pub assessment: Vec<toml::Spanned<Assessment>>,
+    /// `standards_disabled` and `assessment` validated, with where each was written.
+    #[serde(skip)]
+    pub scoping: Scoping,
 }
 
 /// `color_depth` in config.
@@ -236,6 +245,9 @@ impl Default for Config {
             snapshots_dir: None,
             export: Vec::new(),
             trigger: Vec::new(),
+            standards_disabled: Vec::new(),
+            assessment: Vec::new(),
+            scoping: Scoping::default(),
         }
     }
 }
@@ -262,7 +274,7 @@ impl Config {
             }
             Err(e) => return Err(format!("{}: cannot read config: {e}", path.display())),
         };
-        let cfg: Config = toml::from_str(&text).map_err(|e| {
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
             let (line, col) = e
                 .span()
                 .map(|s| {
@@ -280,6 +292,7 @@ impl Config {
             ));
         }
         crate::export::config::plan(&cfg.export, &cfg.trigger, &path, Some(&text))?;
+        cfg.scoping = Scoping::from_raw(&cfg.standards_disabled, &cfg.assessment, &path, &text)?;
         Ok(cfg)
     }
 

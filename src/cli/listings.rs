@@ -3,7 +3,7 @@
 use super::output::{self, Format};
 use super::{CliError, CliResult, Env};
 use crate::model::{Cloud, ControlState, FindingState};
-use crate::pipeline::live_rollup;
+use crate::pipeline::live_rollup_in;
 use crate::store::FindingFilter;
 use clap::Args;
 use serde_json::json;
@@ -26,11 +26,15 @@ pub struct ChecksArgs {
 /// `posture controls`
 #[derive(Debug, Args)]
 pub struct ControlsArgs {
-    /// Standard id.
-    pub standard: String,
+    /// Standard id (optional with --assessment, which names its standard).
+    #[arg(required_unless_present = "assessment")]
+    pub standard: Option<String>,
     /// An older run.
     #[arg(long)]
     pub run: Option<i64>,
+    /// `--assessment NAME` / `--scope S`.
+    #[command(flatten)]
+    pub scope: super::scope::ScopeArgs,
     /// Only controls in this state.
     #[arg(long)]
     pub state: Option<ControlState>,
@@ -80,6 +84,9 @@ pub struct ActionsArgs {
     /// An older run.
     #[arg(long)]
     pub run: Option<i64>,
+    /// `--assessment NAME` (its standard's actions over its scopes) / `--scope S`.
+    #[command(flatten)]
+    pub scope: super::scope::ScopeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -110,6 +117,17 @@ pub fn checks(env: &Env, a: ChecksArgs) -> CliResult {
     Ok(())
 }
 
+/// `assessment NAME: N scopes (…)` or `scopes: …` above a table, when not the whole run.
+fn covers_line(cover: &super::scope::Coverage) -> Option<String> {
+    match (&cover.assessment, cover.scopes.is_empty()) {
+        (Some(name), _) => {
+            Some(format!("assessment {name}: {} scope(s): {}", cover.scopes.len(), cover.scopes.join(", ")))
+        }
+        (None, false) => Some(format!("scopes: {}", cover.scopes.join(", "))),
+        (None, true) => None,
+    }
+}
+
 fn unknown_standard(catalog: &crate::catalog::Catalog, id: &str) -> CliError {
     let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
     CliError::input(format!("unknown standard '{id}'; known: {}", known.join(", ")))
@@ -117,17 +135,19 @@ fn unknown_standard(catalog: &crate::catalog::Catalog, id: &str) -> CliError {
 
 /// List the controls of a standard.
 pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
-    let catalog = env.catalog();
+    let catalog = env.checked_catalog()?;
     // `defender:NAME` is a standard Defender for Cloud reported, imported with the run.
-    let imported = a.standard.starts_with("defender:");
-    if !imported && catalog.standard(&a.standard).is_none() {
-        return Err(unknown_standard(&catalog, &a.standard));
+    if let Some(id) = a.standard.as_deref().filter(|id| !id.starts_with("defender:") && catalog.standard(id).is_none())
+    {
+        return Err(unknown_standard(&catalog, id));
     }
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
-    let rollup = live_rollup(&store, &catalog, &run, std::slice::from_ref(&a.standard))?;
-    let Some(s) = rollup.standards.iter().find(|s| s.id == a.standard) else {
-        return Err(unknown_standard(&catalog, &a.standard));
+    let cover = a.scope.resolve(env, a.standard.as_deref(), &store, &run)?;
+    let standard = cover.standard.clone().unwrap_or_default();
+    let rollup = live_rollup_in(&store, &catalog, &run, std::slice::from_ref(&standard), &cover.scopes)?;
+    let Some(s) = rollup.standards.iter().find(|s| s.id == standard) else {
+        return Err(unknown_standard(&catalog, &standard));
     };
     let controls: Vec<_> = s.controls.iter().filter(|c| a.state.is_none_or(|st| c.state == st)).collect();
     match a.format {
@@ -151,6 +171,9 @@ pub fn controls(env: &Env, a: ControlsArgs) -> CliResult {
                 s.counted(),
                 output::pct(s.compliance_pct)
             );
+            if let Some(line) = covers_line(&cover) {
+                println!("{line}");
+            }
             if !s.clouds_without_checks.is_empty() {
                 let clouds: Vec<&str> = s.clouds_without_checks.iter().map(|c| c.as_str()).collect();
                 println!("no automated control of this standard covers {} (also in this run)", clouds.join(", "));
@@ -325,15 +348,18 @@ pub fn findings(env: &Env, a: FindingsArgs) -> CliResult {
 
 /// List improvement actions.
 pub fn actions(env: &Env, a: ActionsArgs) -> CliResult {
-    let catalog = env.catalog();
-    let selected: Vec<String> = match &a.standard {
-        Some(s) if catalog.standard(s).is_none() => return Err(unknown_standard(&catalog, s)),
-        Some(s) => vec![s.clone()],
-        None => Vec::new(),
-    };
+    let catalog = env.checked_catalog()?;
+    if let Some(s) = a.standard.as_deref().filter(|s| catalog.standard(s).is_none()) {
+        return Err(unknown_standard(&catalog, s));
+    }
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
-    let rollup = live_rollup(&store, &catalog, &run, &selected)?;
+    let cover = a.scope.resolve(env, a.standard.as_deref(), &store, &run)?;
+    let selected: Vec<String> = cover.standard.iter().cloned().collect();
+    let rollup = live_rollup_in(&store, &catalog, &run, &selected, &cover.scopes)?;
+    if let Some(line) = covers_line(&cover).filter(|_| a.format == Format::Table) {
+        println!("{line}");
+    }
     let today = chrono::Utc::now().date_naive();
     let list: Vec<_> = rollup
         .actions

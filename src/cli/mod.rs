@@ -13,6 +13,7 @@ mod listings;
 mod output;
 mod progress;
 mod report;
+mod scope;
 mod standards;
 
 use crate::catalog::Catalog;

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 /// `posture report`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Standard id.
-    pub standard: String,
+    /// Standard id (optional with --assessment, which names its standard).
+    #[arg(required_unless_present = "assessment")]
+    pub standard: Option<String>,
     /// Format (default: from the --out file's extension, else md).
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
@@ -21,34 +22,27 @@ pub struct ReportArgs {
     /// An older run.
     #[arg(long)]
     pub run: Option<i64>,
-    /// Only these scopes (subscription, account or project ids); repeat for several.
-    #[arg(long = "scope", value_name = "S")]
-    pub scopes: Vec<String>,
+    /// `--assessment NAME` / `--scope S`.
+    #[command(flatten)]
+    pub scope: super::scope::ScopeArgs,
 }
 
 /// Build and write a report.
 pub fn run(env: &Env, a: ReportArgs) -> CliResult {
-    let catalog = env.catalog();
-    if catalog.standard(&a.standard).is_none() {
+    let catalog = env.checked_catalog()?;
+    if let Some(s) = a.standard.as_deref().filter(|s| catalog.standard(s).is_none()) {
         let known: Vec<&str> = catalog.standards.iter().map(|s| s.id.as_str()).collect();
-        return Err(CliError::input(format!("unknown standard '{}'; known: {}", a.standard, known.join(", "))));
+        return Err(CliError::input(format!("unknown standard '{s}'; known: {}", known.join(", "))));
     }
     let format = a.format.or_else(|| a.out.as_deref().and_then(ReportFormat::from_path)).unwrap_or(ReportFormat::Md);
     let store = env.store()?;
     let run = store.resolve_run(a.run)?;
-    let known = store.scopes(run.id)?;
-    if let Some(s) = a.scopes.iter().find(|s| !known.contains(s)) {
-        return Err(CliError::input(format!(
-            "run {} has no scope '{}'; its scopes: {}",
-            run.id,
-            crate::sanitize::clean(s),
-            known.join(", ")
-        )));
-    }
+    let cover = a.scope.resolve(env, a.standard.as_deref(), &store, &run)?;
+    let standard = cover.standard.clone().unwrap_or_default();
     let req = ReportRequest {
-        standard: &a.standard,
+        standard: &standard,
         run: &run,
-        scopes: &a.scopes,
+        scopes: &cover.scopes,
         max_resources_per_check: env.config.report_max_resources_per_check,
         now: chrono::Utc::now(),
     };
@@ -68,7 +62,8 @@ pub fn run(env: &Env, a: ReportArgs) -> CliResult {
             }
         };
     }
-    let report = crate::report::build(&store, &catalog, &req)?;
+    let mut report = crate::report::build(&store, &catalog, &req)?;
+    report.assessment = cover.assessment;
     let bytes = render(&report, format).map_err(CliError::failure)?;
     match &a.out {
         Some(path) => {

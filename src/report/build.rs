@@ -130,6 +130,7 @@ pub fn build(store: &Store, catalog: &Catalog, req: &ReportRequest) -> Result<Re
         sources: run_sources(req.run),
         scopes,
         scope_filter: req.scopes.iter().map(|s| c(s)).collect(),
+        assessment: None,
         state: summary.state,
         compliance_pct: summary.compliance_pct,
         counts: ControlCounts {

@@ -50,6 +50,7 @@ pub fn render(r: &Report) -> String {
                     tr { th { "Generated" } td { (r.generated_at.format("%Y-%m-%d %H:%M UTC")) } }
                     tr { th { "Sources" } td { (r.sources.join(", ")) } }
                     tr { th { "Scopes" } td { (if scopes.is_empty() { "none".to_string() } else { scopes.join(", ") }) } }
+                    @if let Some(cover) = r.coverage() { tr { th { "Covers" } td { (cover) } } }
                     tr { th { "State" } td { (state(r.state)) } }
                     tr { th { "Controls" } td { (format!("{:.1} % passed — {} passed, {} failed, {} manual, {} skipped, {} unsupported",
                         r.compliance_pct, r.counts.passed, r.counts.failed, r.counts.manual, r.counts.skipped, r.counts.unsupported)) } }

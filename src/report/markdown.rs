@@ -45,6 +45,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "| Sources | {} |", e(&r.sources.join(", ")))?;
     let scopes: Vec<String> = r.scopes.iter().map(|s| format!("{} {}", s.cloud, s.scope)).collect();
     writeln!(out, "| Scopes | {} |", e(&scopes.join(", ")))?;
+    if let Some(cover) = r.coverage() {
+        writeln!(out, "| Covers | {} |", e(&cover))?;
+    }
     writeln!(out, "| State | {} |", state_mark(r.state))?;
     writeln!(
         out,

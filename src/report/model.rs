@@ -28,6 +28,9 @@ pub struct Report {
     pub scopes: Vec<ScopeRef>,
     /// The scopes asked for with `--scope` (empty: the whole run).
     pub scope_filter: Vec<String>,
+    /// The assessment (config `[[assessment]]`) the scopes are of, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<String>,
     /// The standard's overall state.
     pub state: ControlState,
     /// Controls passed / (passed + failed + manual), in percent.
@@ -262,6 +265,18 @@ impl Report {
     /// Every control in order, with its section.
     pub fn controls(&self) -> impl Iterator<Item = (&Section, &ControlReport)> {
         self.sections.iter().flat_map(|s| s.controls.iter().map(move |c| (s, c)))
+    }
+
+    /// What the report covers when it is not the whole run: `assessment NAME: N scopes` or
+    /// `N scopes (--scope)`, for the header.
+    pub fn coverage(&self) -> Option<String> {
+        let n = self.scope_filter.len();
+        let scopes = if n == 1 { "1 scope".to_string() } else { format!("{n} scopes") };
+        match &self.assessment {
+            Some(name) => Some(format!("assessment {name}: {scopes} ({})", self.scope_filter.join(", "))),
+            None if n > 0 => Some(format!("{scopes} of the run ({})", self.scope_filter.join(", "))),
+            None => None,
+        }
     }
 
     /// "DEMO DATA" when the run assessed the embedded demo estate.

@@ -3,6 +3,7 @@
 
 mod audit;
 mod blobs;
+mod breakdown;
 mod codes;
 mod exports;
 mod governance;
@@ -19,6 +20,7 @@ mod trends;
 mod write;
 
 pub use audit::{AuditEntry, AuditHead, AuditVerdict, EntrySignature, EntrySigner, canonical};
+pub use breakdown::{Breakdown, ScopeCount};
 pub use exports::{ControlRow, SpoolEntry, SpoolState, StandardRow};
 pub use governance::{RecordKind, Revocation};
 pub use history::{DiffReport, HistoryEntry, StandardDelta};

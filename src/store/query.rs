@@ -213,21 +213,7 @@ impl Store {
                  FROM check_stats WHERE run_id = ?1 GROUP BY check_id",
             )
             .ctx("reading check stats")?;
-        let rows = st
-            .query_map([run.id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    CheckStats {
-                        healthy: r.get(1)?,
-                        unhealthy: r.get(2)?,
-                        not_applicable: r.get(3)?,
-                        error: r.get(4)?,
-                        exempt: r.get(5)?,
-                        manual: r.get(6)?,
-                    },
-                ))
-            })
-            .ctx("reading check stats")?;
+        let rows = st.query_map([run.id], super::breakdown::key_and_stats).ctx("reading check stats")?;
         for row in rows {
             let (k, v) = row.ctx("reading check stats")?;
             totals.insert(k, v);

@@ -60,6 +60,8 @@ impl App {
             Answer::Review(Ok(r)) => self.review = *r,
             Answer::Review(Err(e)) => self.error(e),
             Answer::Lookup { run, query, found } => self.on_lookup(run, query, found),
+            Answer::Assessments(run, rows) => self.on_assessments(run, rows),
+            Answer::Breakdown(subject, b) => self.on_breakdown(subject, b),
         }
     }
 
@@ -84,6 +86,7 @@ impl App {
             Some(up_to) => _ = self.ask(super::reader::Request::Trends { up_to }),
             None => self.trends = Default::default(),
         }
+        self.load_assessments();
         self.refresh_lists();
     }
 

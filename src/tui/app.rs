@@ -105,6 +105,8 @@ pub struct App {
     pub(super) back_to: Option<Box<Overlay>>,
     /// Scores and failing resources over the stored runs up to the run shown (after each load).
     pub trends: crate::store::Trends,
+    /// Standards on and off, the assessments and the per-scope breakdown (`scopes.rs`).
+    pub scoping: super::scopes::Scoping,
 }
 
 impl App {
@@ -173,6 +175,7 @@ impl App {
             completer: Default::default(),
             back_to: None,
             trends: Default::default(),
+            scoping: Default::default(),
         };
         for e in app.catalog.errors.clone() {
             app.error(format!("catalog: {e}"));
@@ -356,6 +359,8 @@ impl App {
             Action::Exempt => return self.open_exempt(),
             Action::Assign => return self.open_assign(),
             Action::Audit | Action::Revoke => return self.audit_key(action),
+            Action::ToggleStandard => return self.toggle_standard(),
+            Action::ShowAllStandards => return self.toggle_show_all(),
         }
         self.moved();
     }

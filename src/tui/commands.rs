@@ -56,6 +56,7 @@ impl App {
                 self.reload(None);
             }
             "diff" => self.diff_command(arg),
+            "assessment" => self.select_assessment(arg),
             "report" => self.start_report(arg),
             "attestations" | "exemptions" | "assignments" | "owners" | "audit" | "overdue" => {
                 self.open_audit_command(cmd, arg)

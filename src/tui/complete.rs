@@ -4,6 +4,7 @@
 /// Command words, as completed and as listed when a command is unknown.
 pub const COMMANDS: &[&str] = &[
     "standard",
+    "assessment",
     "resource",
     "run",
     "latest",

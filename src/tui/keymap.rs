@@ -59,6 +59,10 @@ pub enum Action {
     Audit,
     /// Revoke the selected record (in an audit view).
     Revoke,
+    /// Switch the selected standard on or off.
+    ToggleStandard,
+    /// Show the standards switched off too.
+    ShowAllStandards,
     /// Quit.
     Quit,
 }
@@ -138,6 +142,18 @@ pub const BINDINGS: &[Binding] = &[
         help: "attestations / exemptions / owners of the selection, with their state",
     },
     Binding { action: Action::Revoke, name: "revoke", keys: &["R"], help: "in those views: revoke, with a reason" },
+    Binding {
+        action: Action::ToggleStandard,
+        name: "toggle_standard",
+        keys: &["x"],
+        help: "switch the selected standard on or off (kept)",
+    },
+    Binding {
+        action: Action::ShowAllStandards,
+        name: "show_all_standards",
+        keys: &["X"],
+        help: "show the standards switched off too / hide them",
+    },
     Binding { action: Action::Quit, name: "quit", keys: &["q", "ctrl-c"], help: "quit (in a popup: close it)" },
 ];
 
@@ -302,10 +318,10 @@ mod tests {
         assert_eq!(km.action(&ev(KeyCode::Char('d'), KeyModifiers::CONTROL)), Some(Action::PageDown));
         assert_eq!(km.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
         let mut o = BTreeMap::new();
-        o.insert("quit".to_string(), vec!["x".to_string()]);
+        o.insert("quit".to_string(), vec!["w".to_string()]);
         o.insert("bogus".to_string(), vec!["z".to_string()]);
         let (km, w) = Keymap::new(&o);
-        assert_eq!(km.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(km.action(&ev(KeyCode::Char('w'), KeyModifiers::NONE)), Some(Action::Quit));
         assert_eq!(km.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
         assert_eq!(w.len(), 1);
         assert!(Key::parse("ctrl-").is_err());

@@ -21,6 +21,7 @@ pub mod panes;
 mod progress;
 pub mod reader;
 pub mod report;
+pub mod scopes;
 pub mod state;
 pub mod theme;
 pub mod ui;
@@ -92,6 +93,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let overrides = env.config.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect();
     let (keymap, key_warnings) = keymap::Keymap::new(&overrides);
     let catalog = Arc::new(Catalog::load_with_dirs(&env.config.standards_dirs));
+    env.config.scoping.check(&catalog).map_err(CliError::input)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -147,6 +149,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         app.load_review();
     }
     app.reports.max_resources_per_check = env.config.report_max_resources_per_check;
+    app.set_scoping(env.config.scoping.clone());
     for w in theme_warnings.into_iter().chain(key_warnings) {
         app.error(w);
     }

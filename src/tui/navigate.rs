@@ -115,7 +115,8 @@ impl App {
 
     pub(super) fn open_detail(&mut self) {
         match self.focus {
-            Pane::Standards | Pane::Actions => {
+            Pane::Actions => self.open_action_detail(),
+            Pane::Standards => {
                 if self.standard().is_some() {
                     self.overlay = Some(Overlay::Standard);
                 }
@@ -123,6 +124,7 @@ impl App {
             Pane::Controls => {
                 if self.control().is_some() {
                     self.overlay = Some(Overlay::Control);
+                    self.ask_breakdown();
                 }
             }
             Pane::Findings => self.open_resource(false),

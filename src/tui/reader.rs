@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 
+mod scoped;
 mod serve;
 use serve::Serve;
 
@@ -40,12 +41,16 @@ pub enum Kind {
     Review,
     /// Resources found by part of their id or name (`:resource`).
     Lookup,
+    /// The assessments' rollups over their scopes (`scopes.rs`).
+    Assessments,
+    /// A control's or an action's results per scope (`scopes.rs`).
+    Breakdown,
 }
 
 impl Kind {
     /// Every kind, in the order a batch of requests is served (catalog before loads, saves
     /// before the reloads they cause).
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Catalog,
         Kind::Save,
         Kind::Load,
@@ -55,6 +60,8 @@ impl Kind {
         Kind::Diff,
         Kind::Review,
         Kind::Lookup,
+        Kind::Assessments,
+        Kind::Breakdown,
     ];
 
     fn index(self) -> usize {
@@ -138,6 +145,22 @@ pub enum Request {
         /// What was typed.
         query: String,
     },
+    /// The rollup of each assessment over its scopes of run `run`.
+    Assessments {
+        /// Run.
+        run: i64,
+        /// The assessments (config).
+        list: Vec<crate::config::Assessment>,
+    },
+    /// The results of `checks` per scope of run `run`, for `subject` (given back).
+    Breakdown {
+        /// Run.
+        run: i64,
+        /// What it is of (a control or action id).
+        subject: String,
+        /// Its checks.
+        checks: Vec<String>,
+    },
 }
 
 impl Request {
@@ -153,6 +176,8 @@ impl Request {
             Request::Catalog(_) => Kind::Catalog,
             Request::Review { .. } => Kind::Review,
             Request::Lookup { .. } => Kind::Lookup,
+            Request::Assessments { .. } => Kind::Assessments,
+            Request::Breakdown { .. } => Kind::Breakdown,
         }
     }
 }
@@ -241,6 +266,10 @@ pub enum Answer {
         /// Matches, best first.
         found: Result<Vec<crate::model::ResourceRef>, String>,
     },
+    /// [`Request::Assessments`]: the run and each assessment's row.
+    Assessments(i64, Result<Vec<super::scopes::AssessmentRow>, String>),
+    /// [`Request::Breakdown`]: the subject and its scopes.
+    Breakdown(String, Result<crate::store::Breakdown, String>),
 }
 
 impl Answer {
@@ -255,6 +284,8 @@ impl Answer {
             Answer::CatalogSet => Kind::Catalog,
             Answer::Review(_) => Kind::Review,
             Answer::Lookup { .. } => Kind::Lookup,
+            Answer::Assessments(..) => Kind::Assessments,
+            Answer::Breakdown(..) => Kind::Breakdown,
         }
     }
 }

@@ -43,6 +43,10 @@ struct Job {
     catalog: Arc<Catalog>,
     run: RunInfo,
     standard: String,
+    /// An assessment's scopes (empty: the whole run).
+    scopes: Vec<String>,
+    /// The assessment the report is of, for its header.
+    assessment: Option<String>,
     out: PathBuf,
     format: ReportFormat,
     cap: usize,
@@ -53,7 +57,7 @@ fn write_report(job: Job) -> Result<(PathBuf, usize), String> {
     let req = ReportRequest {
         standard: &job.standard,
         run: &job.run,
-        scopes: &[],
+        scopes: &job.scopes,
         max_resources_per_check: job.cap,
         now: chrono::Utc::now(),
     };
@@ -66,7 +70,8 @@ fn write_report(job: Job) -> Result<(PathBuf, usize), String> {
         let len = std::fs::metadata(&job.out).map(|m| m.len() as usize).unwrap_or(0);
         return Ok((job.out, len));
     }
-    let report = build(&store, &job.catalog, &req).map_err(|e| e.to_string())?;
+    let mut report = build(&store, &job.catalog, &req).map_err(|e| e.to_string())?;
+    report.assessment = job.assessment;
     let bytes = render(&report, job.format)?;
     write_file(&job.out, &bytes)?;
     Ok((job.out, bytes.len()))
@@ -74,14 +79,17 @@ fn write_report(job: Job) -> Result<(PathBuf, usize), String> {
 
 impl App {
     /// `:report [FILE]`: start writing the selected standard's report (PDF unless FILE's
-    /// extension names another format).
+    /// extension names another format); of an assessment's row: over its scopes.
     pub fn start_report(&mut self, arg: &str) {
         let (Some(run), Some(standard)) = (self.run.clone(), self.standard().map(|s| s.id.clone())) else {
             self.error(":report: no run or no standard selected");
             return;
         };
+        let row = self.standard().and_then(|s| self.scoping.row_of(s));
+        let (scopes, assessment) = row.map(|r| (r.scopes.clone(), Some(r.name.clone()))).unwrap_or_default();
+        let stem = assessment.as_ref().map(|a| format!("{a}-{standard}")).unwrap_or_else(|| standard.clone());
         let out = if arg.is_empty() {
-            default_path(self.db_path(), &standard, run.id)
+            default_path(self.db_path(), &stem, run.id)
         } else {
             PathBuf::from(shellexpand_home(arg))
         };
@@ -95,6 +103,8 @@ impl App {
             catalog: Arc::clone(&self.catalog),
             run,
             standard: standard.clone(),
+            scopes,
+            assessment,
             out: out.clone(),
             format,
             cap: self.reports.max_resources_per_check.max(1),
@@ -108,7 +118,7 @@ impl App {
             }
         });
         self.reports.pending.push(rx);
-        self.info(format!("writing the {standard} report to {} …", out.display()));
+        self.info(format!("writing the {stem} report to {} …", out.display()));
     }
 
     /// Say where finished reports went (called from the event loop); whether one did.
@@ -179,8 +189,17 @@ mod tests {
         let run = store.resolve_run(None).unwrap();
         let out = dir.path().join("out/events.ndjson");
         let format = ReportFormat::from_path(&out).unwrap();
-        let job =
-            Job { cache, catalog: Arc::clone(&catalog), run, standard: "cis-azure-2.0".into(), out, format, cap: 5 };
+        let job = Job {
+            cache,
+            catalog: Arc::clone(&catalog),
+            run,
+            standard: "cis-azure-2.0".into(),
+            scopes: Vec::new(),
+            assessment: None,
+            out,
+            format,
+            cap: 5,
+        };
         let (path, len) = write_report(job).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(len, text.len());

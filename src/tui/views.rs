@@ -31,13 +31,18 @@ impl App {
         let Some(r) = &self.rollup else {
             return Vec::new();
         };
-        let mut v: Vec<&StandardSummary> =
-            r.standards.iter().filter(|s| App::matches(&self.filters.standards, &[&s.id, &s.name])).collect();
+        let mut v: Vec<&StandardSummary> = r
+            .standards
+            .iter()
+            .filter(|s| self.standard_shown(&s.id) && App::matches(&self.filters.standards, &[&s.id, &s.name]))
+            .collect();
         match self.sorts.standards {
             StandardSort::Compliance => v.sort_by(|a, b| a.compliance_pct.total_cmp(&b.compliance_pct)),
             StandardSort::Failed => v.sort_by_key(|s| std::cmp::Reverse(s.failed_controls)),
             StandardSort::Name => v.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version))),
         }
+        // The assessments (`scopes.rs`) below the standards, in config order.
+        v.extend(self.scoping.summaries().filter(|s| App::matches(&self.filters.standards, &[&s.id, &s.name])));
         v
     }
 

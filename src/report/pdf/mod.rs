@@ -34,7 +34,7 @@ fn cover(r: &Report, l: &mut Layout) {
         l.gap(4.0);
     }
     let scopes: Vec<String> = r.scopes.iter().map(|s| format!("{} {}", s.cloud, s.scope)).collect();
-    let rows: Vec<Vec<Cell>> = vec![
+    let mut rows: Vec<Vec<Cell>> = vec![
         vec![cell("Standard"), cell(r.standard.id.clone())],
         vec![cell("Run"), cell(format!("{} ({}), started {}", r.run.id, r.run.status, r.run.started_at))],
         vec![cell("Generated"), cell(r.generated_at.format("%Y-%m-%d %H:%M UTC").to_string())],
@@ -68,6 +68,9 @@ fn cover(r: &Report, l: &mut Layout) {
             )),
         ],
     ];
+    if let Some(cover) = r.coverage() {
+        rows.insert(5, vec![cell("Covers"), cell(cover)]);
+    }
     let cols = [
         Column { header: "", width: 110.0, font: FontKind::Bold },
         Column { header: "", width: Layout::width() - 110.0, font: FontKind::Regular },

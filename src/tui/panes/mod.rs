@@ -12,6 +12,7 @@ pub mod hints;
 pub mod overlays;
 pub mod pick;
 pub mod resource;
+pub mod scopes;
 pub mod standards;
 pub mod statusbar;
 pub mod trend;

@@ -155,6 +155,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                         Span::styled(format!("  {k}"), t.get("dim")),
                     ]));
                 }
+                lines.extend(super::scopes::breakdown_lines(app));
             }
             lines.push(Line::default());
             // What the attestations decide for the control; none: the list below says so.

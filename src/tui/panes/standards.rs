@@ -53,7 +53,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let style = t.control(s.state);
         let cells = vec![
             Span::styled(control_icon(s.state), style),
-            Span::styled(s.name.clone(), t.get("text")),
+            Span::styled(app.standard_label(s).into_owned(), t.get("text")),
             Span::styled(passed(s), t.get("text")),
             Span::styled(gauge(s.compliance_pct, gauge_w), t.get("gauge")),
             super::trend::spark_cell(app, s, spark_w).unwrap_or_else(|| Span::raw("")),

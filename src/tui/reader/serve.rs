@@ -1,5 +1,6 @@
 //! The reader thread's side: its connection to the cache answers each request.
 
+use super::scoped;
 use super::{Answer, Loaded, RESOURCE_FINDINGS, Request, ResourceAnswer, Window, WindowAt};
 use crate::catalog::Catalog;
 use crate::governance::ExemptionMatcher;
@@ -52,6 +53,11 @@ impl Serve {
             Request::Lookup { run, query } => {
                 let found = self.store.find_resources(run, &query, crate::store::LOOKUP_LIMIT);
                 Answer::Lookup { run, query, found: found.map_err(|e| format!("looking up resources: {e}")) }
+            }
+            Request::Assessments { run, list } => Answer::Assessments(run, self.assessments(run, &list)),
+            Request::Breakdown { run, subject, checks } => {
+                let b = self.store.scope_breakdown(run, &checks, scoped::BREAKDOWN_SCOPES);
+                Answer::Breakdown(subject, b.map_err(|e| format!("reading the results per scope: {e}")))
             }
         }
     }

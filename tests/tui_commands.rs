@@ -278,7 +278,10 @@ fn standard_aliases_switch_standard_or_say_which_they_could_mean() {
 
     command(app, "frobnicate");
     let e = last_error(app);
-    assert!(e.starts_with(":frobnicate: not a command or a standard (commands: standard, resource, run,"), "{e}");
+    assert!(
+        e.starts_with(":frobnicate: not a command or a standard (commands: standard, assessment, resource, run,"),
+        "{e}"
+    );
     assert!(e.contains("diff") && e.contains("controls") && e.contains("quit; Tab completes)"), "{e}");
     command(app, "standard hipaa");
     assert!(

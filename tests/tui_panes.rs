@@ -142,14 +142,14 @@ fn hint_line(app: &mut App, w: u16, h: u16) -> String {
 
 #[test]
 fn hints_follow_the_place_and_the_keymap() {
-    let mut c = console_with_keys(&[("exempt", &["x"]), ("assign", &["ctrl-o"]), ("yank", &["Y"])]);
+    let mut c = console_with_keys(&[("exempt", &["w"]), ("assign", &["ctrl-o"]), ("yank", &["Y"])]);
     let app = &mut c.app;
     let standards = hint_line(app, 120, 40);
     assert!(standards.starts_with("Enter controls · d details"), "{standards}");
     assert!(!standards.contains("exempt"), "{standards}");
     focus(app, Pane::Findings);
     let findings = hint_line(app, 120, 40);
-    assert!(findings.contains("x exempt") && findings.contains("Ctrl-O owner") && findings.contains("Y copy fix"));
+    assert!(findings.contains("w exempt") && findings.contains("Ctrl-O owner") && findings.contains("Y copy fix"));
     focus(app, Pane::Actions);
     let actions = hint_line(app, 120, 40);
     assert!(actions.contains("Ctrl-O owner & due"), "{actions}");

@@ -33,7 +33,11 @@ use K::{Bound, Fixed, Pair};
 /// Hints of the lists: move, drill, filter, sort and the rest.
 fn pane(p: Pane) -> Vec<(K, &'static str, u8)> {
     let mut v = match p {
-        Pane::Standards => vec![(Bound(A::Enter), "controls", 9), (Bound(A::Detail), "details", 6)],
+        Pane::Standards => vec![
+            (Bound(A::Enter), "controls", 9),
+            (Bound(A::Detail), "details", 6),
+            (Bound(A::ToggleStandard), "on/off", 4),
+        ],
         Pane::Controls => vec![
             (Bound(A::Enter), "failing resources", 9),
             (Bound(A::Detail), "details", 6),

@@ -90,13 +90,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let typed = clean(value).into_owned();
         // What Enter and Esc do, after the text being typed, as far as the width allows.
         let used = unicode_width::UnicodeWidthStr::width(typed.as_str()) + 2;
-        let keys = candidates
-            .unwrap_or_else(|| super::hints::fitted(&super::hints::hints(app), w.saturating_sub(used + 3)));
+        let keys = match candidates {
+            Some(c) => format!("  {c}"),
+            None => {
+                let keys = super::hints::fitted(&super::hints::hints(app), w.saturating_sub(used + 3));
+                if keys.is_empty() { keys } else { format!("   {keys}") }
+            }
+        };
         Line::from(vec![
             Span::styled(sigil, t.get("accent")),
             Span::styled(typed, t.get("text")),
             Span::styled("▏", t.get("accent")),
-            Span::styled(if keys.is_empty() { keys } else { format!("   {keys}") }, t.get("dim")),
+            Span::styled(keys, t.get("dim")),
         ])
     };
     let bottom = match &app.prompt {

@@ -164,6 +164,24 @@ fn an_assessment_is_a_row_rolled_up_over_its_scopes_only() {
     assert!(app.notice.as_ref().unwrap().text.contains("no such assessment (known: prod)"));
 }
 
+#[test]
+fn an_assessments_failing_resources_are_those_of_its_scopes_only() {
+    let cfg = format!("[[assessment]]\nname = \"prod\"\nstandard = \"cis-azure-2.0\"\nscopes = [\"{SCOPE_A}\"]\n");
+    let mut c = console(&cfg);
+    let app = &mut c.app;
+    typed(app, ":assessment prod");
+    let row = app.standard().unwrap().clone();
+    let i = app.visible_controls().into_iter().find(|i| row.controls[*i].unhealthy_resources > 0).unwrap();
+    let expect = row.controls[i].unhealthy_resources + row.controls[i].error_resources;
+    let at = app.visible_controls().iter().position(|j| *j == i).unwrap();
+    app.controls.select(at);
+    press(app, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(app.focus, Pane::Findings);
+    // The pane's count is the row's: the other subscription's resources are not listed.
+    assert_eq!(app.findings.total, expect);
+    assert!(app.findings.rows.iter().all(|f| f.resource.scope == SCOPE_A), "only {SCOPE_A}");
+}
+
 /// The control `id` of the selected row (else its first failing one), its detail open.
 fn open_failing_control(app: &mut App, id: &str) {
     let s = app.standard().unwrap();

@@ -66,6 +66,8 @@ pub struct FindingFilter {
     pub cloud: Option<Cloud>,
     /// Only this scope.
     pub scope: Option<String>,
+    /// Only these scopes (an assessment's; `Some(empty)` matches nothing).
+    pub scopes: Option<Vec<String>>,
     /// Only this resource id.
     pub resource: Option<String>,
     /// Sort order.
@@ -78,6 +80,7 @@ impl FindingFilter {
         self.text.as_ref().is_some_and(|t| !t.is_empty())
             || self.cloud.is_some()
             || self.scope.is_some()
+            || self.scopes.is_some()
             || self.resource.is_some()
     }
 }
@@ -285,6 +288,12 @@ impl Store {
         if let Some(s) = &f.scope {
             sql.push_str(" AND r.scope = ?");
             args.push(s.clone().into());
+        }
+        if let Some(scopes) = &f.scopes {
+            // `IN (NULL)` for none: an assessment whose scopes the run lacks covers nothing.
+            let marks = if scopes.is_empty() { "NULL".to_string() } else { vec!["?"; scopes.len()].join(", ") };
+            sql.push_str(&format!(" AND r.scope IN ({marks})"));
+            args.extend(scopes.iter().map(|s| SqlValue::from(s.clone())));
         }
         if let Some(id) = &f.resource {
             sql.push_str(" AND r.id = ?");

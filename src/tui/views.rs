@@ -153,6 +153,8 @@ impl App {
             text: Some(self.filters.findings.clone()),
             cloud: self.facets.cloud,
             scope: self.facets.scope.clone(),
+            // An assessment's row: only its scopes, as its counts.
+            scopes: self.selected_scopes().map(<[String]>::to_vec),
             resource: None,
             order: self.sorts.findings,
         };
@@ -319,6 +321,7 @@ fn same_query(a: &FindingFilter, b: &FindingFilter) -> bool {
         && a.text == b.text
         && a.cloud == b.cloud
         && a.scope == b.scope
+        && a.scopes == b.scopes
         && a.resource == b.resource
         && a.order == b.order
 }

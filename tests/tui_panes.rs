@@ -248,3 +248,19 @@ fn q_and_esc_close_every_popup() {
         }
     }
 }
+
+#[test]
+fn typing_a_search_in_a_resource_detail_moves_to_the_first_match() {
+    let mut c = console();
+    let app = &mut c.app;
+    focus(app, Pane::Findings);
+    press(app, code(KeyCode::Enter));
+    let top = rows(app, 120, 40).join("\n");
+    assert!(matches!(app.overlay, Some(Overlay::Resource(_))), "{top}");
+    // A check id below the first lines: the view starts at its line.
+    typed(app, "/security_contact");
+    let shown = rows(app, 120, 40).join("\n");
+    let Some(Overlay::Resource(d)) = &app.overlay else { panic!("closed") };
+    assert!(d.scroll > 0, "the view moved to the match:\n{shown}");
+    assert!(shown.lines().nth(1).is_some_and(|l| l.contains("aws.account.security_contact")), "{shown}");
+}

@@ -1,7 +1,7 @@
 //! The console's moves beyond one list: drilling in and out, the detail overlays and their
 //! keys, facets and the command prompt.
 
-use super::app::{App, Overlay, Pane, Prompt, ResourceDetail, facet_rows};
+use super::app::{App, Jump, Overlay, Pane, Prompt, ResourceDetail, facet_rows};
 use super::keymap::Action;
 use super::reader::Request;
 use crate::model::{Cloud, ControlState, FindingState, Severity};
@@ -180,7 +180,8 @@ impl App {
                 Action::PrevPane => d.selected = (d.selected + d.findings.len().max(1) - 1) % d.findings.len().max(1),
                 Action::Yank => self.yank(),
                 Action::Filter => self.prompt = Some(Prompt::Filter(Input::default())),
-                Action::NextMatch | Action::PrevMatch => d.jump = Some(action == Action::NextMatch),
+                Action::NextMatch => d.jump = Some(Jump::Next),
+                Action::PrevMatch => d.jump = Some(Jump::Prev),
                 Action::Back | Action::Enter | Action::Quit => self.overlay = self.back_to.take().map(|o| *o),
                 Action::Help => self.overlay = Some(Overlay::Help),
                 _ => {}
@@ -311,7 +312,9 @@ impl App {
                 let value = input.value().to_string();
                 if matches!(prompt, Prompt::Filter(_)) {
                     if let Some(Overlay::Resource(d)) = self.overlay.as_mut() {
+                        // Typing moves to the first match, as a pager's incremental search.
                         d.search = value;
+                        d.jump = Some(Jump::First);
                     } else if let Some(Overlay::Audit(v)) = self.overlay.as_mut() {
                         v.set_text(&value);
                     } else {

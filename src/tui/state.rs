@@ -181,8 +181,8 @@ pub struct ResourceDetail {
     pub scroll: usize,
     /// Search pattern in the body.
     pub search: String,
-    /// `n`/`N` pressed: the renderer moves to the next/previous matching line.
-    pub jump: Option<bool>,
+    /// Where the next frame moves the view among the search's matches (drawing knows the lines).
+    pub jump: Option<Jump>,
 }
 
 /// Text being typed.
@@ -242,4 +242,15 @@ pub struct FindingsView {
     pub first_key: Option<crate::store::PageKey>,
     /// See `first_key`.
     pub last_key: Option<crate::store::PageKey>,
+}
+
+/// A move among a resource detail's search matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jump {
+    /// The first match from the top (the search text was typed or changed).
+    First,
+    /// The next match below the view (`n`).
+    Next,
+    /// The match above the view (`N`).
+    Prev,
 }

@@ -3,7 +3,7 @@
 //! highlighted. Scrolls; `/` searches, `n`/`N` jump between matches, `y` copies the command.
 
 use crate::sanitize::clean;
-use crate::tui::app::{App, ResourceDetail};
+use crate::tui::app::{App, Jump, ResourceDetail};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{centered, finding_icon, fit, line};
 use ratatui::Frame;
@@ -188,15 +188,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let inner_h = rect.height.saturating_sub(2) as usize;
     let mut lines = body(app, &d, rect.width.saturating_sub(2) as usize);
     let search = d.search.to_lowercase();
-    if let Some(forward) = d.jump.take()
+    if let Some(jump) = d.jump.take()
         && !search.is_empty()
     {
         let n = lines.len();
         let hits: Vec<usize> = (0..n).filter(|&i| plain(&lines[i]).contains(&search)).collect();
-        let next = if forward {
-            hits.iter().find(|&&i| i > d.scroll).or(hits.first())
-        } else {
-            hits.iter().rev().find(|&&i| i < d.scroll).or(hits.last())
+        let next = match jump {
+            Jump::First => hits.first(),
+            Jump::Next => hits.iter().find(|&&i| i > d.scroll).or(hits.first()),
+            Jump::Prev => hits.iter().rev().find(|&&i| i < d.scroll).or(hits.last()),
         };
         match next {
             Some(&i) => d.scroll = i,

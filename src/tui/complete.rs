@@ -283,17 +283,19 @@ mod tests {
     #[test]
     fn a_second_tab_cycles_the_candidates_and_the_hint_shows_them() {
         let mut c = Completer::default();
-        // "a": actions, attestations, assignments, audit, assess: no longer common prefix.
+        // "as": assessment, assignments, assess: "ass" is their common prefix.
         let line = c.tab("as", IDS, true).unwrap();
         assert_eq!(line, "ass");
-        assert_eq!(c.hint(&line).as_deref(), Some("assignments  assess"));
+        assert_eq!(c.hint(&line).as_deref(), Some("assessment  assignments  assess"));
+        let line = c.tab(&line, IDS, true).unwrap();
+        assert_eq!(line, "assessment");
+        assert_eq!(c.hint(&line).as_deref(), Some("[assessment]  assignments  assess"));
         let line = c.tab(&line, IDS, true).unwrap();
         assert_eq!(line, "assignments");
-        assert_eq!(c.hint(&line).as_deref(), Some("[assignments]  assess"));
         let line = c.tab(&line, IDS, true).unwrap();
         assert_eq!(line, "assess");
         let line = c.tab(&line, IDS, true).unwrap();
-        assert_eq!(line, "assignments", "round again");
+        assert_eq!(line, "assessment", "round again");
         assert_eq!(c.tab(&line, IDS, false).as_deref(), Some("assess"), "Shift-Tab goes back");
         // Typing something else starts over, and the hint is gone.
         assert_eq!(c.hint("assessx"), None);

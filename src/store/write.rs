@@ -5,6 +5,7 @@
 use super::blobs::{BlobKind, BlobWriter};
 use super::codes::{self, origin_code, state_code};
 use super::rows::Detail;
+use super::share::{self, Digest, RowKind, row_hash};
 use super::{Ctx, Result, Store};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
@@ -20,6 +21,8 @@ pub struct RunWriter {
     blobs: BlobWriter,
     /// Check name → stored id.
     checks: HashMap<String, i64>,
+    /// Of every row written, to find an earlier run with the same rows.
+    digest: Digest,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -54,6 +57,7 @@ impl Store {
             next_rid: 0,
             blobs: BlobWriter::default(),
             checks: HashMap::new(),
+            digest: Digest::default(),
         })
     }
 
@@ -68,23 +72,34 @@ impl Store {
             for r in &batch.resources {
                 let rid = w.next_rid;
                 w.next_rid += 1;
-                rids.insert(r.id.as_str(), (rid, r.name.as_str()));
+                let fields =
+                    [r.id.as_str(), &r.name, &r.rtype, r.cloud.as_str(), &r.scope, &r.region].map(str::as_bytes);
+                // Its documents and findings hash the resource (not the rid, which depends on
+                // the order batches arrive in).
+                let h = row_hash(RowKind::Resource, &fields);
+                w.digest.add(h);
+                rids.insert(r.id.as_str(), (rid, r.name.as_str(), h));
                 ins_res
                     .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
                     .ctx("writing resources")?;
             }
-            let docs: Vec<(i64, Vec<u8>)> = batch
+            let docs: Vec<(i64, [u8; 16], Vec<u8>)> = batch
                 .docs
                 .iter()
-                .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
+                .filter_map(|(id, doc)| {
+                    let &(rid, _, h) = rids.get(id.as_str())?;
+                    Some((rid, h, serde_json::to_vec(doc).ok()?))
+                })
                 .collect();
-            let samples: Vec<&[u8]> = docs.iter().map(|(_, d)| d.as_slice()).collect();
+            let samples: Vec<&[u8]> = docs.iter().map(|(_, _, d)| d.as_slice()).collect();
             w.blobs.prepare(&tx, BlobKind::Doc, &samples)?;
             let mut ins_doc = tx
                 .prepare_cached("INSERT INTO docs (run_id, rid, blob) VALUES (?1, ?2, ?3)")
                 .ctx("writing documents")?;
-            for (rid, doc) in &docs {
+            for (rid, h, doc) in &docs {
                 let blob = w.blobs.put(&tx, BlobKind::Doc, doc)?;
+                // Blobs are stored by content: equal ids are equal documents.
+                w.digest.add(row_hash(RowKind::Doc, &[h.as_slice(), &blob.to_le_bytes()]));
                 ins_doc.execute(params![w.run_id, rid, blob]).ctx("writing documents")?;
             }
             let details: Vec<Vec<u8>> = batch
@@ -98,14 +113,15 @@ impl Store {
                 .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .ctx("writing findings")?;
             for (f, detail) in batch.findings.iter().zip(&details) {
-                let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
+                let Some(&(rid, name, h)) = rids.get(f.resource.id.as_str()) else {
                     continue;
                 };
                 let check = codes::check_id(&tx, &mut w.checks, &f.check)?;
                 let detail = w.blobs.put(&tx, BlobKind::Detail, detail)?;
-                ins_f
-                    .execute(params![w.run_id, check, state_code(f.state), rid, name, detail, origin_code(f.origin)])
-                    .ctx("writing findings")?;
+                let (state, origin) = (state_code(f.state), origin_code(f.origin));
+                let ints = [check, state, detail, origin].map(i64::to_le_bytes);
+                w.digest.add(row_hash(RowKind::Finding, &[h.as_slice(), &ints[0], &ints[1], &ints[2], &ints[3]]));
+                ins_f.execute(params![w.run_id, check, state, rid, name, detail, origin]).ctx("writing findings")?;
             }
         }
         tx.commit().ctx("committing a batch")
@@ -218,7 +234,11 @@ impl Store {
             ],
         )
         .ctx("publishing a run")?;
+        let shared = share::share_rows(&tx, w.run_id, &w.digest)?;
         tx.commit().ctx("publishing a run")?;
+        if shared.is_some() {
+            self.reclaim()?;
+        }
         Ok(w.run_id)
     }
 
@@ -227,37 +247,35 @@ impl Store {
         self.remove_runs(&[run_id])
     }
 
-    /// Remove runs, then the blobs no run refers to any more.
+    /// Remove runs, then the blobs no run refers to any more. A run another run still shares
+    /// is retired instead: its rows stay (under status `retired`, never listed) until no run
+    /// reads them.
     fn remove_runs(&mut self, runs: &[i64]) -> Result<()> {
         let tx = self.conn.transaction().ctx("removing a run")?;
         for run_id in runs {
-            Store::remove_run(&tx, *run_id)?;
+            Store::retire_run(&tx, *run_id)?;
         }
+        share::sweep_retired(&tx)?;
         // NOT IN over the referring column is one scan into a temporary index, not a scan per blob.
         tx.execute(
             "DELETE FROM blobs WHERE id NOT IN (SELECT blob FROM docs) AND id NOT IN (SELECT detail FROM findings)",
             [],
         )
         .ctx("removing unused blobs")?;
-        tx.commit().ctx("removing a run")
+        tx.commit().ctx("removing a run")?;
+        self.reclaim()
     }
 
-    fn remove_run(tx: &rusqlite::Transaction, run_id: i64) -> Result<()> {
-        for table in [
-            "findings",
-            "docs",
-            "run_scopes",
-            "resources",
-            "check_stats",
-            "security_stats",
-            "standard_summaries",
-            "control_summaries",
-            "external",
-            "runs",
-        ] {
-            let col = if table == "runs" { "id" } else { "run_id" };
-            tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id]).ctx("removing a run")?;
+    /// Everything of a run but its resources, documents and findings; the run stays as
+    /// `retired` (without its snapshot) until [`share::sweep_retired`] finds no run reading it.
+    fn retire_run(tx: &rusqlite::Transaction, run_id: i64) -> Result<()> {
+        for table in
+            ["run_scopes", "check_stats", "security_stats", "standard_summaries", "control_summaries", "external"]
+        {
+            tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run_id]).ctx("removing a run")?;
         }
+        tx.execute("UPDATE runs SET status = 'retired', snapshot = NULL WHERE id = ?1", [run_id])
+            .ctx("removing a run")?;
         Ok(())
     }
 

@@ -1,0 +1,286 @@
+use super::super::tests::{publish, res};
+use crate::assess::BatchOutput;
+use crate::model::{Evidence, Finding, FindingState};
+use crate::store::{FindingFilter, FindingOrder, PageAt, Store};
+use chrono::{Duration, Utc};
+
+const CHECK: &str = "azure.storage.https";
+
+/// `n` resources, the even ones failing the check with evidence, the first `docs` documented.
+fn estate(n: usize, docs: usize) -> BatchOutput {
+    BatchOutput {
+        resources: (0..n).map(res).collect(),
+        findings: (0..n)
+            .filter(|i| i % 2 == 0)
+            .map(|i| Finding {
+                check: CHECK.into(),
+                state: FindingState::Unhealthy,
+                resource: res(i),
+                evidence: vec![Evidence { path: "properties.https".into(), value: format!("{}", i % 3 == 0) }],
+                message: None,
+                origin: Default::default(),
+            })
+            .collect(),
+        docs: (0..docs).map(|i| (res(i).id, serde_json::json!({"name": format!("st{i}"), "i": i}))).collect(),
+    }
+}
+
+/// The estate as batches of `size`, in reverse order (another order, other cuts).
+fn reversed_batches(b: &BatchOutput, size: usize) -> Vec<BatchOutput> {
+    let mut out: Vec<BatchOutput> = b
+        .resources
+        .chunks(size)
+        .map(|chunk| {
+            let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+            BatchOutput {
+                resources: chunk.to_vec(),
+                findings: b.findings.iter().filter(|f| ids.contains(&f.resource.id.as_str())).cloned().collect(),
+                docs: b.docs.iter().filter(|(id, _)| ids.contains(&id.as_str())).cloned().collect(),
+            }
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+/// Publish the estate as one batch.
+fn run(store: &mut Store, b: &BatchOutput) -> i64 {
+    publish(store, std::slice::from_ref(b), b.resources.len(), b.findings.len())
+}
+
+fn count(store: &Store, sql: &str, run: i64) -> i64 {
+    store.conn.query_row(sql, [run], |r| r.get(0)).unwrap()
+}
+
+fn shared_with(store: &Store, run: i64) -> Option<i64> {
+    store.conn.query_row("SELECT data_run FROM runs WHERE id = ?1", [run], |r| r.get(0)).unwrap()
+}
+
+/// Everything a reader asks of a run's rows, as text to compare.
+fn answers(store: &Store, run: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    let filters = [
+        FindingFilter::default(),
+        FindingFilter { text: Some("st1".into()), ..Default::default() },
+        FindingFilter { order: FindingOrder::Resource, ..Default::default() },
+        FindingFilter { order: FindingOrder::Scope, scope: Some("s".into()), ..Default::default() },
+        FindingFilter {
+            states: Some(vec![FindingState::Unhealthy]),
+            checks: Some(vec![CHECK.into()]),
+            ..Default::default()
+        },
+    ];
+    for f in &filters {
+        out.push(format!("{:?}", store.findings(run, f, 3, 20).unwrap()));
+        out.push(format!("{}", store.count_findings(run, f).unwrap()));
+        let first = store.findings_page(run, f, &PageAt::First, 7).unwrap();
+        out.push(format!("{:?}", first.rows));
+        let next = store.findings_page(run, f, &PageAt::After(first.last_key().unwrap().clone()), 7).unwrap();
+        out.push(format!("{:?}", next.rows));
+        out.push(format!("{:?}", store.findings_page(run, f, &PageAt::Last, 5).unwrap().rows));
+        let mut all = Vec::new();
+        store
+            .for_each_finding(run, f, &mut |row| {
+                all.push(format!("{row:?}"));
+                true
+            })
+            .unwrap();
+        out.push(all.join("\n"));
+    }
+    for i in [0, 5, 39] {
+        out.push(format!("{:?}", store.resource_doc(run, &res(i).id).unwrap()));
+    }
+    out.push(format!("{:?}", store.find_resources(run, "st1", 50).unwrap()));
+    out.push(format!("{:?}", store.scope_breakdown(run, &[CHECK.into()], 10).unwrap()));
+    out.push(format!("{:?}", store.scopes(run).unwrap()));
+    out
+}
+
+#[test]
+fn an_identical_run_shares_the_rows_and_answers_every_query_the_same() {
+    let mut store = Store::open_in_memory().unwrap();
+    let b = estate(60, 40);
+    let a = run(&mut store, &b);
+    // the same rows in other batches, in another order
+    let same = publish(&mut store, &reversed_batches(&b, 7), 60, 30);
+    assert_eq!(shared_with(&store, a), None);
+    assert_eq!(shared_with(&store, same), Some(a));
+    for table in ["resources", "docs", "findings"] {
+        assert_eq!(count(&store, &format!("SELECT count(*) FROM {table} WHERE run_id = ?1"), same), 0, "{table}");
+    }
+    assert_eq!(answers(&store, same), answers(&store, a));
+    let diff = store.diff(a, same).unwrap();
+    assert!(diff.new_failures.is_empty() && diff.fixed.is_empty());
+    assert!(diff.appeared.is_empty() && diff.disappeared.is_empty());
+    assert!(diff.standards.is_empty() && diff.controls.is_empty());
+    // report rows are each run's own (summaries), and equal
+    assert_eq!(format!("{:?}", store.run_standards(same).unwrap()), format!("{:?}", store.run_standards(a).unwrap()));
+    assert_eq!(format!("{:?}", store.run_controls(same).unwrap()), format!("{:?}", store.run_controls(a).unwrap()));
+    // a third run shares the run holding the rows, never the one that shares them
+    let third = run(&mut store, &b);
+    assert_eq!(shared_with(&store, third), Some(a));
+    assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn a_run_that_differs_in_one_finding_or_one_name_keeps_its_own_rows() {
+    let mut store = Store::open_in_memory().unwrap();
+    let b = estate(60, 40);
+    let a = run(&mut store, &b);
+    let mut state = estate(60, 40);
+    state.findings[3].state = FindingState::Exempt;
+    let mut evidence = estate(60, 40);
+    evidence.findings[4].evidence[0].value = "changed".into();
+    let mut renamed = estate(60, 40);
+    renamed.resources[11].name = "renamed".into();
+    let mut one_more = estate(60, 40);
+    one_more.findings.push(Finding { check: "another.check".into(), ..b.findings[0].clone() });
+    let mut doc = estate(60, 40);
+    doc.docs[2].1["i"] = serde_json::json!(-1);
+    for (what, changed) in
+        [("state", state), ("evidence", evidence), ("name", renamed), ("finding", one_more), ("doc", doc)]
+    {
+        let stored = run(&mut store, &changed);
+        assert_eq!(shared_with(&store, stored), None, "{what}");
+        assert_eq!(count(&store, "SELECT count(*) FROM resources WHERE run_id = ?1", stored), 60, "{what}");
+    }
+    let renamed = a + 3;
+    assert_eq!(store.find_resources(renamed, "renamed", 5).unwrap().len(), 1);
+    assert!(store.find_resources(a, "renamed", 5).unwrap().is_empty());
+}
+
+#[test]
+fn retention_keeps_the_rows_a_newer_run_shares() {
+    let mut store = Store::open_in_memory().unwrap();
+    let b = estate(60, 40);
+    let old = run(&mut store, &b);
+    let new = run(&mut store, &b);
+    assert_eq!(shared_with(&store, new), Some(old));
+    let before = answers(&store, new);
+    let long_ago = (Utc::now() - Duration::days(200)).to_rfc3339();
+    store.conn.execute("UPDATE runs SET started_at = ?1 WHERE id = ?2", rusqlite::params![long_ago, old]).unwrap();
+    assert_eq!(store.prune(90, Utc::now()).unwrap(), 1);
+    assert!(store.run(old).is_err(), "the pruned run is gone from every listing");
+    assert_eq!(store.history(None, 10).unwrap().len(), 1);
+    assert_eq!(answers(&store, new), before, "the newer run's results stay");
+    // a run arriving now shares the retired holder too
+    let later = run(&mut store, &b);
+    assert_eq!(shared_with(&store, later), Some(old));
+    // once no run reads them the rows go, with their blobs
+    store.abandon_run(new).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM runs WHERE id = ?1", old), 1, "still read by the later run");
+    store.abandon_run(later).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM runs WHERE id >= ?1", old), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM resources WHERE run_id >= ?1", old), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs WHERE id >= ?1", 0), 0);
+    assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn an_unshared_run_gets_its_own_copy_that_reads_the_same() {
+    let mut store = Store::open_in_memory().unwrap();
+    let b = estate(30, 10);
+    let a = run(&mut store, &b);
+    let c = run(&mut store, &b);
+    assert!(store.unshare_run(c).unwrap());
+    assert!(!store.unshare_run(c).unwrap(), "already its own");
+    assert_eq!(shared_with(&store, c), None);
+    assert_eq!(count(&store, "SELECT count(*) FROM findings WHERE run_id = ?1", c), 15);
+    assert_eq!(answers(&store, c), answers(&store, a));
+}
+
+fn pages(store: &Store) -> (i64, i64) {
+    let page_count: i64 = store.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    let free: i64 = store.conn.query_row("PRAGMA freelist_count", [], |r| r.get(0)).unwrap();
+    (page_count, free)
+}
+
+#[test]
+fn a_new_cache_gives_back_what_an_identical_run_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+    let mode: i64 = store.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, 2, "incremental");
+    let b = estate(3000, 3000);
+    let (empty, _) = pages(&store);
+    run(&mut store, &b);
+    let (one, _) = pages(&store);
+    let first = one - empty;
+    for _ in 0..3 {
+        run(&mut store, &b);
+    }
+    let (after, free) = pages(&store);
+    assert_eq!(free, 0, "no page left on the freelist");
+    assert!((after - one) * 20 < first, "three identical runs add {} pages, the first {first}", after - one);
+}
+
+#[test]
+fn an_older_cache_reuses_what_an_identical_run_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v10.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        super::super::schema::apply_first(&conn, 10);
+    }
+    let mut store = Store::open(&path).unwrap();
+    let mode: i64 = store.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, 0, "an existing cache keeps its mode");
+    let b = estate(3000, 3000);
+    run(&mut store, &b);
+    let (one, _) = pages(&store);
+    run(&mut store, &b);
+    let (two, free) = pages(&store);
+    assert!(free > 0, "the shared run's rows were freed");
+    for _ in 0..3 {
+        run(&mut store, &b);
+    }
+    let (after, _) = pages(&store);
+    // a run's own summaries may take a page or two; its rows go into the free pages
+    assert!(after - two <= 3, "three more runs grew it from {two} to {after} pages (one run: {})", two - one);
+}
+
+#[test]
+fn a_version_10_cache_reads_the_same_and_its_next_runs_share() {
+    use super::super::blobs::{BlobKind, BlobWriter};
+    use super::super::codes;
+    use super::super::rows::Detail;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v10.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        super::super::schema::apply_first(&conn, 10);
+        conn.execute_batch(
+            "INSERT INTO runs (id, started_at, status, pid, sources, standards) VALUES (1, '2026-01-01T00:00:00Z', 'complete', 1, '[]', '[]');
+             INSERT INTO resources VALUES (1, 0, '/x/b', 'b', 't', 'azure', 's', 'r'), (1, 1, '/x/a', 'a', 't', 'azure', 's', 'r');",
+        )
+        .unwrap();
+        let mut w = BlobWriter::default();
+        let doc = w.put(&conn, BlobKind::Doc, br#"{"name":"a"}"#).unwrap();
+        conn.execute("INSERT INTO docs VALUES (1, 1, ?1)", [doc]).unwrap();
+        let detail = Detail { evidence: vec![Evidence { path: "p".into(), value: "v".into() }], message: None };
+        let detail = w.put(&conn, BlobKind::Detail, &detail.bytes()).unwrap();
+        let check = codes::check_id(&conn, &mut Default::default(), "k").unwrap();
+        let bad = codes::state_code(FindingState::Unhealthy);
+        for (rid, name) in [(0, "b"), (1, "a")] {
+            conn.execute(
+                "INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (1, ?1, ?2, ?3, ?4, ?5, 0)",
+                rusqlite::params![check, bad, rid, name, detail],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&path).unwrap();
+    let rows = store.findings(1, &FindingFilter::default(), 0, 10).unwrap();
+    let seen: Vec<(&str, &str, &str)> =
+        rows.iter().map(|f| (f.check.as_str(), f.resource.name.as_str(), f.evidence[0].value.as_str())).collect();
+    assert_eq!(seen, [("k", "a", "v"), ("k", "b", "v")]);
+    assert_eq!(store.resource_doc(1, "/x/a").unwrap().unwrap()["name"], "a");
+    assert_eq!(shared_with(&store, 1), None);
+    // the old run has no digest: the first new run keeps its rows, the next shares them
+    let b = estate(20, 5);
+    let first = run(&mut store, &b);
+    let second = run(&mut store, &b);
+    assert_eq!((shared_with(&store, first), shared_with(&store, second)), (None, Some(first)));
+    assert_eq!(answers(&store, second), answers(&store, first));
+    assert_eq!(store.findings(1, &FindingFilter::default(), 0, 10).unwrap().len(), 2, "the old run reads as before");
+}

@@ -205,13 +205,11 @@ const MIGRATIONS: &[Step] = &[
     // as shared blobs; no index on (run, state, check): no query reads it
     Step::Code(super::lean::findings),
     // 11: a run whose resources, documents and findings equal an earlier run's keeps none of
-    // its own and reads that run's (`data_run`, NULL: its own rows); `data_digest` is the
-    // order-independent digest of its rows that finds the candidate (share.rs). A run kept
-    // only because another reads its rows has status `retired` (never listed).
+    // its own and reads that run's (`data_run`, NULL: its own rows; share.rs). A run kept only
+    // because another reads its rows has status `retired` (never listed).
     Step::Sql(
         r#"
     ALTER TABLE runs ADD COLUMN data_run INTEGER REFERENCES runs(id);
-    ALTER TABLE runs ADD COLUMN data_digest BLOB;
     "#,
     ),
 ];

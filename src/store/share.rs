@@ -2,152 +2,182 @@
 //! earlier run keeps none of its own and reads that run's (`runs.data_run`), so an unchanged
 //! re-run costs its summaries, not a copy of the estate.
 //!
-//! While a run is written, each row adds its hash to an order-independent digest (batches may
-//! arrive in any order and be cut anywhere). At publication the latest run holding its own rows
-//! with the same digest is compared row for row in SQL (by resource id, not by rid) before the
-//! new run's rows are deleted: the digest only picks the candidate, the comparison decides.
+//! A new run follows the rows of the latest published run from its first batch: each batch is
+//! compared, row for row, with the rows the followed run has at the same rids, and nothing is
+//! written while they are equal. At the first difference the rows matched so far are copied
+//! from the followed run and the run goes on writing its own. At publication a run still
+//! following, with exactly as many rows as the followed run, shares it. Rids are positions in
+//! the order the engine hands resources on (sources read in order, batches judged in order), so
+//! equal estates give equal rids; a run in another order only stores its own rows.
 
 use super::{Ctx, Result, Store};
-use rusqlite::{OptionalExtension, Transaction};
-use sha2::{Digest as _, Sha256};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-/// The order-independent digest of the rows a run wrote: the wrapping sum of one 128-bit
-/// hash per row, and how many rows.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Digest {
-    sum: u128,
-    rows: u64,
+/// A resource row as written (its run aside).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct ResourceRow<'a> {
+    pub rid: i64,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub rtype: &'a str,
+    pub cloud: &'a str,
+    pub scope: &'a str,
+    pub region: &'a str,
 }
 
-/// What a hashed row is (so a resource row never hashes as a finding).
-#[derive(Debug, Clone, Copy)]
-pub(super) enum RowKind {
-    Resource = 1,
-    Doc = 2,
-    Finding = 3,
+/// A finding row as written (its run aside).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct FindingRecord<'a> {
+    pub check: i64,
+    pub state: i64,
+    pub rid: i64,
+    pub name: &'a str,
+    pub detail: i64,
+    pub origin: i64,
 }
 
-/// The hash of one row from its fields, each length-prefixed (so fields cannot run together).
-pub(super) fn row_hash(kind: RowKind, fields: &[&[u8]]) -> [u8; 16] {
-    let mut h = Sha256::new();
-    h.update([kind as u8]);
-    for f in fields {
-        h.update((f.len() as u64).to_le_bytes());
-        h.update(f);
-    }
-    let d = h.finalize();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&d[..16]);
-    out
+/// One batch's rows, as the run would write them.
+pub(super) struct BatchRows<'a> {
+    /// In rid order, from the first rid of the batch.
+    pub resources: Vec<ResourceRow<'a>>,
+    /// (rid, blob), in rid order.
+    pub docs: Vec<(i64, i64)>,
+    /// In the order written.
+    pub findings: Vec<FindingRecord<'a>>,
 }
 
-impl Digest {
-    /// Count a row.
-    pub(super) fn add(&mut self, row: [u8; 16]) {
-        self.sum = self.sum.wrapping_add(u128::from_le_bytes(row));
-        self.rows += 1;
-    }
-
-    /// As stored in `runs.data_digest`.
-    fn bytes(&self) -> Vec<u8> {
-        let mut b = self.sum.to_le_bytes().to_vec();
-        b.extend_from_slice(&self.rows.to_le_bytes());
-        b
-    }
+/// How many rows a run has so far.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Counts {
+    pub resources: i64,
+    pub docs: i64,
+    pub findings: i64,
 }
 
-/// A table's rows as compared: the columns that matter (the resource's instead of its rid),
-/// where they come from, and the column holding the run.
-struct Compared {
-    table: &'static str,
-    cols: &'static str,
-    from: &'static str,
-    run: &'static str,
-}
-
-/// A LEFT JOIN keeps a row whose resource is missing (as NULLs), so that none is dropped.
-const COMPARED: [Compared; 3] = [
-    Compared {
-        table: "resources",
-        cols: "r.id, r.name, r.type, r.cloud, r.scope, r.region",
-        from: "resources r",
-        run: "r.run_id",
-    },
-    Compared {
-        table: "docs",
-        cols: "r.id, r.name, r.type, r.cloud, r.scope, r.region, d.blob",
-        from: "docs d LEFT JOIN resources r ON r.run_id = d.run_id AND r.rid = d.rid",
-        run: "d.run_id",
-    },
-    Compared {
-        table: "findings",
-        cols: "r.id, r.name, r.type, r.cloud, r.scope, r.region, f.check_id, f.state, f.name, f.detail, f.origin",
-        from: "findings f LEFT JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid",
-        run: "f.run_id",
-    },
-];
-
-impl Compared {
-    /// The rows of run `?n`, each distinct row once with how many times it occurs.
-    fn grouped(&self, n: u8) -> String {
-        let Compared { cols, from, run, .. } = self;
-        format!("SELECT {cols}, count(*) FROM {from} WHERE {run} = ?{n} GROUP BY {cols}")
+impl Counts {
+    pub(super) fn add(&mut self, rows: &BatchRows) {
+        self.resources += rows.resources.len() as i64;
+        self.docs += rows.docs.len() as i64;
+        self.findings += rows.findings.len() as i64;
     }
 }
 
-/// Whether runs `a` and `b` hold exactly the same rows. Equal row counts and every group of
-/// `a` (a row and how many times it occurs) found in `b` mean equal multisets: `b` has no room
-/// left for a row `a` lacks.
-fn identical(tx: &Transaction, a: i64, b: i64) -> Result<bool> {
-    let ctx = "comparing a run with an earlier one";
-    for c in &COMPARED {
-        let t = c.table;
-        let same_count: bool = tx
-            .query_row(
-                &format!(
-                    "SELECT (SELECT count(*) FROM {t} WHERE run_id = ?1) = (SELECT count(*) FROM {t} WHERE run_id = ?2)"
-                ),
-                [a, b],
-                |r| r.get(0),
-            )
-            .ctx(ctx)?;
-        if !same_count {
-            return Ok(false);
-        }
-        let sql = format!("SELECT EXISTS ({} EXCEPT {})", c.grouped(1), c.grouped(2));
-        if tx.query_row(&sql, [a, b], |r| r.get::<_, bool>(0)).ctx(ctx)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// Within the transaction that publishes `run`: record its digest and, when an earlier run
-/// holds exactly its rows, point it at that run and delete its own. Returns the run shared.
-pub(super) fn share_rows(tx: &Transaction, run: i64, digest: &Digest) -> Result<Option<i64>> {
-    let ctx = "sharing a run's rows";
-    let bytes = digest.bytes();
-    tx.execute("UPDATE runs SET data_digest = ?2 WHERE id = ?1", rusqlite::params![run, bytes]).ctx(ctx)?;
-    if digest.rows == 0 {
-        return Ok(None);
-    }
-    // Only a run holding its own rows is a candidate, so a run never reads through two others.
-    let candidate: Option<i64> = tx
+/// The run whose rows a new run follows: those the latest published run reads. Recorded as the
+/// new run's `data_run` at once, so retention keeps them while the run is written.
+pub(super) fn follow(conn: &rusqlite::Connection, run: i64) -> Result<Option<i64>> {
+    let ctx = "choosing the run to follow";
+    let latest: Option<i64> = conn
         .query_row(
-            "SELECT id FROM runs WHERE data_digest = ?1 AND data_run IS NULL AND id <> ?2
-             AND status IN ('complete', 'partial', 'retired') ORDER BY id DESC LIMIT 1",
-            rusqlite::params![bytes, run],
+            "SELECT coalesce(data_run, id) FROM runs WHERE status IN ('complete', 'partial') AND id <> ?1
+             ORDER BY id DESC LIMIT 1",
+            [run],
             |r| r.get(0),
         )
         .optional()
         .ctx(ctx)?;
-    let Some(candidate) = candidate else { return Ok(None) };
-    if !identical(tx, run, candidate)? {
-        return Ok(None);
+    if let Some(c) = latest {
+        conn.execute("UPDATE runs SET data_run = ?2 WHERE id = ?1", [run, c]).ctx(ctx)?;
     }
-    tx.execute("UPDATE runs SET data_run = ?2 WHERE id = ?1", [run, candidate]).ctx(ctx)?;
-    delete_rows(tx, run)?;
-    Ok(Some(candidate))
+    Ok(latest)
+}
+
+/// Whether run `c` has exactly `rows` at the rids of the batch.
+pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool> {
+    let ctx = "comparing a batch with the run it follows";
+    let (Some(first), Some(last)) = (rows.resources.first(), rows.resources.last()) else {
+        // No resource: no row either (a finding needs its resource in the batch).
+        return Ok(rows.docs.is_empty() && rows.findings.is_empty());
+    };
+    let range = params![c, first.rid, last.rid + 1];
+    let mut st = tx
+        .prepare_cached(
+            "SELECT rid, id, name, type, cloud, scope, region FROM resources
+             WHERE run_id = ?1 AND rid >= ?2 AND rid < ?3 ORDER BY rid",
+        )
+        .ctx(ctx)?;
+    let mut theirs = st.query(range).ctx(ctx)?;
+    for ours in &rows.resources {
+        let Some(r) = theirs.next().ctx(ctx)? else { return Ok(false) };
+        // A column that does not read as expected is a difference, like a different value.
+        let text = |i| r.get_ref(i).ok().and_then(|v| v.as_str().ok());
+        let same = r.get::<_, i64>(0).ok() == Some(ours.rid)
+            && text(1) == Some(ours.id)
+            && text(2) == Some(ours.name)
+            && text(3) == Some(ours.rtype)
+            && text(4) == Some(ours.cloud)
+            && text(5) == Some(ours.scope)
+            && text(6) == Some(ours.region);
+        if !same {
+            return Ok(false);
+        }
+    }
+    if theirs.next().ctx(ctx)?.is_some() {
+        return Ok(false);
+    }
+    let mut st = tx
+        .prepare_cached("SELECT rid, blob FROM docs WHERE run_id = ?1 AND rid >= ?2 AND rid < ?3 ORDER BY rid")
+        .ctx(ctx)?;
+    let docs = st
+        .query_map(range, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .ctx(ctx)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .ctx(ctx)?;
+    if docs != rows.docs {
+        return Ok(false);
+    }
+    // In the order they were written: the row is the last tie-breaker of every listing.
+    let mut st = tx
+        .prepare_cached(
+            "SELECT check_id, state, rid, name, detail, origin FROM findings
+             WHERE run_id = ?1 AND rid >= ?2 AND rid < ?3 ORDER BY rowid",
+        )
+        .ctx(ctx)?;
+    let mut theirs = st.query(range).ctx(ctx)?;
+    for ours in &rows.findings {
+        let Some(r) = theirs.next().ctx(ctx)? else { return Ok(false) };
+        let int = |i| r.get::<_, i64>(i).ok();
+        let same = [int(0), int(1), int(2), int(4), int(5)]
+            == [ours.check, ours.state, ours.rid, ours.detail, ours.origin].map(Some)
+            && r.get_ref(3).ok().and_then(|v| v.as_str().ok()) == Some(ours.name);
+        if !same {
+            return Ok(false);
+        }
+    }
+    Ok(theirs.next().ctx(ctx)?.is_none())
+}
+
+/// Stop following `c`: copy its rows below rid `to` (those matched so far) into `run`.
+pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result<()> {
+    let ctx = "copying the rows a run shared";
+    tx.execute(
+        "INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region)
+         SELECT ?1, rid, id, name, type, cloud, scope, region FROM resources WHERE run_id = ?2 AND rid < ?3",
+        params![run, c, to],
+    )
+    .ctx(ctx)?;
+    tx.execute(
+        "INSERT INTO docs (run_id, rid, blob) SELECT ?1, rid, blob FROM docs WHERE run_id = ?2 AND rid < ?3",
+        params![run, c, to],
+    )
+    .ctx(ctx)?;
+    // In row order: the row is the last tie-breaker of every listing.
+    tx.execute(
+        "INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin)
+         SELECT ?1, check_id, state, rid, name, detail, origin FROM findings WHERE run_id = ?2 AND rid < ?3 ORDER BY rowid",
+        params![run, c, to],
+    )
+    .ctx(ctx)?;
+    tx.execute("UPDATE runs SET data_run = NULL WHERE id = ?1", [run]).ctx(ctx)?;
+    Ok(())
+}
+
+/// Whether run `c` has no row beyond those a run following it matched (`counts`).
+pub(super) fn nothing_more(tx: &Transaction, c: i64, counts: Counts) -> Result<bool> {
+    let n = |table: &str| -> Result<i64> {
+        tx.query_row(&format!("SELECT count(*) FROM {table} WHERE run_id = ?1"), [c], |r| r.get(0))
+            .ctx("counting the rows a run shares")
+    };
+    Ok(n("resources")? == counts.resources && n("docs")? == counts.docs && n("findings")? == counts.findings)
 }
 
 /// Delete a run's resources, documents and findings.
@@ -198,45 +228,27 @@ impl Store {
     /// Give run `run` its own copy of the rows it shares (tests that edit one run's rows, and
     /// repairs); a run with its own rows is left as it is. Returns whether rows were copied.
     pub fn unshare_run(&mut self, run: i64) -> Result<bool> {
-        let ctx = "copying a run's shared rows";
         let from = self.data_run(run)?;
         if from == run {
             return Ok(false);
         }
-        let tx = self.conn.transaction().ctx(ctx)?;
-        tx.execute(
-            "INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region)
-             SELECT ?1, rid, id, name, type, cloud, scope, region FROM resources WHERE run_id = ?2",
-            [run, from],
-        )
-        .ctx(ctx)?;
-        tx.execute(
-            "INSERT INTO docs (run_id, rid, blob) SELECT ?1, rid, blob FROM docs WHERE run_id = ?2",
-            [run, from],
-        )
-        .ctx(ctx)?;
-        // In row order: the row is the last tie-breaker of every listing.
-        tx.execute(
-            "INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin)
-             SELECT ?1, check_id, state, rid, name, detail, origin FROM findings WHERE run_id = ?2 ORDER BY rowid",
-            [run, from],
-        )
-        .ctx(ctx)?;
-        tx.execute("UPDATE runs SET data_run = NULL WHERE id = ?1", [run]).ctx(ctx)?;
+        let tx = self.conn.transaction().ctx("copying a run's shared rows")?;
+        materialize(&tx, run, from, i64::MAX)?;
         sweep_retired(&tx)?;
-        tx.commit().ctx(ctx)?;
+        tx.commit().ctx("copying a run's shared rows")?;
         Ok(true)
     }
 
     /// Give freed pages back to the file system (caches created with incremental auto-vacuum;
     /// an older cache keeps them on its freelist, where the next run's rows reuse them).
     pub(super) fn reclaim(&self) -> Result<()> {
-        let mode: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).ctx("reading auto_vacuum")?;
+        let ctx = "reclaiming free pages";
+        let mode: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).ctx(ctx)?;
         if mode == 2 {
             // Each step frees one page: step until it is done.
-            let mut st = self.conn.prepare("PRAGMA incremental_vacuum").ctx("reclaiming free pages")?;
-            let mut rows = st.query([]).ctx("reclaiming free pages")?;
-            while rows.next().ctx("reclaiming free pages")?.is_some() {}
+            let mut st = self.conn.prepare("PRAGMA incremental_vacuum").ctx(ctx)?;
+            let mut rows = st.query([]).ctx(ctx)?;
+            while rows.next().ctx(ctx)?.is_some() {}
         }
         Ok(())
     }

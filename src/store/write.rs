@@ -5,7 +5,7 @@
 use super::blobs::{BlobKind, BlobWriter};
 use super::codes::{self, origin_code, state_code};
 use super::rows::Detail;
-use super::share::{self, Digest, RowKind, row_hash};
+use super::share::{self, BatchRows, Counts, FindingRecord, ResourceRow};
 use super::{Ctx, Result, Store};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
@@ -21,8 +21,10 @@ pub struct RunWriter {
     blobs: BlobWriter,
     /// Check name → stored id.
     checks: HashMap<String, i64>,
-    /// Of every row written, to find an earlier run with the same rows.
-    digest: Digest,
+    /// The run whose rows this one has matched so far, none of them written (share.rs).
+    follows: Option<i64>,
+    /// Rows so far, written or matched.
+    counts: Counts,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -52,79 +54,109 @@ impl Store {
                 params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
             )
             .ctx("starting a run")?;
+        let run_id = self.conn.last_insert_rowid();
         Ok(RunWriter {
-            run_id: self.conn.last_insert_rowid(),
+            run_id,
             next_rid: 0,
             blobs: BlobWriter::default(),
             checks: HashMap::new(),
-            digest: Digest::default(),
+            follows: share::follow(&self.conn, run_id)?,
+            counts: Counts::default(),
         })
     }
 
-    /// Append one batch of resources and findings to an unpublished run.
+    /// Append one batch of resources and findings to an unpublished run (nothing is written
+    /// while the batch equals the rows of the run it follows).
     pub fn write_batch(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
         let tx = self.conn.transaction().ctx("writing a batch")?;
-        {
-            let mut ins_res = tx
-                .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .ctx("writing resources")?;
-            let mut rids = std::collections::HashMap::with_capacity(batch.resources.len());
-            for r in &batch.resources {
-                let rid = w.next_rid;
-                w.next_rid += 1;
-                let fields =
-                    [r.id.as_str(), &r.name, &r.rtype, r.cloud.as_str(), &r.scope, &r.region].map(str::as_bytes);
-                // Its documents and findings hash the resource (not the rid, which depends on
-                // the order batches arrive in).
-                let h = row_hash(RowKind::Resource, &fields);
-                w.digest.add(h);
-                rids.insert(r.id.as_str(), (rid, r.name.as_str(), h));
-                ins_res
-                    .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
-                    .ctx("writing resources")?;
+        let start = w.next_rid;
+        let rows = Store::batch_rows(&tx, w, batch)?;
+        w.counts.add(&rows);
+        if let Some(c) = w.follows {
+            if share::matches(&tx, c, &rows)? {
+                return tx.commit().ctx("committing a batch");
             }
-            let docs: Vec<(i64, [u8; 16], Vec<u8>)> = batch
-                .docs
-                .iter()
-                .filter_map(|(id, doc)| {
-                    let &(rid, _, h) = rids.get(id.as_str())?;
-                    Some((rid, h, serde_json::to_vec(doc).ok()?))
-                })
-                .collect();
-            let samples: Vec<&[u8]> = docs.iter().map(|(_, _, d)| d.as_slice()).collect();
-            w.blobs.prepare(&tx, BlobKind::Doc, &samples)?;
-            let mut ins_doc = tx
-                .prepare_cached("INSERT INTO docs (run_id, rid, blob) VALUES (?1, ?2, ?3)")
-                .ctx("writing documents")?;
-            for (rid, h, doc) in &docs {
-                let blob = w.blobs.put(&tx, BlobKind::Doc, doc)?;
-                // Blobs are stored by content: equal ids are equal documents.
-                w.digest.add(row_hash(RowKind::Doc, &[h.as_slice(), &blob.to_le_bytes()]));
-                ins_doc.execute(params![w.run_id, rid, blob]).ctx("writing documents")?;
-            }
-            let details: Vec<Vec<u8>> = batch
-                .findings
-                .iter()
-                .map(|f| Detail { evidence: f.evidence.clone(), message: f.message.clone() }.bytes())
-                .collect();
-            let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
-            w.blobs.prepare(&tx, BlobKind::Detail, &samples)?;
-            let mut ins_f = tx
-                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .ctx("writing findings")?;
-            for (f, detail) in batch.findings.iter().zip(&details) {
-                let Some(&(rid, name, h)) = rids.get(f.resource.id.as_str()) else {
-                    continue;
-                };
-                let check = codes::check_id(&tx, &mut w.checks, &f.check)?;
-                let detail = w.blobs.put(&tx, BlobKind::Detail, detail)?;
-                let (state, origin) = (state_code(f.state), origin_code(f.origin));
-                let ints = [check, state, detail, origin].map(i64::to_le_bytes);
-                w.digest.add(row_hash(RowKind::Finding, &[h.as_slice(), &ints[0], &ints[1], &ints[2], &ints[3]]));
-                ins_f.execute(params![w.run_id, check, state, rid, name, detail, origin]).ctx("writing findings")?;
-            }
+            share::materialize(&tx, w.run_id, c, start)?;
+            w.follows = None;
         }
+        let mut ins_res = tx
+            .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .ctx("writing resources")?;
+        for r in &rows.resources {
+            ins_res
+                .execute(params![w.run_id, r.rid, r.id, r.name, r.rtype, r.cloud, r.scope, r.region])
+                .ctx("writing resources")?;
+        }
+        let mut ins_doc =
+            tx.prepare_cached("INSERT INTO docs (run_id, rid, blob) VALUES (?1, ?2, ?3)").ctx("writing documents")?;
+        for (rid, blob) in &rows.docs {
+            ins_doc.execute(params![w.run_id, rid, blob]).ctx("writing documents")?;
+        }
+        let mut ins_f = tx
+            .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .ctx("writing findings")?;
+        for f in &rows.findings {
+            ins_f
+                .execute(params![w.run_id, f.check, f.state, f.rid, f.name, f.detail, f.origin])
+                .ctx("writing findings")?;
+        }
+        drop((ins_res, ins_doc, ins_f));
         tx.commit().ctx("committing a batch")
+    }
+
+    /// The rows of a batch: rids given in order, documents and details stored as blobs (by
+    /// content, so equal blobs are equal ids), checks as their ids.
+    fn batch_rows<'a>(tx: &rusqlite::Transaction, w: &mut RunWriter, batch: &'a BatchOutput) -> Result<BatchRows<'a>> {
+        let mut rids = HashMap::with_capacity(batch.resources.len());
+        let mut resources = Vec::with_capacity(batch.resources.len());
+        for r in &batch.resources {
+            let rid = w.next_rid;
+            w.next_rid += 1;
+            rids.insert(r.id.as_str(), (rid, r.name.as_str()));
+            resources.push(ResourceRow {
+                rid,
+                id: &r.id,
+                name: &r.name,
+                rtype: &r.rtype,
+                cloud: r.cloud.as_str(),
+                scope: &r.scope,
+                region: &r.region,
+            });
+        }
+        let docs: Vec<(i64, Vec<u8>)> = batch
+            .docs
+            .iter()
+            .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
+            .collect();
+        let samples: Vec<&[u8]> = docs.iter().map(|(_, d)| d.as_slice()).collect();
+        w.blobs.prepare(tx, BlobKind::Doc, &samples)?;
+        let mut doc_rows = Vec::with_capacity(docs.len());
+        for (rid, doc) in &docs {
+            doc_rows.push((*rid, w.blobs.put(tx, BlobKind::Doc, doc)?));
+        }
+        doc_rows.sort_unstable();
+        let details: Vec<Vec<u8>> = batch
+            .findings
+            .iter()
+            .map(|f| Detail { evidence: f.evidence.clone(), message: f.message.clone() }.bytes())
+            .collect();
+        let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
+        w.blobs.prepare(tx, BlobKind::Detail, &samples)?;
+        let mut findings = Vec::with_capacity(batch.findings.len());
+        for (f, detail) in batch.findings.iter().zip(&details) {
+            let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
+                continue;
+            };
+            findings.push(FindingRecord {
+                check: codes::check_id(tx, &mut w.checks, &f.check)?,
+                state: state_code(f.state),
+                rid,
+                name,
+                detail: w.blobs.put(tx, BlobKind::Detail, detail)?,
+                origin: origin_code(f.origin),
+            });
+        }
+        Ok(BatchRows { resources, docs: doc_rows, findings })
     }
 
     /// Publish a run with its stats, summaries and scores, atomically; a cancelled or failed
@@ -234,11 +266,13 @@ impl Store {
             ],
         )
         .ctx("publishing a run")?;
-        let shared = share::share_rows(&tx, w.run_id, &w.digest)?;
-        tx.commit().ctx("publishing a run")?;
-        if shared.is_some() {
-            self.reclaim()?;
+        // Still following: it shares those rows if they are all there are, else it copies them.
+        if let Some(c) = w.follows
+            && !share::nothing_more(&tx, c, w.counts)?
+        {
+            share::materialize(&tx, w.run_id, c, w.next_rid)?;
         }
+        tx.commit().ctx("publishing a run")?;
         Ok(w.run_id)
     }
 

@@ -1,4 +1,4 @@
-use super::super::tests::{publish, res};
+use super::super::tests::{finish, publish, res};
 use crate::assess::BatchOutput;
 use crate::model::{Evidence, Finding, FindingState};
 use crate::store::{FindingFilter, FindingOrder, PageAt, Store};
@@ -25,10 +25,9 @@ fn estate(n: usize, docs: usize) -> BatchOutput {
     }
 }
 
-/// The estate as batches of `size`, in reverse order (another order, other cuts).
-fn reversed_batches(b: &BatchOutput, size: usize) -> Vec<BatchOutput> {
-    let mut out: Vec<BatchOutput> = b
-        .resources
+/// The estate as batches of `size`.
+fn batches(b: &BatchOutput, size: usize) -> Vec<BatchOutput> {
+    b.resources
         .chunks(size)
         .map(|chunk| {
             let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
@@ -38,9 +37,7 @@ fn reversed_batches(b: &BatchOutput, size: usize) -> Vec<BatchOutput> {
                 docs: b.docs.iter().filter(|(id, _)| ids.contains(&id.as_str())).cloned().collect(),
             }
         })
-        .collect();
-    out.reverse();
-    out
+        .collect()
 }
 
 /// Publish the estate as one batch.
@@ -101,8 +98,8 @@ fn an_identical_run_shares_the_rows_and_answers_every_query_the_same() {
     let mut store = Store::open_in_memory().unwrap();
     let b = estate(60, 40);
     let a = run(&mut store, &b);
-    // the same rows in other batches, in another order
-    let same = publish(&mut store, &reversed_batches(&b, 7), 60, 30);
+    // the same rows in the same order, cut into other batches
+    let same = publish(&mut store, &batches(&b, 7), 60, 30);
     assert_eq!(shared_with(&store, a), None);
     assert_eq!(shared_with(&store, same), Some(a));
     for table in ["resources", "docs", "findings"] {
@@ -119,7 +116,69 @@ fn an_identical_run_shares_the_rows_and_answers_every_query_the_same() {
     // a third run shares the run holding the rows, never the one that shares them
     let third = run(&mut store, &b);
     assert_eq!(shared_with(&store, third), Some(a));
+    // in another order the rids differ: it keeps its own rows, and answers the same
+    let mut reversed = batches(&b, 7);
+    reversed.reverse();
+    let other_order = publish(&mut store, &reversed, 60, 30);
+    assert_eq!(shared_with(&store, other_order), None);
+    assert_eq!(answers(&store, other_order), answers(&store, a));
     assert!(store.integrity_ok().unwrap());
+}
+
+/// Publish `batches` as one run, its counts theirs.
+fn run_batches(store: &mut Store, batches: &[BatchOutput]) -> i64 {
+    let n = batches.iter().map(|b| b.resources.len()).sum();
+    let bad = batches.iter().map(|b| b.findings.len()).sum();
+    publish(store, batches, n, bad)
+}
+
+/// A fresh cache holding only `batches` as one run: what a run of them must answer.
+fn alone(batches: &[BatchOutput]) -> Vec<String> {
+    let mut store = Store::open_in_memory().unwrap();
+    let run = run_batches(&mut store, batches);
+    answers(&store, run)
+}
+
+#[test]
+fn a_run_that_stops_matching_copies_what_it_matched_and_writes_the_rest() {
+    let mut store = Store::open_in_memory().unwrap();
+    let b = estate(60, 40);
+    let a = run_batches(&mut store, &batches(&b, 20));
+    let mut middle = batches(&b, 20);
+    middle[1].findings[2].state = FindingState::Exempt;
+    let mut longer = batches(&b, 20);
+    longer.push(BatchOutput { resources: vec![res(60)], ..Default::default() });
+    let cases = [("middle", middle), ("shorter", batches(&estate(40, 40), 20)), ("longer", longer)];
+    for (what, run) in cases {
+        let id = run_batches(&mut store, &run);
+        assert_eq!(shared_with(&store, id), None, "{what}");
+        assert!(answers(&store, id) == alone(&run), "{what}: answers as a run of its own");
+    }
+    assert!(answers(&store, a) == alone(&batches(&b, 20)), "the run followed is as it was");
+}
+
+#[test]
+fn a_run_followed_while_it_is_pruned_is_kept_for_the_run_that_shares_it() {
+    let mut store = Store::open_in_memory().unwrap();
+    let b = estate(60, 40);
+    let old = run(&mut store, &b);
+    let expected = answers(&store, old);
+    let long_ago = (Utc::now() - Duration::days(200)).to_rfc3339();
+    store.conn.execute("UPDATE runs SET started_at = ?1 WHERE id = ?2", rusqlite::params![long_ago, old]).unwrap();
+    // a second run starts following `old`, a newer run is published and retention runs
+    let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
+    let changed = estate(10, 0);
+    run(&mut store, &changed);
+    assert_eq!(store.prune(90, Utc::now()).unwrap(), 1);
+    for batch in batches(&b, 25) {
+        store.write_batch(&mut w, &batch).unwrap();
+    }
+    // published, it shares the retired run's rows
+    let id = finish(&mut store, w, 60, 30);
+    assert_eq!(shared_with(&store, id), Some(old));
+    let status: String = store.conn.query_row("SELECT status FROM runs WHERE id = ?1", [old], |r| r.get(0)).unwrap();
+    assert_eq!(status, "retired");
+    assert_eq!(answers(&store, id)[..30], expected[..30], "its findings, pages and documents");
 }
 
 #[test]
@@ -196,26 +255,37 @@ fn pages(store: &Store) -> (i64, i64) {
 }
 
 #[test]
-fn a_new_cache_gives_back_what_an_identical_run_frees() {
+fn an_identical_run_does_not_grow_the_file_and_a_new_cache_gives_back_what_retention_frees() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("c.db")).unwrap();
     let mode: i64 = store.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, 2, "incremental");
     let b = estate(3000, 3000);
     let (empty, _) = pages(&store);
-    run(&mut store, &b);
+    let first = run(&mut store, &b);
     let (one, _) = pages(&store);
-    let first = one - empty;
     for _ in 0..3 {
         run(&mut store, &b);
     }
     let (after, free) = pages(&store);
+    assert_eq!(free, 0);
+    assert!(after - one <= 3, "three identical runs grew {one} pages to {after} (the first: {})", one - empty);
+    // a different run, then retention takes the four shared ones: their pages leave the file
+    run(&mut store, &estate(3000, 10));
+    let (full, _) = pages(&store);
+    let long_ago = (Utc::now() - Duration::days(200)).to_rfc3339();
+    store
+        .conn
+        .execute("UPDATE runs SET started_at = ?1 WHERE id < ?2", rusqlite::params![long_ago, first + 4])
+        .unwrap();
+    assert_eq!(store.prune(90, Utc::now()).unwrap(), 4);
+    let (pruned, free) = pages(&store);
     assert_eq!(free, 0, "no page left on the freelist");
-    assert!((after - one) * 20 < first, "three identical runs add {} pages, the first {first}", after - one);
+    assert!(pruned < full - (one - empty) / 2, "{full} pages to {pruned}");
 }
 
 #[test]
-fn an_older_cache_reuses_what_an_identical_run_frees() {
+fn an_older_cache_does_not_grow_on_an_identical_run_either() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v10.db");
     {
@@ -228,15 +298,11 @@ fn an_older_cache_reuses_what_an_identical_run_frees() {
     let b = estate(3000, 3000);
     run(&mut store, &b);
     let (one, _) = pages(&store);
-    run(&mut store, &b);
-    let (two, free) = pages(&store);
-    assert!(free > 0, "the shared run's rows were freed");
     for _ in 0..3 {
         run(&mut store, &b);
     }
     let (after, _) = pages(&store);
-    // a run's own summaries may take a page or two; its rows go into the free pages
-    assert!(after - two <= 3, "three more runs grew it from {two} to {after} pages (one run: {})", two - one);
+    assert!(after - one <= 3, "three identical runs grew {one} pages to {after}");
 }
 
 #[test]
@@ -276,7 +342,7 @@ fn a_version_10_cache_reads_the_same_and_its_next_runs_share() {
     assert_eq!(seen, [("k", "a", "v"), ("k", "b", "v")]);
     assert_eq!(store.resource_doc(1, "/x/a").unwrap().unwrap()["name"], "a");
     assert_eq!(shared_with(&store, 1), None);
-    // the old run has no digest: the first new run keeps its rows, the next shares them
+    // a new run follows the old one; differing, it keeps its rows, and the next shares them
     let b = estate(20, 5);
     let first = run(&mut store, &b);
     let second = run(&mut store, &b);

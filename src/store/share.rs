@@ -125,15 +125,19 @@ pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool
     if docs != rows.docs {
         return Ok(false);
     }
-    // In the order they were written: the row is the last tie-breaker of every listing.
+    // Each resource's findings in the order they were written: the row breaks ties only
+    // between findings of one resource in every listing. (rid, row) is the order of the
+    // `findings_rid` index, so no sort.
     let mut st = tx
         .prepare_cached(
             "SELECT check_id, state, rid, name, detail, origin FROM findings
-             WHERE run_id = ?1 AND rid >= ?2 AND rid < ?3 ORDER BY rowid",
+             WHERE run_id = ?1 AND rid >= ?2 AND rid < ?3 ORDER BY rid, rowid",
         )
         .ctx(ctx)?;
     let mut theirs = st.query(range).ctx(ctx)?;
-    for ours in &rows.findings {
+    let mut ours_by_rid: Vec<&FindingRecord> = rows.findings.iter().collect();
+    ours_by_rid.sort_by_key(|f| f.rid);
+    for ours in ours_by_rid {
         let Some(r) = theirs.next().ctx(ctx)? else { return Ok(false) };
         let int = |i| r.get::<_, i64>(i).ok();
         let same = [int(0), int(1), int(2), int(4), int(5)]

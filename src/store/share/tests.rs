@@ -350,3 +350,27 @@ fn a_version_10_cache_reads_the_same_and_its_next_runs_share() {
     assert_eq!(answers(&store, second), answers(&store, first));
     assert_eq!(store.findings(1, &FindingFilter::default(), 0, 10).unwrap().len(), 2, "the old run reads as before");
 }
+
+#[test]
+fn only_the_order_of_one_resources_findings_matters() {
+    use crate::model::Origin;
+    // resource 0 has posture's finding and Prowler's; resource 1 one finding
+    let batch = |order: [(usize, Origin); 3]| {
+        let mut b = estate(2, 0);
+        let template = b.findings[0].clone();
+        b.findings =
+            order.iter().map(|&(i, origin)| Finding { resource: res(i), origin, ..template.clone() }).collect();
+        b
+    };
+    let mut store = Store::open_in_memory().unwrap();
+    let a = publish(&mut store, &[batch([(0, Origin::Posture), (0, Origin::Prowler), (1, Origin::Posture)])], 2, 2);
+    let interleaved =
+        publish(&mut store, &[batch([(0, Origin::Posture), (1, Origin::Posture), (0, Origin::Prowler)])], 2, 2);
+    assert_eq!(shared_with(&store, interleaved), Some(a), "another resource's findings in between");
+    let swapped =
+        publish(&mut store, &[batch([(0, Origin::Prowler), (0, Origin::Posture), (1, Origin::Posture)])], 2, 2);
+    assert_eq!(shared_with(&store, swapped), None, "one resource's two findings the other way round");
+    let all = FindingFilter::default();
+    assert_eq!(store.findings(swapped, &all, 0, 5).unwrap()[0].origin, Origin::Prowler);
+    assert_eq!(store.findings(a, &all, 0, 5).unwrap()[0].origin, Origin::Posture);
+}

@@ -48,19 +48,22 @@ impl Store {
         started_at: DateTime<Utc>,
     ) -> Result<RunWriter> {
         self.cleanup_stale_runs()?;
-        self.conn
-            .execute(
-                "INSERT INTO runs (started_at, status, pid, sources, standards, demo) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
-                params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
-            )
-            .ctx("starting a run")?;
-        let run_id = self.conn.last_insert_rowid();
+        // One transaction: the run followed cannot be removed between choosing and recording it.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("starting a run")?;
+        tx.execute(
+            "INSERT INTO runs (started_at, status, pid, sources, standards, demo) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
+            params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
+        )
+        .ctx("starting a run")?;
+        let run_id = tx.last_insert_rowid();
+        let follows = share::follow(&tx, run_id)?;
+        tx.commit().ctx("starting a run")?;
         Ok(RunWriter {
             run_id,
             next_rid: 0,
             blobs: BlobWriter::default(),
             checks: HashMap::new(),
-            follows: share::follow(&self.conn, run_id)?,
+            follows,
             counts: Counts::default(),
         })
     }
@@ -68,7 +71,10 @@ impl Store {
     /// Append one batch of resources and findings to an unpublished run (nothing is written
     /// while the batch equals the rows of the run it follows).
     pub fn write_batch(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
-        let tx = self.conn.transaction().ctx("writing a batch")?;
+        // Immediate: the batch reads before it writes, and a read transaction that another
+        // process's commit made stale cannot become a write one (it would fail, not wait).
+        let tx =
+            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("writing a batch")?;
         let start = w.next_rid;
         let rows = Store::batch_rows(&tx, w, batch)?;
         w.counts.add(&rows);

@@ -150,7 +150,8 @@ pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool
     Ok(theirs.next().ctx(ctx)?.is_none())
 }
 
-/// Stop following `c`: copy its rows below rid `to` (those matched so far) into `run`.
+/// Stop following `c`: copy its rows below rid `to` (those matched so far) into `run`; `c`
+/// goes if it was retired and nothing else reads it.
 pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result<()> {
     let ctx = "copying the rows a run shared";
     tx.execute(
@@ -172,7 +173,8 @@ pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result
     )
     .ctx(ctx)?;
     tx.execute("UPDATE runs SET data_run = NULL WHERE id = ?1", [run]).ctx(ctx)?;
-    Ok(())
+    // Retention may have retired `c` while this run followed it; nothing may read it now.
+    sweep_retired(tx)
 }
 
 /// Whether run `c` has no row beyond those a run following it matched (`counts`).
@@ -238,7 +240,6 @@ impl Store {
         }
         let tx = self.conn.transaction().ctx("copying a run's shared rows")?;
         materialize(&tx, run, from, i64::MAX)?;
-        sweep_retired(&tx)?;
         tx.commit().ctx("copying a run's shared rows")?;
         Ok(true)
     }

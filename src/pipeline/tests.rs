@@ -71,6 +71,30 @@ fn a_run_in_many_small_batches_stores_what_a_run_in_a_few_large_ones_does() {
 }
 
 #[test]
+fn a_re_run_of_an_unchanged_estate_shares_the_rows_of_the_first_however_it_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate");
+    crate::synth::generate_with(&estate, 1000, 7, true).unwrap();
+    let cat = catalog();
+    let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+    for specs in [vec![SourceSpec::Path { path: estate, cloud: None }], vec![SourceSpec::Demo]] {
+        let mut runs = Vec::new();
+        for batch in [usize::MAX, 7, usize::MAX] {
+            let cancel = AtomicBool::new(false);
+            runs.push(run_and_store_in(&mut store, &cat, &run_of(&specs), Some(batch), &cancel, &mut |_| {}).unwrap());
+        }
+        let first = stored(&store, runs[0].run_id);
+        assert!(!first.is_empty());
+        for later in &runs[1..] {
+            assert_eq!(stored(&store, later.run_id), first, "{specs:?}");
+            assert!(store.unshare_run(later.run_id).unwrap(), "run {} shared the rows of {specs:?}", later.run_id);
+        }
+        // A run of the demo estate is refused into a cache of real runs: start over.
+        store = Store::open(&dir.path().join("demo.db")).unwrap();
+    }
+}
+
+#[test]
 fn a_cancel_midway_through_the_pipeline_stores_nothing_and_keeps_the_previous_run() {
     let dir = tempfile::tempdir().unwrap();
     let estate = dir.path().join("estate");

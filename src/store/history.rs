@@ -133,6 +133,8 @@ impl Store {
         let from = self.run(a)?;
         let to = self.run(b)?;
         let bad = state_code(FindingState::Unhealthy);
+        // Findings and resources are read from the runs holding them; summaries are each run's.
+        let (rows_a, rows_b) = (self.data_run(a)?, self.data_run(b)?);
         let new_failures = self.findings_sql(
             &format!(
                 "SELECT {FINDING_COLS}{FINDING_FROM}
@@ -141,8 +143,8 @@ impl Store {
                     WHERE ra.run_id = ?1 AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = {bad})
                  ORDER BY c.name, r.name"
             ),
-            a,
-            b,
+            rows_a,
+            rows_b,
         )?;
         let fixed = self.findings_sql(
             &format!(
@@ -154,11 +156,11 @@ impl Store {
                     WHERE rb.run_id = ?2 AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = {bad})
                  ORDER BY c.name, r.name"
             ),
-            a,
-            b,
+            rows_a,
+            rows_b,
         )?;
-        let appeared = self.resources_only_in(b, a)?;
-        let disappeared = self.resources_only_in(a, b)?;
+        let appeared = self.resources_only_in(rows_b, rows_a)?;
+        let disappeared = self.resources_only_in(rows_a, rows_b)?;
         let mut standards = Vec::new();
         {
             let mut st = self

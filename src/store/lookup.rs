@@ -46,7 +46,7 @@ impl Store {
             )
             .ctx("looking up resources")?;
         let rows = st
-            .query_map(rusqlite::params![run, query, pattern, limit as i64], resource_ref)
+            .query_map(rusqlite::params![self.data_run(run)?, query, pattern, limit as i64], resource_ref)
             .ctx("looking up resources")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().ctx("looking up resources")
     }

@@ -16,6 +16,7 @@ mod query;
 mod report;
 mod rows;
 mod schema;
+mod share;
 mod snapshots;
 mod trends;
 mod write;

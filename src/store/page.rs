@@ -152,6 +152,7 @@ impl Store {
     /// One page of findings by key: the rows after or before a key, or at either end, in the
     /// order of [`Store::findings`] (whose pages at the same positions are the same rows).
     pub fn findings_page(&self, run_id: i64, f: &FindingFilter, at: &PageAt, limit: u64) -> Result<FindingPage> {
+        let run_id = self.data_run(run_id)?;
         let dir = match at {
             PageAt::First | PageAt::After(_) => Dir::Forward,
             PageAt::Before(_) | PageAt::Last => Dir::Backward,
@@ -197,7 +198,7 @@ impl Store {
         Ok(FindingPage { rows: self.complete_all(raw)?, keys })
     }
 
-    /// `limit` rows from `offset` on, in the order of the pages: in the check order, whole
+    /// `limit` rows from `offset` on (of a resolved data run), in the order of the pages: in the check order, whole
     /// checks are skipped by their count (from the index alone) before any row is read.
     pub(super) fn findings_at(
         &self,
@@ -243,7 +244,8 @@ impl Store {
         self.complete_all(out)
     }
 
-    /// Every row of `f` in an order that is not the check order, from one query.
+    /// Every row of `f` in an order that is not the check order, from one query (of a
+    /// resolved data run).
     pub(super) fn stream_sorted(
         &self,
         run_id: i64,

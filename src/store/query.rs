@@ -304,7 +304,7 @@ impl Store {
 
     /// One page of findings at an offset (the order of [`Store::findings_page`]).
     pub fn findings(&self, run_id: i64, f: &FindingFilter, offset: u64, limit: u64) -> Result<Vec<FindingRow>> {
-        self.findings_at(run_id, f, offset, limit)
+        self.findings_at(self.data_run(run_id)?, f, offset, limit)
     }
 
     /// Every matching finding in order (a listing of any size): in the check order a page at
@@ -317,7 +317,7 @@ impl Store {
         each: &mut dyn FnMut(FindingRow) -> bool,
     ) -> Result<()> {
         if f.order != FindingOrder::Check {
-            return self.stream_sorted(run_id, f, each);
+            return self.stream_sorted(self.data_run(run_id)?, f, each);
         }
         const PAGE: u64 = 2000;
         let mut at = PageAt::First;
@@ -339,7 +339,7 @@ impl Store {
 
     /// How many findings match.
     pub fn count_findings(&self, run_id: i64, f: &FindingFilter) -> Result<u64> {
-        self.count_where(run_id, f, None)
+        self.count_where(self.data_run(run_id)?, f, None)
     }
 
     /// How many findings match, of one stored check when `check` says.
@@ -371,7 +371,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT d.blob FROM resources r JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid WHERE r.run_id = ?1 AND r.id = ?2",
-                rusqlite::params![run_id, resource_id],
+                rusqlite::params![self.data_run(run_id)?, resource_id],
                 |r| r.get(0),
             )
             .optional()

@@ -204,6 +204,14 @@ const MIGRATIONS: &[Step] = &[
     // 10: compact findings: check ids once, states and origins as codes, evidence and message
     // as shared blobs; no index on (run, state, check): no query reads it
     Step::Code(super::lean::findings),
+    // 11: a run whose resources, documents and findings equal an earlier run's keeps none of
+    // its own and reads that run's (`data_run`, NULL: its own rows; share.rs). A run kept only
+    // because another reads its rows has status `retired` (never listed).
+    Step::Sql(
+        r#"
+    ALTER TABLE runs ADD COLUMN data_run INTEGER REFERENCES runs(id);
+    "#,
+    ),
 ];
 
 /// One migration: SQL, or code for what SQL cannot do (hashing, compressing).
@@ -244,6 +252,11 @@ pub fn prepare(store: &mut Store) -> Result<()> {
     }
     if version < 0 {
         return Err(StoreError::NotACache { path, detail: format!("schema version {version} is negative") });
+    }
+    // Only a file with no table yet can take it: space a run frees (rows it shares instead of
+    // keeping) is then given back to the file system rather than left on the freelist.
+    if tables == 0 {
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").ctx("setting auto_vacuum")?;
     }
     conn.pragma_update(None, "journal_mode", "WAL").ctx("enabling WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL").ctx("setting synchronous")?;

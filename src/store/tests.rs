@@ -37,11 +37,16 @@ pub(super) fn store_run(store: &mut Store, n: usize, bad: &[usize]) -> i64 {
 
 /// Write `batches` as one published run whose single check failed on `bad` of `n`.
 pub(super) fn publish(store: &mut Store, batches: &[BatchOutput], n: usize, bad: usize) -> i64 {
-    let cat = Catalog::default();
     let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
     for batch in batches {
         store.write_batch(&mut w, batch).unwrap();
     }
+    finish(store, w, n, bad)
+}
+
+/// Publish a written run as [`publish`] does.
+pub(super) fn finish(store: &mut Store, w: RunWriter, n: usize, bad: usize) -> i64 {
+    let cat = Catalog::default();
     let mut result = Assessor::new(&cat, &[], vec![]).run_resources(vec![], Utc::now());
     result.stats.insert(
         ("azure.storage.https".into(), "s".into()),

@@ -5,6 +5,7 @@
 use super::blobs::{BlobKind, BlobWriter};
 use super::codes::{self, origin_code, state_code};
 use super::rows::Detail;
+use super::share::{self, BatchRows, Counts, FindingRecord, ResourceRow};
 use super::{Ctx, Result, Store};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
@@ -20,6 +21,10 @@ pub struct RunWriter {
     blobs: BlobWriter,
     /// Check name → stored id.
     checks: HashMap<String, i64>,
+    /// The run whose rows this one has matched so far, none of them written (share.rs).
+    follows: Option<i64>,
+    /// Rows so far, written or matched.
+    counts: Counts,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -43,72 +48,121 @@ impl Store {
         started_at: DateTime<Utc>,
     ) -> Result<RunWriter> {
         self.cleanup_stale_runs()?;
-        self.conn
-            .execute(
-                "INSERT INTO runs (started_at, status, pid, sources, standards, demo) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
-                params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
-            )
-            .ctx("starting a run")?;
+        // One transaction: the run followed cannot be removed between choosing and recording it.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("starting a run")?;
+        tx.execute(
+            "INSERT INTO runs (started_at, status, pid, sources, standards, demo) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
+            params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
+        )
+        .ctx("starting a run")?;
+        let run_id = tx.last_insert_rowid();
+        let follows = share::follow(&tx, run_id)?;
+        tx.commit().ctx("starting a run")?;
         Ok(RunWriter {
-            run_id: self.conn.last_insert_rowid(),
+            run_id,
             next_rid: 0,
             blobs: BlobWriter::default(),
             checks: HashMap::new(),
+            follows,
+            counts: Counts::default(),
         })
     }
 
-    /// Append one batch of resources and findings to an unpublished run.
+    /// Append one batch of resources and findings to an unpublished run (nothing is written
+    /// while the batch equals the rows of the run it follows).
     pub fn write_batch(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
-        let tx = self.conn.transaction().ctx("writing a batch")?;
-        {
-            let mut ins_res = tx
-                .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .ctx("writing resources")?;
-            let mut rids = std::collections::HashMap::with_capacity(batch.resources.len());
-            for r in &batch.resources {
-                let rid = w.next_rid;
-                w.next_rid += 1;
-                rids.insert(r.id.as_str(), (rid, r.name.as_str()));
-                ins_res
-                    .execute(params![w.run_id, rid, r.id, r.name, r.rtype, r.cloud.as_str(), r.scope, r.region])
-                    .ctx("writing resources")?;
+        // Immediate: the batch reads before it writes, and a read transaction that another
+        // process's commit made stale cannot become a write one (it would fail, not wait).
+        let tx =
+            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("writing a batch")?;
+        let start = w.next_rid;
+        let rows = Store::batch_rows(&tx, w, batch)?;
+        w.counts.add(&rows);
+        if let Some(c) = w.follows {
+            if share::matches(&tx, c, &rows)? {
+                return tx.commit().ctx("committing a batch");
             }
-            let docs: Vec<(i64, Vec<u8>)> = batch
-                .docs
-                .iter()
-                .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
-                .collect();
-            let samples: Vec<&[u8]> = docs.iter().map(|(_, d)| d.as_slice()).collect();
-            w.blobs.prepare(&tx, BlobKind::Doc, &samples)?;
-            let mut ins_doc = tx
-                .prepare_cached("INSERT INTO docs (run_id, rid, blob) VALUES (?1, ?2, ?3)")
-                .ctx("writing documents")?;
-            for (rid, doc) in &docs {
-                let blob = w.blobs.put(&tx, BlobKind::Doc, doc)?;
-                ins_doc.execute(params![w.run_id, rid, blob]).ctx("writing documents")?;
-            }
-            let details: Vec<Vec<u8>> = batch
-                .findings
-                .iter()
-                .map(|f| Detail { evidence: f.evidence.clone(), message: f.message.clone() }.bytes())
-                .collect();
-            let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
-            w.blobs.prepare(&tx, BlobKind::Detail, &samples)?;
-            let mut ins_f = tx
-                .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .ctx("writing findings")?;
-            for (f, detail) in batch.findings.iter().zip(&details) {
-                let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
-                    continue;
-                };
-                let check = codes::check_id(&tx, &mut w.checks, &f.check)?;
-                let detail = w.blobs.put(&tx, BlobKind::Detail, detail)?;
-                ins_f
-                    .execute(params![w.run_id, check, state_code(f.state), rid, name, detail, origin_code(f.origin)])
-                    .ctx("writing findings")?;
-            }
+            share::materialize(&tx, w.run_id, c, start)?;
+            w.follows = None;
         }
+        let mut ins_res = tx
+            .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .ctx("writing resources")?;
+        for r in &rows.resources {
+            ins_res
+                .execute(params![w.run_id, r.rid, r.id, r.name, r.rtype, r.cloud, r.scope, r.region])
+                .ctx("writing resources")?;
+        }
+        let mut ins_doc =
+            tx.prepare_cached("INSERT INTO docs (run_id, rid, blob) VALUES (?1, ?2, ?3)").ctx("writing documents")?;
+        for (rid, blob) in &rows.docs {
+            ins_doc.execute(params![w.run_id, rid, blob]).ctx("writing documents")?;
+        }
+        let mut ins_f = tx
+            .prepare_cached("INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .ctx("writing findings")?;
+        for f in &rows.findings {
+            ins_f
+                .execute(params![w.run_id, f.check, f.state, f.rid, f.name, f.detail, f.origin])
+                .ctx("writing findings")?;
+        }
+        drop((ins_res, ins_doc, ins_f));
         tx.commit().ctx("committing a batch")
+    }
+
+    /// The rows of a batch: rids given in order, documents and details stored as blobs (by
+    /// content, so equal blobs are equal ids), checks as their ids.
+    fn batch_rows<'a>(tx: &rusqlite::Transaction, w: &mut RunWriter, batch: &'a BatchOutput) -> Result<BatchRows<'a>> {
+        let mut rids = HashMap::with_capacity(batch.resources.len());
+        let mut resources = Vec::with_capacity(batch.resources.len());
+        for r in &batch.resources {
+            let rid = w.next_rid;
+            w.next_rid += 1;
+            rids.insert(r.id.as_str(), (rid, r.name.as_str()));
+            resources.push(ResourceRow {
+                rid,
+                id: &r.id,
+                name: &r.name,
+                rtype: &r.rtype,
+                cloud: r.cloud.as_str(),
+                scope: &r.scope,
+                region: &r.region,
+            });
+        }
+        let docs: Vec<(i64, Vec<u8>)> = batch
+            .docs
+            .iter()
+            .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
+            .collect();
+        let samples: Vec<&[u8]> = docs.iter().map(|(_, d)| d.as_slice()).collect();
+        w.blobs.prepare(tx, BlobKind::Doc, &samples)?;
+        let mut doc_rows = Vec::with_capacity(docs.len());
+        for (rid, doc) in &docs {
+            doc_rows.push((*rid, w.blobs.put(tx, BlobKind::Doc, doc)?));
+        }
+        doc_rows.sort_unstable();
+        let details: Vec<Vec<u8>> = batch
+            .findings
+            .iter()
+            .map(|f| Detail { evidence: f.evidence.clone(), message: f.message.clone() }.bytes())
+            .collect();
+        let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
+        w.blobs.prepare(tx, BlobKind::Detail, &samples)?;
+        let mut findings = Vec::with_capacity(batch.findings.len());
+        for (f, detail) in batch.findings.iter().zip(&details) {
+            let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
+                continue;
+            };
+            findings.push(FindingRecord {
+                check: codes::check_id(tx, &mut w.checks, &f.check)?,
+                state: state_code(f.state),
+                rid,
+                name,
+                detail: w.blobs.put(tx, BlobKind::Detail, detail)?,
+                origin: origin_code(f.origin),
+            });
+        }
+        Ok(BatchRows { resources, docs: doc_rows, findings })
     }
 
     /// Publish a run with its stats, summaries and scores, atomically; a cancelled or failed
@@ -218,6 +272,12 @@ impl Store {
             ],
         )
         .ctx("publishing a run")?;
+        // Still following: it shares those rows if they are all there are, else it copies them.
+        if let Some(c) = w.follows
+            && !share::nothing_more(&tx, c, w.counts)?
+        {
+            share::materialize(&tx, w.run_id, c, w.next_rid)?;
+        }
         tx.commit().ctx("publishing a run")?;
         Ok(w.run_id)
     }
@@ -227,37 +287,35 @@ impl Store {
         self.remove_runs(&[run_id])
     }
 
-    /// Remove runs, then the blobs no run refers to any more.
+    /// Remove runs, then the blobs no run refers to any more. A run another run still shares
+    /// is retired instead: its rows stay (under status `retired`, never listed) until no run
+    /// reads them.
     fn remove_runs(&mut self, runs: &[i64]) -> Result<()> {
         let tx = self.conn.transaction().ctx("removing a run")?;
         for run_id in runs {
-            Store::remove_run(&tx, *run_id)?;
+            Store::retire_run(&tx, *run_id)?;
         }
+        share::sweep_retired(&tx)?;
         // NOT IN over the referring column is one scan into a temporary index, not a scan per blob.
         tx.execute(
             "DELETE FROM blobs WHERE id NOT IN (SELECT blob FROM docs) AND id NOT IN (SELECT detail FROM findings)",
             [],
         )
         .ctx("removing unused blobs")?;
-        tx.commit().ctx("removing a run")
+        tx.commit().ctx("removing a run")?;
+        self.reclaim()
     }
 
-    fn remove_run(tx: &rusqlite::Transaction, run_id: i64) -> Result<()> {
-        for table in [
-            "findings",
-            "docs",
-            "run_scopes",
-            "resources",
-            "check_stats",
-            "security_stats",
-            "standard_summaries",
-            "control_summaries",
-            "external",
-            "runs",
-        ] {
-            let col = if table == "runs" { "id" } else { "run_id" };
-            tx.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [run_id]).ctx("removing a run")?;
+    /// Everything of a run but its resources, documents and findings; the run stays as
+    /// `retired` (without its snapshot) until [`share::sweep_retired`] finds no run reading it.
+    fn retire_run(tx: &rusqlite::Transaction, run_id: i64) -> Result<()> {
+        for table in
+            ["run_scopes", "check_stats", "security_stats", "standard_summaries", "control_summaries", "external"]
+        {
+            tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run_id]).ctx("removing a run")?;
         }
+        tx.execute("UPDATE runs SET status = 'retired', snapshot = NULL WHERE id = ?1", [run_id])
+            .ctx("removing a run")?;
         Ok(())
     }
 

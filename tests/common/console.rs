@@ -123,8 +123,20 @@ pub fn demo_console(runs: usize, edit: &str) -> Console {
         let mut store = Store::open(&db).unwrap();
         for _ in 0..runs {
             let cancel = AtomicBool::new(false);
-            posture::pipeline::run_and_store(&mut store, &catalog, &[SourceSpec::Demo], &[], 90, &cancel, &mut |_| {})
-                .unwrap();
+            let run = posture::pipeline::run_and_store(
+                &mut store,
+                &catalog,
+                &[SourceSpec::Demo],
+                &[],
+                90,
+                &cancel,
+                &mut |_| {},
+            )
+            .unwrap();
+            // Equal runs share their rows; `edit` changes each run's own.
+            if !edit.is_empty() {
+                store.unshare_run(run.run_id).unwrap();
+            }
         }
     }
     let conn = rusqlite::Connection::open(&db).unwrap();

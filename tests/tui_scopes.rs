@@ -193,7 +193,7 @@ fn open_failing_control(app: &mut App, id: &str) {
         press(app, key('j'));
     }
     press(app, key('d'));
-    assert!(matches!(app.overlay, Some(Overlay::Control)));
+    assert!(matches!(app.overlay, Some(Overlay::Control(_))));
 }
 
 #[test]
@@ -225,8 +225,9 @@ fn an_actions_detail_shows_its_results_per_scope() {
     }
     assert_eq!(app.focus, Pane::Actions);
     press(app, key('d'));
-    let Some(Overlay::Text { title, lines, .. }) = &app.overlay else { panic!("no action detail") };
-    assert_eq!(title, "Improvement action");
+    let Some(Overlay::Text(text)) = &app.overlay else { panic!("no action detail") };
+    let lines = &text.lines;
+    assert_eq!(text.title, "Improvement action");
     assert!(lines.iter().any(|l| l.starts_with("Per scope: ") && l.contains("failing")), "{lines:?}");
     insta::assert_snapshot!("action_per_scope_120x40", screen(app, 120, 40));
 }

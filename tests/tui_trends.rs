@@ -103,7 +103,7 @@ fn open_standard(app: &mut App, id: &str) {
     press(app, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert_eq!(app.standard().map(|s| s.id.as_str()), Some(id));
     press(app, key('d'));
-    assert!(matches!(app.overlay, Some(Overlay::Standard)));
+    assert!(matches!(app.overlay, Some(Overlay::Standard(_))));
 }
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
@@ -161,7 +161,7 @@ fn a_controls_detail_shows_its_failing_resources_per_run() {
     }
     let ctl = app.control().cloned().expect("a failing control");
     press(app, key('d'));
-    assert!(matches!(app.overlay, Some(Overlay::Control)));
+    assert!(matches!(app.overlay, Some(Overlay::Control(_))));
     let s = screen(app, 160, 48);
     assert!(s.contains("Failing resources over the last 3 complete runs"), "{s}");
     assert_eq!(ctl.id, target);

@@ -3,6 +3,8 @@
 //! scopes), and a control's results per scope for its detail.
 
 use super::app::{App, Overlay, Pane};
+use super::effect::Effect;
+use super::panes::text::TextView;
 use super::reader::Request;
 use crate::assess::StandardSummary;
 use crate::store::Breakdown;
@@ -248,19 +250,18 @@ impl App {
         self.refresh_lists();
     }
 
-    /// Ask for the selected control's results per scope (its detail shows them).
-    pub(super) fn ask_breakdown(&mut self) {
-        let (Some(run), Some(c)) = (self.run.as_ref().map(|r| r.id), self.control()) else { return };
+    /// The request for the selected control's results per scope (its detail shows them),
+    /// marked as awaited; None when it has no check to count.
+    pub(super) fn ask_breakdown(&mut self) -> Option<Request> {
+        let (Some(run), Some(c)) = (self.run.as_ref().map(|r| r.id), self.control()) else { return None };
         let (subject, checks) = (c.id.clone(), c.checks.clone());
         self.scoping.breakdown = Some((subject.clone(), None));
-        if !checks.is_empty() {
-            self.ask(Request::Breakdown { run, subject, checks });
-        }
+        (!checks.is_empty()).then_some(Request::Breakdown { run, subject, checks })
     }
 
     pub(super) fn on_breakdown(&mut self, subject: String, b: Result<Breakdown, String>) {
-        let action = matches!(&self.overlay, Some(Overlay::Text { title, .. }) if *title == ACTION_TITLE);
-        if (action || matches!(self.overlay, Some(Overlay::Control)))
+        let action = matches!(&self.overlay, Some(Overlay::Text(v)) if v.title == ACTION_TITLE);
+        if (action || matches!(self.overlay, Some(Overlay::Control(_))))
             && let Some((open, answer)) = &mut self.scoping.breakdown
             && *open == subject
         {
@@ -272,24 +273,39 @@ impl App {
     }
 
     /// `d` in the Improvement actions pane: the action, and its results per scope.
-    pub(super) fn open_action_detail(&mut self) {
-        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else { return };
+    pub(super) fn open_action_detail(&mut self) -> Vec<Effect> {
+        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else {
+            return Vec::new();
+        };
         // A manual control's action (`STANDARD/CONTROL`) has no check to count per scope.
         let checks = if a.id.contains('/') { Vec::new() } else { vec![a.id.clone()] };
         self.scoping.breakdown = Some((format!("action {}", a.id), None));
-        self.overlay = Some(Overlay::Text { title: ACTION_TITLE.into(), lines: Vec::new(), scroll: 0 });
-        match self.run.as_ref().map(|r| r.id) {
+        let ask = match self.run.as_ref().map(|r| r.id) {
             Some(run) if !checks.is_empty() => {
-                self.ask(Request::Breakdown { run, subject: format!("action {}", a.id), checks });
+                Some(Effect::Ask(Request::Breakdown { run, subject: format!("action {}", a.id), checks }))
             }
-            _ => self.scoping.breakdown = None,
-        }
-        self.show_action_detail();
+            _ => {
+                self.scoping.breakdown = None;
+                None
+            }
+        };
+        let view = TextView::new(ACTION_TITLE, self.action_detail_lines(&a));
+        std::iter::once(Effect::Open(Overlay::Text(view))).chain(ask).collect()
     }
 
     /// Fill the action detail's text from the selected action and the breakdown read so far.
     fn show_action_detail(&mut self) {
         let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else { return };
+        let lines = self.action_detail_lines(&a);
+        if let Some(Overlay::Text(v)) = &mut self.overlay
+            && v.title == ACTION_TITLE
+        {
+            v.lines = lines;
+        }
+    }
+
+    /// The action detail's text: action `a` and the breakdown read so far.
+    fn action_detail_lines(&self, a: &crate::assess::Action) -> Vec<String> {
         let mut lines = vec![
             format!("{} {}", a.id, a.title),
             format!(
@@ -308,11 +324,7 @@ impl App {
             lines.push("A manual control's action: a person attests it, nothing to count per scope.".into());
         }
         lines.extend(per_scope);
-        if let Some(Overlay::Text { title, lines: shown, .. }) = &mut self.overlay
-            && *title == ACTION_TITLE
-        {
-            *shown = lines;
-        }
+        lines
     }
 
     /// The scopes the selected row covers: an assessment's, else every one (None).

@@ -3,6 +3,7 @@
 
 use crate::sanitize::clean;
 use crate::store::{DiffReport, FindingRow};
+use crate::tui::effect::{Ctx, Effect};
 use crate::tui::keymap::Action;
 use crate::tui::list::ListState;
 use crate::tui::theme::Theme;
@@ -127,6 +128,17 @@ impl DiffView {
                 move_cursor(&mut self.list, other, page);
                 DiffEffect::None
             }
+        }
+    }
+
+    /// [`DiffView::on_action`] as the console's effects: Enter opens the row's resource over
+    /// the diff, or shows its standard or control in the panes.
+    pub fn on_key(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        match self.on_action(action, ctx.page) {
+            DiffEffect::None => Vec::new(),
+            DiffEffect::Close => vec![Effect::Close],
+            DiffEffect::Open { run, id, known } => super::resource::open_over(ctx, run, id, known),
+            DiffEffect::Standard { standard, control } => vec![Effect::ShowControl { standard, control }],
         }
     }
 
@@ -310,16 +322,6 @@ pub(crate) fn list_popup(
     f.render_widget(Clear, rect);
     f.render_widget(Paragraph::new(lines).block(block).scroll((scroll as u16, 0)), rect);
     scroll
-}
-
-/// Draw the diff or the resource picker, whichever is open.
-pub fn draw_overlay(f: &mut Frame, area: Rect, app: &mut crate::tui::app::App) {
-    use crate::tui::app::Overlay;
-    match app.overlay.as_mut() {
-        Some(Overlay::Diff(v)) => v.draw(f, area, &app.theme),
-        Some(Overlay::Pick(v)) => v.draw(f, area, &app.theme),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

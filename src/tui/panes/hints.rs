@@ -94,7 +94,7 @@ fn popup(o: &Overlay) -> Vec<(K, &'static str, u8)> {
             (Bound(A::NextMatch), "next match", 4),
             close,
         ],
-        Overlay::Facets { .. } => vec![
+        Overlay::Facets(_) => vec![
             (Pair(A::Down, A::Up), "choose", 8),
             (Bound(A::Enter), "next value", 9),
             (Bound(A::PrevMatch), "previous value", 5),
@@ -114,7 +114,7 @@ fn popup(o: &Overlay) -> Vec<(K, &'static str, u8)> {
             (Pair(A::PageDown, A::PageUp), "page", 5),
             close,
         ],
-        Overlay::Help | Overlay::ErrorLog | Overlay::Control | Overlay::Standard | Overlay::Text { .. } => {
+        Overlay::Help(_) | Overlay::ErrorLog(_) | Overlay::Control(_) | Overlay::Standard(_) | Overlay::Text(_) => {
             vec![scroll, (Pair(A::PageDown, A::PageUp), "page", 5), (Bound(A::Top), "top", 3), close]
         }
     }

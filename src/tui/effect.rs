@@ -133,3 +133,68 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::keymap::Action;
+    use crate::tui::panes::facets::FacetsView;
+    use crate::tui::panes::text::TextView;
+
+    fn ctx<'a>(catalog: &'a Catalog, review: &'a Review) -> Ctx<'a> {
+        Ctx { page: 10, catalog, review, focus: Pane::Findings, run: Some(7) }
+    }
+
+    fn closes(mut o: Overlay) -> bool {
+        let (catalog, review) = (Catalog::default(), Review::default());
+        [Action::Quit, Action::Back]
+            .iter()
+            .all(|&a| matches!(o.on_key(a, &ctx(&catalog, &review))[..], [Effect::Close]))
+    }
+
+    #[test]
+    fn q_and_esc_close_every_popup_that_needs_no_reader() {
+        let detail = super::super::app::ResourceDetail::new("/r/x".into(), Vec::new(), false);
+        for o in [
+            Overlay::Help(Default::default()),
+            Overlay::ErrorLog(Default::default()),
+            Overlay::Control(Default::default()),
+            Overlay::Standard(Default::default()),
+            Overlay::Text(TextView::new("t", vec!["x".into()])),
+            Overlay::Facets(Default::default()),
+            Overlay::Resource(Box::new(detail)),
+        ] {
+            let name = format!("{o:?}");
+            assert!(closes(o), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_facet_key_asks_the_console_to_step_the_value_of_its_row() {
+        let (catalog, review) = (Catalog::default(), Review::default());
+        let mut v = FacetsView::default();
+        assert!(v.on_key(Action::Down, &ctx(&catalog, &review)).is_empty());
+        assert!(matches!(
+            v.on_key(Action::PrevMatch, &ctx(&catalog, &review))[..],
+            [Effect::CycleFacet { row: 1, forward: false }]
+        ));
+    }
+
+    #[test]
+    fn help_in_a_resource_detail_opens_help_and_slash_starts_a_search() {
+        let (catalog, review) = (Catalog::default(), Review::default());
+        let mut d = super::super::app::ResourceDetail::new("/r/x".into(), Vec::new(), false);
+        assert!(matches!(d.on_key(Action::Help, &ctx(&catalog, &review))[..], [Effect::Open(Overlay::Help(_))]));
+        assert!(matches!(d.on_key(Action::Filter, &ctx(&catalog, &review))[..], [Effect::Prompt(Prompt::Filter(_))]));
+        assert!(d.on_key(Action::Yank, &ctx(&catalog, &review)).is_empty(), "no finding: nothing to copy");
+    }
+
+    #[test]
+    fn a_resource_opened_from_a_list_of_another_run_says_so_and_comes_back_to_it() {
+        let (catalog, review) = (Catalog::default(), Review::default());
+        let fx = crate::tui::panes::resource::open_over(&ctx(&catalog, &review), 3, "/r/a".into(), Vec::new());
+        assert!(matches!(&fx[0], Effect::Info(m) if m == "/r/a: as it was in run 3"), "{fx:?}");
+        assert!(matches!(&fx[1], Effect::Push(Overlay::Resource(d)) if d.id == "/r/a"));
+        assert!(matches!(&fx[2], Effect::Ask(Request::Resource { run: 3, id }) if id == "/r/a"));
+    }
+}

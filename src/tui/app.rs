@@ -352,8 +352,8 @@ impl App {
             Action::Exempt => return self.open_exempt(),
             Action::Assign => return self.open_assign(),
             Action::Audit | Action::Revoke => return self.audit_key(action),
-            Action::ToggleStandard => self.toggle_standard(),
-            Action::ShowAllStandards => self.toggle_show_all(),
+            Action::ToggleStandard => return self.toggle_standard(),
+            Action::ShowAllStandards => return self.toggle_show_all(),
         }
         Vec::new()
     }

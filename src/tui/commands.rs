@@ -33,10 +33,10 @@ impl App {
             "cancel" => return vec![Effect::Worker(WorkerCommand::Cancel)],
             "reload" => return vec![Effect::Worker(WorkerCommand::ReloadCatalog)],
             "standard" | "s" => {
-                if !self.switch_standard(arg) {
+                return self.switch_standard(arg).unwrap_or_else(|| {
                     let known = self.standard_ids().join(", ");
-                    return vec![Effect::Error(format!(":standard {arg}: no such standard (known: {known})"))];
-                }
+                    vec![Effect::Error(format!(":standard {arg}: no such standard (known: {known})"))]
+                });
             }
             "standards" => self.focus = Pane::Standards,
             "controls" => self.focus = Pane::Controls,
@@ -53,14 +53,21 @@ impl App {
                 return vec![Effect::Load(None)];
             }
             "diff" => return vec![self.diff_command(arg)],
-            "assessment" => self.select_assessment(arg),
-            "report" => self.start_report(arg),
+            "assessment" => return self.select_assessment(arg),
+            "report" => {
+                return vec![match self.report_job(arg) {
+                    Ok(job) => Effect::Report(Box::new(job)),
+                    Err(e) => Effect::Error(e),
+                }];
+            }
             "attestations" | "exemptions" | "assignments" | "owners" | "audit" | "overdue" => {
                 return self.open_audit_command(cmd, arg);
             }
             // `:nist`, `:cis-azure-2.0`: a standard by its id or an alias of it.
-            other if arg.is_empty() && self.switch_standard(other) => {}
             other => {
+                if let Some(effects) = arg.is_empty().then(|| self.switch_standard(other)).flatten() {
+                    return effects;
+                }
                 return vec![Effect::Error(format!(
                     ":{other}: not a command or a standard (commands: {}; Tab completes)",
                     COMMANDS.join(", ")
@@ -75,9 +82,9 @@ impl App {
         self.rollup.iter().flat_map(|r| r.standards.iter().map(|s| s.id.clone())).collect()
     }
 
-    /// Switch to the standard `query` names (see [`pick_standard`]); false when none does.
-    /// An ambiguous alias is an error listing the candidates (and true: it was handled).
-    fn switch_standard(&mut self, query: &str) -> bool {
+    /// Switch to the standard `query` names (see [`pick_standard`]); None when none does.
+    /// An ambiguous alias is an error listing the candidates (it was handled).
+    fn switch_standard(&mut self, query: &str) -> Option<Vec<Effect>> {
         let pick = {
             let names: Vec<StandardName> = self
                 .rollup
@@ -95,16 +102,12 @@ impl App {
         match pick {
             Ok((id, versions)) => {
                 self.go_to_standard(&id);
-                if let Some(v) = versions {
-                    self.info(format!("{id}: the newest of {v}"));
-                }
-                true
+                Some(versions.map(|v| Effect::Info(format!("{id}: the newest of {v}"))).into_iter().collect())
             }
-            Err(Some(candidates)) => {
-                self.error(format!(":{query}: more than one standard matches ({candidates}): type more of the id"));
-                true
-            }
-            Err(None) => false,
+            Err(Some(candidates)) => Some(vec![Effect::Error(format!(
+                ":{query}: more than one standard matches ({candidates}): type more of the id"
+            ))]),
+            Err(None) => None,
         }
     }
 

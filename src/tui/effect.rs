@@ -45,6 +45,8 @@ pub enum Effect {
     Info(String),
     /// An error: notice and error log.
     Error(String),
+    /// Write a report in the background (`:report`).
+    Report(Box<super::report::Job>),
     /// Copy text to the clipboard (OSC 52), saying what was copied.
     Copy(String),
     /// Leave the console.
@@ -109,6 +111,7 @@ impl App {
                 self.info(format!("copied: {text}"));
                 self.clipboard.push_back(text);
             }
+            Effect::Report(job) => self.start_report(*job),
             Effect::Quit => self.quit = true,
         }
     }

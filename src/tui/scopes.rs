@@ -161,52 +161,54 @@ impl App {
     }
 
     /// `x`: switch the selected standard on or off (kept in `console.toml`).
-    pub(super) fn toggle_standard(&mut self) {
+    pub(super) fn toggle_standard(&mut self) -> Vec<Effect> {
         if self.focus != Pane::Standards {
-            return self.info("x switches a standard on or off: select one in the Standards pane");
+            return vec![Effect::Info("x switches a standard on or off: select one in the Standards pane".into())];
         }
-        let Some(s) = self.standard() else { return };
+        let Some(s) = self.standard() else { return Vec::new() };
         if let Some(row) = self.scoping.row_of(s) {
-            let name = row.name.clone();
-            return self.info(format!("{name} is an assessment of the config: edit its [[assessment]] there"));
+            let name = &row.name;
+            return vec![Effect::Info(format!("{name} is an assessment of the config: edit its [[assessment]] there"))];
         }
         let (id, name) = (s.id.clone(), s.name.clone());
-        match self.scoping.toggle(&id) {
-            Ok(true) => self.info(format!("{name}: on")),
-            Ok(false) if self.scoping.show_all => self.info(format!("{name}: off")),
-            Ok(false) => self.info(format!("{name}: off, hidden (X shows every standard)")),
-            Err(e) => self.error(e),
-        }
+        let said = match self.scoping.toggle(&id) {
+            Ok(true) => Effect::Info(format!("{name}: on")),
+            Ok(false) if self.scoping.show_all => Effect::Info(format!("{name}: off")),
+            Ok(false) => Effect::Info(format!("{name}: off, hidden (X shows every standard)")),
+            Err(e) => Effect::Error(e),
+        };
         self.refresh_lists();
         self.moved();
+        vec![said]
     }
 
     /// `X`: show the standards switched off too, or hide them again.
-    pub(super) fn toggle_show_all(&mut self) {
+    pub(super) fn toggle_show_all(&mut self) -> Vec<Effect> {
         self.scoping.show_all = !self.scoping.show_all;
         let hidden = self
             .rollup
             .as_ref()
             .map(|r| r.standards.iter().filter(|s| !self.scoping.enabled(&s.id)).count())
             .unwrap_or(0);
-        self.info(match (self.scoping.show_all, hidden) {
+        let said = match (self.scoping.show_all, hidden) {
             (true, _) => format!("every standard shown ({hidden} off)"),
             (false, 0) => "only the standards switched on".to_string(),
             (false, n) => format!("{n} standard(s) switched off hidden"),
-        });
+        };
         self.refresh_lists();
         self.moved();
+        vec![Effect::Info(said)]
     }
 
     /// `:assessment NAME`: select the assessment's row.
-    pub(super) fn select_assessment(&mut self, name: &str) {
+    pub(super) fn select_assessment(&mut self, name: &str) -> Vec<Effect> {
         let names = self.scoping.config.names().join(", ");
         let Some(row) = self.scoping.rows.iter().find(|r| r.name == name) else {
             let known = if names.is_empty() { "none in the config".to_string() } else { names };
-            return self.error(format!(":assessment {name}: no such assessment (known: {known})"));
+            return vec![Effect::Error(format!(":assessment {name}: no such assessment (known: {known})"))];
         };
         if row.summary.is_none() {
-            return self.error(format!(":assessment {name}: run has none of its {} scopes", row.named));
+            return vec![Effect::Error(format!(":assessment {name}: run has none of its {} scopes", row.named))];
         }
         self.filters.standards.clear();
         self.refresh_lists();
@@ -218,6 +220,7 @@ impl App {
             self.moved();
             self.focus = Pane::Controls;
         }
+        Vec::new()
     }
 
     /// Ask the reader for the assessments' rollups over the run shown.

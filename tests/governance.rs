@@ -271,17 +271,8 @@ fn the_cache_its_folder_and_evidence_copies_are_owner_only() {
         serde_json::from_slice(&run(&["controls", "cis-azure-2.0", "--format", "json"]).get_output().stdout).unwrap();
     let ctl =
         v.as_array().unwrap().iter().find(|c| c["state"] == "manual").unwrap()["id"].as_str().unwrap().to_string();
-    run(&[
-        "attest",
-        "cis-azure-2.0",
-        &ctl,
-        "--status",
-        "passed",
-        "--note",
-        "ok",
-        "--evidence",
-        evidence.to_str().unwrap(),
-    ]);
+    let ev = evidence.to_str().unwrap();
+    run(&["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--note", "ok", "--evidence", ev]);
     let store = db.with_file_name("evidence");
     assert_eq!(mode(&store), 0o700);
     for f in std::fs::read_dir(&store).unwrap() {

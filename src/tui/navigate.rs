@@ -1,7 +1,7 @@
 //! The console's moves beyond one list: drilling in and out, opening details and the
 //! prompt's keys. Each returns what it asks for as effects (see `effect.rs`).
 
-use super::app::{App, Jump, Overlay, Pane, Prompt};
+use super::app::{App, Overlay, Pane, Prompt};
 use super::effect::Effect;
 use super::keymap::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -122,9 +122,7 @@ impl App {
             KeyCode::Esc => {
                 let was_filter = matches!(prompt, Prompt::Filter(_));
                 self.prompt = None;
-                if let (true, Some(Overlay::Audit(v))) = (was_filter, self.overlay.as_mut()) {
-                    v.set_text("");
-                } else if was_filter && !matches!(self.overlay, Some(Overlay::Resource(_))) {
+                if was_filter && !self.overlay.as_mut().is_some_and(|o| o.on_search_cancelled()) {
                     self.filters.of_mut(self.focus).clear();
                     self.refresh_lists();
                 }
@@ -140,18 +138,11 @@ impl App {
             _ => {
                 input.handle_event(&crossterm::event::Event::Key(key));
                 let value = input.value().to_string();
-                if matches!(prompt, Prompt::Filter(_)) {
-                    if let Some(Overlay::Resource(d)) = self.overlay.as_mut() {
-                        // Typing moves to the first match, as a pager's incremental search.
-                        d.search = value;
-                        d.jump = Some(Jump::First);
-                    } else if let Some(Overlay::Audit(v)) = self.overlay.as_mut() {
-                        v.set_text(&value);
-                    } else {
-                        *self.filters.of_mut(self.focus) = value;
-                        self.list_mut().select(0);
-                        self.refresh_lists();
-                    }
+                let filter = matches!(prompt, Prompt::Filter(_));
+                if filter && !self.overlay.as_mut().is_some_and(|o| o.on_search(&value)) {
+                    *self.filters.of_mut(self.focus) = value;
+                    self.list_mut().select(0);
+                    self.refresh_lists();
                 }
             }
         }

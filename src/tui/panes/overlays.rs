@@ -23,6 +23,30 @@ impl Overlay {
         }
     }
 
+    /// Text typed after `/` while the popup is open: true when the popup searches or filters
+    /// by it (the resource detail, the audit views), false when the pane under it is filtered.
+    pub fn on_search(&mut self, text: &str) -> bool {
+        match self {
+            Overlay::Resource(v) => v.search_for(text),
+            Overlay::Audit(v) => v.set_text(text),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Esc on the `/` line: true when the popup took the search (the resource detail keeps
+    /// its matches highlighted; an audit view shows every record again).
+    pub fn on_search_cancelled(&mut self) -> bool {
+        match self {
+            Overlay::Resource(_) => true,
+            Overlay::Audit(v) => {
+                v.set_text("");
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Draw the popup over `area`; `app` is the console under it (the popup taken out).
     fn draw(&mut self, f: &mut Frame, area: Rect, app: &mut App) {
         match self {

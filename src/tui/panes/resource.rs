@@ -223,6 +223,13 @@ impl ResourceDetail {
         Vec::new()
     }
 
+    /// Search the body for `text`: the next frame moves to its first match, as a pager's
+    /// incremental search.
+    pub fn search_for(&mut self, text: &str) {
+        self.search = text.to_string();
+        self.jump = Some(Jump::First);
+    }
+
     /// Copy the selected finding's fix command (nothing when it has none to copy).
     pub fn yank(&self, catalog: &crate::catalog::Catalog) -> Vec<Effect> {
         let Some(f) = self.findings.get(self.selected) else {

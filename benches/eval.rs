@@ -35,6 +35,7 @@ fn work<'c>(catalog: &'c Catalog, resources: &[Resource]) -> Vec<(serde_json::Va
                 .map(|&i| &catalog.checks[i])
                 .filter(|c| c.related.is_empty() && c.over.is_none())
                 .flat_map(|c| c.applies.iter().chain(std::iter::once(&c.condition)))
+                .map(|c| c.get().expect("shipped conditions compile"))
                 .collect();
             (r.doc.clone(), conditions)
         })

@@ -319,10 +319,10 @@ impl<'a> Assessor<'a> {
                 Some((b, _)) => b,
                 None => &shared,
             };
-            let (mut state, message) = match check.applies.as_ref().map(|a| bound.eval(a)) {
+            let (mut state, message) = match check.applies.as_ref().map(|a| a.eval(bound)) {
                 Some(Outcome::False) => (FindingState::NotApplicable, None),
                 Some(Outcome::Error(e)) => (FindingState::Error, Some(format!("applies: {e}"))),
-                _ => match bound.eval(&check.condition) {
+                _ => match check.condition.eval(bound) {
                     Outcome::True => (FindingState::Healthy, None),
                     Outcome::False => (FindingState::Unhealthy, None),
                     Outcome::Error(e) => (FindingState::Error, Some(e)),
@@ -346,13 +346,15 @@ impl<'a> Assessor<'a> {
                 }
             }
             if !matches!(state, FindingState::Healthy | FindingState::NotApplicable) {
-                let mut paths = check.condition.paths.clone();
+                let mut paths = check.condition.paths().to_vec();
                 if let Some(a) = &check.applies {
-                    paths.extend(a.paths.iter().filter(|p| !check.condition.paths.contains(p)).cloned());
+                    paths.extend(a.paths().iter().filter(|p| !check.condition.paths().contains(p)).cloned());
                 }
                 let mut evidence = evidence_for(&paths, &r.doc);
-                if state != FindingState::Error {
-                    name_failing_elements(&mut evidence, failing_elements(bound, &check.condition, &r.doc));
+                if state != FindingState::Error
+                    && let Ok(condition) = check.condition.get()
+                {
+                    name_failing_elements(&mut evidence, failing_elements(bound, condition, &r.doc));
                 }
                 let seen: Vec<String> = seen_types(check).cloned().collect();
                 match &check.join {

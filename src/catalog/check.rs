@@ -1,5 +1,7 @@
 //! Building one check from its TOML: severity, cloud, types, CEL, remediation.
 
+use super::Condition;
+use super::load::BUILTIN;
 use super::load::Ctx;
 use super::raw::RawCheck;
 use super::security_control;
@@ -18,9 +20,15 @@ fn parse_word<T: std::str::FromStr<Err = String>>(ctx: &mut Ctx, v: &Spanned<Str
     }
 }
 
-fn compile(ctx: &mut Ctx, id: &str, what: &str, src: &Spanned<String>) -> Option<policy::Compiled> {
-    match policy::compile(src.get_ref()) {
-        Ok(c) => Some(c),
+/// A shipped check's condition is compiled when first used (tests compile every one); a
+/// user's now, so that an error names its line and disables the check.
+fn compile(ctx: &mut Ctx, id: &str, what: &str, src: &Spanned<String>, origin: &str) -> Option<Condition> {
+    let text = src.get_ref().clone();
+    if origin == BUILTIN {
+        return Some(Condition::deferred(text));
+    }
+    match policy::compile(&text) {
+        Ok(c) => Some(Condition::compiled(text, c)),
         Err(e) => {
             ctx.err(src.span(), format!("check '{id}': {what}: {e}"));
             None
@@ -100,9 +108,9 @@ pub(super) fn build_check(ctx: &mut Ctx, rc: &RawCheck, origin: &str) -> Option<
     if let Err(e) = remediation.validate() {
         ctx.err(rc.id.span(), format!("check '{id}': {e}"));
     }
-    let condition = compile(ctx, &id, "condition", &rc.condition);
+    let condition = compile(ctx, &id, "condition", &rc.condition, origin);
     let applies = match &rc.applies {
-        Some(a) => Some(compile(ctx, &id, "applies", a)?),
+        Some(a) => Some(compile(ctx, &id, "applies", a, origin)?),
         None => None,
     };
     if ctx.errors.len() > before {

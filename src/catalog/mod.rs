@@ -1,6 +1,7 @@
 //! Standards and checks: load from TOML (embedded and user directories), validate, index.
 
 mod check;
+mod condition;
 pub mod coverage;
 pub mod import;
 mod load;
@@ -11,6 +12,7 @@ mod security_controls;
 mod standard;
 mod types;
 
+pub use condition::Condition;
 pub use load::{Catalog, CatalogError, SourceFile};
 pub use scope::{Join, KeyPath, ScopeLevel, normalized_type, scope_type};
 pub use security_controls::{SECURITY_CONTROLS, SecurityControl, security_control};

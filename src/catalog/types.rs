@@ -1,7 +1,7 @@
 //! The validated catalog types.
 
+use super::Condition;
 use crate::model::{ActionType, Cloud, Severity};
-use crate::policy::Compiled;
 use serde::Serialize;
 
 pub use super::remediation::Remediation;
@@ -22,9 +22,9 @@ pub struct Check {
     /// Normalized resource types it assesses (Azure lowercased).
     pub resource_types: Vec<String>,
     /// Optional applicability condition.
-    pub applies: Option<Compiled>,
+    pub applies: Option<Condition>,
     /// The CEL condition: true is healthy.
-    pub condition: Compiled,
+    pub condition: Condition,
     /// The condition as written.
     pub condition_src: String,
     /// Types of the same scope the condition reads through `related` (normalized).

@@ -4,6 +4,7 @@
 mod audit;
 mod blobs;
 mod breakdown;
+mod cancel;
 mod codes;
 mod exports;
 mod governance;

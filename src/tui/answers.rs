@@ -16,6 +16,19 @@ impl App {
         any
     }
 
+    /// Send what is wanted and wait for answers until `done` holds or nothing is pending (a
+    /// frame's worth of answers, e.g. a filter's rows before their count: benches).
+    pub fn settle_until(&mut self, done: impl Fn(&App) -> bool) {
+        self.flush();
+        while !done(self) {
+            match self.reader.next_blocking() {
+                Some(a) => self.on_answer(a),
+                None => return,
+            }
+            self.flush();
+        }
+    }
+
     /// Send what is wanted and wait until every request, and every request its answer leads
     /// to, is answered: a deterministic point to draw or assert at (tests, benches).
     pub fn settle(&mut self) {
@@ -35,6 +48,8 @@ impl App {
             Answer::Loaded(Err(e)) => self.error(e),
             Answer::Findings(Ok(w)) => self.on_window(*w),
             Answer::Findings(Err(e)) => self.error(e),
+            Answer::Count(Ok(c)) => self.on_count(c),
+            Answer::Count(Err(e)) => self.error(e),
             Answer::Resource(r) => self.on_resource(r),
             Answer::Trends(Ok(t)) => self.trends = *t,
             Answer::Trends(Err(e)) => self.error(e),

@@ -6,6 +6,7 @@
 use crate::catalog::Catalog;
 use crate::store::Store;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -55,6 +56,8 @@ pub struct Reader {
     generation: u64,
     path: PathBuf,
     gate: Arc<Gate>,
+    /// Generation of the latest count sent: a count being served stops when it is newer.
+    latest_count: Arc<AtomicU64>,
 }
 
 /// While alive, the reader serves nothing (tests: what the UI shows before an answer).
@@ -74,14 +77,19 @@ impl Reader {
         let path = store.path().to_path_buf();
         let gate = Arc::new(Gate::default());
         let thread_gate = Arc::clone(&gate);
+        let latest_count = Arc::new(AtomicU64::new(0));
+        let counts = Arc::clone(&latest_count);
         let spawned = std::thread::Builder::new().name("posture-reader".into()).spawn(move || {
-            let mut serve = Serve { store, catalog };
+            let mut serve = Serve { store, catalog, latest_count: counts };
             while let Ok(first) = rrx.recv() {
                 thread_gate.wait_open();
                 let mut batch = vec![first];
                 batch.extend(rrx.try_iter());
                 for (generation, request) in latest_of_each(batch) {
-                    let answer = serve.answer(request);
+                    // A count stopped by a newer one has no answer: the newer one's comes.
+                    let Some(answer) = serve.answer(generation, request) else {
+                        continue;
+                    };
                     if atx.send(Tagged { generation, answer }).is_err() {
                         return;
                     }
@@ -103,6 +111,7 @@ impl Reader {
             generation: 0,
             path,
             gate,
+            latest_count,
         }
     }
 
@@ -117,6 +126,9 @@ impl Reader {
         let k = request.kind().index();
         self.latest[k] = self.generation;
         self.sent[k] += 1;
+        if request.kind() == Kind::Count {
+            self.latest_count.store(self.generation, Ordering::Relaxed);
+        }
         self.requests.send((self.generation, request)).is_ok()
     }
 

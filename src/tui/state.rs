@@ -223,6 +223,10 @@ pub struct FindingsView {
     pub run: i64,
     /// `total` is the count of this filter (else it is being counted).
     pub counted: bool,
+    /// While not counted: `total` is the rows of the first page, a lower bound.
+    pub at_least: bool,
+    /// The count of this filter has been asked for.
+    pub count_asked: bool,
     /// The rows around the selection are to be asked for at the next flush.
     pub wanted: bool,
     /// Changes whenever the list does (another filter, a reload): answers for an older one

@@ -4,7 +4,7 @@
 
 use super::app::{App, ControlRow, FindingsView};
 use super::order::{ActionSort, ControlSort, StandardSort};
-use super::reader::{Request, Window, WindowAt};
+use super::reader::{Counted, Request, Window, WindowAt};
 use crate::assess::{Action as ImprovementAction, ControlSummary, StandardSummary};
 use crate::model::{ControlState, FindingState};
 use crate::store::PageAt;
@@ -173,6 +173,7 @@ impl App {
             self.findings = FindingsView { filter, subject, run, epoch, ..FindingsView::default() };
         }
         self.findings.counted = false;
+        self.findings.count_asked = false;
         self.findings.wanted = true;
     }
 
@@ -187,7 +188,7 @@ impl App {
         let need_lo = sel.saturating_sub(MARGIN);
         let need_hi = (sel + MARGIN).min(self.findings.total);
         let covered = self.findings.total == 0 || (have.contains(&need_lo) && need_hi <= have.end);
-        if !self.findings.counted || !covered {
+        if !covered {
             self.findings.wanted = true;
         }
     }
@@ -195,18 +196,25 @@ impl App {
     /// Send what the last keys and answers made necessary: one findings request for however
     /// many keys asked for one (called before each frame and by [`App::settle`]).
     pub fn flush(&mut self) {
-        if !std::mem::take(&mut self.findings.wanted) {
-            return;
-        }
         let Some(run) = self.run.as_ref().map(|r| r.id) else {
             return;
         };
-        let at = self.window_at();
-        // Until this filter is counted, every window request counts too: a newer request
-        // supersedes an older one in the reader, and the count must not be lost with it.
-        let count = !self.findings.counted;
         let (filter, epoch) = (self.findings.filter.clone(), self.findings.epoch);
-        self.ask(Request::Findings { run, filter, at: Box::new(at), limit: FINDINGS_WINDOW, count, epoch });
+        if std::mem::take(&mut self.findings.wanted) {
+            let at = self.window_at();
+            self.ask(Request::Findings {
+                run,
+                filter: filter.clone(),
+                at: Box::new(at),
+                limit: FINDINGS_WINDOW,
+                epoch,
+            });
+        }
+        // The count after the rows: the reader serves rows first, and a newer filter's count
+        // stops this one midway, so typing never waits for a count.
+        if !self.findings.counted && !std::mem::replace(&mut self.findings.count_asked, true) {
+            self.ask(Request::Count { run, filter, epoch });
+        }
     }
 
     /// Where to read the rows around the selection: by key at either end (`g`, `G`) and next
@@ -251,10 +259,17 @@ impl App {
         let rows = self.as_of_now(w.rows);
         let got = !rows.is_empty();
         let v = &mut self.findings;
-        if let Some(total) = w.total {
-            v.total = total;
-            v.counted = true;
-            v.list.set_len(total as usize);
+        // Until the count comes, the first page says how many there are at least (exactly,
+        // when it is not full), so the rows can be shown and moved through at once.
+        if !v.counted && w.at == WindowAt::Page(PageAt::First) {
+            let n = rows.len() as u64;
+            if n < FINDINGS_WINDOW {
+                (v.total, v.counted, v.at_least) = (n, true, false);
+                v.list.set_len(rows.len());
+            } else if v.total < n || v.at_least {
+                (v.total, v.at_least) = (n, true);
+                v.list.set_len(rows.len());
+            }
         }
         let (first, last) = w.keys.map_or((None, None), |(a, b)| (Some(a), Some(b)));
         match w.at {
@@ -293,6 +308,17 @@ impl App {
         if got {
             self.ensure_findings_window();
         }
+    }
+
+    /// The count of the findings list.
+    pub(super) fn on_count(&mut self, c: Counted) {
+        let v = &mut self.findings;
+        if c.run != v.run || c.epoch != v.epoch || v.counted {
+            return;
+        }
+        (v.total, v.counted, v.at_least) = (c.total, true, false);
+        v.list.set_len(c.total as usize);
+        self.ensure_findings_window();
     }
 
     /// Rows with the state they have now, given the exemptions on record.
@@ -384,8 +410,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut app, key, rows) = console(dir.path());
         let (run, epoch) = (app.findings.run, app.findings.epoch);
-        let page =
-            |at: PageAt| Window { run, epoch, at: WindowAt::Page(at), rows: rows.clone(), keys: None, total: None };
+        let page = |at: PageAt| Window { run, epoch, at: WindowAt::Page(at), rows: rows.clone(), keys: None };
         app.findings.total = 100_000;
         app.on_window(page(PageAt::First));
         let n = rows.len();
@@ -399,5 +424,38 @@ mod tests {
         app.findings.epoch += 1;
         app.on_window(page(PageAt::First));
         assert_eq!(app.findings.start as usize + app.findings.rows.len(), 3 * n);
+    }
+
+    #[test]
+    fn rows_come_before_their_count_and_the_count_is_asked_once_per_filter() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, _, rows) = console(dir.path());
+        let full: Vec<FindingRow> = rows.iter().cycle().take(FINDINGS_WINDOW as usize).cloned().collect();
+        app.refresh_findings();
+        let (run, epoch) = (app.findings.run, app.findings.epoch);
+        let counts = app.requests_sent(super::super::reader::Kind::Count);
+        app.flush();
+        app.flush();
+        assert_eq!(app.requests_sent(super::super::reader::Kind::Count), counts + 1, "one count per filter");
+        // A full first page: at least that many, shown and movable before the count.
+        let page = |rows: Vec<FindingRow>| Window { run, epoch, at: WindowAt::Page(PageAt::First), rows, keys: None };
+        app.on_window(page(full.clone()));
+        let v = &app.findings;
+        assert_eq!(
+            (v.total, v.counted, v.at_least, v.list.len),
+            (FINDINGS_WINDOW, false, true, FINDINGS_WINDOW as usize)
+        );
+        app.on_count(Counted { run, epoch: epoch - 1, total: 5 });
+        assert!(!app.findings.counted, "a count of an older list is dropped");
+        app.on_count(Counted { run, epoch, total: 90_000 });
+        let v = &app.findings;
+        assert_eq!((v.total, v.counted, v.at_least, v.list.len), (90_000, true, false, 90_000));
+        // A first page that is not full is the count.
+        app.refresh_findings();
+        let epoch = app.findings.epoch;
+        let short = Window { run, epoch, at: WindowAt::Page(PageAt::First), rows: full[..7].to_vec(), keys: None };
+        app.on_window(short);
+        let v = &app.findings;
+        assert_eq!((v.total, v.counted, v.at_least), (7, true, false));
     }
 }

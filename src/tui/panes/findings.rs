@@ -3,6 +3,7 @@
 
 use crate::tui::app::{App, Pane};
 use crate::tui::order::SortOrder;
+use crate::tui::reader::Kind;
 use crate::tui::widgets::{Col, Title, cell, finding_icon, pane_block, row as columns, widths};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -33,7 +34,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     if app.findings.total == 0 {
         let msg = match app.control() {
             None => "Select a control.".to_string(),
-            Some(_) if app.loading(crate::tui::reader::Kind::Findings) => "⟳ reading the failing resources …".into(),
+            Some(_) if app.loading(Kind::Findings) => "⟳ reading the failing resources …".into(),
             Some(c) if c.checks.is_empty() => "A manual control: no automated checks (see d for details).".into(),
             // Skipped or unsupported: say why ("no resource of type … in any scope").
             Some(c) if c.reason.is_some() && c.attestation.is_none() => {
@@ -106,9 +107,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let title = Title {
         name: Pane::Findings.title().into(),
         subject: app.findings.subject.clone(),
-        counter: Title::counter(app.findings.list.selected, app.findings.total),
+        counter: Title::counter(app.findings.list.selected, app.findings.total)
+            + if app.findings.at_least { "+" } else { "" },
         sort: app.sorts.findings.label().into(),
-        busy: app.loading(crate::tui::reader::Kind::Findings),
+        busy: app.loading(Kind::Findings) || app.loading(Kind::Count),
         tags,
     };
     let title = title.render(inner_w.saturating_sub(2));

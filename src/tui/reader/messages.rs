@@ -14,8 +14,10 @@ use std::sync::Arc;
 pub enum Kind {
     /// The run shown, its rollup, scopes and exemptions.
     Load,
-    /// A count and a window of the findings list.
+    /// A window of the findings list.
     Findings,
+    /// The count of the findings list (asked once per filter, answered after its rows).
+    Count,
     /// A resource's findings and document.
     Resource,
     /// The standards' scores and controls' failing resources over the stored runs.
@@ -39,12 +41,13 @@ pub enum Kind {
 impl Kind {
     /// Every kind, in the order a batch of requests is served (catalog before loads, saves
     /// before the reloads they cause).
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Catalog,
         Kind::Save,
         Kind::Load,
         Kind::Findings,
         Kind::Resource,
+        Kind::Count,
         Kind::Trends,
         Kind::Diff,
         Kind::Review,
@@ -71,7 +74,7 @@ pub enum Request {
         /// The run.
         run: Option<i64>,
     },
-    /// A window of `limit` findings, and their count when `count` is set.
+    /// A window of `limit` findings.
     Findings {
         /// Run.
         run: i64,
@@ -81,9 +84,16 @@ pub enum Request {
         at: Box<WindowAt>,
         /// Rows.
         limit: u64,
-        /// Count every matching row too (the filter changed).
-        count: bool,
         /// The list it is for (given back: an answer for an older list is dropped).
+        epoch: u64,
+    },
+    /// How many findings match (served after the rows; a newer count stops it midway).
+    Count {
+        /// Run.
+        run: i64,
+        /// Query.
+        filter: FindingFilter,
+        /// The list it is for.
         epoch: u64,
     },
     /// A resource's findings in a run and its document.
@@ -158,6 +168,7 @@ impl Request {
         match self {
             Request::Load { .. } => Kind::Load,
             Request::Findings { .. } => Kind::Findings,
+            Request::Count { .. } => Kind::Count,
             Request::Resource { .. } => Kind::Resource,
             Request::Trends { .. } => Kind::Trends,
             Request::Diff { .. } => Kind::Diff,
@@ -205,8 +216,16 @@ pub struct Window {
     pub rows: Vec<FindingRow>,
     /// Keys of its first and last rows (read by key only).
     pub keys: Option<(PageKey, PageKey)>,
-    /// Matching rows in all, when counted.
-    pub total: Option<u64>,
+}
+
+/// The count of a findings list.
+pub struct Counted {
+    /// The run it is of.
+    pub run: i64,
+    /// The list it is for.
+    pub epoch: u64,
+    /// Matching rows in all.
+    pub total: u64,
 }
 
 /// A resource's detail.
@@ -227,6 +246,8 @@ pub enum Answer {
     Loaded(Result<Box<Loaded>, String>),
     /// [`Request::Findings`].
     Findings(Result<Box<Window>, String>),
+    /// [`Request::Count`] (none when a newer count stopped it).
+    Count(Result<Counted, String>),
     /// [`Request::Resource`].
     Resource(Result<ResourceAnswer, String>),
     /// [`Request::Trends`].
@@ -266,6 +287,7 @@ impl Answer {
         match self {
             Answer::Loaded(_) => Kind::Load,
             Answer::Findings(_) => Kind::Findings,
+            Answer::Count(_) => Kind::Count,
             Answer::Resource(_) => Kind::Resource,
             Answer::Trends(_) => Kind::Trends,
             Answer::Diff(_) => Kind::Diff,

@@ -1,30 +1,41 @@
 //! The reader thread's side: its connection to the cache answers each request.
 
 use super::scoped;
-use super::{Answer, Loaded, RESOURCE_FINDINGS, Request, ResourceAnswer, Window, WindowAt};
+use super::{Answer, Counted, Loaded, RESOURCE_FINDINGS, Request, ResourceAnswer, Window, WindowAt};
 use crate::catalog::Catalog;
 use crate::governance::ExemptionMatcher;
 use crate::store::{DiffReport, FindingFilter, FindingRow, PageKey, Store};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Rows, the keys of the first and last, and the count.
-type WindowRows = (Vec<FindingRow>, Option<(PageKey, PageKey)>, Option<u64>);
+/// Rows and the keys of the first and last.
+type WindowRows = (Vec<FindingRow>, Option<(PageKey, PageKey)>);
 
 /// The reader thread's side: the connection and the catalog.
 pub(super) struct Serve {
     pub(super) store: Store,
     pub(super) catalog: Arc<Catalog>,
+    /// Generation of the latest count the UI sent.
+    pub(super) latest_count: Arc<AtomicU64>,
 }
 
 impl Serve {
-    pub(super) fn answer(&mut self, request: Request) -> Answer {
-        match request {
+    /// The answer to request `generation` (None: a count that a newer one stopped).
+    pub(super) fn answer(&mut self, generation: u64, request: Request) -> Option<Answer> {
+        Some(match request {
             Request::Load { run } => Answer::Loaded(self.load(run)),
-            Request::Findings { run, filter, at, limit, count, epoch } => {
-                let w = self.window(run, &filter, &at, limit, count);
-                Answer::Findings(
-                    w.map(|(rows, keys, total)| Box::new(Window { run, epoch, at: *at, rows, keys, total })),
-                )
+            Request::Findings { run, filter, at, limit, epoch } => {
+                let w = self.window(run, &filter, &at, limit);
+                Answer::Findings(w.map(|(rows, keys)| Box::new(Window { run, epoch, at: *at, rows, keys })))
+            }
+            Request::Count { run, filter, epoch } => {
+                let latest = Arc::clone(&self.latest_count);
+                let stop = move || latest.load(Ordering::Relaxed) > generation;
+                match self.store.count_findings_unless(run, &filter, stop) {
+                    Ok(Some(total)) => Answer::Count(Ok(Counted { run, epoch, total })),
+                    Ok(None) => return None,
+                    Err(e) => Answer::Count(Err(format!("counting findings: {e}"))),
+                }
             }
             Request::Resource { run, id } => Answer::Resource(self.resource(run, id)),
             Request::Trends { up_to } => Answer::Trends(
@@ -59,7 +70,7 @@ impl Serve {
                 let b = self.store.scope_breakdown(run, &checks, scoped::BREAKDOWN_SCOPES);
                 Answer::Breakdown(subject, b.map_err(|e| format!("reading the results per scope: {e}")))
             }
-        }
+        })
     }
 
     fn load(&self, run: Option<i64>) -> Result<Box<Loaded>, String> {
@@ -78,24 +89,14 @@ impl Serve {
         Ok(Box::new(Loaded { run: Some(info), rollup: Some(rollup), scopes, exemptions }))
     }
 
-    fn window(
-        &self,
-        run: i64,
-        filter: &FindingFilter,
-        at: &WindowAt,
-        limit: u64,
-        count: bool,
-    ) -> Result<WindowRows, String> {
+    fn window(&self, run: i64, filter: &FindingFilter, at: &WindowAt, limit: u64) -> Result<WindowRows, String> {
         let failed = |e: crate::store::StoreError| format!("reading findings: {e}");
-        let total = if count { Some(self.store.count_findings(run, filter).map_err(failed)?) } else { None };
         match at {
-            WindowAt::Offset(start) => {
-                Ok((self.store.findings(run, filter, *start, limit).map_err(failed)?, None, total))
-            }
+            WindowAt::Offset(start) => Ok((self.store.findings(run, filter, *start, limit).map_err(failed)?, None)),
             WindowAt::Page(p) => {
                 let page = self.store.findings_page(run, filter, p, limit).map_err(failed)?;
                 let keys = page.first_key().cloned().zip(page.last_key().cloned());
-                Ok((page.rows, keys, total))
+                Ok((page.rows, keys))
             }
         }
     }

@@ -84,3 +84,17 @@ fn attest_on_a_control_opens_its_form_and_d_asks_for_its_breakdown() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn e_in_a_resource_detail_opens_the_exemption_of_its_selected_finding() {
+    let mut c = console();
+    let app = &mut c.app;
+    to_failing_resource(app);
+    let check = app.finding().map(|f| f.check.clone()).expect("a failing resource");
+    press(app, code(KeyCode::Enter));
+    assert!(matches!(app.update(key('e'))[..], [Effect::Form(_)]));
+    press(app, key('e'));
+    let form = app.form.as_ref().expect("the exemption form");
+    assert!(form.title.contains(&check), "{}", form.title);
+    assert!(matches!(app.overlay, Some(Overlay::Resource(_))), "the detail stays under the form");
+}

@@ -259,6 +259,7 @@ impl App {
                 review: &self.review,
                 focus: self.focus,
                 run: self.run.as_ref().map(|r| r.id),
+                now: (self.clock)(),
             };
             return overlay.on_key(action, &ctx);
         }

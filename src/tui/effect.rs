@@ -65,6 +65,8 @@ pub struct Ctx<'a> {
     pub focus: Pane,
     /// The run shown.
     pub run: Option<i64>,
+    /// Now (the console's clock).
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl App {
@@ -145,7 +147,7 @@ mod tests {
     use crate::tui::panes::text::TextView;
 
     fn ctx<'a>(catalog: &'a Catalog, review: &'a Review) -> Ctx<'a> {
-        Ctx { page: 10, catalog, review, focus: Pane::Findings, run: Some(7) }
+        Ctx { page: 10, catalog, review, focus: Pane::Findings, run: Some(7), now: chrono::Utc::now() }
     }
 
     fn closes(mut o: Overlay) -> bool {

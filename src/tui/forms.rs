@@ -1,6 +1,6 @@
 //! Opening and saving the console's forms (attest, exempt, owner) from the current selection.
 
-use super::app::{App, Overlay, Pane};
+use super::app::{App, Pane};
 use super::effect::Effect;
 use super::form::Form;
 use super::reader::Request;
@@ -16,12 +16,10 @@ impl App {
 
     pub(super) fn open_exempt(&self) -> Vec<Effect> {
         let now = (self.clock)();
-        let target = match (&self.overlay, self.focus) {
-            (Some(Overlay::Resource(d)), _) => {
-                d.findings.get(d.selected).map(|f| (f.check.clone(), Some(f.resource.clone())))
-            }
-            (_, Pane::Findings) => self.finding().map(|f| (f.check.clone(), Some(f.resource.clone()))),
-            (_, Pane::Actions) => self
+        // From a resource detail, the detail opens the form itself (`panes/resource.rs`).
+        let target = match self.focus {
+            Pane::Findings => self.finding().map(|f| (f.check.clone(), Some(f.resource.clone()))),
+            Pane::Actions => self
                 .visible_actions()
                 .get(self.actions.selected)
                 .filter(|a| !a.id.contains('/'))

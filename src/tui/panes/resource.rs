@@ -218,6 +218,7 @@ impl ResourceDetail {
             Action::PrevMatch => self.jump = Some(Jump::Prev),
             Action::Back | Action::Enter | Action::Quit => return vec![Effect::Close],
             Action::Help => return vec![Effect::Open(Overlay::Help(Default::default()))],
+            Action::Exempt => return self.exempt(ctx),
             _ => {}
         }
         Vec::new()
@@ -228,6 +229,17 @@ impl ResourceDetail {
     pub fn search_for(&mut self, text: &str) {
         self.search = text.to_string();
         self.jump = Some(Jump::First);
+    }
+
+    /// `e`: the exemption form of the selected finding's check on this resource.
+    fn exempt(&self, ctx: &Ctx) -> Vec<Effect> {
+        match self.findings.get(self.selected) {
+            Some(f) => {
+                let form = crate::tui::form::Form::exempt(ctx.catalog, &f.check, Some(f.resource.clone()), ctx.now);
+                vec![Effect::Form(Box::new(form))]
+            }
+            None => vec![Effect::Info("no finding to exempt yet: its findings are being read".into())],
+        }
     }
 
     /// Copy the selected finding's fix command (nothing when it has none to copy).

@@ -370,6 +370,19 @@ impl App {
     }
 }
 
+/// The keys of the audit views, for the hint line.
+pub fn hints() -> Vec<super::hints::Spec> {
+    use super::hints::K::{Bound, Pair};
+    vec![
+        (Pair(Action::Down, Action::Up), "move", 7),
+        (Bound(Action::NextPane), "next tab", 8),
+        (Bound(Action::Revoke), "revoke", 9),
+        (Bound(Action::Filter), "filter", 6),
+        (Bound(Action::Facet), "which", 5),
+        (Bound(Action::Back), "close", 10),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

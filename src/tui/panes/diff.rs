@@ -324,6 +324,17 @@ pub(crate) fn list_popup(
     scroll
 }
 
+/// The keys of the diff and the resource picker, for the hint line.
+pub fn hints() -> Vec<super::hints::Spec> {
+    use super::hints::K::{Bound, Pair};
+    vec![
+        (Pair(Action::Down, Action::Up), "move", 8),
+        (Bound(Action::Enter), "open", 9),
+        (Pair(Action::PageDown, Action::PageUp), "page", 5),
+        (Bound(Action::Back), "close", 10),
+    ]
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -119,3 +119,14 @@ impl App {
         self.refresh_lists();
     }
 }
+
+/// The keys of the chooser, for the hint line.
+pub fn hints() -> Vec<super::hints::Spec> {
+    use super::hints::K::{Bound, Pair};
+    vec![
+        (Pair(Action::Down, Action::Up), "choose", 8),
+        (Bound(Action::Enter), "next value", 9),
+        (Bound(Action::PrevMatch), "previous value", 5),
+        (Bound(Action::Back), "done", 10),
+    ]
+}

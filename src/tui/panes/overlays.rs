@@ -1,5 +1,6 @@
 //! The open popup: its keys and its drawing are passed on to its own type (one file each).
 
+use super::hints::Spec;
 use crate::tui::app::{App, Overlay};
 use crate::tui::effect::{Ctx, Effect};
 use crate::tui::keymap::Action;
@@ -20,6 +21,19 @@ impl Overlay {
             Overlay::Audit(v) => v.on_key(action, ctx),
             Overlay::Diff(v) => v.on_key(action, ctx),
             Overlay::Pick(v) => v.on_key(action, ctx),
+        }
+    }
+
+    /// The keys that act in the popup, for the hint line.
+    pub fn hints(&self) -> Vec<Spec> {
+        match self {
+            Overlay::Resource(_) => super::resource::hints(),
+            Overlay::Facets(_) => super::facets::hints(),
+            Overlay::Audit(_) => super::audit::hints(),
+            Overlay::Diff(_) | Overlay::Pick(_) => super::diff::hints(),
+            Overlay::Help(_) | Overlay::ErrorLog(_) | Overlay::Control(_) | Overlay::Standard(_) | Overlay::Text(_) => {
+                super::hints::scrolling()
+            }
         }
     }
 

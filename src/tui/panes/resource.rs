@@ -327,3 +327,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, d: &mut ResourceDetail) {
     f.render_widget(Clear, rect);
     f.render_widget(Paragraph::new(visible).block(block).wrap(Wrap { trim: false }), rect);
 }
+
+/// The keys of the detail, for the hint line.
+pub fn hints() -> Vec<super::hints::Spec> {
+    use super::hints::K::{Bound, Pair};
+    vec![
+        (Pair(Action::Down, Action::Up), "scroll", 8),
+        (Bound(Action::NextPane), "next finding", 7),
+        (Bound(Action::Yank), "copy fix", 9),
+        (Bound(Action::Exempt), "exempt", 6),
+        (Bound(Action::Filter), "search", 5),
+        (Bound(Action::NextMatch), "next match", 4),
+        (Bound(Action::Back), "close", 10),
+    ]
+}

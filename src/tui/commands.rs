@@ -197,8 +197,7 @@ impl App {
             (_, [r]) => r.id.clone(),
             ([r], _) => r.id.clone(),
             _ => {
-                self.overlay = Some(Overlay::Pick(Box::new(PickView::new(query, run, found))));
-                return;
+                return self.apply(Effect::Open(Overlay::Pick(Box::new(PickView::new(query, run, found)))));
             }
         };
         // A resource without findings in the run closes the detail with an error when read.
@@ -238,7 +237,7 @@ impl App {
     pub(super) fn on_diff(&mut self, diff: Result<Option<Box<DiffReport>>, String>) {
         match diff {
             Ok(None) => self.info("no earlier run to compare with"),
-            Ok(Some(d)) => self.overlay = Some(Overlay::Diff(Box::new(DiffView::new(d)))),
+            Ok(Some(d)) => self.apply(Effect::Open(Overlay::Diff(Box::new(DiffView::new(d))))),
             Err(e) => self.error(format!(":diff: {e} (see posture history)")),
         }
     }

@@ -23,7 +23,10 @@ fn attest(c: &Cache, agent: Option<&Agent>, status: &str, note: &str) -> assert_
     if let Some(a) = agent {
         cmd.env("SSH_AUTH_SOCK", &a.sock);
     }
-    cmd.args(["attest", "cis-azure-2.0", &ctl, "--status", status, "--note", note]).assert().success()
+    cmd.args(["attest", "cis-azure-2.0", &ctl, "--status", status, "--note", note])
+        .args(["--evidence", "https://wiki.example.com/review"])
+        .assert()
+        .success()
 }
 
 #[test]

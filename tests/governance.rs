@@ -49,6 +49,7 @@ fn an_attestation_changes_state_and_score_at_once_and_keeps_its_evidence() {
         v.as_array().unwrap().iter().find(|c| c["state"] == "failed").unwrap()["id"].as_str().unwrap().to_string();
     c.cmd()
         .args(["attest", "cis-azure-2.0", &failed, "--status", "passed", "--note", "compensating control: WAF"])
+        .args(["--evidence", "https://wiki.example.com/waf"])
         .assert()
         .success();
     assert_eq!(c.control("cis-azure-2.0", &failed)["state"], "passed");
@@ -73,6 +74,28 @@ fn bad_attestation_input_is_exit_2_and_saves_nothing() {
     }
     assert_eq!(c.json(&["attestations", "--format", "json"]).as_array().unwrap().len(), 0);
     assert_eq!(c.json(&["audit", "--format", "json"]).as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn attest_has_the_forms_rules_and_says_every_problem_at_once() {
+    let c = cache();
+    let ctl = manual_control(&c);
+    // Passed with no note, no evidence and a date gone by: three problems, one line each.
+    let args = ["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--expires", "2001-01-01"];
+    let out = c.cmd().args(args).assert().code(2).get_output().stderr.clone();
+    let said = String::from_utf8_lossy(&out);
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 3, "{said}");
+    assert!(lines[0].starts_with("error: --note: say what was reviewed"), "{said}");
+    assert!(lines[1].starts_with("--expires: ") && lines[1].contains("in the past"), "{said}");
+    assert_eq!(lines[2], "--evidence: needed when passed: a file or a link");
+    // A note alone is not enough for passed; not applicable needs no evidence.
+    let args = ["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--note", "reviewed"];
+    let out = c.cmd().args(args).assert().code(2).get_output().stderr.clone();
+    assert_eq!(String::from_utf8_lossy(&out).trim(), "error: --evidence: needed when passed: a file or a link");
+    assert_eq!(c.json(&["attestations", "--format", "json"]).as_array().unwrap().len(), 0, "nothing saved");
+    let args = ["attest", "cis-azure-2.0", &ctl, "--status", "not_applicable", "--note", "no such tenant"];
+    c.cmd().args(args).assert().success();
 }
 
 #[test]
@@ -181,7 +204,11 @@ fn owners_due_dates_and_overdue_actions() {
 fn the_audit_log_is_hash_chained_and_verify_catches_an_edit() {
     let c = cache();
     let ctl = manual_control(&c);
-    c.cmd().args(["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--note", "first"]).assert().success();
+    c.cmd()
+        .args(["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--note", "first"])
+        .args(["--evidence", "https://wiki.example.com/first"])
+        .assert()
+        .success();
     c.cmd()
         .args(["attest", "cis-azure-2.0", &ctl, "--status", "failed", "--note", "superseded: gap found"])
         .assert()
@@ -244,7 +271,8 @@ fn the_cache_its_folder_and_evidence_copies_are_owner_only() {
         serde_json::from_slice(&run(&["controls", "cis-azure-2.0", "--format", "json"]).get_output().stdout).unwrap();
     let ctl =
         v.as_array().unwrap().iter().find(|c| c["state"] == "manual").unwrap()["id"].as_str().unwrap().to_string();
-    run(&["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--evidence", evidence.to_str().unwrap()]);
+    let ev = evidence.to_str().unwrap();
+    run(&["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--note", "ok", "--evidence", ev]);
     let store = db.with_file_name("evidence");
     assert_eq!(mode(&store), 0o700);
     for f in std::fs::read_dir(&store).unwrap() {
@@ -316,6 +344,7 @@ fn echoes_of_typed_and_imported_text_carry_no_terminal_escapes() {
     let outputs = [
         c.cmd()
             .args(["attest", "cis-azure-2.0", &ctl, "--status", "passed", "--scope", &format!("sub{evil}")])
+            .args(["--note", "reviewed", "--evidence", "https://wiki.example.com/review"])
             .assert(),
         c.cmd()
             .args(["exempt", "aws.cloudfront.viewer_https", "--resource", &format!("r{evil}"), "--category", "waiver"])

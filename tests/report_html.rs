@@ -45,7 +45,7 @@ fn html_report(dir: &Path) -> PathBuf {
     let db = dir.join("c.db");
     posture(&db).arg("assess").assert().success();
     posture(&db)
-        .args(["attest", "cis-azure-2.0", "1.1.1", "--status", "passed"])
+        .args(["attest", "cis-azure-2.0", "1.1.1", "--status", "passed", "--evidence", "https://wiki.example.com/ca"])
         .args(["--note", "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"])
         .assert()
         .success();

@@ -8,6 +8,7 @@ mod common;
 use common::console::{Console, code, console, console_with_keys, key, press, rows, screen, typed};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use posture::tui::app::{App, Overlay, Pane};
+use posture::tui::panes::text::TextView;
 
 fn focus(app: &mut App, pane: Pane) {
     while app.focus != pane {
@@ -220,10 +221,7 @@ fn q_and_esc_close_every_popup() {
         ("facets", |a: &mut App| press(a, key('f'))),
         ("resource", |a: &mut App| press(a, code(KeyCode::Enter))),
         ("audit", |a: &mut App| press(a, key('A'))),
-        (
-            "text",
-            (|a: &mut App| a.overlay = Some(Overlay::Text { title: "t".into(), lines: vec!["x".into()], scroll: 0 })),
-        ),
+        ("text", (|a: &mut App| a.overlay = Some(Overlay::Text(TextView::new("t", vec!["x".into()]))))),
         (
             "control",
             (|a: &mut App| {

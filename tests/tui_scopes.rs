@@ -1,83 +1,15 @@
 //! Standards on and off, assessments and the per-scope breakdown in the console, on
 //! ratatui's TestBackend over the demo estate with a fixed clock.
 
-use chrono::{DateTime, TimeZone, Utc};
+mod common;
+
+use common::console::{code, command, configured as console, key, press, screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use posture::catalog::Catalog;
 use posture::config::Config;
-use posture::sources::SourceSpec;
 use posture::store::Store;
 use posture::tui::app::{App, Overlay, Pane};
-use posture::tui::keymap::Keymap;
-use posture::tui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 const SCOPE_A: &str = "3f6c2a1e-8b4d-4e27-9a15-6c0d7e2f9b31";
-
-fn fixed_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()
-}
-
-struct Console {
-    app: App,
-    dir: tempfile::TempDir,
-}
-
-/// The console on an assessed demo estate, with `config` (TOML) as the user's config.
-fn console(config: &str) -> Console {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let catalog = Catalog::load(&Catalog::builtin_files());
-    {
-        let mut store = Store::open(&db).unwrap();
-        let demo = [SourceSpec::Demo];
-        posture::pipeline::run_and_store(&mut store, &catalog, &demo, &[], 90, &AtomicBool::new(false), &mut |_| {})
-            .unwrap();
-    }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
-        "UPDATE runs SET started_at = '2026-11-22T08:00:00+00:00', finished_at = '2026-11-22T08:00:05+00:00'",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let cfg_path = dir.path().join("config.toml");
-    std::fs::write(&cfg_path, config).unwrap();
-    let cfg = Config::load(Some(&cfg_path)).unwrap();
-    cfg.scoping.check(&catalog).unwrap();
-    let (keymap, _) = Keymap::new(&Default::default());
-    let mut app = App::new(Arc::new(catalog), Store::open(&db).unwrap(), Theme::default_theme(), keymap, None);
-    app.clock = fixed_now;
-    app.set_scoping(cfg.scoping);
-    app.settle();
-    Console { app, dir }
-}
-
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE })
-}
-
-fn press(app: &mut App, k: KeyEvent) {
-    app.on_key(k);
-    app.settle();
-}
-
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, key(c));
-    }
-    press(app, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    app.settle();
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
-    t.backend().to_string()
-}
 
 fn shown(app: &App) -> Vec<String> {
     app.visible_standards().iter().map(|s| s.id.clone()).collect()
@@ -88,7 +20,7 @@ fn x_switches_a_standard_off_and_on_and_the_choice_is_kept_beside_the_cache() {
     let mut c = console("");
     let app = &mut c.app;
     let before = app.visible_standards().len();
-    typed(app, ":standard cis-azure-2.0");
+    command(app, "standard cis-azure-2.0");
     press(app, KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
     press(app, key('x'));
     assert_eq!(app.visible_standards().len(), before - 1);
@@ -101,7 +33,7 @@ fn x_switches_a_standard_off_and_on_and_the_choice_is_kept_beside_the_cache() {
     assert_eq!(app.visible_standards().len(), before);
     insta::assert_snapshot!("standard_off_shown_80x24", screen(app, 80, 24));
     // Switched on again, from the same row.
-    typed(app, ":standard cis-azure-2.0");
+    command(app, "standard cis-azure-2.0");
     press(app, KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
     press(app, key('x'));
     press(app, key('X'));
@@ -129,7 +61,7 @@ fn an_assessment_is_a_row_rolled_up_over_its_scopes_only() {
     let cfg = format!("[[assessment]]\nname = \"prod\"\nstandard = \"cis-azure-2.0\"\nscopes = [\"{SCOPE_A}\"]\n");
     let mut c = console(&cfg);
     let app = &mut c.app;
-    typed(app, ":assessment prod");
+    command(app, "assessment prod");
     assert_eq!(app.focus, Pane::Controls);
     let row = app.standard().unwrap().clone();
     assert!(row.name.starts_with("◆ prod · cis-azure-2.0 · 1 scope"), "{}", row.name);
@@ -152,7 +84,7 @@ fn an_assessment_is_a_row_rolled_up_over_its_scopes_only() {
     insta::assert_snapshot!("assessment_row_160x48", screen(app, 160, 48));
     // `:report` of the row: over its scopes, and its header says so.
     let out = c.dir.path().join("prod.md");
-    typed(app, &format!(":report {}", out.display()));
+    command(app, &format!("report {}", out.display()));
     let started = std::time::Instant::now();
     while app.reports.busy() && started.elapsed() < std::time::Duration::from_secs(60) {
         app.poll_reports();
@@ -160,7 +92,7 @@ fn an_assessment_is_a_row_rolled_up_over_its_scopes_only() {
     }
     let md = std::fs::read_to_string(&out).unwrap();
     assert!(md.contains(&format!("| Covers | assessment prod: 1 scope ({SCOPE_A}) |")), "no coverage line");
-    typed(app, ":assessment nope");
+    command(app, "assessment nope");
     assert!(app.notice.as_ref().unwrap().text.contains("no such assessment (known: prod)"));
 }
 
@@ -169,13 +101,13 @@ fn an_assessments_failing_resources_are_those_of_its_scopes_only() {
     let cfg = format!("[[assessment]]\nname = \"prod\"\nstandard = \"cis-azure-2.0\"\nscopes = [\"{SCOPE_A}\"]\n");
     let mut c = console(&cfg);
     let app = &mut c.app;
-    typed(app, ":assessment prod");
+    command(app, "assessment prod");
     let row = app.standard().unwrap().clone();
     let i = app.visible_controls().into_iter().find(|i| row.controls[*i].unhealthy_resources > 0).unwrap();
     let expect = row.controls[i].unhealthy_resources + row.controls[i].error_resources;
     let at = app.visible_controls().iter().position(|j| *j == i).unwrap();
     app.controls.select(at);
-    press(app, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    press(app, code(KeyCode::Enter));
     assert_eq!(app.focus, Pane::Findings);
     // The pane's count is the row's: the other subscription's resources are not listed.
     assert_eq!(app.findings.total, expect);
@@ -193,7 +125,7 @@ fn open_failing_control(app: &mut App, id: &str) {
         press(app, key('j'));
     }
     press(app, key('d'));
-    assert!(matches!(app.overlay, Some(Overlay::Control)));
+    assert!(matches!(app.overlay, Some(Overlay::Control(_))));
 }
 
 #[test]
@@ -201,7 +133,7 @@ fn a_controls_detail_shows_its_results_per_scope() {
     let cfg = format!("[[assessment]]\nname = \"prod\"\nstandard = \"cis-azure-2.0\"\nscopes = [\"{SCOPE_A}\"]\n");
     let mut c = console(&cfg);
     let app = &mut c.app;
-    typed(app, ":standard cis-azure-2.0");
+    command(app, "standard cis-azure-2.0");
     open_failing_control(app, "6.1");
     let text = screen(app, 120, 40);
     assert!(text.contains("Per scope: ") && text.contains(SCOPE_A), "{text}");
@@ -209,7 +141,7 @@ fn a_controls_detail_shows_its_results_per_scope() {
     insta::assert_snapshot!("control_per_scope_80x24", screen(app, 80, 24));
     // An assessment's control: only its scopes.
     press(app, key('q'));
-    typed(app, ":assessment prod");
+    command(app, "assessment prod");
     open_failing_control(app, "6.1");
     let text = screen(app, 120, 40);
     assert!(text.contains("Per scope: 1 of 1 failing"), "{text}");
@@ -221,12 +153,13 @@ fn an_actions_detail_shows_its_results_per_scope() {
     let mut c = console("");
     let app = &mut c.app;
     for _ in 0..3 {
-        press(app, KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        press(app, code(KeyCode::Tab));
     }
     assert_eq!(app.focus, Pane::Actions);
     press(app, key('d'));
-    let Some(Overlay::Text { title, lines, .. }) = &app.overlay else { panic!("no action detail") };
-    assert_eq!(title, "Improvement action");
+    let Some(Overlay::Text(text)) = &app.overlay else { panic!("no action detail") };
+    let lines = &text.lines;
+    assert_eq!(text.title, "Improvement action");
     assert!(lines.iter().any(|l| l.starts_with("Per scope: ") && l.contains("failing")), "{lines:?}");
     insta::assert_snapshot!("action_per_scope_120x40", screen(app, 120, 40));
 }

@@ -3,29 +3,15 @@
 //! of different sources assessed into a temporary cache (and over one run: no chart yet), on
 //! ratatui's TestBackend with a fixed clock.
 
-use chrono::{DateTime, TimeZone, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use posture::catalog::Catalog;
+mod common;
+
+use common::console::{Console, code, command, key, press, runs_by_day, screen};
+use crossterm::event::KeyCode;
 use posture::model::Cloud;
 use posture::sources::SourceSpec;
 use posture::store::Store;
 use posture::tui::app::{App, Overlay};
-use posture::tui::keymap::Keymap;
-use posture::tui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-fn fixed_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()
-}
-
-struct Console {
-    app: App,
-    _dir: tempfile::TempDir,
-}
 
 fn fixture(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
@@ -35,82 +21,24 @@ fn azure(p: &str) -> SourceSpec {
     SourceSpec::Path { path: fixture(p), cloud: Some(Cloud::Azure) }
 }
 
-/// One run per entry of `runs`, each on its own day (run n on 2026-11-(19+n)).
-fn console_of(runs: Vec<Vec<SourceSpec>>) -> Console {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let catalog = Catalog::load(&Catalog::builtin_files());
-    {
-        let mut store = Store::open(&db).unwrap();
-        for specs in &runs {
-            posture::pipeline::run_and_store(
-                &mut store,
-                &catalog,
-                specs,
-                &[],
-                90,
-                &AtomicBool::new(false),
-                &mut |_| {},
-            )
-            .unwrap();
-        }
-    }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
-        "UPDATE runs SET started_at = printf('2026-11-%02dT08:00:00+00:00', 19 + id),
-                         finished_at = printf('2026-11-%02dT08:00:05+00:00', 19 + id)",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let (keymap, _) = Keymap::new(&Default::default());
-    let mut app = App::new(Arc::new(catalog), Store::open(&db).unwrap(), Theme::default_theme(), keymap, None);
-    app.clock = fixed_now;
-    app.settle();
-    Console { app, _dir: dir }
-}
-
 /// The demo's Azure development subscription, its production one, then the whole Azure
 /// estate (with its settings and Entra ID): scores that move.
 fn three_runs() -> Console {
-    console_of(vec![
+    runs_by_day(&[
         vec![azure("azure/resource-graph-dev.json")],
         vec![azure("azure/resource-graph-prod.json")],
         vec![azure("azure")],
     ])
 }
 
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-}
-
-fn press(app: &mut App, k: KeyEvent) {
-    app.on_key(k);
-    app.settle();
-}
-
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, key(c));
-    }
-    press(app, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-}
-
 /// Open a standard's detail from the Standards pane (`:standard` shows its controls: back
 /// once, then `d`).
 fn open_standard(app: &mut App, id: &str) {
-    typed(app, &format!(":standard {id}"));
-    press(app, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    command(app, &format!("standard {id}"));
+    press(app, code(KeyCode::Esc));
     assert_eq!(app.standard().map(|s| s.id.as_str()), Some(id));
     press(app, key('d'));
-    assert!(matches!(app.overlay, Some(Overlay::Standard)));
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    app.settle();
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| posture::tui::ui::draw(f, app)).unwrap();
-    t.backend().to_string()
+    assert!(matches!(app.overlay, Some(Overlay::Standard(_))));
 }
 
 const SPARK: [char; 7] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇'];
@@ -152,7 +80,7 @@ fn a_controls_detail_shows_its_failing_resources_per_run() {
         .find(|((s, _), v)| s == "cis-azure-2.0" && moved(v))
         .map(|(k, _)| k.clone())
         .expect("a control whose failures moved");
-    typed(app, ":standard cis-azure-2.0");
+    command(app, "standard cis-azure-2.0");
     for _ in 0..300 {
         if app.control().is_some_and(|c| c.id == target) {
             break;
@@ -161,7 +89,7 @@ fn a_controls_detail_shows_its_failing_resources_per_run() {
     }
     let ctl = app.control().cloned().expect("a failing control");
     press(app, key('d'));
-    assert!(matches!(app.overlay, Some(Overlay::Control)));
+    assert!(matches!(app.overlay, Some(Overlay::Control(_))));
     let s = screen(app, 160, 48);
     assert!(s.contains("Failing resources over the last 3 complete runs"), "{s}");
     assert_eq!(ctl.id, target);
@@ -173,7 +101,7 @@ fn a_controls_detail_shows_its_failing_resources_per_run() {
 
 #[test]
 fn one_run_so_far_says_so_instead_of_an_empty_chart() {
-    let mut c = console_of(vec![vec![SourceSpec::Demo]]);
+    let mut c = runs_by_day(&[vec![SourceSpec::Demo]]);
     let app = &mut c.app;
     open_standard(app, "cis-azure-2.0");
     let s = screen(app, 80, 24);
@@ -211,9 +139,9 @@ fn the_trends_agree_with_the_history_and_the_rollup() {
 fn an_older_run_ends_the_trend_at_itself() {
     let mut c = three_runs();
     let app = &mut c.app;
-    typed(app, ":run 2");
+    command(app, "run 2");
     assert_eq!(app.run.as_ref().map(|r| r.id), Some(2));
     assert_eq!(app.trends.runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![1, 2]);
-    typed(app, ":latest");
+    command(app, "latest");
     assert_eq!(app.trends.runs.len(), 3);
 }

@@ -14,7 +14,14 @@ use serde_json::json;
 use std::collections::HashMap;
 
 fn field_error(e: FieldError) -> CliError {
-    CliError::input(clean(&format!("--{}: {}", e.field, e.message)))
+    field_errors(vec![e])
+}
+
+/// Every problem of the input, one line each (as the console's form shows them all at once).
+fn field_errors(errors: Vec<FieldError>) -> CliError {
+    let lines: Vec<String> =
+        errors.iter().map(|e| clean(&format!("--{}: {}", e.field, e.message)).into_owned()).collect();
+    CliError::input(lines.join("\n"))
 }
 
 /// Print a line for people: what was typed or read may hold terminal escapes.
@@ -49,10 +56,11 @@ pub struct AttestArgs {
     /// passed, failed or not_applicable.
     #[arg(long)]
     pub status: String,
-    /// What was checked, or what is missing (required for failed).
+    /// What was checked, or what is missing (required whatever the status).
     #[arg(long, default_value = "")]
     pub note: String,
     /// A file (copied into posture's evidence store with its SHA-256) or an http(s) URL; repeatable.
+    /// Required for passed unless the standard sets `attestation_evidence_optional`.
     #[arg(long)]
     pub evidence: Vec<String>,
     /// Last day it counts (default: the standard's validity, one year).
@@ -179,7 +187,7 @@ pub fn attest(env: &Env, a: AttestArgs) -> CliResult {
         expires: a.expires,
         attester: env.config.attester(),
     };
-    let (mut att, files) = gov::validate_attestation(&catalog, &input, now).map_err(field_error)?;
+    let (mut att, files) = gov::check_attestation(&catalog, &input, now).map_err(field_errors)?;
     let mut store = decision_store(env)?;
     let dir = gov::evidence_dir(store.path());
     for f in files {

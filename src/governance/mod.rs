@@ -79,22 +79,6 @@ pub struct AttestationInput {
     pub attester: String,
 }
 
-/// What an attestation must carry besides a known control, a status and a valid date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttestationRules {
-    /// A note for every status (otherwise only a failed one needs one).
-    pub note_always: bool,
-    /// Evidence for a passed one, unless its standard says evidence is optional.
-    pub evidence_for_passed: bool,
-}
-
-impl AttestationRules {
-    /// The command line's rules: a failed attestation needs a note.
-    pub const CLI: AttestationRules = AttestationRules { note_always: false, evidence_for_passed: false };
-    /// The console's forms: a note always, evidence for passed unless the standard allows otherwise.
-    pub const FORM: AttestationRules = AttestationRules { note_always: true, evidence_for_passed: true };
-}
-
 /// `~/x` → `$HOME/x`: the console's fields are not a shell.
 pub fn expand_home(path: &str) -> std::path::PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
@@ -103,22 +87,14 @@ pub fn expand_home(path: &str) -> std::path::PathBuf {
     }
 }
 
-/// Check an attestation and resolve its evidence (without copying anything yet), with the
-/// command line's rules; the first problem is returned.
-pub fn validate_attestation(
-    catalog: &Catalog,
-    input: &AttestationInput,
-    now: DateTime<Utc>,
-) -> Result<(Attestation, Vec<std::path::PathBuf>), FieldError> {
-    check_attestation(catalog, input, now, AttestationRules::CLI).map_err(|mut e| e.remove(0))
-}
-
-/// Check an attestation under `rules`, returning every problem at once (never an empty list).
+/// Check an attestation and resolve its evidence (without copying anything yet), returning
+/// every problem at once (never an empty list). The one set of rules of the console's form
+/// and `posture attest`: a known control, a status, a valid date, a note whatever the status,
+/// and evidence for passed unless the standard sets `attestation_evidence_optional`.
 pub fn check_attestation(
     catalog: &Catalog,
     input: &AttestationInput,
     now: DateTime<Utc>,
-    rules: AttestationRules,
 ) -> Result<(Attestation, Vec<std::path::PathBuf>), Vec<FieldError>> {
     let standard = catalog
         .standard(input.standard.trim())
@@ -133,7 +109,7 @@ pub fn check_attestation(
     if note.is_empty() {
         if status == Some(AttestationStatus::Failed) {
             errors.push(err("note", "a failed attestation needs a note saying what is missing"));
-        } else if rules.note_always {
+        } else {
             errors.push(err("note", "say what was reviewed"));
         }
     }
@@ -152,8 +128,7 @@ pub fn check_attestation(
         }
     }
     let none_given = evidence.is_empty() && files.is_empty();
-    if rules.evidence_for_passed
-        && status == Some(AttestationStatus::Passed)
+    if status == Some(AttestationStatus::Passed)
         && !standard.attestation_evidence_optional
         && none_given
         && !errors.iter().any(|x| x.field == "evidence")
@@ -376,19 +351,16 @@ mod tests {
     }
 
     #[test]
-    fn the_form_reports_every_problem_at_once() {
+    fn every_problem_is_reported_at_once() {
         let c = catalog();
         let mut i = input("cis-azure-2.0", "1.1.1", "passed");
         i.expires = "2001-01-01".into();
-        let e = check_attestation(&c, &i, now(), AttestationRules::FORM).unwrap_err();
+        let e = check_attestation(&c, &i, now()).unwrap_err();
         assert_eq!(fields(e), ["note", "expires", "evidence"]);
-        // The command line keeps its rules: a passed attestation needs neither.
         i.expires.clear();
-        assert!(check_attestation(&c, &i, now(), AttestationRules::CLI).is_ok());
-        assert!(validate_attestation(&c, &i, now()).is_ok());
         // A bad evidence item is the evidence error, not "needs evidence" on top.
         i.evidence = vec!["ftp://example.com/x".into()];
-        let e = check_attestation(&c, &i, now(), AttestationRules::FORM).unwrap_err();
+        let e = check_attestation(&c, &i, now()).unwrap_err();
         assert_eq!(fields(e.clone()), ["note", "evidence"]);
         assert!(e[1].message.contains("http"), "{e:?}");
     }
@@ -398,14 +370,14 @@ mod tests {
         let c = catalog();
         let mut i = input("cis-azure-2.0", "1.1.1", "not_applicable");
         i.note = "no such tenant".into();
-        assert!(check_attestation(&c, &i, now(), AttestationRules::FORM).is_ok(), "not_applicable needs no evidence");
+        assert!(check_attestation(&c, &i, now()).is_ok(), "not_applicable needs no evidence");
         let mut i = input("lenient", "1", "passed");
         i.note = "reviewed".into();
-        assert!(check_attestation(&c, &i, now(), AttestationRules::FORM).is_ok());
+        assert!(check_attestation(&c, &i, now()).is_ok());
         let mut i = input("cis-azure-2.0", "1.1.1", "passed");
         i.note = "reviewed".into();
         i.evidence = vec!["https://wiki.example.com/review".into()];
-        assert!(check_attestation(&c, &i, now(), AttestationRules::FORM).is_ok());
+        assert!(check_attestation(&c, &i, now()).is_ok());
     }
 
     #[test]
@@ -417,7 +389,7 @@ mod tests {
         let mut i = input("cis-azure-2.0", "1.1.1", "passed");
         i.note = "reviewed".into();
         i.evidence = vec![format!("~/{}", rel.display())];
-        let (_, files) = check_attestation(&catalog(), &i, now(), AttestationRules::FORM).unwrap();
+        let (_, files) = check_attestation(&catalog(), &i, now()).unwrap();
         assert_eq!(files, [dir.path().join("review.txt")]);
     }
 

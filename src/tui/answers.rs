@@ -10,7 +10,7 @@ impl App {
     pub fn poll_answers(&mut self) -> bool {
         let mut any = false;
         while let Some(a) = self.reader.try_next() {
-            self.apply(a);
+            self.on_answer(a);
             any = true;
         }
         any
@@ -22,7 +22,7 @@ impl App {
         self.flush();
         while !done(self) {
             match self.reader.next_blocking() {
-                Some(a) => self.apply(a),
+                Some(a) => self.on_answer(a),
                 None => return,
             }
             self.flush();
@@ -35,14 +35,14 @@ impl App {
         loop {
             self.flush();
             match self.reader.next_blocking() {
-                Some(a) => self.apply(a),
+                Some(a) => self.on_answer(a),
                 None if self.findings.wanted => {}
                 None => return,
             }
         }
     }
 
-    fn apply(&mut self, answer: Answer) {
+    fn on_answer(&mut self, answer: Answer) {
         match answer {
             Answer::Loaded(Ok(l)) => self.on_loaded(*l),
             Answer::Loaded(Err(e)) => self.error(e),
@@ -128,7 +128,8 @@ impl App {
                 d.doc = a.doc;
                 d.loading = false;
                 if std::mem::take(&mut d.yank_when_loaded) {
-                    self.yank();
+                    let copy = d.yank(&self.catalog);
+                    self.apply_all(copy);
                 }
             }
             Ok(_) => {}

@@ -2,6 +2,7 @@
 //! out. Holds no connection to the cache: what it needs from there it asks the reader
 //! (`reader.rs`), so neither drawing nor a key ever waits for SQLite.
 
+use super::effect::{Ctx, Effect};
 use super::keymap::{Action, Keymap};
 use super::list::ListState;
 use super::reader::{Kind, Reader, Request, Waker};
@@ -89,8 +90,6 @@ pub struct App {
     pub attester: String,
     /// Largest evidence file a form may attach (config `max_evidence_bytes`).
     pub max_evidence_bytes: u64,
-    /// Scroll offset of the open popup (help, details, error log).
-    pub overlay_scroll: usize,
     /// Exemptions on record now: findings are shown with their state as of now.
     pub exemptions: crate::governance::ExemptionMatcher,
     /// Reports being written in the background (`:report`).
@@ -168,7 +167,6 @@ impl App {
             attester: "unknown".into(),
             max_evidence_bytes: crate::governance::DEFAULT_MAX_EVIDENCE_BYTES,
             exemptions: crate::governance::ExemptionMatcher::new(Vec::new()),
-            overlay_scroll: 0,
             reports: super::report::Reports::new(crate::report::DEFAULT_MAX_RESOURCES_PER_CHECK),
             review: Default::default(),
             expiring_days: crate::governance::DEFAULT_EXPIRING_DAYS,
@@ -232,31 +230,40 @@ impl App {
         self.reader.path()
     }
 
-    /// Handle one key.
+    /// Handle one key: what it asks for ([`App::update`]), then done ([`App::apply`]).
     pub fn on_key(&mut self, key: KeyEvent) {
+        let effects = self.update(key);
+        self.apply_all(effects);
+    }
+
+    /// What `key` asks for. The state of the pane, popup, prompt or form it lands in (a
+    /// cursor, a scroll, typed text) changes at once; the rest is returned, not done.
+    pub fn update(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.form.is_some() {
-            if !self.saving {
-                self.on_form_key(key);
-            }
-            return;
+            return if self.saving { Vec::new() } else { self.on_form_key(key) };
         }
         if self.prompt.is_some() {
-            self.on_prompt_key(key);
-            return;
+            return self.on_prompt_key(key);
         }
         let Some(action) = self.keymap.action(&key) else {
-            return;
+            return Vec::new();
         };
-        if self.overlay.is_some() {
+        if let Some(overlay) = self.overlay.as_mut() {
             // `q` closes a popup, as in k9s and lazygit; Ctrl-C quits from anywhere.
             if is_ctrl_c(&key) {
-                self.quit = true;
-            } else {
-                self.on_overlay_action(action);
+                return vec![Effect::Quit];
             }
-            return;
+            let ctx = Ctx {
+                page: self.page.max(1),
+                catalog: &self.catalog,
+                review: &self.review,
+                focus: self.focus,
+                run: self.run.as_ref().map(|r| r.id),
+                now: (self.clock)(),
+            };
+            return overlay.on_key(action, &ctx);
         }
-        self.on_action(action);
+        self.pane_action(action)
     }
 
     pub(super) fn list_mut(&mut self) -> &mut ListState {
@@ -289,8 +296,14 @@ impl App {
         }
     }
 
-    /// Run a keymap action.
+    /// Run a keymap action on the panes.
     pub fn on_action(&mut self, action: Action) {
+        let effects = self.pane_action(action);
+        self.apply_all(effects);
+    }
+
+    /// A keymap action on the panes: list moves are made here, the rest is returned.
+    pub(super) fn pane_action(&mut self, action: Action) -> Vec<Effect> {
         let page = self.page.max(1) as isize;
         match action {
             Action::Down => self.list_mut().move_by(1),
@@ -302,59 +315,40 @@ impl App {
             }
             Action::PageDown => self.list_mut().move_by(page),
             Action::PageUp => self.list_mut().move_by(-page),
+            other => return self.pane_command(other),
+        }
+        self.moved();
+        Vec::new()
+    }
+
+    /// A keymap action on the panes other than a list move.
+    fn pane_command(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Down | Action::Up | Action::Top | Action::Bottom | Action::PageDown | Action::PageUp => {}
             Action::Enter => return self.drill_in(),
-            Action::Back => return self.back(),
-            Action::NextPane => {
-                self.focus = Pane::ORDER[(self.focus.index() + 1) % 4];
-                return;
-            }
-            Action::PrevPane => {
-                self.focus = Pane::ORDER[(self.focus.index() + 3) % 4];
-                return;
-            }
-            Action::Filter => {
-                // A new `/` is a new search, as in less and vim: it does not append to the last.
-                self.prompt = Some(Prompt::Filter(Input::default()));
-                return;
-            }
-            Action::NextMatch | Action::PrevMatch => {
-                return self.next_match(action == Action::NextMatch);
-            }
+            Action::Back => self.back(),
+            Action::NextPane => self.focus = Pane::ORDER[(self.focus.index() + 1) % 4],
+            Action::PrevPane => self.focus = Pane::ORDER[(self.focus.index() + 3) % 4],
+            // A new `/` is a new search, as in less and vim: it does not append to the last.
+            Action::Filter => return vec![Effect::Prompt(Prompt::Filter(Input::default()))],
+            Action::NextMatch | Action::PrevMatch => return self.next_match(action == Action::NextMatch),
             Action::Sort => {
                 let label = self.sorts.cycle(self.focus);
-                self.info(format!("{}: sorted by {label}", self.focus.title()));
                 self.refresh_lists();
-                return;
+                return vec![Effect::Info(format!("{}: sorted by {label}", self.focus.title()))];
             }
-            Action::Facet => {
-                self.overlay = Some(Overlay::Facets { selected: 0 });
-                return;
-            }
+            Action::Facet => return vec![Effect::Open(Overlay::Facets(Default::default()))],
             Action::Detail => return self.open_detail(),
-            Action::Assess => return self.assess(),
-            Action::Yank => {
-                if self.focus == Pane::Findings {
-                    self.open_resource(true);
-                }
-                return;
-            }
-            Action::Help => {
-                self.overlay = Some(Overlay::Help);
-                return;
-            }
-            Action::ErrorLog => {
-                self.overlay = Some(Overlay::ErrorLog);
-                return;
-            }
+            Action::Assess => return vec![Effect::Worker(WorkerCommand::AssessNow { standards: Vec::new() })],
+            Action::Yank if self.focus == Pane::Findings => return self.open_resource(true),
+            Action::Yank => {}
+            Action::Help => return vec![Effect::Open(Overlay::Help(Default::default()))],
+            Action::ErrorLog => return vec![Effect::Open(Overlay::ErrorLog(Default::default()))],
             Action::Command => {
                 self.completer.clear();
-                self.prompt = Some(Prompt::Command(Input::default()));
-                return;
+                return vec![Effect::Prompt(Prompt::Command(Input::default()))];
             }
-            Action::Quit => {
-                self.quit = true;
-                return;
-            }
+            Action::Quit => return vec![Effect::Quit],
             Action::Attest => return self.open_attest(),
             Action::Exempt => return self.open_exempt(),
             Action::Assign => return self.open_assign(),
@@ -362,20 +356,10 @@ impl App {
             Action::ToggleStandard => return self.toggle_standard(),
             Action::ShowAllStandards => return self.toggle_show_all(),
         }
-        self.moved();
+        Vec::new()
     }
 }
 
 fn is_ctrl_c(key: &KeyEvent) -> bool {
     key.code == crossterm::event::KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
-}
-
-/// Facet rows per pane.
-pub fn facet_rows(p: Pane) -> usize {
-    match p {
-        Pane::Standards => 0,
-        Pane::Controls => 1,
-        Pane::Actions => 2,
-        Pane::Findings => 4,
-    }
 }

@@ -3,9 +3,9 @@
 
 use super::app::{App, Overlay, Pane, Prompt};
 use super::complete::{COMMANDS, Pick, StandardName, pick_standard};
-use super::keymap::Action;
-use super::panes::diff::{DiffEffect, DiffView};
-use super::panes::pick::{PickEffect, PickView};
+use super::effect::Effect;
+use super::panes::diff::DiffView;
+use super::panes::pick::PickView;
 use super::reader::Request;
 use crate::model::ResourceRef;
 use crate::store::DiffReport;
@@ -15,59 +15,66 @@ use tui_input::Input;
 impl App {
     /// Run a `:` command.
     pub fn run_command(&mut self, line: &str) {
+        let effects = self.command(line);
+        self.apply_all(effects);
+    }
+
+    /// A `:` command: the panes it moves are moved here, the rest is returned.
+    pub(super) fn command(&mut self, line: &str) -> Vec<Effect> {
         let mut parts = line.splitn(2, char::is_whitespace);
         let cmd = parts.next().unwrap_or("");
         let arg = parts.next().unwrap_or("").trim();
         match cmd {
             "" => {}
-            "q" | "quit" => self.quit = true,
-            "help" | "h" => self.overlay = Some(Overlay::Help),
-            "errors" | "log" => self.overlay = Some(Overlay::ErrorLog),
-            "assess" | "r" => self.assess(),
-            "cancel" => {
-                if let Some(tx) = &self.commands {
-                    let _ = tx.send(WorkerCommand::Cancel);
-                    self.info("cancelling the run");
-                }
-            }
-            "reload" => {
-                if let Some(tx) = &self.commands {
-                    let _ = tx.send(WorkerCommand::ReloadCatalog);
-                }
-            }
+            "q" | "quit" => return vec![Effect::Quit],
+            "help" | "h" => return vec![Effect::Open(Overlay::Help(Default::default()))],
+            "errors" | "log" => return vec![Effect::Open(Overlay::ErrorLog(Default::default()))],
+            "assess" | "r" => return vec![Effect::Worker(WorkerCommand::AssessNow { standards: Vec::new() })],
+            "cancel" => return vec![Effect::Worker(WorkerCommand::Cancel)],
+            "reload" => return vec![Effect::Worker(WorkerCommand::ReloadCatalog)],
             "standard" | "s" => {
-                if !self.switch_standard(arg) {
+                return self.switch_standard(arg).unwrap_or_else(|| {
                     let known = self.standard_ids().join(", ");
-                    self.error(format!(":standard {arg}: no such standard (known: {known})"));
-                }
+                    vec![Effect::Error(format!(":standard {arg}: no such standard (known: {known})"))]
+                });
             }
             "standards" => self.focus = Pane::Standards,
             "controls" => self.focus = Pane::Controls,
             "findings" => self.focus = Pane::Findings,
             "actions" => self.focus = Pane::Actions,
-            "resource" | "res" => self.find_resource(arg),
+            "resource" | "res" => return vec![self.find_resource(arg)],
             // Pinned once the run is read (a run that does not exist is an error then).
             "run" => match arg.parse::<i64>() {
-                Ok(id) => self.reload(Some(id)),
-                Err(_) => self.error(":run needs a run id (see posture history)"),
+                Ok(id) => return vec![Effect::Load(Some(id))],
+                Err(_) => return vec![Effect::Error(":run needs a run id (see posture history)".into())],
             },
             "latest" => {
                 self.pinned = false;
-                self.reload(None);
+                return vec![Effect::Load(None)];
             }
-            "diff" => self.diff_command(arg),
-            "assessment" => self.select_assessment(arg),
-            "report" => self.start_report(arg),
+            "diff" => return vec![self.diff_command(arg)],
+            "assessment" => return self.select_assessment(arg),
+            "report" => {
+                return vec![match self.report_job(arg) {
+                    Ok(job) => Effect::Report(Box::new(job)),
+                    Err(e) => Effect::Error(e),
+                }];
+            }
             "attestations" | "exemptions" | "assignments" | "owners" | "audit" | "overdue" => {
-                self.open_audit_command(cmd, arg)
+                return self.open_audit_command(cmd, arg);
             }
             // `:nist`, `:cis-azure-2.0`: a standard by its id or an alias of it.
-            other if arg.is_empty() && self.switch_standard(other) => {}
-            other => self.error(format!(
-                ":{other}: not a command or a standard (commands: {}; Tab completes)",
-                COMMANDS.join(", ")
-            )),
+            other => {
+                if let Some(effects) = arg.is_empty().then(|| self.switch_standard(other)).flatten() {
+                    return effects;
+                }
+                return vec![Effect::Error(format!(
+                    ":{other}: not a command or a standard (commands: {}; Tab completes)",
+                    COMMANDS.join(", ")
+                ))];
+            }
         }
+        Vec::new()
     }
 
     /// Every standard of the run shown (whatever the standards filter hides).
@@ -75,9 +82,9 @@ impl App {
         self.rollup.iter().flat_map(|r| r.standards.iter().map(|s| s.id.clone())).collect()
     }
 
-    /// Switch to the standard `query` names (see [`pick_standard`]); false when none does.
-    /// An ambiguous alias is an error listing the candidates (and true: it was handled).
-    fn switch_standard(&mut self, query: &str) -> bool {
+    /// Switch to the standard `query` names (see [`pick_standard`]); None when none does.
+    /// An ambiguous alias is an error listing the candidates (it was handled).
+    fn switch_standard(&mut self, query: &str) -> Option<Vec<Effect>> {
         let pick = {
             let names: Vec<StandardName> = self
                 .rollup
@@ -95,16 +102,12 @@ impl App {
         match pick {
             Ok((id, versions)) => {
                 self.go_to_standard(&id);
-                if let Some(v) = versions {
-                    self.info(format!("{id}: the newest of {v}"));
-                }
-                true
+                Some(versions.map(|v| Effect::Info(format!("{id}: the newest of {v}"))).into_iter().collect())
             }
-            Err(Some(candidates)) => {
-                self.error(format!(":{query}: more than one standard matches ({candidates}): type more of the id"));
-                true
-            }
-            Err(None) => false,
+            Err(Some(candidates)) => Some(vec![Effect::Error(format!(
+                ":{query}: more than one standard matches ({candidates}): type more of the id"
+            ))]),
+            Err(None) => None,
         }
     }
 
@@ -122,7 +125,7 @@ impl App {
     }
 
     /// Select standard `standard` and, when given, its control `control` (from the diff).
-    fn show_control(&mut self, standard: &str, control: Option<&str>) {
+    pub(super) fn show_control(&mut self, standard: &str, control: Option<&str>) {
         if !self.standard_ids().iter().any(|s| s == standard) {
             return self.info(format!("{standard} is not a standard of the run shown"));
         }
@@ -167,16 +170,14 @@ impl App {
     }
 
     /// `:resource ID|NAME|PART`: looked up by the reader in the run shown.
-    fn find_resource(&mut self, query: &str) {
+    fn find_resource(&self, query: &str) -> Effect {
         if query.is_empty() {
-            self.error(":resource needs a resource id, a name or part of one");
-            return;
+            return Effect::Error(":resource needs a resource id, a name or part of one".into());
         }
         let Some(run) = self.run.as_ref().map(|r| r.id) else {
-            self.error(format!(":resource {query}: no run in the cache yet"));
-            return;
+            return Effect::Error(format!(":resource {query}: no run in the cache yet"));
         };
-        self.ask(Request::Lookup { run, query: query.to_string() });
+        Effect::Ask(Request::Lookup { run, query: query.to_string() })
     }
 
     /// The lookup's resources: one (by id, by its exact name, or the only match) opens; several
@@ -196,19 +197,19 @@ impl App {
             (_, [r]) => r.id.clone(),
             ([r], _) => r.id.clone(),
             _ => {
-                self.overlay = Some(Overlay::Pick(Box::new(PickView::new(query, run, found))));
-                return;
+                return self.apply(Effect::Open(Overlay::Pick(Box::new(PickView::new(query, run, found)))));
             }
         };
         // A resource without findings in the run closes the detail with an error when read.
-        self.open_resource_id(run, one, Vec::new(), false);
+        let effects = super::panes::resource::open(run, one, Vec::new(), false);
+        self.apply_all(effects);
     }
 
     /// `:diff` (the run shown against the one before it), `:diff N` (run N against the run
     /// shown, older first) and `:diff A B` (run A → run B).
-    fn diff_command(&mut self, arg: &str) {
+    fn diff_command(&self, arg: &str) -> Effect {
         let Some(shown) = self.run.as_ref().map(|r| r.id) else {
-            return self.error(":diff: no run in the cache yet");
+            return Effect::Error(":diff: no run in the cache yet".into());
         };
         let ids: Result<Vec<i64>, String> = arg
             .split_whitespace()
@@ -219,62 +220,25 @@ impl App {
             })
             .collect();
         let (from, to) = match ids.as_deref() {
-            Err(e) => return self.error(e.clone()),
+            Err(e) => return Effect::Error(e.clone()),
             Ok([]) => (None, shown),
             Ok([n]) if *n == shown => {
-                return self.error(format!(":diff {n}: run {n} is the run shown; name another run, or two"));
+                return Effect::Error(format!(":diff {n}: run {n} is the run shown; name another run, or two"));
             }
             Ok(&[n]) => (Some(n.min(shown)), n.max(shown)),
-            Ok(&[a, b]) if a == b => return self.error(format!(":diff {arg}: the same run twice")),
+            Ok(&[a, b]) if a == b => return Effect::Error(format!(":diff {arg}: the same run twice")),
             Ok(&[a, b]) => (Some(a), b),
-            Ok(_) => return self.error(format!(":diff {arg}: at most two run ids")),
+            Ok(_) => return Effect::Error(format!(":diff {arg}: at most two run ids")),
         };
-        self.ask(Request::Diff { from, to });
+        Effect::Ask(Request::Diff { from, to })
     }
 
     /// The diff read by the reader, as a list to move in.
     pub(super) fn on_diff(&mut self, diff: Result<Option<Box<DiffReport>>, String>) {
         match diff {
             Ok(None) => self.info("no earlier run to compare with"),
-            Ok(Some(d)) => self.overlay = Some(Overlay::Diff(Box::new(DiffView::new(d)))),
+            Ok(Some(d)) => self.apply(Effect::Open(Overlay::Diff(Box::new(DiffView::new(d))))),
             Err(e) => self.error(format!(":diff: {e} (see posture history)")),
-        }
-    }
-
-    /// A key in the diff or the resource picker; a resource opened from either returns to it.
-    pub(super) fn on_list_overlay_action(&mut self, action: Action) {
-        let page = self.page;
-        let open = match self.overlay.as_mut() {
-            Some(Overlay::Diff(v)) => match v.on_action(action, page) {
-                DiffEffect::None => None,
-                DiffEffect::Close => {
-                    self.overlay = None;
-                    None
-                }
-                DiffEffect::Open { run, id, known } => Some((run, id, known)),
-                DiffEffect::Standard { standard, control } => {
-                    self.overlay = None;
-                    self.show_control(&standard, control.as_deref());
-                    None
-                }
-            },
-            Some(Overlay::Pick(v)) => match v.on_action(action, page) {
-                PickEffect::None => None,
-                PickEffect::Close => {
-                    self.overlay = None;
-                    None
-                }
-                PickEffect::Open { run, id } => Some((run, id, Vec::new())),
-            },
-            _ => None,
-        };
-        if let Some((run, id, known)) = open {
-            let from = self.overlay.take().map(Box::new);
-            if self.run.as_ref().is_some_and(|r| r.id != run) {
-                self.info(format!("{id}: as it was in run {run}"));
-            }
-            self.open_resource_id(run, id, known, false);
-            self.back_to = from;
         }
     }
 }

@@ -5,7 +5,7 @@
 //! terminal goes away is kept as a draft and offered again at the next start.
 
 use crate::catalog::Catalog;
-use crate::governance::{self as gov, AttestationInput, AttestationRules, ExemptionInput, FieldError};
+use crate::governance::{self as gov, AttestationInput, ExemptionInput, FieldError};
 use crate::model::{Assignment, ResourceRef};
 use crate::store::{RecordKind, Store};
 use chrono::{DateTime, Duration, Utc};
@@ -296,7 +296,7 @@ impl Form {
                     expires: self.value("expires"),
                     attester: self.value("attester"),
                 };
-                let (mut att, files) = match gov::check_attestation(catalog, &input, now, AttestationRules::FORM) {
+                let (mut att, files) = match gov::check_attestation(catalog, &input, now) {
                     Ok(x) => x,
                     Err(e) => return self.fail_all(e),
                 };

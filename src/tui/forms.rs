@@ -1,42 +1,38 @@
 //! Opening and saving the console's forms (attest, exempt, owner) from the current selection.
 
-use super::app::{App, Overlay, Pane};
+use super::app::{App, Pane};
+use super::effect::Effect;
+use super::form::Form;
 use super::reader::Request;
 use crossterm::event::KeyEvent;
 
 impl App {
-    pub(super) fn open_attest(&mut self) {
+    pub(super) fn open_attest(&self) -> Vec<Effect> {
         let (Some(s), Some(c)) = (self.standard(), self.control()) else {
-            self.info("select a control to attest (Tab to the Controls pane)");
-            return;
+            return vec![Effect::Info("select a control to attest (Tab to the Controls pane)".into())];
         };
-        let (sid, cid) = (s.id.clone(), c.id.clone());
-        self.form = Some(super::form::Form::attest(&self.catalog, &sid, &cid, &self.attester, (self.clock)()));
+        vec![Effect::Form(Box::new(Form::attest(&self.catalog, &s.id, &c.id, &self.attester, (self.clock)())))]
     }
 
-    pub(super) fn open_exempt(&mut self) {
+    pub(super) fn open_exempt(&self) -> Vec<Effect> {
         let now = (self.clock)();
-        let target = match (&self.overlay, self.focus) {
-            (Some(Overlay::Resource(d)), _) => {
-                d.findings.get(d.selected).map(|f| (f.check.clone(), Some(f.resource.clone())))
-            }
-            (_, Pane::Findings) => self.finding().map(|f| (f.check.clone(), Some(f.resource.clone()))),
-            (_, Pane::Actions) => self
+        // From a resource detail, the detail opens the form itself (`panes/resource.rs`).
+        let target = match self.focus {
+            Pane::Findings => self.finding().map(|f| (f.check.clone(), Some(f.resource.clone()))),
+            Pane::Actions => self
                 .visible_actions()
                 .get(self.actions.selected)
                 .filter(|a| !a.id.contains('/'))
                 .map(|a| (a.id.clone(), None)),
             _ => None,
         };
-        match target {
-            Some((check, resource)) => {
-                self.form = Some(super::form::Form::exempt(&self.catalog, &check, resource, now))
-            }
-            None => self.info("select a failing resource or a technical action to exempt"),
-        }
+        vec![match target {
+            Some((check, resource)) => Effect::Form(Box::new(Form::exempt(&self.catalog, &check, resource, now))),
+            None => Effect::Info("select a failing resource or a technical action to exempt".into()),
+        }]
     }
 
-    pub(super) fn open_assign(&mut self) {
+    pub(super) fn open_assign(&self) -> Vec<Effect> {
         let now = (self.clock)();
         let target = match self.focus {
             Pane::Actions => self.visible_actions().get(self.actions.selected).map(|a| a.id.clone()),
@@ -47,20 +43,21 @@ impl App {
                 .and_then(|c| self.standard().map(|s| format!("{}/{}", s.id, c.id))),
             Pane::Standards => None,
         };
-        match target {
-            Some(action) => self.form = Some(super::form::Form::assign(&action, now)),
-            None => self.info("select an improvement action (or a check) to give it an owner"),
-        }
+        vec![match target {
+            Some(action) => Effect::Form(Box::new(Form::assign(&action, now))),
+            None => Effect::Info("select an improvement action (or a check) to give it an owner".into()),
+        }]
     }
 
-    pub(super) fn on_form_key(&mut self, key: KeyEvent) {
+    /// A key in the open form; Enter on a complete one asks the reader to save it.
+    pub(super) fn on_form_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         use super::form::FormOutcome;
-        let Some(form) = self.form.as_mut() else { return };
+        let Some(form) = self.form.as_mut() else { return Vec::new() };
         match form.on_key(key) {
-            FormOutcome::Open => {}
+            FormOutcome::Open => Vec::new(),
             FormOutcome::Cancelled => {
                 self.form = None;
-                self.info("cancelled; nothing saved");
+                vec![Effect::Info("cancelled; nothing saved".into())]
             }
             FormOutcome::Submit => {
                 // Saved by the reader, the console's one connection; the form stays on screen
@@ -69,7 +66,7 @@ impl App {
                 let (author, max_evidence_bytes, now) =
                     (self.attester.clone(), self.max_evidence_bytes, (self.clock)());
                 // The form stays open and editable when the request cannot even be sent.
-                self.saving = self.ask(Request::Save { form, author, max_evidence_bytes, now });
+                vec![Effect::Ask(Request::Save { form, author, max_evidence_bytes, now })]
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod clipboard;
 pub mod colors;
 mod commands;
 pub mod complete;
+pub mod effect;
 mod events;
 pub mod form;
 mod forms;

@@ -38,7 +38,8 @@ pub fn default_path(cache: &Path, standard: &str, run: i64) -> PathBuf {
     dir.join("reports").join(format!("{safe}-run{run}.pdf"))
 }
 
-struct Job {
+/// A report to write in the background (`:report`, see [`App::report_job`]).
+pub struct Job {
     cache: PathBuf,
     catalog: Arc<Catalog>,
     run: RunInfo,
@@ -50,6 +51,14 @@ struct Job {
     out: PathBuf,
     format: ReportFormat,
     cap: usize,
+    /// What the report is named after (the standard, or the assessment and standard).
+    stem: String,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Job({} run {} to {})", self.standard, self.run.id, self.out.display())
+    }
 }
 
 fn write_report(job: Job) -> Result<(PathBuf, usize), String> {
@@ -78,12 +87,11 @@ fn write_report(job: Job) -> Result<(PathBuf, usize), String> {
 }
 
 impl App {
-    /// `:report [FILE]`: start writing the selected standard's report (PDF unless FILE's
+    /// What `:report [FILE]` writes: the selected standard's report (PDF unless FILE's
     /// extension names another format); of an assessment's row: over its scopes.
-    pub fn start_report(&mut self, arg: &str) {
+    pub fn report_job(&self, arg: &str) -> Result<Job, String> {
         let (Some(run), Some(standard)) = (self.run.clone(), self.standard().map(|s| s.id.clone())) else {
-            self.error(":report: no run or no standard selected");
-            return;
+            return Err(":report: no run or no standard selected".into());
         };
         let row = self.standard().and_then(|s| self.scoping.row_of(s));
         let (scopes, assessment) = row.map(|r| (r.scopes.clone(), Some(r.name.clone()))).unwrap_or_default();
@@ -95,20 +103,25 @@ impl App {
         };
         let format = if arg.is_empty() { Some(ReportFormat::Pdf) } else { ReportFormat::from_path(&out) };
         let Some(format) = format else {
-            self.error(format!(":report {arg}: name a .pdf, .html, .csv, .md or .ndjson file"));
-            return;
+            return Err(format!(":report {arg}: name a .pdf, .html, .csv, .md or .ndjson file"));
         };
-        let job = Job {
+        Ok(Job {
             cache: self.db_path().to_path_buf(),
             catalog: Arc::clone(&self.catalog),
             run,
-            standard: standard.clone(),
+            standard,
             scopes,
             assessment,
-            out: out.clone(),
+            out,
             format,
             cap: self.reports.max_resources_per_check.max(1),
-        };
+            stem,
+        })
+    }
+
+    /// Write `job` on a thread of its own; the console is told when it is done.
+    pub(super) fn start_report(&mut self, job: Job) {
+        let note = format!("writing the {} report to {} …", job.stem, job.out.display());
         let (tx, rx) = channel();
         let waker = self.waker.clone();
         std::thread::spawn(move || {
@@ -118,7 +131,7 @@ impl App {
             }
         });
         self.reports.pending.push(rx);
-        self.info(format!("writing the {stem} report to {} …", out.display()));
+        self.info(note);
     }
 
     /// Say where finished reports went (called from the event loop); whether one did.
@@ -199,6 +212,7 @@ mod tests {
             out,
             format,
             cap: 5,
+            stem: "cis-azure-2.0".into(),
         };
         let (path, len) = write_report(job).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

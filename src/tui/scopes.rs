@@ -3,6 +3,8 @@
 //! scopes), and a control's results per scope for its detail.
 
 use super::app::{App, Overlay, Pane};
+use super::effect::Effect;
+use super::panes::text::TextView;
 use super::reader::Request;
 use crate::assess::StandardSummary;
 use crate::store::Breakdown;
@@ -159,52 +161,54 @@ impl App {
     }
 
     /// `x`: switch the selected standard on or off (kept in `console.toml`).
-    pub(super) fn toggle_standard(&mut self) {
+    pub(super) fn toggle_standard(&mut self) -> Vec<Effect> {
         if self.focus != Pane::Standards {
-            return self.info("x switches a standard on or off: select one in the Standards pane");
+            return vec![Effect::Info("x switches a standard on or off: select one in the Standards pane".into())];
         }
-        let Some(s) = self.standard() else { return };
+        let Some(s) = self.standard() else { return Vec::new() };
         if let Some(row) = self.scoping.row_of(s) {
-            let name = row.name.clone();
-            return self.info(format!("{name} is an assessment of the config: edit its [[assessment]] there"));
+            let name = &row.name;
+            return vec![Effect::Info(format!("{name} is an assessment of the config: edit its [[assessment]] there"))];
         }
         let (id, name) = (s.id.clone(), s.name.clone());
-        match self.scoping.toggle(&id) {
-            Ok(true) => self.info(format!("{name}: on")),
-            Ok(false) if self.scoping.show_all => self.info(format!("{name}: off")),
-            Ok(false) => self.info(format!("{name}: off, hidden (X shows every standard)")),
-            Err(e) => self.error(e),
-        }
+        let said = match self.scoping.toggle(&id) {
+            Ok(true) => Effect::Info(format!("{name}: on")),
+            Ok(false) if self.scoping.show_all => Effect::Info(format!("{name}: off")),
+            Ok(false) => Effect::Info(format!("{name}: off, hidden (X shows every standard)")),
+            Err(e) => Effect::Error(e),
+        };
         self.refresh_lists();
         self.moved();
+        vec![said]
     }
 
     /// `X`: show the standards switched off too, or hide them again.
-    pub(super) fn toggle_show_all(&mut self) {
+    pub(super) fn toggle_show_all(&mut self) -> Vec<Effect> {
         self.scoping.show_all = !self.scoping.show_all;
         let hidden = self
             .rollup
             .as_ref()
             .map(|r| r.standards.iter().filter(|s| !self.scoping.enabled(&s.id)).count())
             .unwrap_or(0);
-        self.info(match (self.scoping.show_all, hidden) {
+        let said = match (self.scoping.show_all, hidden) {
             (true, _) => format!("every standard shown ({hidden} off)"),
             (false, 0) => "only the standards switched on".to_string(),
             (false, n) => format!("{n} standard(s) switched off hidden"),
-        });
+        };
         self.refresh_lists();
         self.moved();
+        vec![Effect::Info(said)]
     }
 
     /// `:assessment NAME`: select the assessment's row.
-    pub(super) fn select_assessment(&mut self, name: &str) {
+    pub(super) fn select_assessment(&mut self, name: &str) -> Vec<Effect> {
         let names = self.scoping.config.names().join(", ");
         let Some(row) = self.scoping.rows.iter().find(|r| r.name == name) else {
             let known = if names.is_empty() { "none in the config".to_string() } else { names };
-            return self.error(format!(":assessment {name}: no such assessment (known: {known})"));
+            return vec![Effect::Error(format!(":assessment {name}: no such assessment (known: {known})"))];
         };
         if row.summary.is_none() {
-            return self.error(format!(":assessment {name}: run has none of its {} scopes", row.named));
+            return vec![Effect::Error(format!(":assessment {name}: run has none of its {} scopes", row.named))];
         }
         self.filters.standards.clear();
         self.refresh_lists();
@@ -216,6 +220,7 @@ impl App {
             self.moved();
             self.focus = Pane::Controls;
         }
+        Vec::new()
     }
 
     /// Ask the reader for the assessments' rollups over the run shown.
@@ -248,19 +253,18 @@ impl App {
         self.refresh_lists();
     }
 
-    /// Ask for the selected control's results per scope (its detail shows them).
-    pub(super) fn ask_breakdown(&mut self) {
-        let (Some(run), Some(c)) = (self.run.as_ref().map(|r| r.id), self.control()) else { return };
+    /// The request for the selected control's results per scope (its detail shows them),
+    /// marked as awaited; None when it has no check to count.
+    pub(super) fn ask_breakdown(&mut self) -> Option<Request> {
+        let (Some(run), Some(c)) = (self.run.as_ref().map(|r| r.id), self.control()) else { return None };
         let (subject, checks) = (c.id.clone(), c.checks.clone());
         self.scoping.breakdown = Some((subject.clone(), None));
-        if !checks.is_empty() {
-            self.ask(Request::Breakdown { run, subject, checks });
-        }
+        (!checks.is_empty()).then_some(Request::Breakdown { run, subject, checks })
     }
 
     pub(super) fn on_breakdown(&mut self, subject: String, b: Result<Breakdown, String>) {
-        let action = matches!(&self.overlay, Some(Overlay::Text { title, .. }) if *title == ACTION_TITLE);
-        if (action || matches!(self.overlay, Some(Overlay::Control)))
+        let action = matches!(&self.overlay, Some(Overlay::Text(v)) if v.title == ACTION_TITLE);
+        if (action || matches!(self.overlay, Some(Overlay::Control(_))))
             && let Some((open, answer)) = &mut self.scoping.breakdown
             && *open == subject
         {
@@ -272,24 +276,39 @@ impl App {
     }
 
     /// `d` in the Improvement actions pane: the action, and its results per scope.
-    pub(super) fn open_action_detail(&mut self) {
-        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else { return };
+    pub(super) fn open_action_detail(&mut self) -> Vec<Effect> {
+        let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else {
+            return Vec::new();
+        };
         // A manual control's action (`STANDARD/CONTROL`) has no check to count per scope.
         let checks = if a.id.contains('/') { Vec::new() } else { vec![a.id.clone()] };
         self.scoping.breakdown = Some((format!("action {}", a.id), None));
-        self.overlay = Some(Overlay::Text { title: ACTION_TITLE.into(), lines: Vec::new(), scroll: 0 });
-        match self.run.as_ref().map(|r| r.id) {
+        let ask = match self.run.as_ref().map(|r| r.id) {
             Some(run) if !checks.is_empty() => {
-                self.ask(Request::Breakdown { run, subject: format!("action {}", a.id), checks });
+                Some(Effect::Ask(Request::Breakdown { run, subject: format!("action {}", a.id), checks }))
             }
-            _ => self.scoping.breakdown = None,
-        }
-        self.show_action_detail();
+            _ => {
+                self.scoping.breakdown = None;
+                None
+            }
+        };
+        let view = TextView::new(ACTION_TITLE, self.action_detail_lines(&a));
+        std::iter::once(Effect::Open(Overlay::Text(view))).chain(ask).collect()
     }
 
     /// Fill the action detail's text from the selected action and the breakdown read so far.
     fn show_action_detail(&mut self) {
         let Some(a) = self.visible_actions().get(self.actions.selected).map(|a| (*a).clone()) else { return };
+        let lines = self.action_detail_lines(&a);
+        if let Some(Overlay::Text(v)) = &mut self.overlay
+            && v.title == ACTION_TITLE
+        {
+            v.lines = lines;
+        }
+    }
+
+    /// The action detail's text: action `a` and the breakdown read so far.
+    fn action_detail_lines(&self, a: &crate::assess::Action) -> Vec<String> {
         let mut lines = vec![
             format!("{} {}", a.id, a.title),
             format!(
@@ -308,11 +327,7 @@ impl App {
             lines.push("A manual control's action: a person attests it, nothing to count per scope.".into());
         }
         lines.extend(per_scope);
-        if let Some(Overlay::Text { title, lines: shown, .. }) = &mut self.overlay
-            && *title == ACTION_TITLE
-        {
-            *shown = lines;
-        }
+        lines
     }
 
     /// The scopes the selected row covers: an assessment's, else every one (None).

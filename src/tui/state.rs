@@ -127,33 +127,24 @@ impl RunPhase {
     }
 }
 
-/// A full-screen or popup view over the panes.
+/// A full-screen or popup view over the panes: each kind handles its own keys and draws
+/// itself (`panes/overlays.rs` passes both on).
 #[derive(Debug, Clone)]
 pub enum Overlay {
     /// Key help.
-    Help,
+    Help(super::panes::help::HelpView),
     /// Every error of the session.
-    ErrorLog,
+    ErrorLog(super::panes::errorlog::ErrorLogView),
     /// A resource with its findings, remediation and properties.
     Resource(Box<ResourceDetail>),
     /// A control's description, checks, counts, attestation.
-    Control,
+    Control(super::panes::control_detail::ControlView),
     /// A standard's summary and its score over the stored runs.
-    Standard,
-    /// Text (command output; the diff has its own list, `Diff`).
-    Text {
-        /// Title.
-        title: String,
-        /// Lines.
-        lines: Vec<String>,
-        /// Scroll offset.
-        scroll: usize,
-    },
+    Standard(super::panes::standard_detail::StandardView),
+    /// Text (an improvement action's detail; the diff has its own list, `Diff`).
+    Text(super::panes::text::TextView),
     /// Choose facets for the current pane.
-    Facets {
-        /// Selected facet row.
-        selected: usize,
-    },
+    Facets(super::panes::facets::FacetsView),
     /// Attestations, exemptions or assignments with their state (`:attestations`, `A`).
     Audit(Box<super::panes::audit::AuditView>),
     /// What changed between two runs (`:diff`).

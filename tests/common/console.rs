@@ -116,23 +116,33 @@ pub fn command(app: &mut App, line: &str) {
 /// The demo estate assessed `runs` times, a day apart with the last at 08:00 on the fixed
 /// day; `edit` is SQL run on the cache before the console opens it.
 pub fn demo_console(runs: usize, edit: &str) -> Console {
+    let runs = vec![vec![SourceSpec::Demo]; runs];
+    let days_apart = "UPDATE runs SET
+        started_at = strftime('%Y-%m-%dT08:00:00+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days'),
+        finished_at = strftime('%Y-%m-%dT08:00:05+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days');";
+    runs_console(&runs, &format!("{days_apart}\n{edit}"))
+}
+
+/// One run per entry of `runs`, run n on 2026-11-(19+n) at 08:00.
+pub fn runs_by_day(runs: &[Vec<SourceSpec>]) -> Console {
+    runs_console(
+        runs,
+        "UPDATE runs SET started_at = printf('2026-11-%02dT08:00:00+00:00', 19 + id),
+                         finished_at = printf('2026-11-%02dT08:00:05+00:00', 19 + id)",
+    )
+}
+
+/// One run per entry of `runs`, then `edit` (SQL) on the cache before the console opens it.
+fn runs_console(runs: &[Vec<SourceSpec>], edit: &str) -> Console {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let catalog = Catalog::load(&Catalog::builtin_files());
     {
         let mut store = Store::open(&db).unwrap();
-        for _ in 0..runs {
+        for specs in runs {
             let cancel = AtomicBool::new(false);
-            let run = posture::pipeline::run_and_store(
-                &mut store,
-                &catalog,
-                &[SourceSpec::Demo],
-                &[],
-                90,
-                &cancel,
-                &mut |_| {},
-            )
-            .unwrap();
+            let run =
+                posture::pipeline::run_and_store(&mut store, &catalog, specs, &[], 90, &cancel, &mut |_| {}).unwrap();
             // Equal runs share their rows; `edit` changes each run's own.
             if !edit.is_empty() {
                 store.unshare_run(run.run_id).unwrap();
@@ -140,12 +150,6 @@ pub fn demo_console(runs: usize, edit: &str) -> Console {
         }
     }
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(
-        "UPDATE runs SET
-            started_at = strftime('%Y-%m-%dT08:00:00+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days'),
-            finished_at = strftime('%Y-%m-%dT08:00:05+00:00', '2026-11-22', (id - (SELECT max(id) FROM runs)) || ' days');",
-    )
-    .unwrap();
     conn.execute_batch(edit).unwrap();
     drop(conn);
     let (keymap, _) = Keymap::new(&Default::default());
@@ -153,4 +157,17 @@ pub fn demo_console(runs: usize, edit: &str) -> Console {
     app.clock = fixed_now;
     app.settle();
     Console { app, dir }
+}
+
+/// The demo console with `config` (TOML) written as `config.toml` beside the cache and its
+/// standards and assessments in use.
+pub fn configured(config: &str) -> Console {
+    let mut c = console();
+    let path = c.dir.path().join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let cfg = posture::config::Config::load(Some(&path)).unwrap();
+    cfg.scoping.check(&c.app.catalog).unwrap();
+    c.app.set_scoping(cfg.scoping);
+    c.app.settle();
+    c
 }

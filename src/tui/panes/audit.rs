@@ -6,8 +6,10 @@
 use crate::governance::{AssignmentState, Review, Standing};
 use crate::store::RecordKind;
 use crate::tui::app::{App, Overlay, Pane, Prompt};
+use crate::tui::effect::{Ctx, Effect};
 use crate::tui::keymap::Action;
 use crate::tui::list::ListState;
+use crate::tui::reader::Request;
 use tui_input::Input;
 
 /// Which records the view lists.
@@ -127,28 +129,6 @@ pub struct AuditView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row(pub usize);
 
-/// What a key asks the console to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AuditEffect {
-    /// Nothing beyond the view's own state.
-    None,
-    /// Close the view.
-    Close,
-    /// Start typing the text filter.
-    Filter,
-    /// Open the revocation form of this record.
-    Revoke {
-        /// Its kind.
-        record: RecordKind,
-        /// Its id.
-        id: i64,
-        /// What it is, for the form's title.
-        what: String,
-    },
-    /// Say something in the status bar.
-    Info(String),
-}
-
 fn contains(hay: &[&str], needle: &str) -> bool {
     needle.is_empty() || hay.iter().any(|h| h.to_lowercase().contains(needle))
 }
@@ -243,10 +223,11 @@ impl AuditView {
         })
     }
 
-    /// Handle a key; `page` is how far PgUp/PgDn move.
-    pub fn on_action(&mut self, action: Action, review: &Review, page: usize) -> AuditEffect {
+    /// Move, switch tab or state filter, filter (`/`), revoke (`R`, a form), or close.
+    pub fn on_key(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        let review = ctx.review;
         self.list.set_len(self.visible(review).len());
-        let page = page.max(1) as isize;
+        let page = ctx.page.max(1) as isize;
         match action {
             Action::Down | Action::NextMatch => self.list.move_by(1),
             Action::Up | Action::PrevMatch => self.list.move_by(-1),
@@ -263,25 +244,25 @@ impl AuditView {
                 self.state = self.state.next(self.tab);
                 self.list = ListState::default();
             }
-            Action::Filter => return AuditEffect::Filter,
+            Action::Filter => return vec![Effect::Prompt(Prompt::Filter(Input::default()))],
             Action::Revoke => {
-                return match self.selected(review) {
-                    None => AuditEffect::Info("nothing selected to revoke".into()),
-                    Some((kind, id, true, _)) => {
-                        AuditEffect::Info(format!("{} {id} is already revoked", kind.as_str()))
+                return vec![match self.selected(review) {
+                    None => Effect::Info("nothing selected to revoke".into()),
+                    Some((kind, id, true, _)) => Effect::Info(format!("{} {id} is already revoked", kind.as_str())),
+                    Some((record, id, false, what)) => {
+                        Effect::Form(Box::new(crate::tui::form::Form::revoke(record, id, &what)))
                     }
-                    Some((record, id, false, what)) => AuditEffect::Revoke { record, id, what },
-                };
+                }];
             }
             Action::Back if !self.text.is_empty() => {
                 self.text.clear();
                 self.list = ListState::default();
             }
-            Action::Back | Action::Quit | Action::Audit => return AuditEffect::Close,
+            Action::Back | Action::Quit | Action::Audit => return vec![Effect::Close],
             _ => {}
         }
         self.list.set_len(self.visible(review).len());
-        AuditEffect::None
+        Vec::new()
     }
 
     /// The text filter changed (typed after `/`).
@@ -295,18 +276,24 @@ impl App {
     /// Read the attestations, exemptions and assignments with where each stands into
     /// `self.review`: the one place the audit views read the store (on open and on reload).
     pub fn load_review(&mut self) {
+        let request = self.review_request();
+        self.ask(request);
+    }
+
+    /// The request that reads the review as of today.
+    pub(crate) fn review_request(&self) -> Request {
         let today = (self.clock)().date_naive();
         let done = self
             .rollup
             .as_ref()
             .map(|r| r.actions.iter().filter(|a| a.achieved >= a.points).map(|a| a.id.clone()).collect())
             .unwrap_or_default();
-        self.ask(super::super::reader::Request::Review { today, window_days: self.expiring_days, done });
+        Request::Review { today, window_days: self.expiring_days, done }
     }
 
     /// `:attestations`, `:exemptions`, `:assignments` (`:audit`, `:overdue`), with an optional
     /// state word (`expiring`, `overdue`, ...) or text to filter by.
-    pub fn open_audit_command(&mut self, cmd: &str, arg: &str) {
+    pub fn open_audit_command(&self, cmd: &str, arg: &str) -> Vec<Effect> {
         let (tab, arg) = match cmd {
             "exemptions" => (AuditTab::Exemptions, arg),
             "assignments" | "owners" => (AuditTab::Assignments, arg),
@@ -318,17 +305,17 @@ impl App {
             Some(f) => view.state = f,
             None => view.text = arg.to_string(),
         }
-        self.open_audit(view);
+        self.open_audit(view)
     }
 
     /// `A`: the records about the selection (a control's attestations, a finding's or check's
     /// exemptions, an action's assignments); `R` outside a view says where it works.
-    pub fn audit_key(&mut self, action: Action) {
+    pub fn audit_key(&self, action: Action) -> Vec<Effect> {
         if action == Action::Revoke {
-            self.info(
-                "R revokes the selected record in an audit view: A, or :attestations / :exemptions / :assignments",
-            );
-            return;
+            return vec![Effect::Info(
+                "R revokes the selected record in an audit view: A, or :attestations / :exemptions / :assignments"
+                    .into(),
+            )];
         }
         let view = match self.focus {
             Pane::Standards => AuditView::new(AuditTab::Attestations, None),
@@ -373,29 +360,27 @@ impl App {
                 None => AuditView::new(AuditTab::Assignments, None),
             },
         };
-        self.open_audit(view);
+        self.open_audit(view)
     }
 
-    fn open_audit(&mut self, mut view: AuditView) {
-        self.load_review();
+    /// Open `view`, reading the review again (it may have changed since the last load).
+    fn open_audit(&self, mut view: AuditView) -> Vec<Effect> {
         view.list.set_len(view.visible(&self.review).len());
-        self.overlay = Some(Overlay::Audit(Box::new(view)));
+        vec![Effect::Ask(self.review_request()), Effect::Open(Overlay::Audit(Box::new(view)))]
     }
+}
 
-    /// A key in the open audit view.
-    pub fn on_audit_action(&mut self, action: Action) {
-        let page = self.page;
-        let Some(Overlay::Audit(view)) = self.overlay.as_mut() else { return };
-        match view.on_action(action, &self.review, page) {
-            AuditEffect::None => {}
-            AuditEffect::Close => self.overlay = None,
-            AuditEffect::Filter => self.prompt = Some(Prompt::Filter(Input::default())),
-            AuditEffect::Revoke { record, id, what } => {
-                self.form = Some(crate::tui::form::Form::revoke(record, id, &what));
-            }
-            AuditEffect::Info(msg) => self.info(msg),
-        }
-    }
+/// The keys of the audit views, for the hint line.
+pub fn hints() -> Vec<super::hints::Spec> {
+    use super::hints::K::{Bound, Pair};
+    vec![
+        (Pair(Action::Down, Action::Up), "move", 7),
+        (Bound(Action::NextPane), "next tab", 8),
+        (Bound(Action::Revoke), "revoke", 9),
+        (Bound(Action::Filter), "filter", 6),
+        (Bound(Action::Facet), "which", 5),
+        (Bound(Action::Back), "close", 10),
+    ]
 }
 
 #[cfg(test)]

@@ -344,7 +344,7 @@ fn detail(app: &App, tab: AuditTab, r: Row) -> Vec<Line<'static>> {
 }
 
 /// Draw the audit view over the panes.
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App, mut view: AuditView) {
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, view: &mut AuditView) {
     let t = app.theme.clone();
     let rows = view.visible(&app.review);
     view.list.set_len(rows.len());
@@ -414,9 +414,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, mut view: AuditView) {
         let mut lines = vec![line("─".repeat(w), t.get("border"))];
         lines.extend(detail(app, view.tab, *r));
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail_area);
-    }
-    // Keep the scroll offset the window chose.
-    if let Some(crate::tui::app::Overlay::Audit(v)) = app.overlay.as_mut() {
-        v.list = view.list;
     }
 }

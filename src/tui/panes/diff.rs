@@ -3,6 +3,7 @@
 
 use crate::sanitize::clean;
 use crate::store::{DiffReport, FindingRow};
+use crate::tui::effect::{Ctx, Effect};
 use crate::tui::keymap::Action;
 use crate::tui::list::ListState;
 use crate::tui::theme::Theme;
@@ -127,6 +128,17 @@ impl DiffView {
                 move_cursor(&mut self.list, other, page);
                 DiffEffect::None
             }
+        }
+    }
+
+    /// [`DiffView::on_action`] as the console's effects: Enter opens the row's resource over
+    /// the diff, or shows its standard or control in the panes.
+    pub fn on_key(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        match self.on_action(action, ctx.page) {
+            DiffEffect::None => Vec::new(),
+            DiffEffect::Close => vec![Effect::Close],
+            DiffEffect::Open { run, id, known } => super::resource::open_over(ctx, run, id, known),
+            DiffEffect::Standard { standard, control } => vec![Effect::ShowControl { standard, control }],
         }
     }
 
@@ -312,14 +324,15 @@ pub(crate) fn list_popup(
     scroll
 }
 
-/// Draw the diff or the resource picker, whichever is open.
-pub fn draw_overlay(f: &mut Frame, area: Rect, app: &mut crate::tui::app::App) {
-    use crate::tui::app::Overlay;
-    match app.overlay.as_mut() {
-        Some(Overlay::Diff(v)) => v.draw(f, area, &app.theme),
-        Some(Overlay::Pick(v)) => v.draw(f, area, &app.theme),
-        _ => {}
-    }
+/// The keys of the diff and the resource picker, for the hint line.
+pub fn hints() -> Vec<super::hints::Spec> {
+    use super::hints::K::{Bound, Pair};
+    vec![
+        (Pair(Action::Down, Action::Up), "move", 8),
+        (Bound(Action::Enter), "open", 9),
+        (Pair(Action::PageDown, Action::PageUp), "page", 5),
+        (Bound(Action::Back), "close", 10),
+    ]
 }
 
 #[cfg(test)]

@@ -2,12 +2,51 @@
 //! keys, the commands, and a legend of every state icon with its colour. Lines are wrapped
 //! here, each continuation indented under its description, so the popup scrolls by rows.
 
+use super::popup::{popup, scrolling_key};
 use crate::tui::app::App;
-use crate::tui::keymap::BINDINGS;
+use crate::tui::effect::{Ctx, Effect};
+use crate::tui::keymap::{Action, BINDINGS};
 use crate::tui::widgets::{fit, line};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
+
+/// Columns of the help popup at most.
+const HELP_W: u16 = 84;
+
+/// The commands the help lists (the `:` line).
+const COMMANDS: &[(&str, &str)] = &[
+    (":standard ID  :ID", "switch standard (an alias works: :nist, :cis-azure)"),
+    (":controls  :findings", "focus a pane (also :standards, :actions)"),
+    (":resource TEXT", "open a resource by its id, name or part of either"),
+    (":run ID / :latest", "show a past run / back to the newest"),
+    (":diff [A [B]]", "what changed since the previous run (or between runs)"),
+    ("Tab", "complete the command or standard id (again: next)"),
+    (":attestations  :exemptions", "records with their state (also :assignments, :overdue)"),
+    (":assess  :cancel", "start / cancel a run"),
+    (":errors  :quit", "error log / quit"),
+];
+
+/// The help popup (`?`, `:help`).
+#[derive(Debug, Clone, Default)]
+pub struct HelpView {
+    scroll: usize,
+}
+
+impl HelpView {
+    /// Scroll, or close (Esc, `q`, `?`).
+    pub fn on_key(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        scrolling_key(&mut self.scroll, action, ctx.page)
+    }
+
+    /// Draw over `area`.
+    pub fn draw(&mut self, f: &mut ratatui::Frame, area: ratatui::layout::Rect, app: &App) {
+        // Wrapped to the popup's inside, so it scrolls by the rows it shows.
+        let w = HELP_W.min(area.width);
+        let lines = lines(app, w.saturating_sub(2) as usize, COMMANDS);
+        popup(f, area, &app.theme, &mut self.scroll, "Help", lines, w);
+    }
+}
 
 /// Columns of the key column (with its two-space indent).
 const KEY_W: usize = 24;

@@ -2,7 +2,7 @@
 //! the open popup, the form or the prompt), named by the keymap so remapped keys show their
 //! real binding, fitted to the width by leaving out the least important hints.
 
-use crate::tui::app::{App, Overlay, Pane, Prompt};
+use crate::tui::app::{App, Pane, Prompt};
 use crate::tui::keymap::Action;
 use unicode_width::UnicodeWidthStr;
 
@@ -18,7 +18,7 @@ pub struct Hint {
 }
 
 /// Where a hint's key comes from.
-enum K {
+pub enum K {
     /// The first key the keymap binds to an action.
     Bound(Action),
     /// Two actions' keys as one hint (`j/k`).
@@ -27,11 +27,24 @@ enum K {
     Fixed(&'static str),
 }
 
+/// A hint as a popup or pane gives it: its key, what it does, its priority.
+pub type Spec = (K, &'static str, u8);
+
 use Action as A;
 use K::{Bound, Fixed, Pair};
 
+/// The hints of a popup that only scrolls (help, error log, details, text).
+pub fn scrolling() -> Vec<Spec> {
+    vec![
+        (Pair(A::Down, A::Up), "scroll", 8),
+        (Pair(A::PageDown, A::PageUp), "page", 5),
+        (Bound(A::Top), "top", 3),
+        (Bound(A::Back), "close", 10),
+    ]
+}
+
 /// Hints of the lists: move, drill, filter, sort and the rest.
-fn pane(p: Pane) -> Vec<(K, &'static str, u8)> {
+fn pane(p: Pane) -> Vec<Spec> {
     let mut v = match p {
         Pane::Standards => vec![
             (Bound(A::Enter), "controls", 9),
@@ -81,48 +94,9 @@ fn pane(p: Pane) -> Vec<(K, &'static str, u8)> {
     v
 }
 
-fn popup(o: &Overlay) -> Vec<(K, &'static str, u8)> {
-    let close = (Bound(A::Back), "close", 10);
-    let scroll = (Pair(A::Down, A::Up), "scroll", 8);
-    match o {
-        Overlay::Resource(_) => vec![
-            scroll,
-            (Bound(A::NextPane), "next finding", 7),
-            (Bound(A::Yank), "copy fix", 9),
-            (Bound(A::Exempt), "exempt", 6),
-            (Bound(A::Filter), "search", 5),
-            (Bound(A::NextMatch), "next match", 4),
-            close,
-        ],
-        Overlay::Facets { .. } => vec![
-            (Pair(A::Down, A::Up), "choose", 8),
-            (Bound(A::Enter), "next value", 9),
-            (Bound(A::PrevMatch), "previous value", 5),
-            (Bound(A::Back), "done", 10),
-        ],
-        Overlay::Audit(_) => vec![
-            (Pair(A::Down, A::Up), "move", 7),
-            (Bound(A::NextPane), "next tab", 8),
-            (Bound(A::Revoke), "revoke", 9),
-            (Bound(A::Filter), "filter", 6),
-            (Bound(A::Facet), "which", 5),
-            close,
-        ],
-        Overlay::Diff(_) | Overlay::Pick(_) => vec![
-            (Pair(A::Down, A::Up), "move", 8),
-            (Bound(A::Enter), "open", 9),
-            (Pair(A::PageDown, A::PageUp), "page", 5),
-            close,
-        ],
-        Overlay::Help | Overlay::ErrorLog | Overlay::Control | Overlay::Standard | Overlay::Text { .. } => {
-            vec![scroll, (Pair(A::PageDown, A::PageUp), "page", 5), (Bound(A::Top), "top", 3), close]
-        }
-    }
-}
-
 /// The hints that apply now, in display order.
 pub fn hints(app: &App) -> Vec<Hint> {
-    let spec: Vec<(K, &'static str, u8)> = if let Some(form) = &app.form {
+    let spec: Vec<Spec> = if let Some(form) = &app.form {
         if form.confirm_cancel {
             vec![(Fixed("y"), "discard the form", 10), (Fixed("any other key"), "keep editing", 9)]
         } else {
@@ -140,7 +114,7 @@ pub fn hints(app: &App) -> Vec<Hint> {
             Prompt::Command(_) => vec![(Fixed("Enter"), "run", 9), (Fixed("Esc"), "cancel", 10)],
         }
     } else if let Some(o) = &app.overlay {
-        popup(o)
+        o.hints()
     } else {
         pane(app.focus)
     };

@@ -3,6 +3,7 @@
 use super::diff::{list_popup, move_cursor, popup_inner_width};
 use crate::model::ResourceRef;
 use crate::store::LOOKUP_LIMIT;
+use crate::tui::effect::{Ctx, Effect};
 use crate::tui::keymap::Action;
 use crate::tui::list::ListState;
 use crate::tui::theme::Theme;
@@ -61,6 +62,15 @@ impl PickView {
                 move_cursor(&mut self.list, other, page);
                 PickEffect::None
             }
+        }
+    }
+
+    /// [`PickView::on_action`] as the console's effects: Enter opens the resource over the picker.
+    pub fn on_key(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        match self.on_action(action, ctx.page) {
+            PickEffect::None => Vec::new(),
+            PickEffect::Close => vec![Effect::Close],
+            PickEffect::Open { run, id } => super::resource::open_over(ctx, run, id, Vec::new()),
         }
     }
 

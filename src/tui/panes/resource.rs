@@ -3,7 +3,10 @@
 //! highlighted. Scrolls; `/` searches, `n`/`N` jump between matches, `y` copies the command.
 
 use crate::sanitize::clean;
-use crate::tui::app::{App, Jump, ResourceDetail};
+use crate::tui::app::{App, Jump, Overlay, Prompt, ResourceDetail};
+use crate::tui::effect::{Ctx, Effect};
+use crate::tui::keymap::Action;
+use crate::tui::reader::Request;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{centered, finding_icon, fit, line};
 use ratatui::Frame;
@@ -179,14 +182,106 @@ fn plain(l: &Line) -> String {
     l.spans.iter().map(|s| s.content.as_ref()).collect::<String>().to_lowercase()
 }
 
-/// Draw the resource detail over `area`.
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
-    let Some(crate::tui::app::Overlay::Resource(mut d)) = app.overlay.take() else {
-        return;
-    };
+impl ResourceDetail {
+    /// The detail of resource `id`, showing `known` findings until its own are read.
+    pub fn new(id: String, known: Vec<crate::store::FindingRow>, yank_when_loaded: bool) -> ResourceDetail {
+        ResourceDetail {
+            id,
+            loading: true,
+            yank_when_loaded,
+            findings: known,
+            doc: None,
+            selected: 0,
+            scroll: 0,
+            search: String::new(),
+            jump: None,
+        }
+    }
+
+    /// Scroll, choose a finding (Tab), copy its fix (`y`), search (`/`, `n`, `N`), help, or
+    /// close (Esc, `q`, Enter).
+    pub fn on_key(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        let (page, n) = (ctx.page, self.findings.len().max(1));
+        match action {
+            Action::Down => self.scroll += 1,
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::PageDown => self.scroll += page,
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(page),
+            Action::Top => self.scroll = 0,
+            // Drawing clamps it to the last page.
+            Action::Bottom => self.scroll = usize::MAX / 2,
+            Action::NextPane => self.selected = (self.selected + 1) % n,
+            Action::PrevPane => self.selected = (self.selected + n - 1) % n,
+            Action::Yank => return self.yank(ctx.catalog),
+            Action::Filter => return vec![Effect::Prompt(Prompt::Filter(tui_input::Input::default()))],
+            Action::NextMatch => self.jump = Some(Jump::Next),
+            Action::PrevMatch => self.jump = Some(Jump::Prev),
+            Action::Back | Action::Enter | Action::Quit => return vec![Effect::Close],
+            Action::Help => return vec![Effect::Open(Overlay::Help(Default::default()))],
+            Action::Exempt => return self.exempt(ctx),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Search the body for `text`: the next frame moves to its first match, as a pager's
+    /// incremental search.
+    pub fn search_for(&mut self, text: &str) {
+        self.search = text.to_string();
+        self.jump = Some(Jump::First);
+    }
+
+    /// `e`: the exemption form of the selected finding's check on this resource.
+    fn exempt(&self, ctx: &Ctx) -> Vec<Effect> {
+        match self.findings.get(self.selected) {
+            Some(f) => {
+                let form = crate::tui::form::Form::exempt(ctx.catalog, &f.check, Some(f.resource.clone()), ctx.now);
+                vec![Effect::Form(Box::new(form))]
+            }
+            None => vec![Effect::Info("no finding to exempt yet: its findings are being read".into())],
+        }
+    }
+
+    /// Copy the selected finding's fix command (nothing when it has none to copy).
+    pub fn yank(&self, catalog: &crate::catalog::Catalog) -> Vec<Effect> {
+        let Some(f) = self.findings.get(self.selected) else {
+            return Vec::new();
+        };
+        let Some(check) = catalog.check(&f.check) else {
+            return Vec::new();
+        };
+        match check.remediation.command_for(&f.resource, self.doc.as_ref()) {
+            Some(cmd) => vec![Effect::Copy(cmd)],
+            None => vec![Effect::Info("this check has no CLI fix to copy".into())],
+        }
+    }
+}
+
+/// Open the detail of resource `id` of run `run` (`known` shown until its own findings are
+/// read; `yank`: copy the fix once they are).
+pub fn open(run: i64, id: String, known: Vec<crate::store::FindingRow>, yank: bool) -> Vec<Effect> {
+    let detail = ResourceDetail::new(id.clone(), known, yank);
+    vec![Effect::Open(Overlay::Resource(Box::new(detail))), Effect::Ask(Request::Resource { run, id })]
+}
+
+/// Open the detail of resource `id` of run `run` over the popup open (the diff, the picker),
+/// which comes back when it closes; says so when the run is not the one shown.
+pub fn open_over(ctx: &Ctx, run: i64, id: String, known: Vec<crate::store::FindingRow>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if ctx.run.is_some_and(|r| r != run) {
+        effects.push(Effect::Info(format!("{id}: as it was in run {run}")));
+    }
+    let detail = ResourceDetail::new(id.clone(), known, false);
+    effects.push(Effect::Push(Overlay::Resource(Box::new(detail))));
+    effects.push(Effect::Ask(Request::Resource { run, id }));
+    effects
+}
+
+/// Draw the resource detail `d` over `area`.
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, d: &mut ResourceDetail) {
     let rect = centered(area, area.width.saturating_sub(2).max(20), area.height.saturating_sub(1).max(5));
     let inner_h = rect.height.saturating_sub(2) as usize;
-    let mut lines = body(app, &d, rect.width.saturating_sub(2) as usize);
+    let mut lines = body(app, d, rect.width.saturating_sub(2) as usize);
     let search = d.search.to_lowercase();
     if let Some(jump) = d.jump.take()
         && !search.is_empty()
@@ -231,5 +326,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let visible: Vec<Line> = lines.into_iter().skip(d.scroll).take(inner_h).collect();
     f.render_widget(Clear, rect);
     f.render_widget(Paragraph::new(visible).block(block).wrap(Wrap { trim: false }), rect);
-    app.overlay = Some(crate::tui::app::Overlay::Resource(d));
+}
+
+/// The keys of the detail, for the hint line.
+pub fn hints() -> Vec<super::hints::Spec> {
+    use super::hints::K::{Bound, Pair};
+    vec![
+        (Pair(Action::Down, Action::Up), "scroll", 8),
+        (Bound(Action::NextPane), "next finding", 7),
+        (Bound(Action::Yank), "copy fix", 9),
+        (Bound(Action::Exempt), "exempt", 6),
+        (Bound(Action::Filter), "search", 5),
+        (Bound(Action::NextMatch), "next match", 4),
+        (Bound(Action::Back), "close", 10),
+    ]
 }

@@ -263,8 +263,54 @@ impl Title {
     }
 }
 
+/// `text` cut into lines of at most `width` columns, at the last space that fits where there is
+/// one (the space ends its line), else in the middle of the word: the lines joined give `text`
+/// back exactly, so a command shown wrapped is the command copied.
+pub fn wrap_exact(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar as W;
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut cur_w, mut last_space) = (0, None::<usize>);
+    for ch in text.chars() {
+        let w = ch.width().unwrap_or(0);
+        if cur_w + w > width && !cur.is_empty() {
+            // Break after the last space when there is one, carrying the rest of the word.
+            let rest = match last_space {
+                Some(at) if at < cur.len() => cur.split_off(at),
+                _ => String::new(),
+            };
+            out.push(std::mem::replace(&mut cur, rest));
+            cur_w = cur.chars().map(|c| c.width().unwrap_or(0)).sum();
+            last_space = None;
+        }
+        cur.push(ch);
+        cur_w += w;
+        if ch == ' ' {
+            last_space = Some(cur.len());
+        }
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn exact_wrapping_keeps_every_character_and_breaks_at_spaces() {
+        let cmd = "aws s3api put-bucket-policy --bucket 'a  b' --policy file://p.json";
+        for w in [1, 5, 12, 20, 80] {
+            let lines = super::wrap_exact(cmd, w);
+            assert_eq!(lines.concat(), cmd, "width {w}");
+            assert!(lines.iter().all(|l| unicode_width::UnicodeWidthStr::width(l.as_str()) <= w), "width {w}");
+        }
+        assert_eq!(super::wrap_exact("one two three", 8), ["one two ", "three"]);
+        assert_eq!(super::wrap_exact("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(super::wrap_exact("", 4), [""]);
+    }
     use super::*;
 
     #[test]

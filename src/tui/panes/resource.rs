@@ -95,6 +95,30 @@ fn json_lines(
     }
 }
 
+/// Columns before a labelled value (`      command   `).
+const LABEL: usize = 16;
+
+/// Lines an evidence value takes at most (a whole policy document would bury the rest).
+const EVIDENCE_LINES: usize = 4;
+
+/// `label  text`, the text wrapped under itself (not to column 0), every character kept up to
+/// `max` lines (then `…`).
+fn labelled(out: &mut Vec<Line<'static>>, label: &str, text: &str, styles: (Style, Style), width: usize, max: usize) {
+    let (dim, style) = styles;
+    let w = width.saturating_sub(LABEL).max(8);
+    let mut parts = crate::tui::widgets::wrap_exact(text, w);
+    if parts.len() > max {
+        parts.truncate(max.max(1));
+        if let Some(last) = parts.last_mut() {
+            *last = fit(&format!("{last}…"), w);
+        }
+    }
+    for (k, part) in parts.into_iter().enumerate() {
+        let lead = if k == 0 { format!("      {label:<8}  ") } else { " ".repeat(LABEL) };
+        out.push(Line::from(vec![Span::styled(lead, dim), Span::styled(part, style)]));
+    }
+}
+
 /// Every line of the detail body, for drawing and for search.
 pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
@@ -140,29 +164,31 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
         out.push(line(format!("      {}{from}", f.check), t.get("dim")));
         for e in &f.evidence {
             hl.insert(e.path.clone());
-            out.push(Line::from(vec![
-                Span::styled("      evidence  ", t.get("dim")),
-                Span::styled(fit(&format!("{} = {}", e.path, e.value), width.saturating_sub(16)), t.get("highlight")),
-            ]));
+            labelled(
+                &mut out,
+                "evidence",
+                &clean(&format!("{} = {}", e.path, e.value)),
+                (t.get("dim"), t.get("highlight")),
+                width,
+                EVIDENCE_LINES,
+            );
         }
         if let Some(m) = &f.message {
-            out.push(Line::from(vec![
-                Span::styled("      note      ", t.get("dim")),
-                Span::styled(clean(m).into_owned(), t.get("error")),
-            ]));
+            labelled(&mut out, "note", &clean(m), (t.get("dim"), t.get("error")), width, usize::MAX);
         }
         if let Some(c) = check {
             if !c.remediation.text.is_empty() {
-                out.push(Line::from(vec![
-                    Span::styled("      fix       ", t.get("dim")),
-                    Span::styled(c.remediation.text.clone(), t.get("text")),
-                ]));
+                labelled(
+                    &mut out,
+                    "fix",
+                    &clean(&c.remediation.text),
+                    (t.get("dim"), t.get("text")),
+                    width,
+                    usize::MAX,
+                );
             }
             if let Some(cmd) = c.remediation.command_for(&f.resource, d.doc.as_ref()) {
-                out.push(Line::from(vec![
-                    Span::styled("      command   ", t.get("dim")),
-                    Span::styled(cmd, t.get("accent")),
-                ]));
+                labelled(&mut out, "command", &clean(&cmd), (t.get("dim"), t.get("accent")), width, usize::MAX);
             }
         }
     }

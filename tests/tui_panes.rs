@@ -262,3 +262,22 @@ fn typing_a_search_in_a_resource_detail_moves_to_the_first_match() {
     assert!(d.scroll > 0, "the view moved to the match:\n{shown}");
     assert!(shown.lines().nth(1).is_some_and(|l| l.contains("aws.account.security_contact")), "{shown}");
 }
+
+#[test]
+fn a_filter_that_matches_no_failing_resource_says_so_and_how_to_clear_it() {
+    let mut c = console();
+    let app = &mut c.app;
+    typed(app, ":standard cis-azure-2.0");
+    press(app, code(KeyCode::Enter));
+    press(app, key('s'));
+    press(app, key('s'));
+    press(app, code(KeyCode::Enter));
+    assert_eq!(app.focus, Pane::Findings);
+    press(app, key('/'));
+    typed(app, "no-such-resource-anywhere");
+    let shown = rows(app, 80, 24);
+    assert!(shown[0].contains("0/0"), "{}", shown[0]);
+    assert!(shown[1].contains("No failing resource matches the filter (Esc clears it)."), "{}", shown[1]);
+    press(app, code(KeyCode::Esc));
+    assert!(!rows(app, 80, 24)[1].contains("matches the filter"));
+}

@@ -35,6 +35,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let msg = match app.control() {
             None => "Select a control.".to_string(),
             Some(_) if app.loading(Kind::Findings) => "⟳ reading the failing resources …".into(),
+            Some(_) if !app.filters.findings.is_empty() => {
+                "No failing resource matches the filter (Esc clears it).".into()
+            }
+            Some(_)
+                if app.facets.finding_state.is_some()
+                    || app.facets.severity.is_some()
+                    || app.facets.cloud.is_some()
+                    || app.facets.scope.is_some() =>
+            {
+                "No failing resource matches the facets (f changes them).".into()
+            }
             Some(c) if c.checks.is_empty() => "A manual control: no automated checks (see d for details).".into(),
             // Skipped or unsupported: say why ("no resource of type … in any scope").
             Some(c) if c.reason.is_some() && c.attestation.is_none() => {

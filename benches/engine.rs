@@ -33,6 +33,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+// The binary's allocator (src/main.rs), so the figures are those of the program users run.
+#[global_allocator]
+static GLOBAL: posture::alloc::Counting<mimalloc::MiMalloc> = posture::alloc::Counting::new(mimalloc::MiMalloc);
+
 const SEED: u64 = 1;
 
 fn env_size(name: &str, default: usize) -> usize {

@@ -16,6 +16,10 @@ use posture::sources::{SourceSpec, read_all};
 use std::hint::black_box;
 use std::path::Path;
 
+// The binary's allocator (src/main.rs), so the figures are those of the program users run.
+#[global_allocator]
+static GLOBAL: posture::alloc::Counting<mimalloc::MiMalloc> = posture::alloc::Counting::new(mimalloc::MiMalloc);
+
 const SEED: u64 = 1;
 
 fn read_dir(dir: &Path) -> Vec<Resource> {

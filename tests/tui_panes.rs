@@ -16,6 +16,16 @@ fn focus(app: &mut App, pane: Pane) {
     }
 }
 
+/// The failing resources of the CIS Azure 2.0 control with the most of them.
+fn open_longest_control(app: &mut App) {
+    typed(app, ":standard cis-azure-2.0");
+    press(app, code(KeyCode::Enter));
+    press(app, key('s'));
+    press(app, key('s'));
+    press(app, code(KeyCode::Enter));
+    assert_eq!(app.focus, Pane::Findings);
+}
+
 fn ctrl_u(app: &mut App) {
     press(app, KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
 }
@@ -107,13 +117,7 @@ fn titles_show_counter_sort_and_filters() {
 fn findings_counter_is_the_controls_total_and_tags_that_do_not_fit_are_summarised() {
     let mut c = console();
     let app = &mut c.app;
-    typed(app, ":standard cis-azure-2.0");
-    press(app, code(KeyCode::Enter));
-    // The control with the most failing resources.
-    press(app, key('s'));
-    press(app, key('s'));
-    press(app, code(KeyCode::Enter));
-    assert_eq!(app.focus, Pane::Findings);
+    open_longest_control(app);
     press(app, key('j'));
     let total = app.findings.total;
     assert!(total > 1, "{total}");
@@ -267,12 +271,7 @@ fn typing_a_search_in_a_resource_detail_moves_to_the_first_match() {
 fn a_filter_that_matches_no_failing_resource_says_so_and_how_to_clear_it() {
     let mut c = console();
     let app = &mut c.app;
-    typed(app, ":standard cis-azure-2.0");
-    press(app, code(KeyCode::Enter));
-    press(app, key('s'));
-    press(app, key('s'));
-    press(app, code(KeyCode::Enter));
-    assert_eq!(app.focus, Pane::Findings);
+    open_longest_control(app);
     press(app, key('/'));
     typed(app, "no-such-resource-anywhere");
     let shown = rows(app, 80, 24);

@@ -57,9 +57,7 @@ impl super::Catalog {
     pub fn compile_all(&self) -> Vec<String> {
         let mut errors = Vec::new();
         for check in &self.checks {
-            let parts =
-                std::iter::once(("condition", Some(&check.condition))).chain([("applies", check.applies.as_ref())]);
-            for (what, c) in parts {
+            for (what, c) in [("condition", Some(&check.condition)), ("applies", check.applies.as_ref())] {
                 if let Some(Err(e)) = c.map(Condition::get) {
                     errors.push(format!("check '{}': {what}: {e}", check.id));
                 }

@@ -204,6 +204,13 @@ pub struct Facets {
     pub overdue: bool,
 }
 
+impl Facets {
+    /// Whether a facet narrows the failing resources (state, severity, cloud or scope).
+    pub fn narrow_findings(&self) -> bool {
+        self.finding_state.is_some() || self.severity.is_some() || self.cloud.is_some() || self.scope.is_some()
+    }
+}
+
 /// Findings of the selected control, paged from the store.
 #[derive(Debug, Clone, Default)]
 pub struct FindingsView {

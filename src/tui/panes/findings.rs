@@ -38,12 +38,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             Some(_) if !app.filters.findings.is_empty() => {
                 "No failing resource matches the filter (Esc clears it).".into()
             }
-            Some(_)
-                if app.facets.finding_state.is_some()
-                    || app.facets.severity.is_some()
-                    || app.facets.cloud.is_some()
-                    || app.facets.scope.is_some() =>
-            {
+            Some(_) if app.facets.narrow_findings() => {
                 "No failing resource matches the facets (f changes them).".into()
             }
             Some(c) if c.checks.is_empty() => "A manual control: no automated checks (see d for details).".into(),

@@ -10,7 +10,7 @@
 use super::query::{FindingFilter, FindingOrder, FindingRow};
 use super::rows::{DetailCache, FINDING_COL_COUNT, FINDING_COLS, FINDING_FROM, RawFinding, finding_row};
 use super::{Ctx, Result, Store};
-use rusqlite::{Row, params_from_iter, types::Value as SqlValue};
+use rusqlite::{OptionalExtension, Row, params_from_iter, types::Value as SqlValue};
 use std::cmp::Ordering;
 
 /// Where a finding sits in the sort order: enough to continue a page from it.
@@ -211,7 +211,7 @@ impl Store {
         match f.order {
             FindingOrder::Check => {
                 let mut skip = offset;
-                for (_, id) in self.ordered_checks(run_id, f)? {
+                for (name, id) in self.ordered_checks(run_id, f)? {
                     let remaining = limit.saturating_sub(out.len() as u64);
                     if remaining == 0 {
                         break;
@@ -223,10 +223,21 @@ impl Store {
                             continue;
                         }
                     }
+                    // The row before the window, found on the index alone; the window is then
+                    // a range from its key (an OFFSET would join every row it skips).
+                    let before = match skip {
+                        0 => None,
+                        n => self.key_at(run_id, f, (&name, id), n - 1)?,
+                    };
                     let rows = self.keyed_query(
                         run_id,
                         f,
-                        Slice { check: Some(id), dir: Dir::Forward, from: Start::Offset(skip), limit: remaining },
+                        Slice {
+                            check: Some(id),
+                            dir: Dir::Forward,
+                            from: Start::Key(before.as_ref()),
+                            limit: remaining,
+                        },
                     )?;
                     out.extend(rows.into_iter().map(|(_, r)| r));
                     skip = 0;
@@ -264,6 +275,31 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The key of the row `offset` rows into one check's rows of `f` (check order), read from
+    /// the `findings_window` index without the joins of a window (with `resources` only when the
+    /// filter reads it).
+    fn key_at(&self, run_id: i64, f: &FindingFilter, check: (&str, i64), offset: u64) -> Result<Option<PageKey>> {
+        let (wh, mut args) = Store::finding_where(run_id, f, Some(check.1));
+        let (from, order) = (f.index_from(), sort_cols(FindingOrder::Check).join(", "));
+        let sql = format!("SELECT f.name, f.rid, f.state, f.rowid{from}{wh} ORDER BY {order} LIMIT 1 OFFSET ?");
+        args.push((offset.min(i64::MAX as u64) as i64).into());
+        let mut st = self.conn.prepare_cached(&sql).ctx("paging findings")?;
+        let key = st
+            .query_row(params_from_iter(args), |r| {
+                Ok(PageKey {
+                    check: check.0.to_string(),
+                    name: r.get(0)?,
+                    scope: String::new(), // not part of the check order's key
+                    rid: r.get(1)?,
+                    state: r.get(2)?,
+                    seq: r.get(3)?,
+                })
+            })
+            .optional()
+            .ctx("paging findings")?;
+        Ok(key)
     }
 
     /// The rows of `f` that `q` says.

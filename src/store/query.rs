@@ -83,6 +83,16 @@ impl FindingFilter {
             || self.scopes.is_some()
             || self.resource.is_some()
     }
+
+    /// The tables a query over the findings index needs for this filter: `resources` only
+    /// when the filter reads it (the index alone answers about ten times faster).
+    pub(super) fn index_from(&self) -> &'static str {
+        if self.needs_resource() {
+            " FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid"
+        } else {
+            " FROM findings f"
+        }
+    }
 }
 
 /// How a page of findings is sorted.
@@ -345,13 +355,7 @@ impl Store {
     /// How many findings match, of one stored check when `check` says.
     pub(super) fn count_where(&self, run_id: i64, f: &FindingFilter, check: Option<i64>) -> Result<u64> {
         let (wh, args) = Store::finding_where(run_id, f, check);
-        // Without a filter on the resource, the findings index alone answers (10x faster).
-        let from = if f.needs_resource() {
-            " FROM findings f JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid"
-        } else {
-            " FROM findings f"
-        };
-        let sql = format!("SELECT count(*){from}{wh}");
+        let sql = format!("SELECT count(*){}{wh}", f.index_from());
         self.conn.query_row(&sql, params_from_iter(args), |r| r.get(0)).ctx("counting findings")
     }
 

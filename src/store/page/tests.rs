@@ -88,6 +88,11 @@ fn pages_concatenate_to_the_offset_order_forwards_and_back() {
             })
             .unwrap();
         assert_eq!(ids(&streamed), ids(&all), "streamed, {f:?}");
+        // A window from any offset (found by the key of the row before it) is that slice.
+        for o in 0..=all.len() {
+            let window = store.findings(run, &f, o as u64, 4).unwrap();
+            assert_eq!(ids(&window), ids(&all[o..(o + 4).min(all.len())]), "{f:?} from {o}");
+        }
         for size in [1u64, 3, 7, 500] {
             let mut forward = Vec::new();
             let mut at = PageAt::First;

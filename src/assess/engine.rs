@@ -137,7 +137,7 @@ impl<'a> Assessor<'a> {
                     break;
                 }
                 match feed {
-                    Feed::Related(rs) => rs.iter().for_each(|r| index.add(r)),
+                    Feed::Related(rs) => rs.into_iter().for_each(|r| index.add_owned(r)),
                     Feed::Batch(source, batch) => {
                         let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index);
                         match sink.as_mut() {

@@ -15,7 +15,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 fn json_lines(
     theme: &Theme,
@@ -101,9 +101,57 @@ const LABEL: usize = 16;
 /// Lines an evidence value takes at most (a whole policy document would bury the rest).
 const EVIDENCE_LINES: usize = 4;
 
+/// The rows of the detail body, and which of them continue the row before (a wrapped value:
+/// its first span is the indent under the label, the rest is the value's next characters).
+#[derive(Default)]
+pub struct Body {
+    /// Every row, in order.
+    pub lines: Vec<Line<'static>>,
+    /// Indices of the rows that continue the one before, ascending.
+    cont: Vec<usize>,
+}
+
+impl Body {
+    fn push(&mut self, l: Line<'static>) {
+        self.lines.push(l);
+    }
+
+    /// The rows holding a match of `needle` (lowercase, not empty): the row each match starts
+    /// on (where a jump lands), and every row a match covers (to highlight). A match cut by
+    /// wrapping is found, as the value reads.
+    fn matches(&self, needle: &str) -> (Vec<usize>, BTreeSet<usize>) {
+        let (mut starts, mut lit) = (Vec::new(), BTreeSet::new());
+        let mut i = 0;
+        while i < self.lines.len() {
+            let mut end = i + 1;
+            while self.cont.binary_search(&end).is_ok() {
+                end += 1;
+            }
+            // One logical line: each row's text (a continuation without its indent) and where
+            // it ends in the joined text.
+            let (mut text, mut ends) = (String::new(), Vec::new());
+            for k in i..end {
+                let skip = usize::from(k > i);
+                text.extend(self.lines[k].spans.iter().skip(skip).map(|s| s.content.to_lowercase()));
+                ends.push(text.len());
+            }
+            let row_of = |at: usize| i + ends.iter().position(|&e| at < e).unwrap_or(ends.len() - 1);
+            for (at, m) in text.match_indices(needle) {
+                let (first, last) = (row_of(at), row_of(at + m.len() - 1));
+                if starts.last() != Some(&first) {
+                    starts.push(first);
+                }
+                lit.extend(first..=last);
+            }
+            i = end;
+        }
+        (starts, lit)
+    }
+}
+
 /// `label  text`, the text wrapped under itself (not to column 0), every character kept up to
 /// `max` lines (then `…`).
-fn labelled(out: &mut Vec<Line<'static>>, label: &str, text: &str, styles: (Style, Style), width: usize, max: usize) {
+fn labelled(out: &mut Body, label: &str, text: &str, styles: (Style, Style), width: usize, max: usize) {
     let (dim, style) = styles;
     let w = width.saturating_sub(LABEL).max(8);
     let mut parts = crate::tui::widgets::wrap_exact(text, w);
@@ -115,14 +163,17 @@ fn labelled(out: &mut Vec<Line<'static>>, label: &str, text: &str, styles: (Styl
     }
     for (k, part) in parts.into_iter().enumerate() {
         let lead = if k == 0 { format!("      {label:<8}  ") } else { " ".repeat(LABEL) };
+        if k > 0 {
+            out.cont.push(out.lines.len());
+        }
         out.push(Line::from(vec![Span::styled(lead, dim), Span::styled(part, style)]));
     }
 }
 
 /// Every line of the detail body, for drawing and for search.
-pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
+pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Body {
     let t = &app.theme;
-    let mut out = Vec::new();
+    let mut out = Body::default();
     let Some(first) = d.findings.first() else {
         return out;
     };
@@ -196,16 +247,12 @@ pub fn body(app: &App, d: &ResourceDetail, width: usize) -> Vec<Line<'static>> {
     match &d.doc {
         Some(doc) => {
             out.push(line("Properties (fields the checks read are highlighted)", t.get("title")));
-            json_lines(t, doc, None, "", 0, &hl, &mut out);
+            json_lines(t, doc, None, "", 0, &hl, &mut out.lines);
         }
         None if d.loading => out.push(line("⟳ reading the resource from the cache …", t.get("dim"))),
         None => out.push(line("The properties of this resource are not in the cache.", t.get("dim"))),
     }
     out
-}
-
-fn plain(l: &Line) -> String {
-    l.spans.iter().map(|s| s.content.as_ref()).collect::<String>().to_lowercase()
 }
 
 impl ResourceDetail {
@@ -307,13 +354,12 @@ pub fn open_over(ctx: &Ctx, run: i64, id: String, known: Vec<crate::store::Findi
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, d: &mut ResourceDetail) {
     let rect = centered(area, area.width.saturating_sub(2).max(20), area.height.saturating_sub(1).max(5));
     let inner_h = rect.height.saturating_sub(2) as usize;
-    let mut lines = body(app, d, rect.width.saturating_sub(2) as usize);
+    let body = body(app, d, rect.width.saturating_sub(2) as usize);
     let search = d.search.to_lowercase();
+    let (hits, lit) = if search.is_empty() { Default::default() } else { body.matches(&search) };
     if let Some(jump) = d.jump.take()
         && !search.is_empty()
     {
-        let n = lines.len();
-        let hits: Vec<usize> = (0..n).filter(|&i| plain(&lines[i]).contains(&search)).collect();
         let next = match jump {
             Jump::First => hits.first(),
             Jump::Next => hits.iter().find(|&&i| i > d.scroll).or(hits.first()),
@@ -324,12 +370,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, d: &mut ResourceDetail) {
             None => app.info(format!("no match for '{}'", d.search)),
         }
     }
-    if !search.is_empty() {
-        for l in lines.iter_mut() {
-            if plain(l).contains(&search) {
-                *l = l.clone().patch_style(app.theme.get("highlight"));
-            }
-        }
+    let mut lines = body.lines;
+    for (_, l) in lines.iter_mut().enumerate().filter(|(i, _)| lit.contains(i)) {
+        *l = std::mem::take(l).patch_style(app.theme.get("highlight"));
     }
     let max = lines.len().saturating_sub(inner_h);
     d.scroll = d.scroll.min(max);
@@ -366,4 +409,40 @@ pub fn hints() -> Vec<super::hints::Spec> {
         (Bound(Action::NextMatch), "next match", 4),
         (Bound(Action::Back), "close", 10),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body of a plain row, a value wrapped over three rows and another plain row.
+    fn wrapped() -> Body {
+        let mut b = Body::default();
+        b.push(line("name  web-01", Style::default()));
+        let text = "az storage account update --name store-one --min-tls-version TLS1_2";
+        labelled(&mut b, "command", text, (Style::default(), Style::default()), LABEL + 24, usize::MAX);
+        b.push(line("region  eastus", Style::default()));
+        b
+    }
+
+    #[test]
+    fn a_match_cut_by_wrapping_is_found_on_the_row_it_starts_and_lit_on_each_it_spans() {
+        let b = wrapped();
+        let rows: Vec<String> = b.lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+        assert!(rows.len() >= 5, "{rows:?}");
+        // Wrapped after "account ": "update" starts the next row.
+        let at = rows.iter().position(|r| r.ends_with("account ")).unwrap();
+        assert!(rows[at + 1].trim_start().starts_with("update"), "{rows:?}");
+        let (starts, lit) = b.matches("account update");
+        assert_eq!(starts, vec![at], "{rows:?}");
+        assert_eq!(lit.into_iter().collect::<Vec<_>>(), vec![at, at + 1]);
+        // A match over all three rows of the value lights each of them.
+        assert_eq!(b.matches("storage account update --name store-one --min").1.len(), 3);
+        // The indent under the label is not part of the value: it never matches.
+        assert!(b.matches("account  update").0.is_empty());
+        // Rows that do not continue another are searched alone, as before.
+        assert_eq!(b.matches("eastus").0, vec![rows.len() - 1]);
+        assert_eq!(b.matches("web-01").0, vec![0]);
+        assert!(b.matches("web-01region").0.is_empty());
+    }
 }

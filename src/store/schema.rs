@@ -212,6 +212,16 @@ const MIGRATIONS: &[Step] = &[
     ALTER TABLE runs ADD COLUMN data_run INTEGER REFERENCES runs(id);
     "#,
     ),
+    // 12: dictionaries of one resource type (blobs.rs): a dictionary without a label is its
+    // kind's, as before
+    Step::Sql(
+        r#"
+    CREATE TABLE zstd_labels (
+        dict INTEGER PRIMARY KEY REFERENCES zstd_dicts(id),
+        label TEXT NOT NULL             -- the resource type
+    );
+    "#,
+    ),
 ];
 
 /// One migration: SQL, or code for what SQL cannot do (hashing, compressing).

@@ -81,7 +81,7 @@ impl Store {
         Ok(RunWriter {
             run_id,
             next_rid: 0,
-            blobs: BlobWriter::with_threads(threads),
+            blobs: BlobWriter::for_run(threads),
             pool,
             checks: HashMap::new(),
             follows,
@@ -181,22 +181,30 @@ impl Store {
                 },
             )
         });
-        let samples: Vec<&[u8]> = docs.iter().map(|(_, d)| d.as_slice()).collect();
-        w.blobs.prepare(tx, BlobKind::Doc, &samples)?;
+        // Each document and detail is compressed with its resource type's dictionary.
+        let types: HashMap<i64, &str> = resources.iter().map(|r| (r.rid, r.rtype)).collect();
         let (doc_rids, doc_bytes): (Vec<i64>, Vec<Vec<u8>>) = docs.into_iter().unzip();
-        let doc_blobs = w.blobs.put_all(tx, BlobKind::Doc, &doc_bytes, &w.pool)?;
+        let doc_types: Vec<&str> = doc_rids.iter().map(|rid| types.get(rid).copied().unwrap_or_default()).collect();
+        let samples: Vec<&[u8]> = doc_bytes.iter().map(|d| d.as_slice()).collect();
+        w.blobs.prepare_labeled(tx, BlobKind::Doc, &samples, &doc_types, &w.pool)?;
+        let doc_blobs = w.blobs.put_all(tx, BlobKind::Doc, &doc_bytes, &doc_types, &w.pool)?;
         let mut doc_rows: Vec<(i64, i64)> = doc_rids.into_iter().zip(doc_blobs).collect();
         doc_rows.sort_unstable();
+        let detail_types: Vec<&str> = batch.findings.iter().map(|f| f.resource.rtype.as_str()).collect();
         let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
-        w.blobs.prepare(tx, BlobKind::Detail, &samples)?;
+        w.blobs.prepare_labeled(tx, BlobKind::Detail, &samples, &detail_types, &w.pool)?;
         // Only the findings of the batch's resources are stored (and their details).
-        let (kept, kept_details): (Vec<(&crate::model::Finding, (i64, &str))>, Vec<Vec<u8>>) = batch
+        let ((kept, kept_details), kept_types): (
+            (Vec<(&crate::model::Finding, (i64, &str))>, Vec<Vec<u8>>),
+            Vec<&str>,
+        ) = batch
             .findings
             .iter()
             .zip(details)
-            .filter_map(|(f, d)| Some(((f, *rids.get(f.resource.id.as_str())?), d)))
+            .zip(detail_types)
+            .filter_map(|((f, d), t)| Some((((f, *rids.get(f.resource.id.as_str())?), d), t)))
             .unzip();
-        let detail_blobs = w.blobs.put_all(tx, BlobKind::Detail, &kept_details, &w.pool)?;
+        let detail_blobs = w.blobs.put_all(tx, BlobKind::Detail, &kept_details, &kept_types, &w.pool)?;
         let mut findings = Vec::with_capacity(kept.len());
         for ((f, (rid, name)), detail) in kept.into_iter().zip(detail_blobs) {
             findings.push(FindingRecord {

@@ -33,3 +33,62 @@ fn batches_written_without_checking_references_keep_them_and_removals_still_casc
     let refused = store.conn.execute("INSERT INTO docs (run_id, rid, blob) VALUES (999, 0, 1)", []);
     assert!(refused.is_err());
 }
+
+#[test]
+fn a_version_11_cache_reads_the_same_and_its_next_run_gets_dictionaries_per_type() {
+    use crate::store::blobs::{BlobKind, BlobWriter};
+    use crate::store::rows::Detail;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v11.db");
+    let docs: Vec<Vec<u8>> =
+        (0..300).map(|i| format!(r#"{{"name":"st{i}","properties":{{"v":"1","i":{i}}}}}"#).into_bytes()).collect();
+    {
+        // as schema 11 wrote a run: one dictionary per kind, trained on the first batch
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        crate::store::schema::apply_first(&conn, 11);
+        conn.execute_batch(
+            "INSERT INTO runs (id, started_at, status, pid, sources, standards) VALUES (1, '2026-01-01T00:00:00Z', 'complete', 1, '[]', '[]');
+             INSERT INTO check_ids (id, name) VALUES (1, 'azure.storage.https');",
+        )
+        .unwrap();
+        let mut w = BlobWriter::default();
+        let samples: Vec<&[u8]> = docs.iter().map(|d| d.as_slice()).collect();
+        w.prepare(&conn, BlobKind::Doc, &samples).unwrap();
+        let evidence = vec![crate::model::Evidence { path: "properties.v".into(), value: "\"1\"".into() }];
+        let detail = w.put(&conn, BlobKind::Detail, &Detail { evidence, message: None }.bytes()).unwrap();
+        for (i, doc) in docs.iter().enumerate() {
+            let r = res(i);
+            let blob = w.put(&conn, BlobKind::Doc, doc).unwrap();
+            conn.execute(
+                "INSERT INTO resources VALUES (1, ?1, ?2, ?3, ?4, 'azure', 's', 'westeurope')",
+                rusqlite::params![i as i64, r.id, r.name, r.rtype],
+            )
+            .unwrap();
+            conn.execute("INSERT INTO docs VALUES (1, ?1, ?2)", rusqlite::params![i as i64, blob]).unwrap();
+            conn.execute(
+                "INSERT INTO findings (run_id, check_id, state, rid, name, detail, origin) VALUES (1, 1, 1, ?1, ?2, ?3, 0)",
+                rusqlite::params![i as i64, r.name, detail],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(pragma(&store, "user_version"), crate::store::schema::VERSION);
+    let read = |store: &Store, run: i64| {
+        let doc = store.resource_doc(run, &res(7).id).unwrap().unwrap();
+        let rows = store.findings(run, &Default::default(), 0, 1000).unwrap();
+        (doc, rows.len(), rows[3].evidence.clone(), rows[3].resource.clone())
+    };
+    let before = read(&store, 1);
+    assert_eq!(before.0["properties"]["i"], 7);
+    assert_eq!(before.1, 300);
+    assert_eq!(before.2[0].path, "properties.v");
+    // a new run with documents of the same type: they get their own dictionary, and the old
+    // run reads as it did
+    let b = publish(&mut store, &[documented(300, "2")], 300, 300);
+    let labeled = "SELECT count(*) FROM zstd_labels l JOIN zstd_dicts d ON d.id = l.dict WHERE d.kind = 1";
+    assert_eq!(count(&store, labeled), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM zstd_dicts WHERE kind = 1"), 2);
+    assert_eq!(read(&store, 1), before);
+    assert_eq!(store.resource_doc(b, &res(7).id).unwrap().unwrap()["properties"]["v"], "2");
+}

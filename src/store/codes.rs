@@ -45,6 +45,18 @@ pub(super) fn origin_of(code: i64) -> Result<Origin> {
         .ok_or_else(|| StoreError::Corrupt(format!("finding origin code {code}")))
 }
 
+/// The key `resources_id` indexes a resource id by: 64 bits of FNV-1a, a quarter of the index
+/// the id text made. Not unique: every lookup compares the id too. Fixed here, as stored keys
+/// must not change between versions.
+pub(super) fn id_key(id: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
 /// The id of a check that may not have one yet (then it gets one).
 pub(super) fn check_id(conn: &Connection, known: &mut HashMap<String, i64>, name: &str) -> Result<i64> {
     if let Some(id) = known.get(name) {
@@ -86,5 +98,13 @@ mod tests {
             assert_eq!(origin_of(origin_code(o)).unwrap(), o);
         }
         assert!(state_of(99).is_err());
+    }
+
+    #[test]
+    fn an_id_key_is_fnv_1a_of_the_id() {
+        // the published FNV-1a 64 values: stored keys depend on them
+        assert_eq!(id_key("") as u64, 0xcbf2_9ce4_8422_2325);
+        assert_eq!(id_key("a") as u64, 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(id_key("foobar") as u64, 0x8594_4171_f739_67e8);
     }
 }

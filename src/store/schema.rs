@@ -222,6 +222,8 @@ const MIGRATIONS: &[Step] = &[
     );
     "#,
     ),
+    // 13: resources by id through a 64-bit key of the id (codes::id_key), not the id's text
+    Step::Code(super::lean::resource_keys),
 ];
 
 /// One migration: SQL, or code for what SQL cannot do (hashing, compressing).

@@ -155,8 +155,8 @@ pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool
 pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result<()> {
     let ctx = "copying the rows a run shared";
     tx.execute(
-        "INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region)
-         SELECT ?1, rid, id, name, type, cloud, scope, region FROM resources WHERE run_id = ?2 AND rid < ?3",
+        "INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region, idh)
+         SELECT ?1, rid, id, name, type, cloud, scope, region, idh FROM resources WHERE run_id = ?2 AND rid < ?3",
         params![run, c, to],
     )
     .ctx(ctx)?;

@@ -119,11 +119,21 @@ impl Store {
             w.follows = None;
         }
         let mut ins_res = tx
-            .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
             .ctx("writing resources")?;
         for r in &rows.resources {
             ins_res
-                .execute(params![w.run_id, r.rid, r.id, r.name, r.rtype, r.cloud, r.scope, r.region])
+                .execute(params![
+                    w.run_id,
+                    r.rid,
+                    r.id,
+                    r.name,
+                    r.rtype,
+                    r.cloud,
+                    r.scope,
+                    r.region,
+                    codes::id_key(r.id)
+                ])
                 .ctx("writing resources")?;
         }
         let mut ins_doc =

@@ -92,3 +92,43 @@ fn a_version_11_cache_reads_the_same_and_its_next_run_gets_dictionaries_per_type
     assert_eq!(read(&store, 1), before);
     assert_eq!(store.resource_doc(b, &res(7).id).unwrap().unwrap()["properties"]["v"], "2");
 }
+
+fn plan(store: &Store, sql: &str) -> String {
+    let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let n = st.parameter_count();
+    let args = vec![rusqlite::types::Value::Integer(1); n];
+    let rows: Vec<String> = st
+        .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    rows.join("\n")
+}
+
+#[test]
+fn resources_are_found_by_id_through_the_key_index() {
+    use crate::store::FindingFilter;
+    let mut store = Store::open_in_memory().unwrap();
+    let a = publish(&mut store, &[documented(40, "1")], 40, 40);
+    let b = publish(&mut store, &[documented(30, "2")], 30, 30);
+    for sql in [crate::store::query::DOC_OF_RESOURCE, crate::store::history::ONLY_IN] {
+        let p = plan(&store, sql);
+        assert!(p.contains("resources_id (run_id=? AND idh=?)"), "{p}");
+    }
+    assert_eq!(store.resource_doc(a, &res(35).id).unwrap().unwrap()["properties"]["i"], 35);
+    assert!(store.resource_doc(b, &res(35).id).unwrap().is_none());
+    let f = FindingFilter { resource: Some(res(12).id), ..Default::default() };
+    let rows = store.findings(b, &f, 0, 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].resource.name, "st12");
+    let diff = store.diff(a, b).unwrap();
+    assert_eq!(diff.disappeared.len(), 10);
+    assert!(diff.disappeared.iter().all(|r| r.name.trim_start_matches("st").parse::<usize>().unwrap() >= 30));
+    assert!(diff.appeared.is_empty());
+    // every stored key is the key of its id
+    let mut st = store.conn.prepare("SELECT id, idh FROM resources").unwrap();
+    let keys: Vec<(String, i64)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
+    assert_eq!(keys.len(), 70);
+    assert!(keys.iter().all(|(id, k)| crate::store::codes::id_key(id) == *k));
+}

@@ -73,6 +73,28 @@ pub(super) fn check_id(conn: &Connection, known: &mut HashMap<String, i64>, name
     Ok(id)
 }
 
+/// The id of a resource's place (type, cloud, scope, region), made if it has none yet;
+/// `known` caches them by the four joined.
+pub(super) fn place_id(conn: &Connection, known: &mut HashMap<String, i64>, place: [&str; 4]) -> Result<i64> {
+    // NUL separates: none of the four holds one that could make two places one key.
+    let key = place.join("\0");
+    if let Some(id) = known.get(&key) {
+        return Ok(*id);
+    }
+    conn.prepare_cached(
+        "INSERT INTO places (type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (type, cloud, scope, region) DO NOTHING",
+    )
+    .and_then(|mut st| st.execute(place))
+    .ctx("naming a resource's place")?;
+    let id: i64 = conn
+        .prepare_cached("SELECT id FROM places WHERE type = ?1 AND cloud = ?2 AND scope = ?3 AND region = ?4")
+        .and_then(|mut st| st.query_row(place, |r| r.get(0)))
+        .ctx("naming a resource's place")?;
+    known.insert(key, id);
+    Ok(id)
+}
+
 /// The ids of checks by name; a check no run has stored has none.
 pub(super) fn check_ids(conn: &Connection, names: &[String]) -> Result<Vec<(String, i64)>> {
     let mut st = conn.prepare_cached("SELECT id FROM check_ids WHERE name = ?1").ctx("reading check ids")?;

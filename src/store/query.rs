@@ -150,7 +150,7 @@ pub(super) fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
 /// The document blob of resource `?2` (its key `?3`) in run `?1`. (Named indexes: with the id
 /// compared after the key, SQLite would rather scan the run by its primary key.)
 pub(super) const DOC_OF_RESOURCE: &str =
-    "SELECT d.blob FROM resources r INDEXED BY resources_id JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid
+    "SELECT d.blob FROM resource_rows r INDEXED BY resources_id JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid
      WHERE r.run_id = ?1 AND r.idh = ?3 AND r.id = ?2";
 
 impl Store {

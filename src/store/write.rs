@@ -22,6 +22,8 @@ pub struct RunWriter {
     blobs: BlobWriter,
     /// Check name → stored id.
     checks: HashMap<String, i64>,
+    /// Type, cloud, scope and region → stored place id.
+    places: HashMap<String, i64>,
     /// The run whose rows this one has matched so far, none of them written (share.rs).
     follows: Option<i64>,
     /// Rows so far, written or matched.
@@ -84,6 +86,7 @@ impl Store {
             blobs: BlobWriter::for_run(threads),
             pool,
             checks: HashMap::new(),
+            places: HashMap::new(),
             follows,
             counts: Counts::default(),
         })
@@ -119,21 +122,14 @@ impl Store {
             w.follows = None;
         }
         let mut ins_res = tx
-            .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+            .prepare_cached(
+                "INSERT INTO resource_rows (run_id, rid, id, name, place, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
             .ctx("writing resources")?;
         for r in &rows.resources {
+            let place = codes::place_id(&tx, &mut w.places, [r.rtype, r.cloud, r.scope, r.region])?;
             ins_res
-                .execute(params![
-                    w.run_id,
-                    r.rid,
-                    r.id,
-                    r.name,
-                    r.rtype,
-                    r.cloud,
-                    r.scope,
-                    r.region,
-                    codes::id_key(r.id)
-                ])
+                .execute(params![w.run_id, r.rid, r.id, r.name, place, codes::id_key(r.id)])
                 .ctx("writing resources")?;
         }
         let mut ins_doc =

@@ -132,3 +132,30 @@ fn resources_are_found_by_id_through_the_key_index() {
     assert_eq!(keys.len(), 70);
     assert!(keys.iter().all(|(id, k)| crate::store::codes::id_key(id) == *k));
 }
+
+#[test]
+fn a_resources_place_is_stored_once_and_windows_stay_on_their_index() {
+    use crate::store::FindingFilter;
+    use crate::store::rows::{FINDING_COLS, FINDING_FROM};
+    let mut store = Store::open_in_memory().unwrap();
+    let a = publish(&mut store, &[documented(40, "1")], 40, 40);
+    publish(&mut store, &[documented(30, "2")], 30, 30);
+    // one type, cloud, scope and region for all 70 rows
+    assert_eq!(count(&store, "SELECT count(*) FROM places"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM resource_rows"), 70);
+    let f = FindingFilter {
+        checks: Some(vec!["azure.storage.https".into()]),
+        scope: Some("s".into()),
+        ..Default::default()
+    };
+    let rows = store.findings(a, &f, 0, 100).unwrap();
+    assert_eq!(rows.len(), 40);
+    assert_eq!((rows[0].resource.scope.as_str(), rows[0].resource.region.as_str()), ("s", "westeurope"));
+    let (wh, _) = Store::finding_where(a, &f, Some(1));
+    let p = plan(&store, &format!("SELECT {FINDING_COLS}{FINDING_FROM}{wh} ORDER BY f.name, f.rid"));
+    assert!(p.contains("findings_window"), "{p}");
+    assert!(!p.contains("TEMP B-TREE") && !p.contains("SCAN"), "{p}");
+    // a row removed through the view goes from the table
+    store.conn.execute("DELETE FROM resources WHERE run_id = ?1 AND rid = 3", [a]).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM resource_rows"), 69);
+}

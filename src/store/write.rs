@@ -40,6 +40,12 @@ const WRITE_CACHE_KIB: i64 = 256 * 1024;
 /// SQLite's page cache otherwise, in KiB (its default).
 const READ_CACHE_KIB: i64 = 2000;
 
+/// A batch's documents (rid, JSON) and its findings' details, serialized.
+type Serialized = (Vec<(i64, Vec<u8>)>, Vec<Vec<u8>>);
+
+/// The findings of a batch's resources (with rid and name), their details and resource types.
+type Kept<'a> = ((Vec<(&'a crate::model::Finding, (i64, &'a str))>, Vec<Vec<u8>>), Vec<&'a str>);
+
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
@@ -169,7 +175,7 @@ impl Store {
             });
         }
         // Serialized on the pool, documents beside details.
-        let (docs, details): (Vec<(i64, Vec<u8>)>, Vec<Vec<u8>>) = w.pool.install(|| {
+        let (docs, details): Serialized = w.pool.install(|| {
             rayon::join(
                 || {
                     batch
@@ -200,10 +206,7 @@ impl Store {
         let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
         w.blobs.prepare_labeled(tx, BlobKind::Detail, &samples, &detail_types, &w.pool)?;
         // Only the findings of the batch's resources are stored (and their details).
-        let ((kept, kept_details), kept_types): (
-            (Vec<(&crate::model::Finding, (i64, &str))>, Vec<Vec<u8>>),
-            Vec<&str>,
-        ) = batch
+        let ((kept, kept_details), kept_types): Kept = batch
             .findings
             .iter()
             .zip(details)

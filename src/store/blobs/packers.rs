@@ -77,6 +77,9 @@ fn train(samples: &[&[u8]], max: usize) -> Option<Vec<u8>> {
     zstd::dict::from_samples(&samples[..samples.len().min(max)], DICT_BYTES).ok()
 }
 
+/// A label, its dictionary if one could be trained, and the samples it was trained on.
+type Trained<'a> = (&'a str, Option<Vec<u8>>, Vec<&'a [u8]>);
+
 /// The packers of one writer.
 pub(super) struct Packers {
     threads: usize,
@@ -193,7 +196,7 @@ impl Packers {
                 rest.extend(group);
             }
         }
-        let trained: Vec<(&str, Option<Vec<u8>>, Vec<&[u8]>)> = pool.install(|| {
+        let trained: Vec<Trained> = pool.install(|| {
             to_train.into_par_iter().map(|(label, group)| (label, train(&group, MAX_LABEL_SAMPLES), group)).collect()
         });
         for (label, body, group) in trained {

@@ -10,7 +10,7 @@ use super::{Ctx, Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-mod packers;
+pub(super) mod packers;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -46,7 +46,8 @@ fn hash(bytes: &[u8]) -> [u8; 16] {
 /// Writes blobs for one run: the compressors per kind (and per label) and the ids of blobs
 /// already written.
 pub(super) struct BlobWriter {
-    packers: packers::Packers,
+    /// Its compressors; `packers.prepare_labeled` gives labels their dictionaries.
+    pub(in crate::store) packers: packers::Packers,
     known: HashMap<[u8; 16], i64>,
 }
 
@@ -110,7 +111,7 @@ impl BlobWriter {
     /// The ids of the blobs holding each of `items`, in order, as [`BlobWriter::put`] one by
     /// one would give them (new blobs get ids in the order of their first occurrence). A new
     /// blob is compressed with its label's dictionary (`labels[i]`, see
-    /// [`BlobWriter::prepare_labeled`]) when there is one, else with the kind's. Hashing and
+    /// [`packers::Packers::prepare_labeled`]) when there is one, else with the kind's. Hashing and
     /// compressing run on `pool`; lookups and inserts stay on this thread.
     pub(super) fn put_all(
         &mut self,
@@ -150,20 +151,6 @@ impl BlobWriter {
             .into_iter()
             .map(|s| s.or_else(|n| ids.get(n).copied().ok_or_else(|| StoreError::Corrupt("a blob not stored".into()))))
             .collect()
-    }
-
-    /// Give each label of `labels` (one per sample) that has no dictionary yet the stored one,
-    /// else one trained on its samples when it has enough; the samples of labels left without
-    /// one prepare the kind's dictionary ([`BlobWriter::prepare`]).
-    pub(super) fn prepare_labeled(
-        &mut self,
-        conn: &Connection,
-        kind: BlobKind,
-        samples: &[&[u8]],
-        labels: &[&str],
-        pool: &rayon::ThreadPool,
-    ) -> Result<()> {
-        self.packers.prepare_labeled(conn, kind, samples, labels, pool)
     }
 
     /// The id of the blob holding `bytes`, stored now if no run stored it before.

@@ -198,13 +198,13 @@ impl Store {
         let (doc_rids, doc_bytes): (Vec<i64>, Vec<Vec<u8>>) = docs.into_iter().unzip();
         let doc_types: Vec<&str> = doc_rids.iter().map(|rid| types.get(rid).copied().unwrap_or_default()).collect();
         let samples: Vec<&[u8]> = doc_bytes.iter().map(|d| d.as_slice()).collect();
-        w.blobs.prepare_labeled(tx, BlobKind::Doc, &samples, &doc_types, &w.pool)?;
+        w.blobs.packers.prepare_labeled(tx, BlobKind::Doc, &samples, &doc_types, &w.pool)?;
         let doc_blobs = w.blobs.put_all(tx, BlobKind::Doc, &doc_bytes, &doc_types, &w.pool)?;
         let mut doc_rows: Vec<(i64, i64)> = doc_rids.into_iter().zip(doc_blobs).collect();
         doc_rows.sort_unstable();
         let detail_types: Vec<&str> = batch.findings.iter().map(|f| f.resource.rtype.as_str()).collect();
         let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
-        w.blobs.prepare_labeled(tx, BlobKind::Detail, &samples, &detail_types, &w.pool)?;
+        w.blobs.packers.prepare_labeled(tx, BlobKind::Detail, &samples, &detail_types, &w.pool)?;
         // Only the findings of the batch's resources are stored (and their details).
         let ((kept, kept_details), kept_types): Kept = batch
             .findings

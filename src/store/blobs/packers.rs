@@ -81,7 +81,7 @@ fn train(samples: &[&[u8]], max: usize) -> Option<Vec<u8>> {
 type Trained<'a> = (&'a str, Option<Vec<u8>>, Vec<&'a [u8]>);
 
 /// The packers of one writer.
-pub(super) struct Packers {
+pub(in crate::store) struct Packers {
     threads: usize,
     /// Whether the cache has `zstd_labels` (schema 12), so labels may have dictionaries.
     labeled_ok: bool,
@@ -157,8 +157,10 @@ impl Packers {
         .ctx("reading a compression dictionary")
     }
 
-    /// See [`super::BlobWriter::prepare_labeled`].
-    pub(super) fn prepare_labeled(
+    /// Give each label of `labels` (one per sample) that has no dictionary yet the stored one,
+    /// else one trained on its samples when it has enough; the samples of labels left without
+    /// one prepare the kind's dictionary ([`Packers::prepare`]).
+    pub(in crate::store) fn prepare_labeled(
         &mut self,
         conn: &Connection,
         kind: BlobKind,

@@ -79,7 +79,7 @@ fn a_type_with_enough_blobs_gets_its_own_dictionary_and_the_others_the_kinds() {
     let rare: Vec<Vec<u8>> = (0..50).map(|i| doc("rare", i).into_bytes()).collect();
     let put = |w: &mut BlobWriter, items: &[Vec<u8>], labels: &[&str]| {
         let samples: Vec<&[u8]> = items.iter().map(|d| d.as_slice()).collect();
-        w.prepare_labeled(&store.conn, BlobKind::Doc, &samples, labels, &pool).unwrap();
+        w.packers.prepare_labeled(&store.conn, BlobKind::Doc, &samples, labels, &pool).unwrap();
         w.put_all(&store.conn, BlobKind::Doc, items, labels, &pool).unwrap()
     };
     let mut w = BlobWriter::for_run(2);

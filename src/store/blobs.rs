@@ -2,26 +2,20 @@
 //! (evidence and message). A blob is stored once however many findings and runs refer to it,
 //! so an unchanged re-run adds no blob at all.
 //!
-//! Each kind has a dictionary trained on the first batch large enough to train it: documents
-//! of one estate share most of their keys and values, and a few hundred bytes of JSON compress
-//! poorly alone (a dictionary makes them several times smaller again).
+//! A few hundred bytes of JSON compress poorly alone: each resource type with enough blobs gets a
+//! dictionary of its own, and each kind one trained on the first batch large enough to train it
+//! for the rest (packers.rs).
 
 use super::{Ctx, Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
+
+pub(super) mod packers;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// zstd level: 3 is zstd's default, fast to write; higher levels gain little on small blobs.
-const LEVEL: i32 = 3;
-/// Dictionary size: zstd's advice for small JSON records is ~100× a record, capped.
-const DICT_BYTES: usize = 32 * 1024;
-/// Fewer samples than this train a poor dictionary: compress without one until then.
-const MIN_SAMPLES: usize = 200;
 /// Blob ids a writer remembers before it starts over.
 const KNOWN_LIMIT: usize = 100_000;
-/// Samples used to train (more takes longer and gains little).
-const MAX_SAMPLES: usize = 4000;
 
 /// What a blob holds; each kind has its own dictionary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,17 +43,18 @@ fn hash(bytes: &[u8]) -> [u8; 16] {
     h
 }
 
-/// A kind's dictionary and compressor, once it has one.
-struct Packer {
-    dict: Option<i64>,
-    compressor: zstd::bulk::Compressor<'static>,
+/// Writes blobs for one run: the compressors per kind (and per label) and the ids of blobs
+/// already written.
+pub(super) struct BlobWriter {
+    /// Its compressors; `packers.prepare_labeled` gives labels their dictionaries.
+    pub(in crate::store) packers: packers::Packers,
+    known: HashMap<[u8; 16], i64>,
 }
 
-/// Writes blobs for one run: the compressor per kind and the ids of blobs already written.
-#[derive(Default)]
-pub(super) struct BlobWriter {
-    packers: HashMap<BlobKind, Packer>,
-    known: HashMap<[u8; 16], i64>,
+impl Default for BlobWriter {
+    fn default() -> Self {
+        BlobWriter { packers: packers::Packers::new(1, false), known: HashMap::new() }
+    }
 }
 
 impl std::fmt::Debug for BlobWriter {
@@ -73,84 +68,104 @@ fn zstd_err(what: &'static str) -> impl Fn(std::io::Error) -> StoreError {
 }
 
 impl BlobWriter {
+    /// A run's writer: it compresses on up to `threads` threads at once, and gives each label
+    /// (a resource type) with enough blobs a dictionary of its own (schema 12 on).
+    pub(super) fn for_run(threads: usize) -> Self {
+        BlobWriter { packers: packers::Packers::new(threads, true), known: HashMap::new() }
+    }
+
     /// Make sure `kind` has a compressor: the stored dictionary, else one trained on
     /// `samples` when there are enough of them, else none (plain zstd) for now.
     pub(super) fn prepare(&mut self, conn: &Connection, kind: BlobKind, samples: &[&[u8]]) -> Result<()> {
-        if self.packers.get(&kind).is_some_and(|p| p.dict.is_some()) {
-            return Ok(());
-        }
-        let stored: Option<(i64, Vec<u8>)> = conn
-            .query_row("SELECT id, body FROM zstd_dicts WHERE kind = ?1 ORDER BY id DESC LIMIT 1", [kind.code()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .ctx("reading a compression dictionary")?;
-        let dict = match stored {
-            Some(d) => Some(d),
-            None if samples.len() >= MIN_SAMPLES => {
-                let take = &samples[..samples.len().min(MAX_SAMPLES)];
-                // Training can fail on samples too alike; plain zstd is then still correct.
-                match zstd::dict::from_samples(take, DICT_BYTES) {
-                    Ok(body) => {
-                        conn.execute("INSERT INTO zstd_dicts (kind, body) VALUES (?1, ?2)", params![kind.code(), body])
-                            .ctx("storing a compression dictionary")?;
-                        Some((conn.last_insert_rowid(), body))
-                    }
-                    Err(_) => None,
-                }
-            }
-            None => None,
-        };
-        if dict.is_none() && self.packers.contains_key(&kind) {
-            return Ok(());
-        }
-        let compressor = match &dict {
-            Some((_, body)) => zstd::bulk::Compressor::with_dictionary(LEVEL, body),
-            None => zstd::bulk::Compressor::new(LEVEL),
-        }
-        .map_err(zstd_err("preparing compression"))?;
-        let mut compressor = compressor;
-        // The table says which dictionary a blob needs: the frame need not repeat it.
-        compressor
-            .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
-            .map_err(zstd_err("preparing compression"))?;
-        self.packers.insert(kind, Packer { dict: dict.map(|(id, _)| id), compressor });
-        Ok(())
+        self.packers.prepare(conn, kind, samples)
     }
 
-    /// The id of the blob holding `bytes`, stored now if no run stored it before.
-    pub(super) fn put(&mut self, conn: &Connection, kind: BlobKind, bytes: &[u8]) -> Result<i64> {
-        let h = hash(bytes);
-        if let Some(id) = self.known.get(&h) {
-            return Ok(*id);
-        }
-        let found: Option<i64> = conn
-            .prepare_cached("SELECT id FROM blobs WHERE hash = ?1")
-            .and_then(|mut st| st.query_row([&h[..]], |r| r.get(0)).optional())
-            .ctx("looking up a blob")?;
-        let id = match found {
-            Some(id) => id,
-            None => {
-                if !self.packers.contains_key(&kind) {
-                    self.prepare(conn, kind, &[])?;
-                }
-                let packer = self
-                    .packers
-                    .get_mut(&kind)
-                    .ok_or_else(|| StoreError::Corrupt("no compressor for a blob".into()))?;
-                let body = packer.compressor.compress(bytes).map_err(zstd_err("compressing"))?;
-                conn.prepare_cached("INSERT INTO blobs (hash, dict, body) VALUES (?1, ?2, ?3)")
-                    .and_then(|mut st| st.execute(params![&h[..], packer.dict, body]))
-                    .ctx("storing a blob")?;
-                conn.last_insert_rowid()
-            }
-        };
+    /// Remember that `h` is blob `id`.
+    fn remember(&mut self, h: [u8; 16], id: i64) {
         // Bounded: a million-resource run must not keep every hash it wrote in memory; a hash
         // forgotten is found again in the table.
         if self.known.len() >= KNOWN_LIMIT {
             self.known.clear();
         }
         self.known.insert(h, id);
+    }
+
+    /// The id of the stored blob with hash `h`, if this writer or any run stored it.
+    fn find(&self, conn: &Connection, h: &[u8; 16]) -> Result<Option<i64>> {
+        if let Some(id) = self.known.get(h) {
+            return Ok(Some(*id));
+        }
+        conn.prepare_cached("SELECT id FROM blobs WHERE hash = ?1")
+            .and_then(|mut st| st.query_row([&h[..]], |r| r.get(0)).optional())
+            .ctx("looking up a blob")
+    }
+
+    /// Store a new blob: its hash, dictionary and compressed body.
+    fn insert(conn: &Connection, h: &[u8; 16], dict: Option<i64>, body: &[u8]) -> Result<i64> {
+        conn.prepare_cached("INSERT INTO blobs (hash, dict, body) VALUES (?1, ?2, ?3)")
+            .and_then(|mut st| st.execute(params![&h[..], dict, body]))
+            .ctx("storing a blob")?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// The ids of the blobs holding each of `items`, in order, as [`BlobWriter::put`] one by
+    /// one would give them (new blobs get ids in the order of their first occurrence). A new
+    /// blob is compressed with its label's dictionary (`labels[i]`, see
+    /// [`packers::Packers::prepare_labeled`]) when there is one, else with the kind's. Hashing and
+    /// compressing run on `pool`; lookups and inserts stay on this thread.
+    pub(super) fn put_all(
+        &mut self,
+        conn: &Connection,
+        kind: BlobKind,
+        items: &[Vec<u8>],
+        labels: &[&str],
+        pool: &rayon::ThreadPool,
+    ) -> Result<Vec<i64>> {
+        use rayon::prelude::*;
+        let hashes: Vec<[u8; 16]> = pool.install(|| items.par_iter().map(|b| hash(b)).collect());
+        // Each item: its blob id, or the index in `fresh` of the new blob it needs.
+        let mut slots: Vec<std::result::Result<i64, usize>> = Vec::with_capacity(items.len());
+        let mut fresh: Vec<usize> = Vec::new();
+        let mut fresh_at: HashMap<[u8; 16], usize> = HashMap::new();
+        for (i, h) in hashes.iter().enumerate() {
+            if let Some(&n) = fresh_at.get(h) {
+                slots.push(Err(n));
+            } else if let Some(id) = self.find(conn, h)? {
+                self.remember(*h, id);
+                slots.push(Ok(id));
+            } else {
+                fresh_at.insert(*h, fresh.len());
+                slots.push(Err(fresh.len()));
+                fresh.push(i);
+            }
+        }
+        let label = |i: usize| labels.get(i).copied().unwrap_or_default();
+        let packed = self.packers.compress(conn, kind, &fresh, items, label, pool)?;
+        let mut ids = Vec::with_capacity(fresh.len());
+        for (&i, (dict, body)) in fresh.iter().zip(&packed) {
+            let id = BlobWriter::insert(conn, &hashes[i], *dict, body)?;
+            self.remember(hashes[i], id);
+            ids.push(id);
+        }
+        slots
+            .into_iter()
+            .map(|s| s.or_else(|n| ids.get(n).copied().ok_or_else(|| StoreError::Corrupt("a blob not stored".into()))))
+            .collect()
+    }
+
+    /// The id of the blob holding `bytes`, stored now if no run stored it before.
+    pub(super) fn put(&mut self, conn: &Connection, kind: BlobKind, bytes: &[u8]) -> Result<i64> {
+        let h = hash(bytes);
+        let id = match self.find(conn, &h)? {
+            Some(id) => id,
+            None => {
+                let packer = self.packers.general(conn, kind)?;
+                let dict = packer.dict;
+                let body = packer.compress_one(bytes)?;
+                BlobWriter::insert(conn, &h, dict, &body)?
+            }
+        };
+        self.remember(h, id);
         Ok(id)
     }
 }
@@ -196,45 +211,4 @@ impl BlobReader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-
-    #[test]
-    fn a_blob_is_stored_once_and_reads_back_with_or_without_a_dictionary() {
-        let store = Store::open_in_memory().unwrap();
-        let conn = &store.conn;
-        let docs: Vec<Vec<u8>> = (0..400)
-            .map(|i| {
-                format!(
-                    r#"{{"id":"/subscriptions/s/st{i}","properties":{{"supportsHttpsTrafficOnly":{}}}}}"#,
-                    i % 2 == 0
-                )
-                .into_bytes()
-            })
-            .collect();
-        let mut plain = BlobWriter::default();
-        let small = plain.put(conn, BlobKind::Doc, b"{\"e\":[]}").unwrap();
-        assert_eq!(plain.put(conn, BlobKind::Doc, b"{\"e\":[]}").unwrap(), small);
-        // another run's writer finds it by its hash
-        assert_eq!(BlobWriter::default().put(conn, BlobKind::Doc, b"{\"e\":[]}").unwrap(), small);
-        let mut w = BlobWriter::default();
-        let samples: Vec<&[u8]> = docs.iter().map(|d| d.as_slice()).collect();
-        w.prepare(conn, BlobKind::Doc, &samples).unwrap();
-        let ids: Vec<i64> = docs.iter().map(|d| w.put(conn, BlobKind::Doc, d).unwrap()).collect();
-        let dicts: i64 = conn.query_row("SELECT count(*) FROM zstd_dicts", [], |r| r.get(0)).unwrap();
-        assert_eq!(dicts, 1, "a dictionary was trained for documents");
-        let with_dict: i64 =
-            conn.query_row("SELECT count(*) FROM blobs WHERE dict IS NOT NULL", [], |r| r.get(0)).unwrap();
-        assert_eq!(with_dict, 400);
-        let r = BlobReader::default();
-        assert_eq!(r.get(conn, small).unwrap(), b"{\"e\":[]}");
-        for (id, doc) in ids.iter().zip(&docs) {
-            assert_eq!(&r.get(conn, *id).unwrap(), doc);
-        }
-        let stored: i64 =
-            conn.query_row("SELECT sum(length(body)) FROM blobs WHERE dict IS NOT NULL", [], |r| r.get(0)).unwrap();
-        let raw: usize = docs.iter().map(|d| d.len()).sum();
-        assert!((stored as usize) * 3 < raw, "compressed {stored} of {raw} bytes");
-    }
-}
+mod tests;

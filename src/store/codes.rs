@@ -45,6 +45,18 @@ pub(super) fn origin_of(code: i64) -> Result<Origin> {
         .ok_or_else(|| StoreError::Corrupt(format!("finding origin code {code}")))
 }
 
+/// The key `resources_id` indexes a resource id by: 64 bits of FNV-1a, a quarter of the index
+/// the id text made. Not unique: every lookup compares the id too. Fixed here, as stored keys
+/// must not change between versions.
+pub(super) fn id_key(id: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
 /// The id of a check that may not have one yet (then it gets one).
 pub(super) fn check_id(conn: &Connection, known: &mut HashMap<String, i64>, name: &str) -> Result<i64> {
     if let Some(id) = known.get(name) {
@@ -58,6 +70,28 @@ pub(super) fn check_id(conn: &Connection, known: &mut HashMap<String, i64>, name
         .and_then(|mut st| st.query_row([name], |r| r.get(0)))
         .ctx("naming a check")?;
     known.insert(name.to_string(), id);
+    Ok(id)
+}
+
+/// The id of a resource's place (type, cloud, scope, region), made if it has none yet;
+/// `known` caches them by the four joined.
+pub(super) fn place_id(conn: &Connection, known: &mut HashMap<String, i64>, place: [&str; 4]) -> Result<i64> {
+    // NUL separates: none of the four holds one that could make two places one key.
+    let key = place.join("\0");
+    if let Some(id) = known.get(&key) {
+        return Ok(*id);
+    }
+    conn.prepare_cached(
+        "INSERT INTO places (type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (type, cloud, scope, region) DO NOTHING",
+    )
+    .and_then(|mut st| st.execute(place))
+    .ctx("naming a resource's place")?;
+    let id: i64 = conn
+        .prepare_cached("SELECT id FROM places WHERE type = ?1 AND cloud = ?2 AND scope = ?3 AND region = ?4")
+        .and_then(|mut st| st.query_row(place, |r| r.get(0)))
+        .ctx("naming a resource's place")?;
+    known.insert(key, id);
     Ok(id)
 }
 
@@ -86,5 +120,13 @@ mod tests {
             assert_eq!(origin_of(origin_code(o)).unwrap(), o);
         }
         assert!(state_of(99).is_err());
+    }
+
+    #[test]
+    fn an_id_key_is_fnv_1a_of_the_id() {
+        // the published FNV-1a 64 values: stored keys depend on them
+        assert_eq!(id_key("") as u64, 0xcbf2_9ce4_8422_2325);
+        assert_eq!(id_key("a") as u64, 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(id_key("foobar") as u64, 0x8594_4171_f739_67e8);
     }
 }

@@ -64,6 +64,11 @@ pub struct DiffReport {
     pub secure_delta: f64,
 }
 
+/// The resources of run `?1` that run `?2` does not have (by id). Lookups by id name
+/// `resources_id`: with the id compared after its key, SQLite would rather scan the run.
+pub(super) const ONLY_IN: &str = "SELECT r.id, r.name, r.type, r.cloud, r.scope, r.region FROM resources r WHERE r.run_id = ?1
+     AND NOT EXISTS (SELECT 1 FROM resource_rows o INDEXED BY resources_id WHERE o.run_id = ?2 AND o.idh = r.idh AND o.id = r.id) ORDER BY r.id";
+
 impl Store {
     /// Published runs, newest first, with per-standard percentages.
     pub fn history(&self, standard: Option<&str>, limit: u64) -> Result<Vec<HistoryEntry>> {
@@ -117,13 +122,7 @@ impl Store {
     }
 
     fn resources_only_in(&self, a: i64, b: i64) -> Result<Vec<ResourceRef>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT r.id, r.name, r.type, r.cloud, r.scope, r.region FROM resources r WHERE r.run_id = ?1
-                 AND NOT EXISTS (SELECT 1 FROM resources o WHERE o.run_id = ?2 AND o.id = r.id) ORDER BY r.id",
-            )
-            .ctx("comparing resources")?;
+        let mut st = self.conn.prepare(ONLY_IN).ctx("comparing resources")?;
         let rows = st.query_map([a, b], super::lookup::resource_ref).ctx("comparing resources")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().ctx("comparing resources")
     }
@@ -139,8 +138,8 @@ impl Store {
             &format!(
                 "SELECT {FINDING_COLS}{FINDING_FROM}
                  WHERE f.run_id = ?2 AND f.state = {bad} AND NOT EXISTS (
-                    SELECT 1 FROM resources ra JOIN findings fa ON fa.run_id = ra.run_id AND fa.rid = ra.rid
-                    WHERE ra.run_id = ?1 AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = {bad})
+                    SELECT 1 FROM resource_rows ra INDEXED BY resources_id JOIN findings fa ON fa.run_id = ra.run_id AND fa.rid = ra.rid
+                    WHERE ra.run_id = ?1 AND ra.idh = r.idh AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = {bad})
                  ORDER BY c.name, r.name"
             ),
             rows_a,
@@ -150,10 +149,10 @@ impl Store {
             &format!(
                 "SELECT {FINDING_COLS}{FINDING_FROM}
                  WHERE f.run_id = ?1 AND f.state = {bad}
-                 AND EXISTS (SELECT 1 FROM resources rb WHERE rb.run_id = ?2 AND rb.id = r.id)
+                 AND EXISTS (SELECT 1 FROM resource_rows rb INDEXED BY resources_id WHERE rb.run_id = ?2 AND rb.idh = r.idh AND rb.id = r.id)
                  AND NOT EXISTS (
-                    SELECT 1 FROM resources rb JOIN findings fb ON fb.run_id = rb.run_id AND fb.rid = rb.rid
-                    WHERE rb.run_id = ?2 AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = {bad})
+                    SELECT 1 FROM resource_rows rb INDEXED BY resources_id JOIN findings fb ON fb.run_id = rb.run_id AND fb.rid = rb.rid
+                    WHERE rb.run_id = ?2 AND rb.idh = r.idh AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = {bad})
                  ORDER BY c.name, r.name"
             ),
             rows_a,

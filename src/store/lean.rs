@@ -65,6 +65,24 @@ pub(super) fn documents(conn: &Connection) -> Result<()> {
     conn.execute_batch("DROP TABLE docs; ALTER TABLE doc_refs RENAME TO docs;").ctx("migrating documents")
 }
 
+/// Version 13: `resources_id` indexes `idh`, a 64-bit key of the id (a quarter of the
+/// index the id text made); lookups by id compare the key, then the id.
+pub(super) fn resource_keys(conn: &Connection) -> Result<()> {
+    let ctx = "migrating resource ids";
+    conn.execute_batch("ALTER TABLE resources ADD COLUMN idh INTEGER NOT NULL DEFAULT 0; DROP INDEX resources_id;")
+        .ctx(ctx)?;
+    {
+        let mut st = conn.prepare("SELECT run_id, rid, id FROM resources").ctx(ctx)?;
+        let mut rows = st.query([]).ctx(ctx)?;
+        let mut set = conn.prepare("UPDATE resources SET idh = ?3 WHERE run_id = ?1 AND rid = ?2").ctx(ctx)?;
+        while let Some(r) = rows.next().ctx(ctx)? {
+            let (run, rid, id): (i64, i64, String) = (r.get(0).ctx(ctx)?, r.get(1).ctx(ctx)?, r.get(2).ctx(ctx)?);
+            set.execute(params![run, rid, codes::id_key(&id)]).ctx(ctx)?;
+        }
+    }
+    conn.execute_batch("CREATE INDEX resources_id ON resources(run_id, idh);").ctx(ctx)
+}
+
 /// The new findings table and its indexes (also what a new cache gets).
 const FINDINGS: &str = "
     CREATE TABLE check_ids (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);

@@ -157,6 +157,12 @@ pub(super) fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
     })
 }
 
+/// The document blob of resource `?2` (its key `?3`) in run `?1`. (Named indexes: with the id
+/// compared after the key, SQLite would rather scan the run by its primary key.)
+pub(super) const DOC_OF_RESOURCE: &str =
+    "SELECT d.blob FROM resource_rows r INDEXED BY resources_id JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid
+     WHERE r.run_id = ?1 AND r.idh = ?3 AND r.id = ?2";
+
 impl Store {
     /// What a run imported from other tools (synthetic checks, Defender's standards and
     /// secure scores), if anything.
@@ -306,7 +312,8 @@ impl Store {
             args.extend(scopes.iter().map(|s| SqlValue::from(s.clone())));
         }
         if let Some(id) = &f.resource {
-            sql.push_str(" AND r.id = ?");
+            sql.push_str(" AND r.idh = ? AND r.id = ?");
+            args.push(super::codes::id_key(id).into());
             args.push(id.clone().into());
         }
         (sql, args)
@@ -370,12 +377,14 @@ impl Store {
     }
 
     /// The normalized document of a resource with findings in a run.
+    ///
+    /// By [`DOC_OF_RESOURCE`].
     pub fn resource_doc(&self, run_id: i64, resource_id: &str) -> Result<Option<serde_json::Value>> {
         let blob: Option<i64> = self
             .conn
             .query_row(
-                "SELECT d.blob FROM resources r JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid WHERE r.run_id = ?1 AND r.id = ?2",
-                rusqlite::params![self.data_run(run_id)?, resource_id],
+                DOC_OF_RESOURCE,
+                rusqlite::params![self.data_run(run_id)?, resource_id, super::codes::id_key(resource_id)],
                 |r| r.get(0),
             )
             .optional()

@@ -26,6 +26,23 @@ impl Detail {
     }
 }
 
+/// A finding's evidence and message borrowed, to serialize without copying them: the same
+/// bytes as [`Detail::bytes`].
+#[derive(Serialize)]
+pub(super) struct DetailRef<'a> {
+    #[serde(rename = "e")]
+    pub evidence: &'a [Evidence],
+    #[serde(rename = "m", skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'a str>,
+}
+
+impl DetailRef<'_> {
+    /// The bytes stored (and hashed).
+    pub(super) fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
 /// Findings with their checks and resources.
 pub(super) const FINDING_FROM: &str = " FROM findings f JOIN check_ids c ON c.id = f.check_id
     JOIN resources r ON r.run_id = f.run_id AND r.rid = f.rid";
@@ -98,5 +115,20 @@ impl Store {
     pub(super) fn complete_all(&self, raw: Vec<RawFinding>) -> Result<Vec<FindingRow>> {
         let mut cache = DetailCache::default();
         raw.into_iter().map(|r| self.complete(&mut cache, r)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrowed_detail_is_the_same_bytes() {
+        let evidence = vec![Evidence { path: "properties.x".into(), value: "false".into() }];
+        for message in [None, Some("why".to_string())] {
+            let owned = Detail { evidence: evidence.clone(), message: message.clone() }.bytes();
+            assert_eq!(DetailRef { evidence: &evidence, message: message.as_deref() }.bytes(), owned);
+        }
+        assert_eq!(DetailRef { evidence: &[], message: None }.bytes(), Detail::default().bytes());
     }
 }

@@ -155,8 +155,8 @@ pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool
 pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result<()> {
     let ctx = "copying the rows a run shared";
     tx.execute(
-        "INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region)
-         SELECT ?1, rid, id, name, type, cloud, scope, region FROM resources WHERE run_id = ?2 AND rid < ?3",
+        "INSERT INTO resource_rows (run_id, rid, id, name, place, idh)
+         SELECT ?1, rid, id, name, place, idh FROM resource_rows WHERE run_id = ?2 AND rid < ?3",
         params![run, c, to],
     )
     .ctx(ctx)?;
@@ -183,12 +183,12 @@ pub(super) fn nothing_more(tx: &Transaction, c: i64, counts: Counts) -> Result<b
         tx.query_row(&format!("SELECT count(*) FROM {table} WHERE run_id = ?1"), [c], |r| r.get(0))
             .ctx("counting the rows a run shares")
     };
-    Ok(n("resources")? == counts.resources && n("docs")? == counts.docs && n("findings")? == counts.findings)
+    Ok(n("resource_rows")? == counts.resources && n("docs")? == counts.docs && n("findings")? == counts.findings)
 }
 
 /// Delete a run's resources, documents and findings.
 pub(super) fn delete_rows(tx: &Transaction, run: i64) -> Result<()> {
-    for table in ["findings", "docs", "resources"] {
+    for table in ["findings", "docs", "resource_rows"] {
         tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run]).ctx("removing a run's rows")?;
     }
     Ok(())

@@ -229,7 +229,7 @@ fn findings_of_a_version_7_cache_get_their_names_and_page_by_key() {
 }
 
 /// A batch of `n` resources, each failing one check, with its document.
-fn documented(n: usize, version: &str) -> BatchOutput {
+pub(super) fn documented(n: usize, version: &str) -> BatchOutput {
     BatchOutput {
         resources: (0..n).map(res).collect(),
         findings: (0..n)
@@ -248,7 +248,7 @@ fn documented(n: usize, version: &str) -> BatchOutput {
     }
 }
 
-fn count(store: &Store, sql: &str) -> i64 {
+pub(super) fn count(store: &Store, sql: &str) -> i64 {
     store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 

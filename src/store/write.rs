@@ -4,11 +4,12 @@
 
 use super::blobs::{BlobKind, BlobWriter};
 use super::codes::{self, origin_code, state_code};
-use super::rows::Detail;
+use super::rows::DetailRef;
 use super::share::{self, BatchRows, Counts, FindingRecord, ResourceRow};
-use super::{Ctx, Result, Store};
+use super::{Ctx, Result, Store, StoreError};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use rusqlite::params;
 use std::collections::HashMap;
 
@@ -21,11 +22,29 @@ pub struct RunWriter {
     blobs: BlobWriter,
     /// Check name → stored id.
     checks: HashMap<String, i64>,
+    /// Type, cloud, scope and region → stored place id.
+    places: HashMap<String, i64>,
     /// The run whose rows this one has matched so far, none of them written (share.rs).
     follows: Option<i64>,
     /// Rows so far, written or matched.
     counts: Counts,
+    /// Serializes, hashes and compresses a batch's blobs, so the writer's thread does the SQL.
+    pool: rayon::ThreadPool,
 }
+
+/// SQLite's page cache while a run is written, in KiB (its default is 2 MB): the indexes a
+/// batch inserts into (resources by id, findings by window, blobs by hash) take random keys,
+/// and a page that falls out of the cache is read back from the file for the next row.
+const WRITE_CACHE_KIB: i64 = 256 * 1024;
+
+/// SQLite's page cache otherwise, in KiB (its default).
+const READ_CACHE_KIB: i64 = 2000;
+
+/// A batch's documents (rid, JSON) and its findings' details, serialized.
+type Serialized = (Vec<(i64, Vec<u8>)>, Vec<Vec<u8>>);
+
+/// The findings of a batch's resources (with rid and name), their details and resource types.
+type Kept<'a> = ((Vec<(&'a crate::model::Finding, (i64, &'a str))>, Vec<Vec<u8>>), Vec<&'a str>);
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
@@ -58,11 +77,22 @@ impl Store {
         let run_id = tx.last_insert_rowid();
         let follows = share::follow(&tx, run_id)?;
         tx.commit().ctx("starting a run")?;
+        self.conn.pragma_update(None, "cache_size", -WRITE_CACHE_KIB).ctx("starting a run")?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Its own pool: the engine's keeps its workers busy judging the next batch, and a
+        // batch's blobs must not wait behind that.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("posture-blobs-{i}"))
+            .build()
+            .map_err(|e| StoreError::Open { path: self.path.clone(), source: Box::new(e) })?;
         Ok(RunWriter {
             run_id,
             next_rid: 0,
-            blobs: BlobWriter::default(),
+            blobs: BlobWriter::for_run(threads),
+            pool,
             checks: HashMap::new(),
+            places: HashMap::new(),
             follows,
             counts: Counts::default(),
         })
@@ -71,6 +101,18 @@ impl Store {
     /// Append one batch of resources and findings to an unpublished run (nothing is written
     /// while the batch equals the rows of the run it follows).
     pub fn write_batch(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
+        // The rows written reference the run (made by `begin_run`, which no other process
+        // removes while it runs), checks from `check_ids` (never deleted) and blobs found or
+        // stored in this transaction or held by rows retention keeps: checking each reference
+        // again is a B-tree probe per row. Back on for everything else (removals cascade).
+        self.conn.pragma_update(None, "foreign_keys", "OFF").ctx("writing a batch")?;
+        let written = self.write_batch_rows(w, batch);
+        self.conn.pragma_update(None, "foreign_keys", "ON").ctx("writing a batch")?;
+        written
+    }
+
+    /// [`Store::write_batch`] once the references are known to hold.
+    fn write_batch_rows(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
         // Immediate: the batch reads before it writes, and a read transaction that another
         // process's commit made stale cannot become a write one (it would fail, not wait).
         let tx =
@@ -86,11 +128,14 @@ impl Store {
             w.follows = None;
         }
         let mut ins_res = tx
-            .prepare_cached("INSERT INTO resources (run_id, rid, id, name, type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .prepare_cached(
+                "INSERT INTO resource_rows (run_id, rid, id, name, place, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
             .ctx("writing resources")?;
         for r in &rows.resources {
+            let place = codes::place_id(&tx, &mut w.places, [r.rtype, r.cloud, r.scope, r.region])?;
             ins_res
-                .execute(params![w.run_id, r.rid, r.id, r.name, r.rtype, r.cloud, r.scope, r.region])
+                .execute(params![w.run_id, r.rid, r.id, r.name, place, codes::id_key(r.id)])
                 .ctx("writing resources")?;
         }
         let mut ins_doc =
@@ -129,36 +174,54 @@ impl Store {
                 region: &r.region,
             });
         }
-        let docs: Vec<(i64, Vec<u8>)> = batch
-            .docs
-            .iter()
-            .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
-            .collect();
-        let samples: Vec<&[u8]> = docs.iter().map(|(_, d)| d.as_slice()).collect();
-        w.blobs.prepare(tx, BlobKind::Doc, &samples)?;
-        let mut doc_rows = Vec::with_capacity(docs.len());
-        for (rid, doc) in &docs {
-            doc_rows.push((*rid, w.blobs.put(tx, BlobKind::Doc, doc)?));
-        }
+        // Serialized on the pool, documents beside details.
+        let (docs, details): Serialized = w.pool.install(|| {
+            rayon::join(
+                || {
+                    batch
+                        .docs
+                        .par_iter()
+                        .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
+                        .collect()
+                },
+                || {
+                    batch
+                        .findings
+                        .par_iter()
+                        .map(|f| DetailRef { evidence: &f.evidence, message: f.message.as_deref() }.bytes())
+                        .collect()
+                },
+            )
+        });
+        // Each document and detail is compressed with its resource type's dictionary.
+        let types: HashMap<i64, &str> = resources.iter().map(|r| (r.rid, r.rtype)).collect();
+        let (doc_rids, doc_bytes): (Vec<i64>, Vec<Vec<u8>>) = docs.into_iter().unzip();
+        let doc_types: Vec<&str> = doc_rids.iter().map(|rid| types.get(rid).copied().unwrap_or_default()).collect();
+        let samples: Vec<&[u8]> = doc_bytes.iter().map(|d| d.as_slice()).collect();
+        w.blobs.packers.prepare_labeled(tx, BlobKind::Doc, &samples, &doc_types, &w.pool)?;
+        let doc_blobs = w.blobs.put_all(tx, BlobKind::Doc, &doc_bytes, &doc_types, &w.pool)?;
+        let mut doc_rows: Vec<(i64, i64)> = doc_rids.into_iter().zip(doc_blobs).collect();
         doc_rows.sort_unstable();
-        let details: Vec<Vec<u8>> = batch
+        let detail_types: Vec<&str> = batch.findings.iter().map(|f| f.resource.rtype.as_str()).collect();
+        let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
+        w.blobs.packers.prepare_labeled(tx, BlobKind::Detail, &samples, &detail_types, &w.pool)?;
+        // Only the findings of the batch's resources are stored (and their details).
+        let ((kept, kept_details), kept_types): Kept = batch
             .findings
             .iter()
-            .map(|f| Detail { evidence: f.evidence.clone(), message: f.message.clone() }.bytes())
-            .collect();
-        let samples: Vec<&[u8]> = details.iter().map(|d| d.as_slice()).collect();
-        w.blobs.prepare(tx, BlobKind::Detail, &samples)?;
-        let mut findings = Vec::with_capacity(batch.findings.len());
-        for (f, detail) in batch.findings.iter().zip(&details) {
-            let Some(&(rid, name)) = rids.get(f.resource.id.as_str()) else {
-                continue;
-            };
+            .zip(details)
+            .zip(detail_types)
+            .filter_map(|((f, d), t)| Some((((f, *rids.get(f.resource.id.as_str())?), d), t)))
+            .unzip();
+        let detail_blobs = w.blobs.put_all(tx, BlobKind::Detail, &kept_details, &kept_types, &w.pool)?;
+        let mut findings = Vec::with_capacity(kept.len());
+        for ((f, (rid, name)), detail) in kept.into_iter().zip(detail_blobs) {
             findings.push(FindingRecord {
                 check: codes::check_id(tx, &mut w.checks, &f.check)?,
                 state: state_code(f.state),
                 rid,
                 name,
-                detail: w.blobs.put(tx, BlobKind::Detail, detail)?,
+                detail,
                 origin: origin_code(f.origin),
             });
         }
@@ -168,6 +231,14 @@ impl Store {
     /// Publish a run with its stats, summaries and scores, atomically; a cancelled or failed
     /// run is removed.
     pub fn finish_run(&mut self, w: RunWriter, result: &RunResult, rollup: &Rollup) -> Result<i64> {
+        let published = self.publish_run(w, result, rollup);
+        // Shrinking frees the pages the write held (a worker keeps its store open for long).
+        self.conn.pragma_update(None, "cache_size", -READ_CACHE_KIB).ctx("publishing a run")?;
+        published
+    }
+
+    /// [`Store::finish_run`] with the write's page cache.
+    fn publish_run(&mut self, w: RunWriter, result: &RunResult, rollup: &Rollup) -> Result<i64> {
         if matches!(result.status, RunStatus::Cancelled | RunStatus::Failed) {
             self.abandon_run(w.run_id)?;
             return Ok(w.run_id);
@@ -284,7 +355,9 @@ impl Store {
 
     /// Remove an unpublished run and everything written for it.
     pub fn abandon_run(&mut self, run_id: i64) -> Result<()> {
-        self.remove_runs(&[run_id])
+        let removed = self.remove_runs(&[run_id]);
+        self.conn.pragma_update(None, "cache_size", -READ_CACHE_KIB).ctx("removing a run")?;
+        removed
     }
 
     /// Remove runs, then the blobs no run refers to any more. A run another run still shares
@@ -359,3 +432,6 @@ impl Store {
         Ok(old.len())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -109,12 +109,24 @@ pub(super) struct Bounded<'b>(pub(super) &'b Budget);
 impl<'de> DeserializeSeed<'de> for Bounded<'_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        if self.0.over() {
-            IgnoredAny::deserialize(d)?;
-            return Ok(Value::Null);
-        }
-        d.deserialize_any(self)
+        let budget = self.0;
+        within(budget, d, self, Value::Null)
     }
+}
+
+/// `visitor` over the value `d` reads, or `spent` (the value read past) once the budget is
+/// spent.
+pub(super) fn within<'de, D: Deserializer<'de>, V: Visitor<'de>>(
+    budget: &Budget,
+    d: D,
+    visitor: V,
+    spent: V::Value,
+) -> Result<V::Value, D::Error> {
+    if budget.over() {
+        IgnoredAny::deserialize(d)?;
+        return Ok(spent);
+    }
+    d.deserialize_any(visitor)
 }
 
 impl<'de> Visitor<'de> for Bounded<'_> {
@@ -156,22 +168,33 @@ impl<'de> Visitor<'de> for Bounded<'_> {
         }
         Ok(Value::Array(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(k) = map.next_key_seed(Key(self.0))? {
-            let v = map.next_value_seed(Bounded(self.0))?;
-            match k {
-                Some(k) if !self.0.over() => {
-                    out.insert(k, v);
-                }
-                _ => {
-                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                    return Ok(Value::Null);
-                }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        let budget = self.0;
+        bounded_map(budget, map, |_, map| map.next_value_seed(Bounded(budget)))
+    }
+}
+
+/// An object built within `budget`, each value read by `value` (given its key, None when the
+/// key did not fit); Null once the budget is spent.
+pub(super) fn bounded_map<'de, A: MapAccess<'de>>(
+    budget: &Budget,
+    mut map: A,
+    mut value: impl FnMut(Option<&str>, &mut A) -> Result<Value, A::Error>,
+) -> Result<Value, A::Error> {
+    let mut out = Map::new();
+    while let Some(k) = map.next_key_seed(Key(budget))? {
+        let v = value(k.as_deref(), &mut map)?;
+        match k {
+            Some(k) if !budget.over() => {
+                out.insert(k, v);
+            }
+            _ => {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(Value::Null);
             }
         }
-        Ok(Value::Object(out))
     }
+    Ok(Value::Object(out))
 }
 
 /// An object key within a budget (None once the budget is spent).

@@ -4,10 +4,9 @@
 //! budget exactly as building it whole would, so it is skipped (over `max_record_bytes`) and
 //! its kept strings cut exactly when the whole record would be.
 
-use super::records::{Bounded, Budget, Key, Limits, Record, RecordSeed, VALUE_COST};
-use serde::Deserialize;
+use super::records::{Bounded, Budget, Limits, Record, RecordSeed, VALUE_COST, bounded_map, within};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The top-level keys whose values the first pass reads of a record whose file's format is
 /// known (identities, capture times, types, Defender's kinds, `@odata.context`); of every
@@ -114,11 +113,8 @@ struct SkimTop<'b>(&'b Budget);
 impl<'de> DeserializeSeed<'de> for SkimTop<'_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        if self.0.over() {
-            IgnoredAny::deserialize(d)?;
-            return Ok(Value::Null);
-        }
-        d.deserialize_any(self)
+        let budget = self.0;
+        within(budget, d, self, Value::Null)
     }
 }
 
@@ -149,26 +145,15 @@ impl<'de> Visitor<'de> for SkimTop<'_> {
         Bounded(self.0).visit_seq(seq)
     }
     // As `Bounded::visit_map`, building only the kept keys' values.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(k) = map.next_key_seed(Key(self.0))? {
-            let v = if k.as_deref().is_some_and(|k| KEEP.contains(&k)) {
-                map.next_value_seed(Bounded(self.0))?
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        let budget = self.0;
+        bounded_map(budget, map, |k, map| {
+            if k.is_some_and(|k| KEEP.contains(&k)) {
+                map.next_value_seed(Bounded(budget))
             } else {
-                map.next_value_seed(Counting(self.0))?;
-                Value::Null
-            };
-            match k {
-                Some(k) if !self.0.over() => {
-                    out.insert(k, v);
-                }
-                _ => {
-                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                    return Ok(Value::Null);
-                }
+                map.next_value_seed(Counting(budget)).map(|()| Value::Null)
             }
-        }
-        Ok(Value::Object(out))
+        })
     }
 }
 
@@ -178,11 +163,8 @@ struct Counting<'b>(&'b Budget);
 impl<'de> DeserializeSeed<'de> for Counting<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.0.over() {
-            IgnoredAny::deserialize(d)?;
-            return Ok(());
-        }
-        d.deserialize_any(self)
+        let budget = self.0;
+        within(budget, d, self, ())
     }
 }
 

@@ -9,6 +9,7 @@ use super::detect::Format;
 use super::records::{Limits, give_context};
 use super::{Reading, aws, aws_cli, azure, graph, skim};
 use crate::model::Resource;
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -114,8 +115,13 @@ impl Held {
     }
 }
 
-/// Normalize the held records that won the duplicate index and hand them on. A record that
-/// does not normalize is left to the second pass, which reports it.
+/// Held records built and normalized at a time, on every core (evaluation waits for them):
+/// as many as a batch, so only so many are in memory at once, handed on in reading order.
+const RELEASE_CHUNK: usize = super::BATCH;
+
+/// Normalize the held records that won the duplicate index and hand them on, in the order
+/// they were read. A record that does not normalize is left to the second pass, which
+/// reports it.
 pub(super) fn release(
     held: Vec<Held>,
     readings: &[Reading],
@@ -123,23 +129,30 @@ pub(super) fn release(
     limits: Limits,
     on: &mut dyn FnMut(Resource),
 ) {
-    for h in held {
-        if let Some(key) = h.key
-            && !winners.is_empty()
-            && winners.replaced(key, h.at)
-        {
-            continue;
+    let mut kept =
+        held.into_iter().filter(|h| !h.key.is_some_and(|key| !winners.is_empty() && winners.replaced(key, h.at)));
+    loop {
+        let chunk: Vec<Held> = kept.by_ref().take(RELEASE_CHUNK).collect();
+        if chunk.is_empty() {
+            return;
         }
-        let Some(rec) = h.rec.build(limits) else { continue };
-        let rs: Vec<Resource> = match (h.format, &h.file) {
+        let normalized: Vec<Vec<Resource>> = chunk.into_par_iter().map(|h| h.normalize(readings, limits)).collect();
+        normalized.into_iter().flatten().for_each(&mut *on);
+    }
+}
+
+impl Held {
+    /// The resources this record becomes (none when it does not build or normalize).
+    fn normalize(self, readings: &[Reading], limits: Limits) -> Vec<Resource> {
+        let Some(rec) = self.rec.build(limits) else { return Vec::new() };
+        match (self.format, &self.file) {
             (Format::Aws, Some(file)) => aws_cli::normalize(rec, file).unwrap_or_default(),
             (Format::Azure, _) => azure::normalize(rec).ok().into_iter().collect(),
-            (Format::Graph, _) => h.tenant.and_then(|t| graph::normalize_in(rec, &t).ok()).unwrap_or_default(),
+            (Format::Graph, _) => self.tenant.and_then(|t| graph::normalize_in(rec, &t).ok()).unwrap_or_default(),
             (Format::Aws, None) => aws::normalize(rec).ok().flatten().into_iter().collect(),
             (Format::Gcp, _) => {
-                readings.get(h.reading).and_then(|rd| rd.gcp.merged(rec).ok().flatten()).into_iter().collect()
+                readings.get(self.reading).and_then(|rd| rd.gcp.merged(rec).ok().flatten()).into_iter().collect()
             }
-        };
-        rs.into_iter().for_each(&mut *on);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Tell formats apart by content, and split a file into bounded records.
 
 use super::cap_strings::CapStrings;
-use super::records::{Limits, Record, RecordSeed, Sink};
+use super::records::{Item, Limits, Record, RecordSeed, Sink};
 use serde::de::IgnoredAny;
 use serde_json::Value;
 use std::cell::Cell;
@@ -43,7 +43,33 @@ pub type OnRecord<'a> = &'a mut dyn FnMut(Record) -> Result<(), String>;
 pub fn stream(input: &Input, limits: Limits, on: OnRecord) -> Result<(), String> {
     match input {
         Input::Reader(open) => stream_records(*open, limits, on),
-        Input::Bytes(bytes) => stream_slice(bytes, limits, on),
+        Input::Bytes(bytes) => stream_slice(bytes, limits, &mut |item: Item| on(built(item, limits)?), false),
+    }
+}
+
+/// The handler of each item of [`stream_items`].
+pub type OnItem<'a> = &'a mut dyn FnMut(Item) -> Result<(), String>;
+
+/// [`stream`], handing on the records of an input held in memory as their JSON text
+/// ([`Item::Raw`], one per record; the handler builds what it needs of each), those of a
+/// reader built ([`Item::Record`]). A record the handler cannot build must stop the input
+/// (return its error), as building it here would have.
+pub fn stream_items(input: &Input, limits: Limits, on: OnItem) -> Result<(), String> {
+    match input {
+        Input::Reader(open) => stream_records(*open, limits, &mut |r| on(Item::Record(r))),
+        Input::Bytes(bytes) => stream_slice(bytes, limits, on, true),
+    }
+}
+
+/// An item as a record, built if it is text.
+fn built(item: Item, limits: Limits) -> Result<Record, String> {
+    match item {
+        Item::Record(r) => Ok(r),
+        Item::Raw { json, context, depth } => {
+            let mut r = super::skim::full(json, limits, depth)?;
+            super::records::give_context(&mut r, context);
+            Ok(r)
+        }
     }
 }
 
@@ -56,6 +82,13 @@ fn is_object_line(line: &[u8]) -> bool {
 
 /// One line of newline-delimited JSON as a record.
 fn line_record(line: &[u8], n: usize, limits: Limits) -> Result<Option<Record>, String> {
+    let Some(t) = line_text(line, n)? else { return Ok(None) };
+    super::skim::full(t, limits, 0).map(Some).map_err(|e| format!("line {n}: {e}"))
+}
+
+/// The JSON text of one line of newline-delimited JSON, None when it is blank; an error when
+/// it is not an object.
+fn line_text(line: &[u8], n: usize) -> Result<Option<&[u8]>, String> {
     let t = line.trim_ascii();
     let t = t.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(t);
     if t.is_empty() {
@@ -67,20 +100,17 @@ fn line_record(line: &[u8], n: usize, limits: Limits) -> Result<Option<Record>, 
             Err(e) => format!("line {n}: invalid JSON: {e}"),
         });
     }
-    let mut de = serde_json::Deserializer::from_slice(t);
-    let r = serde::de::DeserializeSeed::deserialize(RecordSeed { limits, cut: None }, &mut de)
-        .and_then(|r| de.end().map(|_| r))
-        .map_err(|e| format!("line {n}: invalid JSON: {e}"))?;
-    Ok(Some(r))
+    Ok(Some(t))
 }
 
 /// Split one JSON document with `de`, keeping the handler's errors apart from JSON errors.
 fn document<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
     seed: RecordSeed,
-    on: OnRecord,
+    on: OnItem,
+    raw: bool,
 ) -> Result<(), String> {
-    let mut sink = Sink { on, seed, failed: None };
+    let mut sink = Sink { on, seed, failed: None, raw };
     let parsed = sink.document(&mut de);
     if let Some(m) = sink.failed {
         return Err(m);
@@ -89,7 +119,8 @@ fn document<'de, R: serde_json::de::Read<'de>>(
     de.end().map_err(|e| format!("invalid JSON after the document: {e}"))
 }
 
-fn stream_slice(bytes: &[u8], limits: Limits, on: OnRecord) -> Result<(), String> {
+/// Split an input held in memory; `raw`: records as text ([`Item::Raw`]).
+fn stream_slice(bytes: &[u8], limits: Limits, on: OnItem, raw: bool) -> Result<(), String> {
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     let Some(&first) = body.iter().find(|b| !b.is_ascii_whitespace()) else { return Ok(()) };
     if first == b'{' {
@@ -98,8 +129,12 @@ fn stream_slice(bytes: &[u8], limits: Limits, on: OnRecord) -> Result<(), String
         let more = lines.clone().any(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
         if more && is_object_line(head) {
             for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-                if let Some(r) = line_record(line, i + 1, limits)? {
-                    on(r)?;
+                if raw {
+                    if let Some(json) = line_text(line, i + 1)? {
+                        on(Item::Raw { json, context: None, depth: 0 })?;
+                    }
+                } else if let Some(r) = line_record(line, i + 1, limits)? {
+                    on(Item::Record(r))?;
                 }
             }
             return Ok(());
@@ -107,7 +142,7 @@ fn stream_slice(bytes: &[u8], limits: Limits, on: OnRecord) -> Result<(), String
     } else if first != b'[' {
         return Err("not JSON: expected an array or an object".into());
     }
-    document(serde_json::Deserializer::from_slice(body), RecordSeed { limits, cut: None }, on)
+    document(serde_json::Deserializer::from_slice(body), RecordSeed { limits, cut: None }, on, raw)
 }
 
 /// Call `on` with every record of a file — a JSON array, an envelope (`data`, `value`,
@@ -163,7 +198,8 @@ pub fn stream_records(open: Opener, limits: Limits, on: OnRecord) -> Result<(), 
     let cut = Rc::new(Cell::new(0));
     let reader =
         CapStrings::new(SkipBom::new(BufReader::new(open().map_err(io)?)), limits.max_string_bytes, cut.clone());
-    document(serde_json::Deserializer::from_reader(reader), RecordSeed { limits, cut: Some(&cut) }, on)
+    let on = &mut |item: Item| on(built(item, limits)?);
+    document(serde_json::Deserializer::from_reader(reader), RecordSeed { limits, cut: Some(&cut) }, on, false)
 }
 
 /// Read one line into `line` (without its newline), keeping at most `cap` bytes: whether the

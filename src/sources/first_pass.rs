@@ -6,8 +6,9 @@
 
 use super::dedupe::{Index, Key, Occurrence, Winners};
 use super::detect::{self, Format};
-use super::records::Limits;
-use super::{Kind, Reading, aws_cli, files, gcp, graph, identity, kind_of, related};
+use super::records::{Item, Limits, give_context};
+use super::related::Rec;
+use super::{Kind, Reading, aws_cli, files, gcp, graph, identity, kind_of, related, skim};
 use crate::model::Cloud;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -51,7 +52,7 @@ pub(super) fn run(
     }
     let types = related.as_ref().map(|(t, _)| *t);
     let seen: Vec<Option<FileSeen>> =
-        jobs.par_iter().map(|job| (!stop()).then(|| read_file(job, limits, types))).collect();
+        jobs.par_iter().map(|job| (!stop()).then(|| read_file(job, limits, types, true))).collect();
     if stop() {
         return Winners::default();
     }
@@ -82,16 +83,36 @@ pub(super) fn run(
 }
 
 /// The first pass over one file. A file that does not parse is left to the second pass,
-/// which reports it.
-fn read_file(job: &Job, limits: Limits, types: Option<&BTreeSet<String>>) -> FileSeen {
+/// which reports it. `skimmed`: records are skimmed ([`skim::skim`]) once the file's format is
+/// known, and built whole only when they are held (else every record is built, as the second
+/// pass builds them: the tests compare the two).
+fn read_file(job: &Job, limits: Limits, types: Option<&BTreeSet<String>>, skimmed: bool) -> FileSeen {
     let mut out = FileSeen::default();
     let name = job.file.name.as_str();
     let mut format = None;
     let mut n = 0usize;
     files::with_input(job.file.open.as_ref(), job.file.size, limits.in_memory_bytes, &mut |input| {
-        let _ = detect::stream(input, limits, &mut |rec| {
+        let on = &mut |item: Item| {
             n += 1;
+            let (rec, text) = match item {
+                Item::Record(r) => (r, None),
+                Item::Raw { json, context, depth } => {
+                    // The first record tells the format (read whole, as Graph records are).
+                    let skimmed = format.is_some_and(|f| f != Format::Graph);
+                    let build = if skimmed { skim::skim } else { skim::full };
+                    let mut r = build(json, limits, depth)?;
+                    give_context(&mut r, context);
+                    (r, skimmed.then_some((json, context, depth)))
+                }
+            };
             let Some(v) = rec.value else { return Ok(()) };
+            // What is held is the whole record: as its text when the record was skimmed.
+            let held = |v: Value| match text {
+                None => Rec::Value(v),
+                Some((json, context, depth)) => {
+                    Rec::Text { json: json.into(), context: context.map(Into::into), depth }
+                }
+            };
             let f = match kind_of(&mut format, job.forced, &v)? {
                 // The import pass reads this file.
                 Kind::FindingsOnly => return Err(String::new()),
@@ -105,7 +126,7 @@ fn read_file(job: &Job, limits: Limits, types: Option<&BTreeSet<String>>) -> Fil
                     && related::wanted(types, f, &v)
                 {
                     let tenant = (f == Format::Graph).then(|| graph::tenant_of(name).map(str::to_string)).flatten();
-                    out.held.push(related::Held::new(key, at, f, job.reading, v, tenant));
+                    out.held.push(related::Held::new(key, at, f, job.reading, held(v), tenant));
                     return Ok(());
                 }
             }
@@ -114,14 +135,32 @@ fn read_file(job: &Job, limits: Limits, types: Option<&BTreeSet<String>>) -> Fil
                 && aws_cli::is_cli_output(&v)
                 && related::wanted(types, f, &v)
             {
-                out.held.push(related::Held::cli(at, job.reading, v, name));
+                out.held.push(related::Held::cli(at, job.reading, held(v), name));
                 return Ok(());
             }
             if f == Format::Gcp && gcp::policy_only(&v) {
-                out.policies.push(v);
+                // Merged into their resources as values: built now (few: most exports put
+                // the policy in the resource's own record).
+                let whole = match text {
+                    None => Some(v),
+                    Some((json, context, depth)) => {
+                        let mut r = skim::full(json, limits, depth)?;
+                        give_context(&mut r, context);
+                        r.value
+                    }
+                };
+                out.policies.extend(whole);
             }
             Ok(())
-        });
+        };
+        let _ = if skimmed {
+            detect::stream_items(input, limits, on)
+        } else {
+            detect::stream(input, limits, &mut |r| on(Item::Record(r)))
+        };
     });
     out
 }
+
+#[cfg(test)]
+mod tests;

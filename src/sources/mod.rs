@@ -22,6 +22,7 @@ pub mod notices;
 mod prowler;
 mod records;
 mod related;
+mod skim;
 
 pub use aws_cli::TRAIL_STATUS_SUFFIX;
 pub(crate) use build::{build, str_field, tag_map};
@@ -229,7 +230,7 @@ pub fn read_sources_by(
     let types = related.as_ref().map(|r| r.types);
     let winners = first_pass::run(&mut readings, limits, stop, types.map(|t| (t, &mut held)));
     if let Some(r) = related {
-        related::release(held, &readings, &winners, r.on);
+        related::release(held, &readings, &winners, limits, r.on);
     }
     for (s, reading) in readings.iter_mut().enumerate() {
         let mut file_no = reading.first_file;

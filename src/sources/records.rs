@@ -38,17 +38,17 @@ pub struct Record {
 }
 
 /// What a value that is not a string counts against the record's size.
-const VALUE_COST: usize = 16;
+pub(super) const VALUE_COST: usize = 16;
 
 /// The room left in the record being built.
-struct Budget {
+pub(super) struct Budget {
     max_string: usize,
     left: Cell<usize>,
     truncated: Cell<u64>,
 }
 
 impl Budget {
-    fn new(limits: Limits) -> Budget {
+    pub(super) fn new(limits: Limits) -> Budget {
         Budget {
             max_string: limits.max_string_bytes,
             left: Cell::new(limits.max_record_bytes),
@@ -56,12 +56,12 @@ impl Budget {
         }
     }
 
-    fn over(&self) -> bool {
+    pub(super) fn over(&self) -> bool {
         self.left.get() == 0
     }
 
     /// Spend `n`; false (and nothing left) when it does not fit.
-    fn spend(&self, n: usize) -> bool {
+    pub(super) fn spend(&self, n: usize) -> bool {
         match self.left.get().checked_sub(n) {
             Some(l) if l > 0 || n == 0 => {
                 self.left.set(l);
@@ -76,13 +76,24 @@ impl Budget {
 
     /// `s` cut to the string cap (at a character boundary), if the record has room for it.
     fn string(&self, s: &str) -> Option<String> {
-        let s = if s.len() > self.max_string {
+        let s = self.cut(s);
+        self.spend(s.len() + VALUE_COST).then(|| s.to_string())
+    }
+
+    /// What [`Budget::string`] spends on `s`, without building it: whether it fit.
+    pub(super) fn count_string(&self, s: &str) -> bool {
+        let s = self.cut(s);
+        self.spend(s.len() + VALUE_COST)
+    }
+
+    /// `s` cut to the string cap, counted when it is.
+    fn cut<'s>(&self, s: &'s str) -> &'s str {
+        if s.len() > self.max_string {
             self.truncated.set(self.truncated.get() + 1);
             &s[..floor_char_boundary(s, self.max_string)]
         } else {
             s
-        };
-        self.spend(s.len() + VALUE_COST).then(|| s.to_string())
+        }
     }
 }
 
@@ -93,17 +104,29 @@ fn floor_char_boundary(s: &str, at: usize) -> usize {
 }
 
 /// A JSON value built within a budget; Null once the budget is spent (the record is dropped).
-struct Bounded<'b>(&'b Budget);
+pub(super) struct Bounded<'b>(pub(super) &'b Budget);
 
 impl<'de> DeserializeSeed<'de> for Bounded<'_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        if self.0.over() {
-            IgnoredAny::deserialize(d)?;
-            return Ok(Value::Null);
-        }
-        d.deserialize_any(self)
+        let budget = self.0;
+        within(budget, d, self, Value::Null)
     }
+}
+
+/// `visitor` over the value `d` reads, or `spent` (the value read past) once the budget is
+/// spent.
+pub(super) fn within<'de, D: Deserializer<'de>, V: Visitor<'de>>(
+    budget: &Budget,
+    d: D,
+    visitor: V,
+    spent: V::Value,
+) -> Result<V::Value, D::Error> {
+    if budget.over() {
+        IgnoredAny::deserialize(d)?;
+        return Ok(spent);
+    }
+    d.deserialize_any(visitor)
 }
 
 impl<'de> Visitor<'de> for Bounded<'_> {
@@ -145,26 +168,37 @@ impl<'de> Visitor<'de> for Bounded<'_> {
         }
         Ok(Value::Array(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(k) = map.next_key_seed(Key(self.0))? {
-            let v = map.next_value_seed(Bounded(self.0))?;
-            match k {
-                Some(k) if !self.0.over() => {
-                    out.insert(k, v);
-                }
-                _ => {
-                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                    return Ok(Value::Null);
-                }
-            }
-        }
-        Ok(Value::Object(out))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        let budget = self.0;
+        bounded_map(budget, map, |_, map| map.next_value_seed(Bounded(budget)))
     }
 }
 
+/// An object built within `budget`, each value read by `value` (given its key, None when the
+/// key did not fit); Null once the budget is spent.
+pub(super) fn bounded_map<'de, A: MapAccess<'de>>(
+    budget: &Budget,
+    mut map: A,
+    mut value: impl FnMut(Option<&str>, &mut A) -> Result<Value, A::Error>,
+) -> Result<Value, A::Error> {
+    let mut out = Map::new();
+    while let Some(k) = map.next_key_seed(Key(budget))? {
+        let v = value(k.as_deref(), &mut map)?;
+        match k {
+            Some(k) if !budget.over() => {
+                out.insert(k, v);
+            }
+            _ => {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(Value::Null);
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
 /// An object key within a budget (None once the budget is spent).
-struct Key<'b>(&'b Budget);
+pub(super) struct Key<'b>(pub(super) &'b Budget);
 
 impl<'de> DeserializeSeed<'de> for Key<'_> {
     type Value = Option<String>;
@@ -203,7 +237,8 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
 }
 
 impl RecordSeed<'_> {
-    fn finish(&self, budget: &Budget, value: Value, cut_before: u64) -> Record {
+    /// The record `value` built within `budget` is: None when it did not fit.
+    pub(super) fn finish(&self, budget: &Budget, value: Value, cut_before: u64) -> Record {
         let cut = self.cut.map(Cell::get).unwrap_or(0).saturating_sub(cut_before);
         let value = (!budget.over()).then_some(value);
         Record { value, truncated: budget.truncated.get() + cut }
@@ -213,19 +248,37 @@ impl RecordSeed<'_> {
 /// Keys of the envelopes whose array holds the records.
 pub const ENVELOPES: [&str; 4] = ["data", "value", "configurationItems", "Findings"];
 
+/// What a document's splitting hands on.
+pub enum Item<'a> {
+    /// A record, built.
+    Record(Record),
+    /// An element of the document's array, as its JSON text, not yet built (the first pass
+    /// builds only what it needs of it); `depth` is how deep in the document it lies.
+    Raw {
+        /// Its JSON text.
+        json: &'a [u8],
+        /// The `@odata.context` of its envelope, to give it.
+        context: Option<&'a str>,
+        /// Arrays and objects around it (serde_json's nesting limit counts from the document).
+        depth: u8,
+    },
+}
+
 /// Where records go while a document is split. A handler's error stops the document; it is
 /// kept apart from JSON errors so it is never reported as "invalid JSON".
 pub struct Sink<'a> {
     /// Called with every record.
-    pub on: &'a mut dyn FnMut(Record) -> Result<(), String>,
+    pub on: &'a mut dyn FnMut(Item) -> Result<(), String>,
     /// How each record is built.
     pub seed: RecordSeed<'a>,
     /// The handler's error, when it stopped the document.
     pub failed: Option<String>,
+    /// Elements of the array are handed on as text ([`Item::Raw`]): in-memory input only.
+    pub raw: bool,
 }
 
 impl Sink<'_> {
-    fn deliver<E: de::Error>(&mut self, r: Record) -> Result<(), E> {
+    fn deliver<E: de::Error>(&mut self, r: Item) -> Result<(), E> {
         (self.on)(r).map_err(|m| {
             self.failed = Some(m);
             E::custom("stopped")
@@ -249,7 +302,7 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
         f.write_str("a JSON array or object of resources")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        stream_elements(self.sink, seq, None)
+        stream_elements(self.sink, seq, None, 1)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let seed = self.sink.seed;
@@ -280,22 +333,38 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
         }
         if !streamed {
             let r = seed.finish(&budget, Value::Object(rest), before);
-            self.sink.deliver(r)?;
+            self.sink.deliver(Item::Record(r))?;
         }
         Ok(())
     }
 }
 
-fn stream_elements<'de, A: SeqAccess<'de>>(sink: &mut Sink, mut seq: A, context: Option<&str>) -> Result<(), A::Error> {
-    while let Some(mut r) = seq.next_element_seed(sink.seed)? {
-        if let (Some(ctx), Some(Value::Object(o))) = (context, r.value.as_mut())
-            && !o.contains_key(ODATA_CONTEXT)
-        {
-            o.insert(ODATA_CONTEXT.into(), Value::String(ctx.to_string()));
+fn stream_elements<'de, A: SeqAccess<'de>>(
+    sink: &mut Sink,
+    mut seq: A,
+    context: Option<&str>,
+    depth: u8,
+) -> Result<(), A::Error> {
+    if sink.raw {
+        while let Some(r) = seq.next_element::<&'de serde_json::value::RawValue>()? {
+            sink.deliver(Item::Raw { json: r.get().as_bytes(), context, depth })?;
         }
-        sink.deliver(r)?;
+        return Ok(());
+    }
+    while let Some(mut r) = seq.next_element_seed(sink.seed)? {
+        give_context(&mut r, context);
+        sink.deliver(Item::Record(r))?;
     }
     Ok(())
+}
+
+/// Give a record its envelope's `@odata.context` unless it has its own.
+pub fn give_context(r: &mut Record, context: Option<&str>) {
+    if let (Some(ctx), Some(Value::Object(o))) = (context, r.value.as_mut())
+        && !o.contains_key(ODATA_CONTEXT)
+    {
+        o.insert(ODATA_CONTEXT.into(), Value::String(ctx.to_string()));
+    }
 }
 
 /// The OData annotation that names what a Microsoft Graph response holds.
@@ -322,7 +391,7 @@ impl<'de> Visitor<'de> for Elements<'_, '_, '_> {
         f.write_str("any JSON value")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<Value>, A::Error> {
-        stream_elements(self.sink, seq, self.context.as_deref()).map(|_| None)
+        stream_elements(self.sink, seq, self.context.as_deref(), 2).map(|_| None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
         Bounded(self.budget).visit_map(map).map(Some)

@@ -1,12 +1,15 @@
 //! The records of the types related and scope checks read, kept by the first pass (which
-//! parses every record anyway, for the duplicate index) instead of a pass of their own. Only
-//! those types are held, as raw records, and they are normalized once the duplicate winners
+//! reads every record anyway, for the duplicate index) instead of a pass of their own. Only
+//! those types are held, as raw records (their JSON text when the file is in memory: a tenth
+//! of the built value's size), and they are built and normalized once the duplicate winners
 //! are known, so a related resource is the same copy the second pass hands to the engine.
 
 use super::dedupe::{Key, Occurrence, Winners};
 use super::detect::Format;
-use super::{Reading, aws, aws_cli, azure, graph};
+use super::records::{Limits, give_context};
+use super::{Reading, aws, aws_cli, azure, graph, skim};
 use crate::model::Resource;
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -25,11 +28,40 @@ pub(super) struct Held {
     at: Occurrence,
     format: Format,
     reading: usize,
-    rec: Value,
+    rec: Rec,
     /// The file it came from, for AWS CLI output (whose account and region the folders give).
     file: Option<String>,
     /// The tenant of a Microsoft Graph record (its file's path names it).
     tenant: Option<String>,
+}
+
+/// A held record as read.
+pub(super) enum Rec {
+    /// Built.
+    Value(Value),
+    /// Its JSON text, as [`super::records::Item::Raw`] gave it.
+    Text {
+        /// The text.
+        json: Box<[u8]>,
+        /// Its envelope's `@odata.context`.
+        context: Option<Box<str>>,
+        /// How deep in its document it lay.
+        depth: u8,
+    },
+}
+
+impl Rec {
+    /// The record built (as the first pass built it when it held it).
+    fn build(self, limits: Limits) -> Option<Value> {
+        match self {
+            Rec::Value(v) => Some(v),
+            Rec::Text { json, context, depth } => {
+                let mut r = skim::full(&json, limits, depth).ok()?;
+                give_context(&mut r, context.as_deref());
+                r.value
+            }
+        }
+    }
 }
 
 /// Whether a raw record is of a kept type (read from the record before it is normalized).
@@ -59,37 +91,68 @@ impl Held {
         at: Occurrence,
         format: Format,
         reading: usize,
-        rec: Value,
+        rec: Rec,
         tenant: Option<String>,
     ) -> Held {
         Held { key: Some(key), at, format, reading, rec, file: None, tenant }
     }
 
     /// An AWS CLI output of reading `reading`, read from `file`.
-    pub(super) fn cli(at: Occurrence, reading: usize, rec: Value, file: &str) -> Held {
+    pub(super) fn cli(at: Occurrence, reading: usize, rec: Rec, file: &str) -> Held {
         Held { key: None, at, format: Format::Aws, reading, rec, file: Some(file.to_string()), tenant: None }
     }
 }
 
-/// Normalize the held records that won the duplicate index and hand them on. A record that
-/// does not normalize is left to the second pass, which reports it.
-pub(super) fn release(held: Vec<Held>, readings: &[Reading], winners: &Winners, on: &mut dyn FnMut(Resource)) {
-    for h in held {
-        if let Some(key) = h.key
-            && !winners.is_empty()
-            && winners.replaced(key, h.at)
-        {
-            continue;
+#[cfg(test)]
+impl Held {
+    /// What it holds, built: (key, place, format, reading, record, file, tenant).
+    #[allow(clippy::type_complexity)]
+    pub(super) fn parts(
+        self,
+        limits: Limits,
+    ) -> (Option<Key>, Occurrence, Format, usize, Option<Value>, Option<String>, Option<String>) {
+        (self.key, self.at, self.format, self.reading, self.rec.build(limits), self.file, self.tenant)
+    }
+}
+
+/// Held records built and normalized at a time, on every core (evaluation waits for them):
+/// as many as a batch, so only so many are in memory at once, handed on in reading order.
+const RELEASE_CHUNK: usize = super::BATCH;
+
+/// Normalize the held records that won the duplicate index and hand them on, in the order
+/// they were read. A record that does not normalize is left to the second pass, which
+/// reports it.
+pub(super) fn release(
+    held: Vec<Held>,
+    readings: &[Reading],
+    winners: &Winners,
+    limits: Limits,
+    on: &mut dyn FnMut(Resource),
+) {
+    let mut kept =
+        held.into_iter().filter(|h| !h.key.is_some_and(|key| !winners.is_empty() && winners.replaced(key, h.at)));
+    loop {
+        let chunk: Vec<Held> = kept.by_ref().take(RELEASE_CHUNK).collect();
+        if chunk.is_empty() {
+            return;
         }
-        let rs: Vec<Resource> = match (h.format, &h.file) {
-            (Format::Aws, Some(file)) => aws_cli::normalize(h.rec, file).unwrap_or_default(),
-            (Format::Azure, _) => azure::normalize(h.rec).ok().into_iter().collect(),
-            (Format::Graph, _) => h.tenant.and_then(|t| graph::normalize_in(h.rec, &t).ok()).unwrap_or_default(),
-            (Format::Aws, None) => aws::normalize(h.rec).ok().flatten().into_iter().collect(),
+        let normalized: Vec<Vec<Resource>> = chunk.into_par_iter().map(|h| h.normalize(readings, limits)).collect();
+        normalized.into_iter().flatten().for_each(&mut *on);
+    }
+}
+
+impl Held {
+    /// The resources this record becomes (none when it does not build or normalize).
+    fn normalize(self, readings: &[Reading], limits: Limits) -> Vec<Resource> {
+        let Some(rec) = self.rec.build(limits) else { return Vec::new() };
+        match (self.format, &self.file) {
+            (Format::Aws, Some(file)) => aws_cli::normalize(rec, file).unwrap_or_default(),
+            (Format::Azure, _) => azure::normalize(rec).ok().into_iter().collect(),
+            (Format::Graph, _) => self.tenant.and_then(|t| graph::normalize_in(rec, &t).ok()).unwrap_or_default(),
+            (Format::Aws, None) => aws::normalize(rec).ok().flatten().into_iter().collect(),
             (Format::Gcp, _) => {
-                readings.get(h.reading).and_then(|rd| rd.gcp.merged(h.rec).ok().flatten()).into_iter().collect()
+                readings.get(self.reading).and_then(|rd| rd.gcp.merged(rec).ok().flatten()).into_iter().collect()
             }
-        };
-        rs.into_iter().for_each(&mut *on);
+        }
     }
 }

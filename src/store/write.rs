@@ -35,7 +35,7 @@ pub struct RunWriter {
 /// SQLite's page cache while a run is written, in KiB (its default is 2 MB): the indexes a
 /// batch inserts into (resources by id, findings by window, blobs by hash) take random keys,
 /// and a page that falls out of the cache is read back from the file for the next row.
-const WRITE_CACHE_KIB: i64 = 256 * 1024;
+const WRITE_CACHE_KIB: i64 = 64 * 1024;
 
 /// SQLite's page cache otherwise, in KiB (its default).
 const READ_CACHE_KIB: i64 = 2000;

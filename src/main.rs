@@ -18,8 +18,8 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // mimalloc asks for transparent huge pages, and the kernel zeroes 2 MiB at each first touch
-    // of one: a 100k assess spent a sixth of its CPU there (see BENCHMARKS.md, session 8).
-    // Without them the run is faster and smaller; the console does not notice.
+    // of one: 12 % of a 100k assess's CPU samples (BENCHMARKS.md, session 8). Without them its
+    // system time falls by about 0.9 s for 0.3 s more user time; the console does not notice.
     #[cfg(target_os = "linux")]
     // SAFETY: prctl with integer arguments only; it sets a flag of this process, nothing else.
     unsafe {

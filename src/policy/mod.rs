@@ -91,7 +91,7 @@ fn env() -> &'static Arc<Env> {
 pub fn compile(source: &str) -> Result<Compiled, PolicyError> {
     // The `cel` crate's hand-written parser is some 20 times faster than its ANTLR one and
     // builds the same tree, but for node ids, which only place an error in the source (tests
-    // in parse_tests.rs compare both over every shipped condition and their mutations). Any
+    // in parse/tests.rs compare both over every shipped condition and their mutations). Any
     // error is reported by the ANTLR path, so messages and positions are its own.
     if let Ok(expr) = parse::fast(source)
         && let Ok(compiled) = validated(expr, &SourceInfo::default())

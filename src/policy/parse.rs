@@ -5,11 +5,13 @@ use super::{PolicyError, env};
 use cel::IdedExpr;
 use cel::parser::PrattParser;
 
-/// Deepest nesting of brackets in the source, and deepest tree (a comprehension adds a few
-/// levels: shipped conditions reach 8 and 36), the fast parser takes on. Its own limit does
-/// not count as the ANTLR parser's (96) does, so a condition anywhere near that limit goes
-/// to [`full`], which decides.
+/// Deepest nesting of brackets in the source the fast parser takes on (shipped conditions
+/// reach 8). Its own limit does not count as the ANTLR parser's (96) does, so a condition
+/// anywhere near that limit goes to [`full`], which decides.
 const FAST_BRACKETS: usize = 32;
+
+/// Deepest tree the fast parser's result may have, for the same reason (a comprehension adds
+/// a few levels: shipped conditions reach 36).
 const FAST_TREE: usize = 64;
 
 /// The tree of `source`, as [`full`] would build it but for node ids (`Err`: the caller asks

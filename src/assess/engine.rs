@@ -4,7 +4,7 @@
 use super::feed::{Feed, QUEUE, Reader};
 use super::progress::{Phase, Progress};
 use super::results::{BatchOutput, RunResult, RunStatus};
-use super::scope::RelatedIndex;
+use super::scope::{Binding, RelatedIndex};
 use super::tally::Tally;
 use crate::catalog::{Catalog, Check};
 use crate::model::{Evidence, Exemption, Finding, FindingState, Resource};
@@ -137,7 +137,7 @@ impl<'a> Assessor<'a> {
                     break;
                 }
                 match feed {
-                    Feed::Related(rs) => rs.into_iter().for_each(|r| index.add_owned(r)),
+                    Feed::Related(rs) => index.add_all(rs),
                     Feed::Batch(source, batch) => {
                         let out = self.evaluate_batch(batch, now, shared, &mut result, &mut index);
                         match sink.as_mut() {
@@ -276,15 +276,15 @@ impl<'a> Assessor<'a> {
     ) -> Option<ResourceOutcome<'_>> {
         let indices: Vec<usize> =
             self.catalog.checks_for_type(&r.meta.rtype).iter().copied().filter(|i| self.selected.contains(i)).collect();
-        self.evaluate_checks(ev, r, &indices, now, index, None)
+        self.evaluate_checks(ev, (r, Binding::Shared), &indices, now, index, None)
     }
 
     /// Judge `r` by the checks `indices`; related and scope checks read `index` (in `region`
-    /// only, for a region's scope check).
+    /// only, for a region's scope check), bound as `binding` says.
     pub(super) fn evaluate_checks(
         &self,
         ev: &Evaluator,
-        r: &Resource,
+        (r, binding): (&Resource, Binding),
         indices: &[usize],
         now: DateTime<Utc>,
         index: &RelatedIndex,
@@ -304,7 +304,8 @@ impl<'a> Assessor<'a> {
             .collect();
         wanted.sort();
         wanted.dedup();
-        let related = (!wanted.is_empty()).then(|| index.bound(r.meta.cloud, &r.meta.scope, region, &wanted));
+        let related =
+            (!wanted.is_empty()).then(|| index.bound(binding, (r.meta.cloud, &r.meta.scope, region), &wanted));
         let shared = ev.bind_doc(&r.doc, related.clone());
         let mut out =
             ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
@@ -312,7 +313,7 @@ impl<'a> Assessor<'a> {
         for &idx in indices {
             let check: &Arc<Check> = &self.catalog.checks[idx];
             let joined = check.join.as_ref().map(|j| {
-                let value = cel::to_value(index.joined(r, &check.related, j)).unwrap_or(cel::Value::Null);
+                let value = index.joined(r, &check.related, j);
                 (ev.bind_doc(&r.doc, Some(value.clone())), value)
             });
             let bound = match &joined {

@@ -3,7 +3,7 @@
 
 use super::engine::{Assessor, seen_types};
 use super::results::{BatchOutput, RunResult};
-use super::scope::{RelatedIndex, scope_resource};
+use super::scope::{Binding, RelatedIndex, scope_resource};
 use super::tally::Tally;
 use crate::catalog::{KeyPath, ScopeLevel};
 use crate::model::{Cloud, Finding, FindingState, Resource};
@@ -66,7 +66,7 @@ impl Assessor<'_> {
                 }
                 for subject in index.subjects(cloud, level) {
                     let region = (level == ScopeLevel::Region).then_some(subject.meta.region.as_str());
-                    if let Some(o) = self.evaluate_checks(&ev, &subject, &checks, now, index, region) {
+                    if let Some(o) = self.evaluate_checks(&ev, (&subject, Binding::Once), &checks, now, index, region) {
                         tally.record(result, &mut out, subject, o, true);
                     }
                 }
@@ -93,6 +93,7 @@ impl Assessor<'_> {
         let ev = Evaluator::new(now, self.budget, Default::default());
         let is_scope = subject.meta.rtype == crate::catalog::scope_type(subject.meta.cloud);
         let region_level = subject.meta.region != "global";
+        let binding = if is_scope { Binding::Once } else { Binding::Shared };
         let (indices, region) = if is_scope {
             let level = if region_level { ScopeLevel::Region } else { ScopeLevel::Scope };
             (self.scope_checks(subject.meta.cloud, level), region_level.then_some(subject.meta.region.as_str()))
@@ -100,7 +101,7 @@ impl Assessor<'_> {
             let by_type = self.catalog.checks_for_type(&subject.meta.rtype);
             (by_type.iter().copied().filter(|i| self.selected.contains(i)).collect(), None)
         };
-        let Some(o) = self.evaluate_checks(&ev, subject, &indices, now, &index, region) else {
+        let Some(o) = self.evaluate_checks(&ev, (subject, binding), &indices, now, &index, region) else {
             return Vec::new();
         };
         let mut findings = o.findings;

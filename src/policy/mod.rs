@@ -1,6 +1,7 @@
 //! CEL: compile once, evaluate against a resource within a budget, explain what was read.
 
 mod budget;
+pub mod celjson;
 mod compile;
 mod elements;
 mod eval;

@@ -95,6 +95,40 @@ pub(super) fn place_id(conn: &Connection, known: &mut HashMap<String, i64>, plac
     Ok(id)
 }
 
+/// An id as the head it shares with other resources' ids and its tail: the head is the id up
+/// to the resource's name when it ends with it (the tail is then None: the name), else up to
+/// its last `/` or `:`. `head` then the tail (or the name) is the id again.
+pub(super) fn split_id<'a>(id: &'a str, name: &str) -> (&'a str, Option<&'a str>) {
+    if !name.is_empty()
+        && let Some(head) = id.strip_suffix(name)
+    {
+        return (head, None);
+    }
+    let at = id.rfind(['/', ':']).map_or(0, |i| i + 1);
+    (&id[..at], Some(&id[at..]))
+}
+
+/// The id of an id's head (see [`split_id`]), made if it has none yet; `known` caches them.
+pub(super) fn head_id(conn: &Connection, known: &mut HashMap<String, i64>, head: &str) -> Result<i64> {
+    if let Some(id) = known.get(head) {
+        return Ok(*id);
+    }
+    conn.prepare_cached("INSERT INTO id_heads (head) VALUES (?1) ON CONFLICT (head) DO NOTHING")
+        .and_then(|mut st| st.execute([head]))
+        .ctx("storing a resource id")?;
+    let id: i64 = conn
+        .prepare_cached("SELECT id FROM id_heads WHERE head = ?1")
+        .and_then(|mut st| st.query_row([head], |r| r.get(0)))
+        .ctx("storing a resource id")?;
+    known.insert(head.to_string(), id);
+    Ok(id)
+}
+
+/// SQL for the whole id of the `resource_rows` row `alias` (the `resources` view reads it so).
+pub(super) fn full_id(alias: &str) -> String {
+    format!("((SELECT h.head FROM id_heads h WHERE h.id = {alias}.head) || coalesce({alias}.tail, {alias}.name))")
+}
+
 /// The ids of checks by name; a check no run has stored has none.
 pub(super) fn check_ids(conn: &Connection, names: &[String]) -> Result<Vec<(String, i64)>> {
     let mut st = conn.prepare_cached("SELECT id FROM check_ids WHERE name = ?1").ctx("reading check ids")?;

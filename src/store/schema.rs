@@ -279,6 +279,9 @@ const MIGRATIONS: &[Step] = &[
     ALTER TABLE control_rows RENAME TO control_summaries;
     "#,
     ),
+    // 16: a resource's id as a head shared with other ids (`id_heads`) and its tail, none when
+    // the tail is the name (codes::split_id): ids were two thirds of `resource_rows`
+    Step::Code(super::lean::id_heads),
 ];
 
 /// One migration: SQL, or code for what SQL cannot do (hashing, compressing).

@@ -24,6 +24,8 @@ pub struct RunWriter {
     checks: HashMap<String, i64>,
     /// Type, cloud, scope and region → stored place id.
     places: HashMap<String, i64>,
+    /// An id's head → its stored id (codes::split_id).
+    heads: HashMap<String, i64>,
     /// The run whose rows this one has matched so far, none of them written (share.rs).
     follows: Option<i64>,
     /// Rows so far, written or matched.
@@ -102,6 +104,7 @@ impl Store {
             pool,
             checks: HashMap::new(),
             places: HashMap::new(),
+            heads: HashMap::new(),
             follows,
             counts: Counts::default(),
         })
@@ -138,13 +141,15 @@ impl Store {
         }
         let mut ins_res = tx
             .prepare_cached(
-                "INSERT INTO resource_rows (run_id, rid, id, name, place, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO resource_rows (run_id, rid, head, tail, name, place, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .ctx("writing resources")?;
         for r in &rows.resources {
             let place = codes::place_id(&tx, &mut w.places, [r.rtype, r.cloud, r.scope, r.region])?;
+            let (head, tail) = codes::split_id(r.id, r.name);
+            let head = codes::head_id(&tx, &mut w.heads, head)?;
             ins_res
-                .execute(params![w.run_id, r.rid, r.id, r.name, place, codes::id_key(r.id)])
+                .execute(params![w.run_id, r.rid, head, tail, r.name, place, codes::id_key(r.id)])
                 .ctx("writing resources")?;
         }
         let mut ins_doc =

@@ -164,7 +164,7 @@ pub(super) fn findings(conn: &Connection) -> Result<()> {
 }
 
 /// Version 16: `resource_rows` keeps each id as its head's id (`id_heads`) and its tail (NULL:
-/// the name); the `resources` view puts the id together again.
+/// the name), and its key in 32 bits; the `resources` view puts the id together again.
 pub(super) fn id_heads(conn: &Connection) -> Result<()> {
     let ctx = "migrating resource ids";
     conn.execute_batch(
@@ -183,9 +183,8 @@ pub(super) fn id_heads(conn: &Connection) -> Result<()> {
     .ctx(ctx)?;
     {
         let mut heads = HashMap::new();
-        let mut st = conn
-            .prepare("SELECT run_id, rid, id, name, place, idh FROM resource_rows ORDER BY run_id, rid")
-            .ctx(ctx)?;
+        let mut st =
+            conn.prepare("SELECT run_id, rid, id, name, place FROM resource_rows ORDER BY run_id, rid").ctx(ctx)?;
         let mut rows = st.query([]).ctx(ctx)?;
         let mut ins = conn
             .prepare(
@@ -196,9 +195,9 @@ pub(super) fn id_heads(conn: &Connection) -> Result<()> {
             let (id, name): (String, String) = (r.get(2).ctx(ctx)?, r.get(3).ctx(ctx)?);
             let (head, tail) = codes::split_id(&id, &name);
             let head = codes::head_id(conn, &mut heads, head)?;
-            let (run, rid, place, idh): (i64, i64, i64, i64) =
-                (r.get(0).ctx(ctx)?, r.get(1).ctx(ctx)?, r.get(4).ctx(ctx)?, r.get(5).ctx(ctx)?);
-            ins.execute(params![run, rid, head, tail, name, place, idh]).ctx(ctx)?;
+            let (run, rid, place): (i64, i64, i64) = (r.get(0).ctx(ctx)?, r.get(1).ctx(ctx)?, r.get(4).ctx(ctx)?);
+            // The key of 32 bits (codes::id_key), where schema 13 to 15 stored 64.
+            ins.execute(params![run, rid, head, tail, name, place, codes::id_key(&id)]).ctx(ctx)?;
         }
     }
     conn.execute_batch(&format!(

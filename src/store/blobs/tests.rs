@@ -154,3 +154,27 @@ fn one_training_with_fixed_parameters_compresses_as_well_as_zstds_search_over_th
     // too little to train on: none, and the caller compresses without
     assert!(packers::train(&samples[..1], 10).is_none());
 }
+
+#[test]
+fn a_version_16_cache_finds_its_blobs_by_the_shorter_hash() {
+    use crate::store::tests::{count, documented, publish, res};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v16.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        publish(&mut store, &[documented(300, "1")], 300, 300);
+        // as schema 16 stored them: 16 bytes of hash
+        store
+            .conn
+            .execute_batch("UPDATE blobs SET hash = CAST(hash || x'0a0b0c0d' AS BLOB); PRAGMA user_version = 16;")
+            .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs WHERE length(hash) <> 12"), 0);
+    let blobs = count(&store, "SELECT count(*) FROM blobs");
+    // the same documents again: every one found, none stored twice; one new one
+    let b = publish(&mut store, &[documented(300, "1"), documented(1, "2")], 301, 301);
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), blobs + 1);
+    assert_eq!(store.resource_doc(1, &res(7).id).unwrap().unwrap()["properties"]["i"], 7);
+    assert_eq!(store.resource_doc(b, &res(7).id).unwrap().unwrap()["properties"]["v"], "1");
+}

@@ -122,7 +122,8 @@ fn a_version_15_cache_migrates_its_ids_and_reads_the_same() {
         (a, b, before, governance)
     };
     {
-        // the same cache as schema 15 held it: every table copied, ids whole in resource_rows
+        // the same cache as schema 15 held it: every table copied, ids whole in resource_rows,
+        // keys of another width
         let conn = rusqlite::Connection::open(&old_path).unwrap();
         crate::store::schema::apply_first(&conn, 15);
         conn.execute("ATTACH ?1 AS now", [now_path.to_str().unwrap()]).unwrap();
@@ -138,7 +139,7 @@ fn a_version_15_cache_migrates_its_ids_and_reads_the_same() {
         }
         conn.execute(
             "INSERT INTO main.resource_rows (run_id, rid, id, name, place, idh)
-             SELECT v.run_id, v.rid, v.id, v.name, r.place, v.idh FROM now.resources v
+             SELECT v.run_id, v.rid, v.id, v.name, r.place, v.idh + (1 << 40) FROM now.resources v
              JOIN now.resource_rows r ON r.run_id = v.run_id AND r.rid = v.rid",
             [],
         )
@@ -156,5 +157,14 @@ fn a_version_15_cache_migrates_its_ids_and_reads_the_same() {
     );
     // most ids keep no text of their own
     assert_eq!(count(&store, "SELECT count(*) FROM resource_rows WHERE tail IS NULL"), 2 * 7);
+    // every key computed anew, in 32 bits
+    let mut st = store.conn.prepare("SELECT id, idh FROM resources").unwrap();
+    let keys: Vec<(String, i64)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
+    assert_eq!(keys.len(), 2 * IDS.len());
+    for (id, key) in keys {
+        assert_eq!(key, crate::store::codes::id_key(&id));
+        assert!(i32::try_from(key).is_ok());
+    }
     assert!(store.integrity_ok().unwrap());
 }

@@ -45,16 +45,17 @@ pub(super) fn origin_of(code: i64) -> Result<Origin> {
         .ok_or_else(|| StoreError::Corrupt(format!("finding origin code {code}")))
 }
 
-/// The key `resources_id` indexes a resource id by: 64 bits of FNV-1a, a quarter of the index
-/// the id text made. Not unique: every lookup compares the id too. Fixed here, as stored keys
-/// must not change between versions.
+/// The key `resources_id` indexes a resource id by: FNV-1a's 64 bits folded to a signed 32-bit
+/// value, which a record stores in 4 bytes (a 64-bit one takes 8, in the row and the index).
+/// Not unique: every lookup compares the id too. Fixed here, as stored keys must not change
+/// between versions (schema 16 computed every stored key anew; schema 13 to 15 kept 64 bits).
 pub(super) fn id_key(id: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in id.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    h as i64
+    i64::from(((h >> 32) ^ h) as u32 as i32)
 }
 
 /// The id of a check that may not have one yet (then it gets one).
@@ -95,6 +96,40 @@ pub(super) fn place_id(conn: &Connection, known: &mut HashMap<String, i64>, plac
     Ok(id)
 }
 
+/// An id as the head it shares with other resources' ids and its tail: the head is the id up
+/// to the resource's name when it ends with it (the tail is then None: the name), else up to
+/// its last `/` or `:`. `head` then the tail (or the name) is the id again.
+pub(super) fn split_id<'a>(id: &'a str, name: &str) -> (&'a str, Option<&'a str>) {
+    if !name.is_empty()
+        && let Some(head) = id.strip_suffix(name)
+    {
+        return (head, None);
+    }
+    let at = id.rfind(['/', ':']).map_or(0, |i| i + 1);
+    (&id[..at], Some(&id[at..]))
+}
+
+/// The id of an id's head (see [`split_id`]), made if it has none yet; `known` caches them.
+pub(super) fn head_id(conn: &Connection, known: &mut HashMap<String, i64>, head: &str) -> Result<i64> {
+    if let Some(id) = known.get(head) {
+        return Ok(*id);
+    }
+    conn.prepare_cached("INSERT INTO id_heads (head) VALUES (?1) ON CONFLICT (head) DO NOTHING")
+        .and_then(|mut st| st.execute([head]))
+        .ctx("storing a resource id")?;
+    let id: i64 = conn
+        .prepare_cached("SELECT id FROM id_heads WHERE head = ?1")
+        .and_then(|mut st| st.query_row([head], |r| r.get(0)))
+        .ctx("storing a resource id")?;
+    known.insert(head.to_string(), id);
+    Ok(id)
+}
+
+/// SQL for the whole id of the `resource_rows` row `alias` (the `resources` view reads it so).
+pub(super) fn full_id(alias: &str) -> String {
+    format!("((SELECT h.head FROM id_heads h WHERE h.id = {alias}.head) || coalesce({alias}.tail, {alias}.name))")
+}
+
 /// The ids of checks by name; a check no run has stored has none.
 pub(super) fn check_ids(conn: &Connection, names: &[String]) -> Result<Vec<(String, i64)>> {
     let mut st = conn.prepare_cached("SELECT id FROM check_ids WHERE name = ?1").ctx("reading check ids")?;
@@ -123,10 +158,12 @@ mod tests {
     }
 
     #[test]
-    fn an_id_key_is_fnv_1a_of_the_id() {
-        // the published FNV-1a 64 values: stored keys depend on them
-        assert_eq!(id_key("") as u64, 0xcbf2_9ce4_8422_2325);
-        assert_eq!(id_key("a") as u64, 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(id_key("foobar") as u64, 0x8594_4171_f739_67e8);
+    fn an_id_key_is_fnv_1a_of_the_id_folded_to_32_bits() {
+        // the published FNV-1a 64 values, their halves xor-ed: stored keys depend on them
+        let fold = |h: u64| i64::from(((h >> 32) ^ h) as u32 as i32);
+        assert_eq!(id_key(""), fold(0xcbf2_9ce4_8422_2325));
+        assert_eq!(id_key("a"), fold(0xaf63_dc4c_8601_ec8c));
+        assert_eq!(id_key("foobar"), fold(0x8594_4171_f739_67e8));
+        assert_eq!(id_key("foobar"), 0x8594_4171_u32 as i32 as i64 ^ 0xf739_67e8_u32 as i32 as i64);
     }
 }

@@ -66,8 +66,10 @@ pub struct DiffReport {
 
 /// The resources of run `?1` that run `?2` does not have (by id). Lookups by id name
 /// `resources_id`: with the id compared after its key, SQLite would rather scan the run.
-pub(super) const ONLY_IN: &str = "SELECT r.id, r.name, r.type, r.cloud, r.scope, r.region FROM resources r WHERE r.run_id = ?1
-     AND NOT EXISTS (SELECT 1 FROM resource_rows o INDEXED BY resources_id WHERE o.run_id = ?2 AND o.idh = r.idh AND o.id = r.id) ORDER BY r.id";
+pub(super) const ONLY_IN: &str =
+    "SELECT r.id, r.name, r.type, r.cloud, r.scope, r.region FROM resources r WHERE r.run_id = ?1
+     AND NOT EXISTS (SELECT 1 FROM resource_rows o INDEXED BY resources_id WHERE o.run_id = ?2 AND o.idh = r.idh
+     AND (SELECT h.head FROM id_heads h WHERE h.id = o.head) || coalesce(o.tail, o.name) = r.id) ORDER BY r.id";
 
 impl Store {
     /// Published runs, newest first, with per-standard percentages.
@@ -139,7 +141,7 @@ impl Store {
                 "SELECT {FINDING_COLS}{FINDING_FROM}
                  WHERE f.run_id = ?2 AND f.state = {bad} AND NOT EXISTS (
                     SELECT 1 FROM resource_rows ra INDEXED BY resources_id JOIN findings fa ON fa.run_id = ra.run_id AND fa.rid = ra.rid
-                    WHERE ra.run_id = ?1 AND ra.idh = r.idh AND ra.id = r.id AND fa.check_id = f.check_id AND fa.state = {bad})
+                    WHERE ra.run_id = ?1 AND ra.idh = r.idh AND (SELECT h.head FROM id_heads h WHERE h.id = ra.head) || coalesce(ra.tail, ra.name) = r.id AND fa.check_id = f.check_id AND fa.state = {bad})
                  ORDER BY c.name, r.name"
             ),
             rows_a,
@@ -149,10 +151,10 @@ impl Store {
             &format!(
                 "SELECT {FINDING_COLS}{FINDING_FROM}
                  WHERE f.run_id = ?1 AND f.state = {bad}
-                 AND EXISTS (SELECT 1 FROM resource_rows rb INDEXED BY resources_id WHERE rb.run_id = ?2 AND rb.idh = r.idh AND rb.id = r.id)
+                 AND EXISTS (SELECT 1 FROM resource_rows rb INDEXED BY resources_id WHERE rb.run_id = ?2 AND rb.idh = r.idh AND (SELECT h.head FROM id_heads h WHERE h.id = rb.head) || coalesce(rb.tail, rb.name) = r.id)
                  AND NOT EXISTS (
                     SELECT 1 FROM resource_rows rb INDEXED BY resources_id JOIN findings fb ON fb.run_id = rb.run_id AND fb.rid = rb.rid
-                    WHERE rb.run_id = ?2 AND rb.idh = r.idh AND rb.id = r.id AND fb.check_id = f.check_id AND fb.state = {bad})
+                    WHERE rb.run_id = ?2 AND rb.idh = r.idh AND (SELECT h.head FROM id_heads h WHERE h.id = rb.head) || coalesce(rb.tail, rb.name) = r.id AND fb.check_id = f.check_id AND fb.state = {bad})
                  ORDER BY c.name, r.name"
             ),
             rows_a,

@@ -162,3 +162,60 @@ pub(super) fn findings(conn: &Connection) -> Result<()> {
     )
     .ctx(ctx)
 }
+
+/// Version 16: `resource_rows` keeps each id as its head's id (`id_heads`) and its tail (NULL:
+/// the name), and its key in 32 bits; the `resources` view puts the id together again.
+pub(super) fn id_heads(conn: &Connection) -> Result<()> {
+    let ctx = "migrating resource ids";
+    conn.execute_batch(
+        "CREATE TABLE id_heads (id INTEGER PRIMARY KEY, head TEXT NOT NULL UNIQUE);
+        CREATE TABLE id_rows (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            rid INTEGER NOT NULL,
+            head INTEGER NOT NULL REFERENCES id_heads(id),
+            tail TEXT,                      -- the id after its head; NULL: the name
+            name TEXT NOT NULL,
+            place INTEGER NOT NULL REFERENCES places(id),
+            idh INTEGER NOT NULL,           -- codes::id_key(id)
+            PRIMARY KEY (run_id, rid)
+        ) WITHOUT ROWID;",
+    )
+    .ctx(ctx)?;
+    {
+        let mut heads = HashMap::new();
+        let mut st =
+            conn.prepare("SELECT run_id, rid, id, name, place FROM resource_rows ORDER BY run_id, rid").ctx(ctx)?;
+        let mut rows = st.query([]).ctx(ctx)?;
+        let mut ins = conn
+            .prepare(
+                "INSERT INTO id_rows (run_id, rid, head, tail, name, place, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .ctx(ctx)?;
+        while let Some(r) = rows.next().ctx(ctx)? {
+            let (id, name): (String, String) = (r.get(2).ctx(ctx)?, r.get(3).ctx(ctx)?);
+            let (head, tail) = codes::split_id(&id, &name);
+            let head = codes::head_id(conn, &mut heads, head)?;
+            let (run, rid, place): (i64, i64, i64) = (r.get(0).ctx(ctx)?, r.get(1).ctx(ctx)?, r.get(4).ctx(ctx)?);
+            // The key of 32 bits (codes::id_key), where schema 13 to 15 stored 64.
+            ins.execute(params![run, rid, head, tail, name, place, codes::id_key(&id)]).ctx(ctx)?;
+        }
+    }
+    conn.execute_batch(&format!(
+        "DROP VIEW resources;
+        DROP TABLE resource_rows;
+        ALTER TABLE id_rows RENAME TO resource_rows;
+        CREATE INDEX resources_id ON resource_rows(run_id, idh);
+        CREATE VIEW resources AS
+            SELECT r.run_id AS run_id, r.rid AS rid, {} AS id, r.name AS name, p.type AS type,
+                p.cloud AS cloud, p.scope AS scope, p.region AS region, r.idh AS idh
+            FROM resource_rows r JOIN places p ON p.id = r.place;
+        CREATE TRIGGER resources_delete INSTEAD OF DELETE ON resources BEGIN
+            DELETE FROM resource_rows WHERE run_id = OLD.run_id AND rid = OLD.rid;
+        END;",
+        codes::full_id("r")
+    ))
+    .ctx(ctx)
+}
+
+#[cfg(test)]
+mod tests;

@@ -123,6 +123,12 @@ pub fn default_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("posture-cache.db"))
 }
 
+/// How long a statement waits for another connection's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The size a WAL is cut back to once checkpointed (`journal_size_limit`).
+const WAL_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
+
 impl Store {
     /// Open (creating or migrating) the cache at `path`. A new cache and its folder are
     /// owner-only (0600 / 0700); a cache, `-wal` or `-shm` an older posture left readable by
@@ -150,7 +156,9 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: Box::new(e) })?;
-        conn.busy_timeout(Duration::from_secs(30)).ctx("setting the busy timeout")?;
+        conn.busy_timeout(BUSY_TIMEOUT).ctx("setting the busy timeout")?;
+        // A WAL a run grew and could not empty (a reader held it) shrinks to this when reset.
+        conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_BYTES).ctx("limiting the WAL")?;
         let mut store =
             Store { conn, path: path.to_path_buf(), signer: None, notices: Vec::new(), blobs: Default::default() };
         schema::prepare(&mut store)?;

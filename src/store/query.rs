@@ -161,7 +161,8 @@ pub(super) fn run_info(r: &Row) -> rusqlite::Result<RunInfo> {
 /// compared after the key, SQLite would rather scan the run by its primary key.)
 pub(super) const DOC_OF_RESOURCE: &str =
     "SELECT d.blob FROM resource_rows r INDEXED BY resources_id JOIN docs d ON d.run_id = r.run_id AND d.rid = r.rid
-     WHERE r.run_id = ?1 AND r.idh = ?3 AND r.id = ?2";
+     WHERE r.run_id = ?1 AND r.idh = ?3
+     AND (SELECT h.head FROM id_heads h WHERE h.id = r.head) || coalesce(r.tail, r.name) = ?2";
 
 impl Store {
     /// What a run imported from other tools (synthetic checks, Defender's standards and

@@ -279,6 +279,16 @@ const MIGRATIONS: &[Step] = &[
     ALTER TABLE control_rows RENAME TO control_summaries;
     "#,
     ),
+    // 16: a resource's id as a head shared with other ids (`id_heads`) and its tail, none when
+    // the tail is the name (codes::split_id): ids were two thirds of `resource_rows`; the id's
+    // key in 32 bits (codes::id_key)
+    Step::Code(super::lean::id_heads),
+    // 17: blobs by the first 12 bytes of their hash, not 16 (blobs.rs)
+    Step::Sql(
+        r#"
+    UPDATE blobs SET hash = substr(hash, 1, 12) WHERE length(hash) > 12;
+    "#,
+    ),
 ];
 
 /// One migration: SQL, or code for what SQL cannot do (hashing, compressing).

@@ -155,8 +155,8 @@ pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool
 pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result<()> {
     let ctx = "copying the rows a run shared";
     tx.execute(
-        "INSERT INTO resource_rows (run_id, rid, id, name, place, idh)
-         SELECT ?1, rid, id, name, place, idh FROM resource_rows WHERE run_id = ?2 AND rid < ?3",
+        "INSERT INTO resource_rows (run_id, rid, head, tail, name, place, idh)
+         SELECT ?1, rid, head, tail, name, place, idh FROM resource_rows WHERE run_id = ?2 AND rid < ?3",
         params![run, c, to],
     )
     .ctx(ctx)?;

@@ -24,6 +24,8 @@ pub struct RunWriter {
     checks: HashMap<String, i64>,
     /// Type, cloud, scope and region → stored place id.
     places: HashMap<String, i64>,
+    /// An id's head → its stored id (codes::split_id).
+    heads: HashMap<String, i64>,
     /// The run whose rows this one has matched so far, none of them written (share.rs).
     follows: Option<i64>,
     /// Rows so far, written or matched.
@@ -39,6 +41,15 @@ const WRITE_CACHE_KIB: i64 = 64 * 1024;
 
 /// SQLite's page cache otherwise, in KiB (its default).
 const READ_CACHE_KIB: i64 = 2000;
+
+/// WAL pages between automatic checkpoints while a run is written (64 MiB). At SQLite's
+/// default (4 MB) a batch's commit kept copying back index pages the next batches change again
+/// (14 % of the writer's samples, perf, 100k); with none the WAL of a 1M run reached 4.9 GB
+/// (each commit appends every page it changed) for a 528 MB cache.
+const WRITE_CHECKPOINT_PAGES: i64 = 16 * 1024;
+
+/// WAL pages between automatic checkpoints otherwise (SQLite's default).
+const CHECKPOINT_PAGES: i64 = 1000;
 
 /// A batch's documents (rid, JSON) and its findings' details, serialized.
 type Serialized = (Vec<(i64, Vec<u8>)>, Vec<Vec<u8>>);
@@ -77,7 +88,7 @@ impl Store {
         let run_id = tx.last_insert_rowid();
         let follows = share::follow(&tx, run_id)?;
         tx.commit().ctx("starting a run")?;
-        self.conn.pragma_update(None, "cache_size", -WRITE_CACHE_KIB).ctx("starting a run")?;
+        self.write_settings(true).ctx("starting a run")?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         // Its own pool: the engine's keeps its workers busy judging the next batch, and a
         // batch's blobs must not wait behind that.
@@ -93,6 +104,7 @@ impl Store {
             pool,
             checks: HashMap::new(),
             places: HashMap::new(),
+            heads: HashMap::new(),
             follows,
             counts: Counts::default(),
         })
@@ -129,13 +141,15 @@ impl Store {
         }
         let mut ins_res = tx
             .prepare_cached(
-                "INSERT INTO resource_rows (run_id, rid, id, name, place, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO resource_rows (run_id, rid, head, tail, name, place, idh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .ctx("writing resources")?;
         for r in &rows.resources {
             let place = codes::place_id(&tx, &mut w.places, [r.rtype, r.cloud, r.scope, r.region])?;
+            let (head, tail) = codes::split_id(r.id, r.name);
+            let head = codes::head_id(&tx, &mut w.heads, head)?;
             ins_res
-                .execute(params![w.run_id, r.rid, r.id, r.name, place, codes::id_key(r.id)])
+                .execute(params![w.run_id, r.rid, head, tail, r.name, place, codes::id_key(r.id)])
                 .ctx("writing resources")?;
         }
         let mut ins_doc =
@@ -232,9 +246,28 @@ impl Store {
     /// run is removed.
     pub fn finish_run(&mut self, w: RunWriter, result: &RunResult, rollup: &Rollup) -> Result<i64> {
         let published = self.publish_run(w, result, rollup);
-        // Shrinking frees the pages the write held (a worker keeps its store open for long).
-        self.conn.pragma_update(None, "cache_size", -READ_CACHE_KIB).ctx("publishing a run")?;
+        self.write_settings(false).ctx("publishing a run")?;
         published
+    }
+
+    /// The page cache and checkpoints of writing a run (`writing`), or of everything else.
+    /// Back from a write, the cache shrinks (a worker keeps its store open for long) and the
+    /// WAL the run grew is copied into the database and emptied now.
+    fn write_settings(&self, writing: bool) -> rusqlite::Result<()> {
+        let (cache, pages) =
+            if writing { (WRITE_CACHE_KIB, WRITE_CHECKPOINT_PAGES) } else { (READ_CACHE_KIB, CHECKPOINT_PAGES) };
+        self.conn.pragma_update(None, "cache_size", -cache)?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        if !writing {
+            // TRUNCATE waits for readers of older snapshots (the console may be reading): with
+            // no wait it copies what it can, and the WAL is cut to `journal_size_limit` when
+            // next reset (mod.rs).
+            self.conn.busy_timeout(std::time::Duration::ZERO)?;
+            let done = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            self.conn.busy_timeout(super::BUSY_TIMEOUT)?;
+            done?;
+        }
+        Ok(())
     }
 
     /// [`Store::finish_run`] with the write's page cache.
@@ -356,7 +389,7 @@ impl Store {
     /// Remove an unpublished run and everything written for it.
     pub fn abandon_run(&mut self, run_id: i64) -> Result<()> {
         let removed = self.remove_runs(&[run_id]);
-        self.conn.pragma_update(None, "cache_size", -READ_CACHE_KIB).ctx("removing a run")?;
+        self.write_settings(false).ctx("removing a run")?;
         removed
     }
 

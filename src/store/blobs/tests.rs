@@ -116,3 +116,65 @@ fn a_type_with_enough_blobs_gets_its_own_dictionary_and_the_others_the_kinds() {
     assert!(general.is_some() && general != Some(bucket_dict));
     assert_eq!(&r.get(&store.conn, many_ids[7]).unwrap(), &many[7]);
 }
+
+#[test]
+fn one_training_with_fixed_parameters_compresses_as_well_as_zstds_search_over_them() {
+    let docs: Vec<Vec<u8>> = (0..1000u64)
+        .map(|i| {
+            let x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+            format!(
+                r#"{{"id":"/subscriptions/s{}/resourceGroups/rg-{}/providers/Microsoft.Storage/storageAccounts/st{i:07}","location":"{}","properties":{{"supportsHttpsTrafficOnly":{},"minimumTlsVersion":"TLS1_{}","allowBlobPublicAccess":{},"encryption":{{"keySource":"Microsoft.Storage","services":{{"blob":{{"enabled":true}}}}}},"networkAcls":{{"defaultAction":"{}","bypass":"AzureServices","ipRules":[{}]}}}},"tags":{{"owner":"team-{}","cost":"{x}"}}}}"#,
+                x % 7,
+                x % 13,
+                ["westeurope", "eastus2", "northeurope"][(x % 3) as usize],
+                x % 2 == 0,
+                x % 3,
+                x % 5 == 0,
+                if x % 4 == 0 { "Allow" } else { "Deny" },
+                (0..x % 4).map(|n| format!(r#"{{"value":"10.{n}.{}.0/24"}}"#, x % 250)).collect::<Vec<_>>().join(","),
+                x % 11,
+            )
+            .into_bytes()
+        })
+        .collect();
+    let samples: Vec<&[u8]> = docs.iter().map(|d| d.as_slice()).collect();
+    let size = |dict: &[u8]| -> usize {
+        let mut c = zstd::bulk::Compressor::with_dictionary(3, dict).unwrap();
+        docs.iter().map(|d| c.compress(d).unwrap().len()).sum()
+    };
+    let ours = packers::train(&samples, samples.len()).unwrap();
+    let searched = zstd::dict::from_samples(&samples, 32 * 1024).unwrap();
+    let (a, b) = (size(&ours), size(&searched));
+    assert!(a * 100 <= b * 105, "fixed parameters {a} bytes, zstd's search {b}");
+    let mut c = zstd::bulk::Compressor::with_dictionary(3, &ours).unwrap();
+    let mut d = zstd::bulk::Decompressor::with_dictionary(&ours).unwrap();
+    for doc in &docs {
+        assert_eq!(&d.decompress(&c.compress(doc).unwrap(), doc.len()).unwrap(), doc);
+    }
+    // too little to train on: none, and the caller compresses without
+    assert!(packers::train(&samples[..1], 10).is_none());
+}
+
+#[test]
+fn a_version_16_cache_finds_its_blobs_by_the_shorter_hash() {
+    use crate::store::tests::{count, documented, publish, res};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v16.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        publish(&mut store, &[documented(300, "1")], 300, 300);
+        // as schema 16 stored them: 16 bytes of hash
+        store
+            .conn
+            .execute_batch("UPDATE blobs SET hash = CAST(hash || x'0a0b0c0d' AS BLOB); PRAGMA user_version = 16;")
+            .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs WHERE length(hash) <> 12"), 0);
+    let blobs = count(&store, "SELECT count(*) FROM blobs");
+    // the same documents again: every one found, none stored twice; one new one
+    let b = publish(&mut store, &[documented(300, "1"), documented(1, "2")], 301, 301);
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), blobs + 1);
+    assert_eq!(store.resource_doc(1, &res(7).id).unwrap().unwrap()["properties"]["i"], 7);
+    assert_eq!(store.resource_doc(b, &res(7).id).unwrap().unwrap()["properties"]["v"], "1");
+}

@@ -10,6 +10,68 @@ fn dangling(store: &Store) -> usize {
     st.query_map([], |_| Ok(())).unwrap().count()
 }
 
+fn wal_bytes(db: &std::path::Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(std::path::Path::new(&wal)).map_or(0, |m| m.len())
+}
+
+#[test]
+fn a_run_is_written_with_rare_checkpoints_and_its_end_empties_the_wal() {
+    use crate::store::tests::finish;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut store = Store::open(&db).unwrap();
+    let a = publish(&mut store, &[documented(300, "1")], 300, 300);
+    assert_eq!(wal_bytes(&db), 0, "publication checkpoints and truncates");
+    let mut w = store.begin_run(&["demo".into()], &[], true, chrono::Utc::now()).unwrap();
+    assert_eq!(pragma(&store, "wal_autocheckpoint"), super::WRITE_CHECKPOINT_PAGES);
+    store.write_batch(&mut w, &documented(300, "2")).unwrap();
+    let grown = wal_bytes(&db);
+    assert!(grown > 0, "the batches stay in the WAL");
+    // a crash now: the files as they are, opened by another process
+    let copy = dir.path().join("crash.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let mut wal = copy.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::write(std::path::Path::new(&wal), std::fs::read(dir.path().join("c.db-wal")).unwrap()).unwrap();
+    {
+        let crashed = Store::open(&copy).unwrap();
+        assert_eq!(crashed.latest_run().unwrap().unwrap().id, a, "the published run is the latest");
+        assert_eq!(crashed.resource_doc(a, &res(7).id).unwrap().unwrap()["properties"]["v"], "1");
+        assert_eq!(pragma(&crashed, "wal_autocheckpoint"), 1000, "the setting was the writer's alone");
+    }
+    let b = finish(&mut store, w, 300, 300);
+    assert_eq!(pragma(&store, "wal_autocheckpoint"), 1000);
+    assert_eq!(pragma(&store, "cache_size"), -2000);
+    assert_eq!(wal_bytes(&db), 0);
+    assert_eq!(store.resource_doc(b, &res(7).id).unwrap().unwrap()["properties"]["v"], "2");
+    // an abandoned (cancelled, failed) run gives the settings back too
+    let w = store.begin_run(&["demo".into()], &[], true, chrono::Utc::now()).unwrap();
+    store.abandon_run(w.run_id).unwrap();
+    assert_eq!(pragma(&store, "wal_autocheckpoint"), 1000);
+    assert_eq!(wal_bytes(&db), 0);
+}
+
+#[test]
+fn a_reader_holding_the_wal_leaves_it_to_the_next_run_to_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut store = Store::open(&db).unwrap();
+    publish(&mut store, &[documented(300, "1")], 300, 300);
+    let reader = rusqlite::Connection::open(&db).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader.query_row("SELECT count(*) FROM runs", [], |r| r.get(0)).unwrap();
+    // the checkpoint does not wait for the reader (it would, the busy timeout, without the
+    // zero wait): it copies what it may and leaves the WAL
+    let b = publish(&mut store, &[documented(300, "2")], 300, 300);
+    assert!(wal_bytes(&db) > 0);
+    reader.execute_batch("COMMIT").unwrap();
+    assert_eq!(store.latest_run().unwrap().unwrap().id, b);
+    publish(&mut store, &[documented(300, "3")], 300, 300);
+    assert_eq!(wal_bytes(&db), 0);
+}
+
 #[test]
 fn batches_written_without_checking_references_keep_them_and_removals_still_cascade() {
     let dir = tempfile::tempdir().unwrap();

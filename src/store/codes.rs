@@ -60,17 +60,28 @@ pub(super) fn id_key(id: &str) -> i64 {
 
 /// The id of a check that may not have one yet (then it gets one).
 pub(super) fn check_id(conn: &Connection, known: &mut HashMap<String, i64>, name: &str) -> Result<i64> {
-    if let Some(id) = known.get(name) {
+    let sql = (
+        "INSERT INTO check_ids (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+        "SELECT id FROM check_ids WHERE name = ?1",
+    );
+    interned(conn, (known, name), sql, [name], "naming a check")
+}
+
+/// The id of the row `insert` makes for `values` (or found there: it ignores a conflict) and
+/// `select` reads back; `known` caches it under `key`.
+fn interned<P: rusqlite::Params + Copy>(
+    conn: &Connection,
+    (known, key): (&mut HashMap<String, i64>, &str),
+    (insert, select): (&str, &str),
+    values: P,
+    ctx: &'static str,
+) -> Result<i64> {
+    if let Some(id) = known.get(key) {
         return Ok(*id);
     }
-    conn.prepare_cached("INSERT INTO check_ids (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")
-        .and_then(|mut st| st.execute([name]))
-        .ctx("naming a check")?;
-    let id: i64 = conn
-        .prepare_cached("SELECT id FROM check_ids WHERE name = ?1")
-        .and_then(|mut st| st.query_row([name], |r| r.get(0)))
-        .ctx("naming a check")?;
-    known.insert(name.to_string(), id);
+    conn.prepare_cached(insert).and_then(|mut st| st.execute(values)).ctx(ctx)?;
+    let id: i64 = conn.prepare_cached(select).and_then(|mut st| st.query_row(values, |r| r.get(0))).ctx(ctx)?;
+    known.insert(key.to_string(), id);
     Ok(id)
 }
 
@@ -79,21 +90,12 @@ pub(super) fn check_id(conn: &Connection, known: &mut HashMap<String, i64>, name
 pub(super) fn place_id(conn: &Connection, known: &mut HashMap<String, i64>, place: [&str; 4]) -> Result<i64> {
     // NUL separates: none of the four holds one that could make two places one key.
     let key = place.join("\0");
-    if let Some(id) = known.get(&key) {
-        return Ok(*id);
-    }
-    conn.prepare_cached(
+    let sql = (
         "INSERT INTO places (type, cloud, scope, region) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (type, cloud, scope, region) DO NOTHING",
-    )
-    .and_then(|mut st| st.execute(place))
-    .ctx("naming a resource's place")?;
-    let id: i64 = conn
-        .prepare_cached("SELECT id FROM places WHERE type = ?1 AND cloud = ?2 AND scope = ?3 AND region = ?4")
-        .and_then(|mut st| st.query_row(place, |r| r.get(0)))
-        .ctx("naming a resource's place")?;
-    known.insert(key, id);
-    Ok(id)
+        "SELECT id FROM places WHERE type = ?1 AND cloud = ?2 AND scope = ?3 AND region = ?4",
+    );
+    interned(conn, (known, &key), sql, place, "naming a resource's place")
 }
 
 /// An id as the head it shares with other resources' ids and its tail: the head is the id up
@@ -111,18 +113,11 @@ pub(super) fn split_id<'a>(id: &'a str, name: &str) -> (&'a str, Option<&'a str>
 
 /// The id of an id's head (see [`split_id`]), made if it has none yet; `known` caches them.
 pub(super) fn head_id(conn: &Connection, known: &mut HashMap<String, i64>, head: &str) -> Result<i64> {
-    if let Some(id) = known.get(head) {
-        return Ok(*id);
-    }
-    conn.prepare_cached("INSERT INTO id_heads (head) VALUES (?1) ON CONFLICT (head) DO NOTHING")
-        .and_then(|mut st| st.execute([head]))
-        .ctx("storing a resource id")?;
-    let id: i64 = conn
-        .prepare_cached("SELECT id FROM id_heads WHERE head = ?1")
-        .and_then(|mut st| st.query_row([head], |r| r.get(0)))
-        .ctx("storing a resource id")?;
-    known.insert(head.to_string(), id);
-    Ok(id)
+    let sql = (
+        "INSERT INTO id_heads (head) VALUES (?1) ON CONFLICT (head) DO NOTHING",
+        "SELECT id FROM id_heads WHERE head = ?1",
+    );
+    interned(conn, (known, head), sql, [head], "storing a resource id")
 }
 
 /// SQL for the whole id of the `resource_rows` row `alias` (the `resources` view reads it so).

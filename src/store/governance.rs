@@ -78,6 +78,7 @@ fn record_payload<T: Serialize>(record: &T) -> Result<Value> {
 impl Store {
     fn add_record(&mut self, kind: RecordKind, actor: &str, payload: Value, at: DateTime<Utc>) -> Result<i64> {
         // IMMEDIATE: two processes appending at once serialize on the chain's head.
+        self.settle_batches()?;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("recording")?;
         tx.execute(&format!("INSERT INTO {} (payload) VALUES (?1)", kind.table()), [canonical(&payload)])
             .ctx("recording")?;
@@ -107,6 +108,7 @@ impl Store {
 
     /// Revoke a record: it stops counting; the record and its history stay.
     pub fn revoke(&mut self, kind: RecordKind, id: i64, actor: &str, reason: &str, at: DateTime<Utc>) -> Result<()> {
+        self.settle_batches()?;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("revoking")?;
         let exists: bool = tx
             .query_row(&format!("SELECT 1 FROM {} WHERE id = ?1", kind.table()), [id], |_| Ok(true))

@@ -114,6 +114,8 @@ pub struct Store {
     notices: Vec<String>,
     /// Decompresses blobs (documents, finding details).
     blobs: blobs::BlobReader,
+    /// A run's batches in the connection's open transaction (write/group.rs).
+    open: Option<write::OpenBatches>,
 }
 
 /// Where the cache lives when neither `--db` nor `POSTURE_DB` says.
@@ -159,8 +161,14 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT).ctx("setting the busy timeout")?;
         // A WAL a run grew and could not empty (a reader held it) shrinks to this when reset.
         conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_BYTES).ctx("limiting the WAL")?;
-        let mut store =
-            Store { conn, path: path.to_path_buf(), signer: None, notices: Vec::new(), blobs: Default::default() };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            signer: None,
+            notices: Vec::new(),
+            blobs: Default::default(),
+            open: None,
+        };
         schema::prepare(&mut store)?;
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
@@ -180,6 +188,7 @@ impl Store {
             signer: None,
             notices: Vec::new(),
             blobs: Default::default(),
+            open: None,
         };
         schema::prepare(&mut store)?;
         Ok(store)

@@ -11,7 +11,7 @@
 //! equal estates give equal rids; a run in another order only stores its own rows.
 
 use super::{Ctx, Result, Store};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// A resource row as written (its run aside).
 #[derive(Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub(super) fn follow(conn: &rusqlite::Connection, run: i64) -> Result<Option<i64
 }
 
 /// Whether run `c` has exactly `rows` at the rids of the batch.
-pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool> {
+pub(super) fn matches(tx: &Connection, c: i64, rows: &BatchRows) -> Result<bool> {
     let ctx = "comparing a batch with the run it follows";
     let (Some(first), Some(last)) = (rows.resources.first(), rows.resources.last()) else {
         // No resource: no row either (a finding needs its resource in the batch).
@@ -152,7 +152,7 @@ pub(super) fn matches(tx: &Transaction, c: i64, rows: &BatchRows) -> Result<bool
 
 /// Stop following `c`: copy its rows below rid `to` (those matched so far) into `run`; `c`
 /// goes if it was retired and nothing else reads it.
-pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result<()> {
+pub(super) fn materialize(tx: &Connection, run: i64, c: i64, to: i64) -> Result<()> {
     let ctx = "copying the rows a run shared";
     tx.execute(
         "INSERT INTO resource_rows (run_id, rid, head, tail, name, place, idh)
@@ -178,7 +178,7 @@ pub(super) fn materialize(tx: &Transaction, run: i64, c: i64, to: i64) -> Result
 }
 
 /// Whether run `c` has no row beyond those a run following it matched (`counts`).
-pub(super) fn nothing_more(tx: &Transaction, c: i64, counts: Counts) -> Result<bool> {
+pub(super) fn nothing_more(tx: &Connection, c: i64, counts: Counts) -> Result<bool> {
     let n = |table: &str| -> Result<i64> {
         tx.query_row(&format!("SELECT count(*) FROM {table} WHERE run_id = ?1"), [c], |r| r.get(0))
             .ctx("counting the rows a run shares")
@@ -187,7 +187,7 @@ pub(super) fn nothing_more(tx: &Transaction, c: i64, counts: Counts) -> Result<b
 }
 
 /// Delete a run's resources, documents and findings.
-pub(super) fn delete_rows(tx: &Transaction, run: i64) -> Result<()> {
+pub(super) fn delete_rows(tx: &Connection, run: i64) -> Result<()> {
     for table in ["findings", "docs", "resource_rows"] {
         tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run]).ctx("removing a run's rows")?;
     }
@@ -197,7 +197,7 @@ pub(super) fn delete_rows(tx: &Transaction, run: i64) -> Result<()> {
 /// Remove the retired runs no run reads any more (a retired run is one retention or removal
 /// took that another run still shared). Sharers go first, so a run they shared follows in the
 /// next round.
-pub(super) fn sweep_retired(tx: &Transaction) -> Result<()> {
+pub(super) fn sweep_retired(tx: &Connection) -> Result<()> {
     let ctx = "removing retired runs";
     loop {
         let gone: Vec<i64> = {
@@ -238,7 +238,7 @@ impl Store {
         if from == run {
             return Ok(false);
         }
-        let tx = self.conn.transaction().ctx("copying a run's shared rows")?;
+        let tx = self.transaction(rusqlite::TransactionBehavior::Deferred, "copying a run's shared rows")?;
         materialize(&tx, run, from, i64::MAX)?;
         tx.commit().ctx("copying a run's shared rows")?;
         Ok(true)

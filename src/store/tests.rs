@@ -1,7 +1,7 @@
 use super::*;
 use crate::assess::{Assessor, BatchOutput, RollupInput, rollup};
 use crate::catalog::Catalog;
-use crate::model::{Cloud, Evidence, Finding, FindingState, ResourceRef};
+use crate::model::{Attestation, AttestationStatus, Cloud, Evidence, Finding, FindingState, ResourceRef};
 use chrono::Utc;
 
 pub(super) fn res(i: usize) -> ResourceRef {
@@ -42,6 +42,22 @@ pub(super) fn publish(store: &mut Store, batches: &[BatchOutput], n: usize, bad:
         store.write_batch(&mut w, batch).unwrap();
     }
     finish(store, w, n, bad)
+}
+
+/// A passing attestation of CIS AWS 1.1 by alice, made now.
+pub(super) fn attestation() -> Attestation {
+    Attestation {
+        id: 0,
+        standard: "cis-aws-3.0".into(),
+        control: "1.1".into(),
+        status: AttestationStatus::Passed,
+        scope: None,
+        note: "ok".into(),
+        evidence: vec![],
+        attester: "alice".into(),
+        created_at: Utc::now(),
+        expires: Utc::now().date_naive(),
+    }
 }
 
 /// Publish a written run as [`publish`] does.
@@ -246,6 +262,21 @@ pub(super) fn documented(n: usize, version: &str) -> BatchOutput {
             .map(|i| (res(i).id, serde_json::json!({"name": format!("st{i}"), "properties": {"v": version, "i": i}})))
             .collect(),
     }
+}
+
+/// The estate as batches of `size`.
+pub(super) fn batches(b: &BatchOutput, size: usize) -> Vec<BatchOutput> {
+    b.resources
+        .chunks(size)
+        .map(|chunk| {
+            let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+            BatchOutput {
+                resources: chunk.to_vec(),
+                findings: b.findings.iter().filter(|f| ids.contains(&f.resource.id.as_str())).cloned().collect(),
+                docs: b.docs.iter().filter(|(id, _)| ids.contains(&id.as_str())).cloned().collect(),
+            }
+        })
+        .collect()
 }
 
 pub(super) fn count(store: &Store, sql: &str) -> i64 {

@@ -10,8 +10,11 @@ use super::{Ctx, Result, Store, StoreError};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use rusqlite::params;
+use rusqlite::{TransactionBehavior, params};
 use std::collections::HashMap;
+
+mod group;
+pub(super) use group::OpenBatches;
 
 /// An unpublished run being written.
 #[derive(Debug)]
@@ -79,7 +82,7 @@ impl Store {
     ) -> Result<RunWriter> {
         self.cleanup_stale_runs()?;
         // One transaction: the run followed cannot be removed between choosing and recording it.
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("starting a run")?;
+        let tx = self.transaction(TransactionBehavior::Immediate, "starting a run")?;
         tx.execute(
             "INSERT INTO runs (started_at, status, pid, sources, standards, demo) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
             params![started_at.to_rfc3339(), std::process::id() as i64, json(&sources), json(&standards), demo],
@@ -111,32 +114,31 @@ impl Store {
     }
 
     /// Append one batch of resources and findings to an unpublished run (nothing is written
-    /// while the batch equals the rows of the run it follows).
+    /// while the batch equals the rows of the run it follows). Batches are committed [`group::GROUP`]
+    /// at a time, and the rest at publication; after an error the run's uncommitted batches are
+    /// gone and the run is to be abandoned.
     pub fn write_batch(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
-        // The rows written reference the run (made by `begin_run`, which no other process
-        // removes while it runs), checks from `check_ids` (never deleted) and blobs found or
-        // stored in this transaction or held by rows retention keeps: checking each reference
-        // again is a B-tree probe per row. Back on for everything else (removals cascade).
-        self.conn.pragma_update(None, "foreign_keys", "OFF").ctx("writing a batch")?;
-        let written = self.write_batch_rows(w, batch);
-        self.conn.pragma_update(None, "foreign_keys", "ON").ctx("writing a batch")?;
-        written
+        self.open_batch(w.run_id)?;
+        match self.write_batch_rows(w, batch) {
+            Ok(()) => self.batch_written(w.run_id),
+            Err(e) => {
+                self.end_batches_of(w.run_id, false)?;
+                Err(e)
+            }
+        }
     }
 
-    /// [`Store::write_batch`] once the references are known to hold.
+    /// [`Store::write_batch`] inside its transaction, the references known to hold.
     fn write_batch_rows(&mut self, w: &mut RunWriter, batch: &BatchOutput) -> Result<()> {
-        // Immediate: the batch reads before it writes, and a read transaction that another
-        // process's commit made stale cannot become a write one (it would fail, not wait).
-        let tx =
-            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("writing a batch")?;
+        let tx = &self.conn;
         let start = w.next_rid;
-        let rows = Store::batch_rows(&tx, w, batch)?;
+        let rows = Store::batch_rows(tx, w, batch)?;
         w.counts.add(&rows);
         if let Some(c) = w.follows {
-            if share::matches(&tx, c, &rows)? {
-                return tx.commit().ctx("committing a batch");
+            if share::matches(tx, c, &rows)? {
+                return Ok(());
             }
-            share::materialize(&tx, w.run_id, c, start)?;
+            share::materialize(tx, w.run_id, c, start)?;
             w.follows = None;
         }
         let mut ins_res = tx
@@ -145,9 +147,9 @@ impl Store {
             )
             .ctx("writing resources")?;
         for r in &rows.resources {
-            let place = codes::place_id(&tx, &mut w.places, [r.rtype, r.cloud, r.scope, r.region])?;
+            let place = codes::place_id(tx, &mut w.places, [r.rtype, r.cloud, r.scope, r.region])?;
             let (head, tail) = codes::split_id(r.id, r.name);
-            let head = codes::head_id(&tx, &mut w.heads, head)?;
+            let head = codes::head_id(tx, &mut w.heads, head)?;
             ins_res
                 .execute(params![w.run_id, r.rid, head, tail, r.name, place, codes::id_key(r.id)])
                 .ctx("writing resources")?;
@@ -166,12 +168,12 @@ impl Store {
                 .ctx("writing findings")?;
         }
         drop((ins_res, ins_doc, ins_f));
-        tx.commit().ctx("committing a batch")
+        Ok(())
     }
 
     /// The rows of a batch: rids given in order, documents and details stored as blobs (by
     /// content, so equal blobs are equal ids), checks as their ids.
-    fn batch_rows<'a>(tx: &rusqlite::Transaction, w: &mut RunWriter, batch: &'a BatchOutput) -> Result<BatchRows<'a>> {
+    fn batch_rows<'a>(tx: &rusqlite::Connection, w: &mut RunWriter, batch: &'a BatchOutput) -> Result<BatchRows<'a>> {
         let mut rids = HashMap::with_capacity(batch.resources.len());
         let mut resources = Vec::with_capacity(batch.resources.len());
         for r in &batch.resources {
@@ -245,7 +247,8 @@ impl Store {
     /// Publish a run with its stats, summaries and scores, atomically; a cancelled or failed
     /// run is removed.
     pub fn finish_run(&mut self, w: RunWriter, result: &RunResult, rollup: &Rollup) -> Result<i64> {
-        let published = self.publish_run(w, result, rollup);
+        let keep = !matches!(result.status, RunStatus::Cancelled | RunStatus::Failed);
+        let published = self.end_batches_of(w.run_id, keep).and_then(|()| self.publish_run(w, result, rollup));
         self.write_settings(false).ctx("publishing a run")?;
         published
     }
@@ -276,8 +279,7 @@ impl Store {
             self.abandon_run(w.run_id)?;
             return Ok(w.run_id);
         }
-        let tx =
-            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("publishing a run")?;
+        let tx = self.transaction(TransactionBehavior::Immediate, "publishing a run")?;
         {
             let mut st = tx
                 .prepare("INSERT INTO check_stats (run_id, check_id, scope, healthy, unhealthy, not_applicable, error, exempt, manual) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
@@ -388,6 +390,7 @@ impl Store {
 
     /// Remove an unpublished run and everything written for it.
     pub fn abandon_run(&mut self, run_id: i64) -> Result<()> {
+        self.end_batches_of(run_id, false)?;
         let removed = self.remove_runs(&[run_id]);
         self.write_settings(false).ctx("removing a run")?;
         removed
@@ -397,7 +400,7 @@ impl Store {
     /// is retired instead: its rows stay (under status `retired`, never listed) until no run
     /// reads them.
     fn remove_runs(&mut self, runs: &[i64]) -> Result<()> {
-        let tx = self.conn.transaction().ctx("removing a run")?;
+        let tx = self.transaction(TransactionBehavior::Deferred, "removing a run")?;
         for run_id in runs {
             Store::retire_run(&tx, *run_id)?;
         }

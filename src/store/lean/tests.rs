@@ -1,7 +1,7 @@
 use crate::assess::BatchOutput;
-use crate::model::{Attestation, AttestationStatus, Cloud, Exemption, Finding, FindingState, ResourceRef};
+use crate::model::{Cloud, Exemption, Finding, FindingState, ResourceRef};
 use crate::store::codes::split_id;
-use crate::store::tests::{count, publish};
+use crate::store::tests::{attestation, count, publish};
 use crate::store::{FindingFilter, Store};
 use chrono::Utc;
 
@@ -88,20 +88,7 @@ fn a_version_15_cache_migrates_its_ids_and_reads_the_same() {
         let mut store = Store::open(&now_path).unwrap();
         let a = publish(&mut store, &[batch("1")], IDS.len(), IDS.len());
         let b = publish(&mut store, &[batch("2")], IDS.len(), IDS.len());
-        store
-            .add_attestation(&Attestation {
-                id: 0,
-                standard: "cis-aws-3.0".into(),
-                control: "1.1".into(),
-                status: AttestationStatus::Passed,
-                scope: None,
-                note: "ok".into(),
-                evidence: vec![],
-                attester: "alice".into(),
-                created_at: Utc::now(),
-                expires: Utc::now().date_naive(),
-            })
-            .unwrap();
+        store.add_attestation(&attestation()).unwrap();
         store
             .add_exemption(&Exemption {
                 id: 0,

@@ -1,4 +1,4 @@
-use super::super::tests::{finish, publish, res};
+use super::super::tests::{batches, finish, publish, res};
 use crate::assess::BatchOutput;
 use crate::model::{Evidence, Finding, FindingState};
 use crate::store::{FindingFilter, FindingOrder, PageAt, Store};
@@ -23,21 +23,6 @@ fn estate(n: usize, docs: usize) -> BatchOutput {
             .collect(),
         docs: (0..docs).map(|i| (res(i).id, serde_json::json!({"name": format!("st{i}"), "i": i}))).collect(),
     }
-}
-
-/// The estate as batches of `size`.
-fn batches(b: &BatchOutput, size: usize) -> Vec<BatchOutput> {
-    b.resources
-        .chunks(size)
-        .map(|chunk| {
-            let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
-            BatchOutput {
-                resources: chunk.to_vec(),
-                findings: b.findings.iter().filter(|f| ids.contains(&f.resource.id.as_str())).cloned().collect(),
-                docs: b.docs.iter().filter(|(id, _)| ids.contains(&id.as_str())).cloned().collect(),
-            }
-        })
-        .collect()
 }
 
 /// Publish the estate as one batch.

@@ -1,5 +1,5 @@
 use crate::store::Store;
-use crate::store::tests::{count, documented, publish, res};
+use crate::store::tests::{batches, count, documented, publish, res};
 
 fn pragma(store: &Store, name: &str) -> i64 {
     store.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap()
@@ -26,7 +26,10 @@ fn a_run_is_written_with_rare_checkpoints_and_its_end_empties_the_wal() {
     assert_eq!(wal_bytes(&db), 0, "publication checkpoints and truncates");
     let mut w = store.begin_run(&["demo".into()], &[], true, chrono::Utc::now()).unwrap();
     assert_eq!(pragma(&store, "wal_autocheckpoint"), super::WRITE_CHECKPOINT_PAGES);
-    store.write_batch(&mut w, &documented(300, "2")).unwrap();
+    // a group of batches is one commit
+    for batch in batches(&documented(300, "2"), 300_usize.div_ceil(super::group::GROUP)) {
+        store.write_batch(&mut w, &batch).unwrap();
+    }
     let grown = wal_bytes(&db);
     assert!(grown > 0, "the batches stay in the WAL");
     // a crash now: the files as they are, opened by another process
@@ -220,4 +223,73 @@ fn a_resources_place_is_stored_once_and_windows_stay_on_their_index() {
     // a row removed through the view goes from the table
     store.conn.execute("DELETE FROM resources WHERE run_id = ?1 AND rid = 3", [a]).unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM resource_rows"), 69);
+}
+
+#[test]
+fn batches_are_committed_a_group_at_a_time_and_the_rest_at_publication() {
+    use crate::store::tests::finish;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut store = Store::open(&db).unwrap();
+    let a = publish(&mut store, &[documented(10, "1")], 10, 10);
+    let n = 10 * (super::group::GROUP + 3);
+    let parts = batches(&documented(n, "2"), 10);
+    let mut w = store.begin_run(&["demo".into()], &[], true, chrono::Utc::now()).unwrap();
+    let other = rusqlite::Connection::open(&db).unwrap();
+    let rows = |run: i64| -> i64 {
+        other.query_row("SELECT count(*) FROM resource_rows WHERE run_id = ?1", [run], |r| r.get(0)).unwrap()
+    };
+    for (i, batch) in parts.iter().enumerate() {
+        store.write_batch(&mut w, batch).unwrap();
+        let committed = (i + 1) / super::group::GROUP * super::group::GROUP * 10;
+        assert_eq!(rows(w.run_id), committed as i64, "after batch {i}");
+    }
+    let b = finish(&mut store, w, n, n);
+    assert_eq!(rows(b), n as i64, "publication commits the rest");
+    assert_eq!(pragma(&store, "foreign_keys"), 1);
+    let doc = store.resource_doc(b, &res(n - 1).id).unwrap().unwrap();
+    assert_eq!(doc["properties"]["v"], "2");
+    assert_eq!(count(&store, &format!("SELECT count(*) FROM findings WHERE run_id = {b}")), n as i64);
+    assert_eq!(store.resource_doc(a, &res(3).id).unwrap().unwrap()["properties"]["v"], "1");
+}
+
+#[test]
+fn a_run_abandoned_or_dropped_with_batches_uncommitted_leaves_the_cache_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+    let a = publish(&mut store, &[documented(10, "1")], 10, 10);
+    let mut w = store.begin_run(&["demo".into()], &[], true, chrono::Utc::now()).unwrap();
+    store.write_batch(&mut w, &documented(20, "2")).unwrap();
+    store.abandon_run(w.run_id).unwrap();
+    assert_eq!(count(&store, &format!("SELECT count(*) FROM resource_rows WHERE run_id = {}", w.run_id)), 0);
+    assert_eq!(pragma(&store, "foreign_keys"), 1);
+    // a writer dropped unfinished (its thread panicked): the next run starts all the same
+    let mut w = store.begin_run(&["demo".into()], &[], true, chrono::Utc::now()).unwrap();
+    store.write_batch(&mut w, &documented(20, "3")).unwrap();
+    drop(w);
+    let b = publish(&mut store, &[documented(10, "4")], 10, 10);
+    assert!(b > a);
+    assert_eq!(store.latest_run().unwrap().unwrap().id, b);
+    assert_eq!(store.resource_doc(b, &res(3).id).unwrap().unwrap()["properties"]["v"], "4");
+    assert_eq!(dangling(&store), 0);
+    assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn a_record_made_while_a_run_has_batches_open_commits_them_and_both_are_kept() {
+    use crate::store::tests::{attestation, finish};
+    use chrono::Utc;
+    let mut store = Store::open_in_memory().unwrap();
+    let parts = batches(&documented(40, "2"), 20);
+    let mut w = store.begin_run(&["demo".into()], &[], true, Utc::now()).unwrap();
+    store.write_batch(&mut w, &parts[0]).unwrap();
+    store.add_attestation(&attestation()).unwrap();
+    assert!(store.conn.is_autocommit(), "the record's transaction committed the batch before it");
+    store.write_batch(&mut w, &parts[1]).unwrap();
+    let run = finish(&mut store, w, 40, 40);
+    assert_eq!(store.attestations().unwrap().len(), 1);
+    assert_eq!(store.resource_doc(run, &res(35).id).unwrap().unwrap()["properties"]["v"], "2");
+    assert_eq!(count(&store, &format!("SELECT count(*) FROM findings WHERE run_id = {run}")), 40);
+    assert_eq!(pragma(&store, "foreign_keys"), 1);
+    assert!(store.integrity_ok().unwrap());
 }

@@ -11,8 +11,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 pub(super) mod packers;
+mod seen;
+use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// Blob ids a writer remembers before it starts over.
 const KNOWN_LIMIT: usize = 100_000;
@@ -42,8 +43,8 @@ const HASH_BYTES: usize = 12;
 /// A blob by its hash.
 const FIND: &str = "SELECT id FROM blobs WHERE hash = ?1";
 
-/// A new blob.
-const INSERT: &str = "INSERT INTO blobs (hash, dict, body) VALUES (?1, ?2, ?3)";
+/// A new blob; nothing when another process stored it meanwhile (seen.rs).
+const INSERT: &str = "INSERT INTO blobs (hash, dict, body) VALUES (?1, ?2, ?3) ON CONFLICT (hash) DO NOTHING";
 
 /// A blob's hash: the first [`HASH_BYTES`] of SHA-256.
 type BlobHash = [u8; HASH_BYTES];
@@ -61,11 +62,13 @@ pub(super) struct BlobWriter {
     /// Its compressors; `packers.prepare_labeled` gives labels their dictionaries.
     pub(in crate::store) packers: packers::Packers,
     known: HashMap<BlobHash, i64>,
+    /// The hashes stored, once a batch asked (built on first use from the table).
+    seen: Option<seen::Seen>,
 }
 
 impl Default for BlobWriter {
     fn default() -> Self {
-        BlobWriter { packers: packers::Packers::new(1, false), known: HashMap::new() }
+        BlobWriter { packers: packers::Packers::new(1, false), known: HashMap::new(), seen: None }
     }
 }
 
@@ -83,7 +86,7 @@ impl BlobWriter {
     /// A run's writer: it compresses on up to `threads` threads at once, and gives each label
     /// (a resource type) with enough blobs a dictionary of its own (schema 12 on).
     pub(super) fn for_run(threads: usize) -> Self {
-        BlobWriter { packers: packers::Packers::new(threads, true), known: HashMap::new() }
+        BlobWriter { packers: packers::Packers::new(threads, true), known: HashMap::new(), seen: None }
     }
 
     /// Make sure `kind` has a compressor: the stored dictionary, else one trained on
@@ -112,6 +115,19 @@ impl BlobWriter {
         lookup.query_row([&h[..]], |r| r.get(0)).optional().ctx("looking up a blob")
     }
 
+    /// [`BlobWriter::find`], without the lookup when `seen` says no blob has hash `h`.
+    fn find_seen(
+        &self,
+        seen: &seen::Seen,
+        lookup: &mut rusqlite::CachedStatement,
+        h: &BlobHash,
+    ) -> Result<Option<i64>> {
+        if !self.known.contains_key(h) && !seen.may_hold(h) {
+            return Ok(None);
+        }
+        self.find(lookup, h)
+    }
+
     /// Store a new blob (`store` is [`INSERT`] prepared): its hash, dictionary and compressed
     /// body.
     fn insert(
@@ -121,7 +137,10 @@ impl BlobWriter {
         dict: Option<i64>,
         body: &[u8],
     ) -> Result<i64> {
-        store.execute(params![&h[..], dict, body]).ctx("storing a blob")?;
+        if store.execute(params![&h[..], dict, body]).ctx("storing a blob")? == 0 {
+            // Stored by another process since this one looked.
+            return conn.query_row(FIND, [&h[..]], |r| r.get(0)).ctx("looking up a blob");
+        }
         Ok(conn.last_insert_rowid())
     }
 
@@ -145,10 +164,15 @@ impl BlobWriter {
         let mut fresh: Vec<usize> = Vec::new();
         let mut fresh_at: HashMap<BlobHash, usize> = HashMap::new();
         let mut lookup = conn.prepare_cached(FIND).ctx("looking up a blob")?;
+        let seen = match self.seen.take() {
+            Some(s) if s.is_full() => s.grown(conn)?,
+            Some(s) => s,
+            None => seen::Seen::load(conn)?,
+        };
         for (i, h) in hashes.iter().enumerate() {
             if let Some(&n) = fresh_at.get(h) {
                 slots.push(Err(n));
-            } else if let Some(id) = self.find(&mut lookup, h)? {
+            } else if let Some(id) = self.find_seen(&seen, &mut lookup, h)? {
                 self.remember(*h, id);
                 slots.push(Ok(id));
             } else {
@@ -161,11 +185,14 @@ impl BlobWriter {
         let packed = self.packers.compress(conn, kind, &fresh, items, label, pool)?;
         let mut ids = Vec::with_capacity(fresh.len());
         let mut store = conn.prepare_cached(INSERT).ctx("storing a blob")?;
+        let mut seen = seen;
         for (&i, (dict, body)) in fresh.iter().zip(&packed) {
             let id = BlobWriter::insert(conn, &mut store, &hashes[i], *dict, body)?;
+            seen.add(&hashes[i]);
             self.remember(hashes[i], id);
             ids.push(id);
         }
+        self.seen = Some(seen);
         slots
             .into_iter()
             .map(|s| s.or_else(|n| ids.get(n).copied().ok_or_else(|| StoreError::Corrupt("a blob not stored".into()))))
@@ -182,7 +209,12 @@ impl BlobWriter {
                 let packer = self.packers.general(conn, kind)?;
                 let dict = packer.dict;
                 let body = packer.compress_one(bytes)?;
-                BlobWriter::insert(conn, &mut conn.prepare_cached(INSERT).ctx("storing a blob")?, &h, dict, &body)?
+                let id =
+                    BlobWriter::insert(conn, &mut conn.prepare_cached(INSERT).ctx("storing a blob")?, &h, dict, &body)?;
+                if let Some(seen) = &mut self.seen {
+                    seen.add(&h);
+                }
+                id
             }
         };
         self.remember(h, id);

@@ -3,8 +3,8 @@
 
 use super::{Ctx, Result, StoreError};
 use crate::model::{FindingState, Origin};
+use foldhash::HashMap;
 use rusqlite::{Connection, OptionalExtension};
-use std::collections::HashMap;
 
 /// The stored code of a state.
 pub(super) fn state_code(s: FindingState) -> i64 {

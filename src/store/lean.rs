@@ -6,8 +6,8 @@ use super::codes::{self, origin_code, state_code};
 use super::rows::Detail;
 use super::{Ctx, Result};
 use crate::model::{FindingState, Origin};
+use foldhash::{HashMap, HashMapExt};
 use rusqlite::{Connection, params};
-use std::collections::HashMap;
 
 /// The sample of documents the dictionary is trained on.
 const SAMPLES: i64 = 4000;

@@ -9,9 +9,9 @@ use super::share::{self, BatchRows, Counts, FindingRecord, ResourceRow};
 use super::{Ctx, Result, Store, StoreError};
 use crate::assess::{BatchOutput, Rollup, RunResult, RunStatus};
 use chrono::{DateTime, Utc};
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 use rusqlite::{TransactionBehavior, params};
-use std::collections::HashMap;
 
 mod group;
 pub(super) use group::OpenBatches;

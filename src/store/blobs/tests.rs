@@ -178,3 +178,25 @@ fn a_version_16_cache_finds_its_blobs_by_the_shorter_hash() {
     assert_eq!(store.resource_doc(1, &res(7).id).unwrap().unwrap()["properties"]["i"], 7);
     assert_eq!(store.resource_doc(b, &res(7).id).unwrap().unwrap()["properties"]["v"], "1");
 }
+
+#[test]
+fn a_blob_another_process_stored_after_the_writer_looked_is_found_not_stored_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let store = Store::open(&db).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let items: Vec<Vec<u8>> = (0..20).map(|i| format!(r#"{{"id":"st{i}"}}"#).into_bytes()).collect();
+    let mut w = BlobWriter::for_run(2);
+    // the writer's filter is built from the table as it is now: empty
+    let first = w.put_all(&store.conn, BlobKind::Doc, &items[..10], &[], &pool).unwrap();
+    let other = Store::open(&db).unwrap();
+    let theirs = BlobWriter::default().put(&other.conn, BlobKind::Doc, &items[15]).unwrap();
+    let rest = w.put_all(&store.conn, BlobKind::Doc, &items[10..], &[], &pool).unwrap();
+    assert_eq!(rest[5], theirs, "the stored blob, not a second copy");
+    let n: i64 = store.conn.query_row("SELECT count(*) FROM blobs", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 20);
+    let r = BlobReader::default();
+    for (id, item) in first.iter().chain(&rest).zip(&items) {
+        assert_eq!(&r.get(&store.conn, *id).unwrap(), item);
+    }
+}

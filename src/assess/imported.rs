@@ -115,7 +115,7 @@ fn subject(check: &Check, r: &ResourceRef) -> ResourceRef {
         None => r.clone(),
         Some(level) => {
             let region = (level == ScopeLevel::Region && r.region != "global").then_some(r.region.as_str());
-            super::scope::scope_resource(r.cloud, &r.scope, region).meta
+            ResourceRef::clone(&super::scope::scope_resource(r.cloud, &r.scope, region).meta)
         }
     }
 }
@@ -167,7 +167,7 @@ pub fn merge(
                 continue;
             }
             if resources.insert(f.resource.id.clone()) {
-                out.resources.push(f.resource.clone());
+                out.resources.push(f.resource.clone().into());
             }
             out.findings.push(finding(check, f, note));
         }
@@ -200,7 +200,14 @@ fn finding(check: String, f: &ExternalFinding, note: Option<String>) -> Finding 
         (Some(n), Some(s)) => Some(format!("{n}; {s}")),
         (n, s) => n.or(s).or_else(|| Some(format!("from {} ({})", f.origin, f.tool_check))),
     };
-    Finding { check, state: f.state, resource: f.resource.clone(), evidence: Vec::new(), message, origin: f.origin }
+    Finding {
+        check,
+        state: f.state,
+        resource: f.resource.clone().into(),
+        evidence: Vec::new(),
+        message,
+        origin: f.origin,
+    }
 }
 
 #[cfg(test)]

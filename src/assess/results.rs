@@ -148,7 +148,7 @@ impl RunResult {
 #[derive(Debug, Default)]
 pub struct BatchOutput {
     /// Resources assessed by at least one check.
-    pub resources: Vec<crate::model::ResourceRef>,
+    pub resources: Vec<std::sync::Arc<crate::model::ResourceRef>>,
     /// Their non-healthy, applicable findings.
     pub findings: Vec<Finding>,
     /// The documents of resources with findings (id, normalized document).

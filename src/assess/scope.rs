@@ -271,7 +271,10 @@ pub fn scope_resource(cloud: Cloud, scope: &str, region: Option<&str>) -> Resour
         "id": id, "cloud": cloud.as_str(), "type": rtype, "name": scope, "scope": scope, "region": region,
         "resource_group": "", "tags": {}, "properties": {}
     });
-    Resource { meta: ResourceRef { id, name: scope.to_string(), rtype, cloud, scope: scope.to_string(), region }, doc }
+    Resource {
+        meta: ResourceRef { id, name: scope.to_string(), rtype, cloud, scope: scope.to_string(), region }.into(),
+        doc,
+    }
 }
 
 #[cfg(test)]
@@ -287,7 +290,8 @@ mod tests {
                 cloud,
                 scope: scope.into(),
                 region: region.into(),
-            },
+            }
+            .into(),
             doc: serde_json::json!({"id": id, "type": rtype, "region": region}),
         }
     }
@@ -345,9 +349,11 @@ mod tests {
         assert_eq!(ix.bound(Binding::Shared, (Cloud::Aws, "1", None), &t), ix.related(Cloud::Aws, "1", None, &t));
         assert_eq!(ix.evidence(Cloud::Aws, "2", None, &t)[0].value, "none in 2");
         assert_eq!(ix.evidence(Cloud::Aws, "1", None, &t)[0].value, "1 in 1: fl-1");
-        let accounts: Vec<String> = ix.subjects(Cloud::Aws, ScopeLevel::Scope).into_iter().map(|r| r.meta.id).collect();
+        let accounts: Vec<String> =
+            ix.subjects(Cloud::Aws, ScopeLevel::Scope).into_iter().map(|r| r.meta.id.clone()).collect();
         assert_eq!(accounts, ["1", "2"]);
-        let regions: Vec<String> = ix.subjects(Cloud::Aws, ScopeLevel::Region).into_iter().map(|r| r.meta.id).collect();
+        let regions: Vec<String> =
+            ix.subjects(Cloud::Aws, ScopeLevel::Region).into_iter().map(|r| r.meta.id.clone()).collect();
         assert_eq!(regions, ["1/regions/eu-west-1", "2/regions/us-east-1"]);
         assert!(ix.subjects(Cloud::Gcp, ScopeLevel::Scope).is_empty());
     }

@@ -312,7 +312,8 @@ fn a_standard_says_which_clouds_of_the_run_it_has_no_checks_for() {
             cloud: Cloud::Gcp,
             scope: "p".into(),
             region: "z".into(),
-        },
+        }
+        .into(),
         doc: json!({}),
     });
     let result = Assessor::new(&cat, &[], vec![]).run_resources(estate, now());

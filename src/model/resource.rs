@@ -8,7 +8,7 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Resource {
     /// The identifying fields, duplicated out of `doc` for cheap access.
-    pub meta: ResourceRef,
+    pub meta: std::sync::Arc<ResourceRef>,
     /// The normalized document (see docs/checks.md).
     pub doc: Value,
 }
@@ -48,7 +48,7 @@ pub struct Finding {
     /// Outcome.
     pub state: FindingState,
     /// The resource assessed.
-    pub resource: ResourceRef,
+    pub resource: std::sync::Arc<ResourceRef>,
     /// Fields read by the condition and their values.
     pub evidence: Vec<Evidence>,
     /// Why, for `error` (the CEL error) and `exempt` (the exemption).

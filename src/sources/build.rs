@@ -24,7 +24,7 @@ pub(crate) fn build(
     for (k, v) in extra {
         doc.insert(k.into(), v);
     }
-    Resource { meta, doc: Value::Object(doc) }
+    Resource { meta: meta.into(), doc: Value::Object(doc) }
 }
 
 /// Tags as a string map, whatever shape they came in (object, or list of key/value pairs).

@@ -4,15 +4,15 @@ use crate::catalog::Catalog;
 use crate::model::{Attestation, AttestationStatus, Cloud, Evidence, Finding, FindingState, ResourceRef};
 use chrono::Utc;
 
-pub(super) fn res(i: usize) -> ResourceRef {
-    ResourceRef {
+pub(super) fn res(i: usize) -> std::sync::Arc<ResourceRef> {
+    std::sync::Arc::new(ResourceRef {
         id: format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st{i}"),
         name: format!("st{i}"),
         rtype: "microsoft.storage/storageaccounts".into(),
         cloud: Cloud::Azure,
         scope: "s".into(),
         region: "westeurope".into(),
-    }
+    })
 }
 
 /// Store a run with `bad` failing resources out of `n`.
@@ -259,7 +259,9 @@ pub(super) fn documented(n: usize, version: &str) -> BatchOutput {
             })
             .collect(),
         docs: (0..n)
-            .map(|i| (res(i).id, serde_json::json!({"name": format!("st{i}"), "properties": {"v": version, "i": i}})))
+            .map(|i| {
+                (res(i).id.clone(), serde_json::json!({"name": format!("st{i}"), "properties": {"v": version, "i": i}}))
+            })
             .collect(),
     }
 }

@@ -62,5 +62,5 @@ fn skimming_finds_the_identities_and_holds_the_records_building_them_would() {
 
 /// The types of every resource of `spec`, as the related types name them.
 fn read_types(spec: &SourceSpec) -> BTreeSet<String> {
-    crate::sources::read_all(spec).0.into_iter().map(|r| r.meta.rtype).collect()
+    crate::sources::read_all(spec).0.into_iter().map(|r| r.meta.rtype.clone()).collect()
 }

@@ -33,7 +33,7 @@ fn resource(id: &str, name: &str) -> ResourceRef {
 }
 
 fn batch(version: &str) -> BatchOutput {
-    let resources: Vec<ResourceRef> = IDS.iter().map(|(id, name)| resource(id, name)).collect();
+    let resources: Vec<std::sync::Arc<ResourceRef>> = IDS.iter().map(|(id, name)| resource(id, name).into()).collect();
     BatchOutput {
         findings: resources
             .iter()

@@ -16,8 +16,9 @@ fn tied_run(store: &mut Store) -> i64 {
         let resources: Vec<_> = range
             .map(|i| {
                 let mut r = res(i);
-                r.name = format!("st{}", i % 13);
-                r.scope = if i % 3 == 0 { "s2".into() } else { "s".into() };
+                let r_mut = std::sync::Arc::make_mut(&mut r);
+                r_mut.name = format!("st{}", i % 13);
+                r_mut.scope = if i % 3 == 0 { "s2".into() } else { "s".into() };
                 r
             })
             .collect();

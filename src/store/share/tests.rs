@@ -21,7 +21,7 @@ fn estate(n: usize, docs: usize) -> BatchOutput {
                 origin: Default::default(),
             })
             .collect(),
-        docs: (0..docs).map(|i| (res(i).id, serde_json::json!({"name": format!("st{i}"), "i": i}))).collect(),
+        docs: (0..docs).map(|i| (res(i).id.clone(), serde_json::json!({"name": format!("st{i}"), "i": i}))).collect(),
     }
 }
 
@@ -185,7 +185,7 @@ fn a_run_that_differs_in_one_finding_or_one_name_keeps_its_own_rows() {
     let mut evidence = estate(60, 40);
     evidence.findings[4].evidence[0].value = "changed".into();
     let mut renamed = estate(60, 40);
-    renamed.resources[11].name = "renamed".into();
+    std::sync::Arc::make_mut(&mut renamed.resources[11]).name = "renamed".into();
     let mut one_more = estate(60, 40);
     one_more.findings.push(Finding { check: "another.check".into(), ..b.findings[0].clone() });
     let mut doc = estate(60, 40);

@@ -182,7 +182,7 @@ fn resources_are_found_by_id_through_the_key_index() {
     }
     assert_eq!(store.resource_doc(a, &res(35).id).unwrap().unwrap()["properties"]["i"], 35);
     assert!(store.resource_doc(b, &res(35).id).unwrap().is_none());
-    let f = FindingFilter { resource: Some(res(12).id), ..Default::default() };
+    let f = FindingFilter { resource: Some(res(12).id.clone()), ..Default::default() };
     let rows = store.findings(b, &f, 0, 10).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].resource.name, "st12");

@@ -333,6 +333,10 @@ pub fn prepare(store: &mut Store) -> Result<()> {
     // Only a file with no table yet can take it: space a run frees (rows it shares instead of
     // keeping) is then given back to the file system rather than left on the freelist.
     if tables == 0 {
+        // 8 KiB pages (SQLite's default is 4): a run's random inserts into the findings, ids and
+        // blob indexes split and rebalance fewer pages (the writer's CPU at 1M: 23.1 → 21.5 s).
+        // Set before auto_vacuum, which fixes the page size of an empty file.
+        conn.pragma_update(None, "page_size", 8192).ctx("setting the page size")?;
         conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").ctx("setting auto_vacuum")?;
     }
     conn.pragma_update(None, "journal_mode", "WAL").ctx("enabling WAL")?;

@@ -45,11 +45,11 @@ const WRITE_CACHE_KIB: i64 = 64 * 1024;
 /// SQLite's page cache otherwise, in KiB (its default).
 const READ_CACHE_KIB: i64 = 2000;
 
-/// WAL pages between automatic checkpoints while a run is written (64 MiB). At SQLite's
+/// WAL bytes between automatic checkpoints while a run is written (64 MiB). At SQLite's
 /// default (4 MB) a batch's commit kept copying back index pages the next batches change again
 /// (14 % of the writer's samples, perf, 100k); with none the WAL of a 1M run reached 4.9 GB
 /// (each commit appends every page it changed) for a 528 MB cache.
-const WRITE_CHECKPOINT_PAGES: i64 = 16 * 1024;
+const WRITE_CHECKPOINT_BYTES: i64 = 64 * 1024 * 1024;
 
 /// WAL pages between automatic checkpoints otherwise (SQLite's default).
 const CHECKPOINT_PAGES: i64 = 1000;
@@ -253,12 +253,22 @@ impl Store {
         published
     }
 
+    /// [`WRITE_CHECKPOINT_BYTES`] in pages of this cache (8 KiB in a cache this version
+    /// made, 4 KiB in an older one: SQLite fixes a file's page size when it is created).
+    fn write_checkpoint_pages(&self) -> rusqlite::Result<i64> {
+        let page: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok(WRITE_CHECKPOINT_BYTES / page.max(512))
+    }
+
     /// The page cache and checkpoints of writing a run (`writing`), or of everything else.
     /// Back from a write, the cache shrinks (a worker keeps its store open for long) and the
     /// WAL the run grew is copied into the database and emptied now.
     fn write_settings(&self, writing: bool) -> rusqlite::Result<()> {
-        let (cache, pages) =
-            if writing { (WRITE_CACHE_KIB, WRITE_CHECKPOINT_PAGES) } else { (READ_CACHE_KIB, CHECKPOINT_PAGES) };
+        let (cache, pages) = if writing {
+            (WRITE_CACHE_KIB, self.write_checkpoint_pages()?)
+        } else {
+            (READ_CACHE_KIB, CHECKPOINT_PAGES)
+        };
         self.conn.pragma_update(None, "cache_size", -cache)?;
         self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
         if !writing {

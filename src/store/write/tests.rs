@@ -25,7 +25,8 @@ fn a_run_is_written_with_rare_checkpoints_and_its_end_empties_the_wal() {
     let a = publish(&mut store, &[documented(300, "1")], 300, 300);
     assert_eq!(wal_bytes(&db), 0, "publication checkpoints and truncates");
     let mut w = store.begin_run(&["demo".into()], &[], true, chrono::Utc::now()).unwrap();
-    assert_eq!(pragma(&store, "wal_autocheckpoint"), super::WRITE_CHECKPOINT_PAGES);
+    assert_eq!(pragma(&store, "page_size"), 8192, "a new cache");
+    assert_eq!(pragma(&store, "wal_autocheckpoint"), super::WRITE_CHECKPOINT_BYTES / 8192);
     // a group of batches is one commit
     for batch in batches(&documented(300, "2"), 300_usize.div_ceil(super::group::GROUP)) {
         store.write_batch(&mut w, &batch).unwrap();

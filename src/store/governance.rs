@@ -77,8 +77,8 @@ fn record_payload<T: Serialize>(record: &T) -> Result<Value> {
 
 impl Store {
     fn add_record(&mut self, kind: RecordKind, actor: &str, payload: Value, at: DateTime<Utc>) -> Result<i64> {
-        // IMMEDIATE: two processes appending at once serialize on the chain's head.
         self.settle_batches()?;
+        // IMMEDIATE: two processes appending at once serialize on the chain's head.
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).ctx("recording")?;
         tx.execute(&format!("INSERT INTO {} (payload) VALUES (?1)", kind.table()), [canonical(&payload)])
             .ctx("recording")?;

@@ -65,7 +65,20 @@ pub fn run_and_store_with(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
-    run_and_store_in(store, catalog, run, None, cancel, progress)
+    run_and_store_in(store, catalog, run, None, Utc::now(), cancel, progress)
+}
+
+/// [`run_and_store_with`] as if the clock said `now`: checks that read dates (`daysSince`)
+/// judge a fixed estate the same whatever day it is assessed (the console's snapshot tests).
+pub fn run_and_store_at(
+    store: &mut Store,
+    catalog: &Catalog,
+    run: &Run,
+    now: chrono::DateTime<Utc>,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, StoreError> {
+    run_and_store_in(store, catalog, run, None, now, cancel, progress)
 }
 
 /// Batches waiting between evaluation and the store.
@@ -104,11 +117,11 @@ fn run_and_store_in(
     catalog: &Catalog,
     run: &Run,
     batch: Option<usize>,
+    now: chrono::DateTime<Utc>,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
     let Run { specs, standards, retention_days, limits, budget, exports } = *run;
-    let now = Utc::now();
     let exemptions = store.exemptions()?;
     let attestations = store.attestations()?;
     let assignments = store.assignments()?;

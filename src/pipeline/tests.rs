@@ -42,7 +42,7 @@ fn a_run_in_many_small_batches_stores_what_a_run_in_a_few_large_ones_does() {
         let (mut batches, mut seen) = (0usize, 0u64);
         let cancel = AtomicBool::new(false);
         // A batch judged moves the resource count; a file done does not.
-        let out = run_and_store_in(&mut store, &cat, &run_of(&specs), Some(batch), &cancel, &mut |p| {
+        let out = run_and_store_in(&mut store, &cat, &run_of(&specs), Some(batch), Utc::now(), &cancel, &mut |p| {
             batches += usize::from(p.phase == Phase::Evaluating && p.done > seen);
             seen = p.done;
         })
@@ -81,7 +81,10 @@ fn a_re_run_of_an_unchanged_estate_shares_the_rows_of_the_first_however_it_is_cu
         let mut runs = Vec::new();
         for batch in [usize::MAX, 7, usize::MAX] {
             let cancel = AtomicBool::new(false);
-            runs.push(run_and_store_in(&mut store, &cat, &run_of(&specs), Some(batch), &cancel, &mut |_| {}).unwrap());
+            runs.push(
+                run_and_store_in(&mut store, &cat, &run_of(&specs), Some(batch), Utc::now(), &cancel, &mut |_| {})
+                    .unwrap(),
+            );
         }
         let first = stored(&store, runs[0].run_id);
         assert!(!first.is_empty());
@@ -107,7 +110,7 @@ fn a_cancel_midway_through_the_pipeline_stores_nothing_and_keeps_the_previous_ru
     let first = run_and_store_with(&mut store, &cat, &run_of(&demo), &never, &mut |_| {}).unwrap().run_id;
     let cancel = AtomicBool::new(false);
     let (mut judged, mut seen) = (0usize, 0u64);
-    let out = run_and_store_in(&mut store, &cat, &run_of(&specs), Some(10), &cancel, &mut |p| {
+    let out = run_and_store_in(&mut store, &cat, &run_of(&specs), Some(10), Utc::now(), &cancel, &mut |p| {
         if p.phase == Phase::Evaluating && p.done > seen {
             seen = p.done;
             judged += 1;

@@ -19,6 +19,21 @@ pub fn fixed_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()
 }
 
+/// Assess `specs` into `store` as of [`fixed_now`]: the demo's dated fields (a credential last
+/// used, a key rotated) judge the same on any day.
+pub fn assess_fixed(store: &mut Store, catalog: &Catalog, specs: &[SourceSpec]) -> posture::pipeline::Outcome {
+    let run = posture::pipeline::Run {
+        specs,
+        standards: &[],
+        retention_days: 90,
+        limits: Default::default(),
+        budget: Default::default(),
+        exports: None,
+    };
+    posture::pipeline::run_and_store_at(store, catalog, &run, fixed_now(), &AtomicBool::new(false), &mut |_| {})
+        .unwrap()
+}
+
 /// A console and the folder of its cache.
 pub struct Console {
     pub app: App,
@@ -37,8 +52,7 @@ pub fn build(
     let catalog = Catalog::load(&Catalog::builtin_files());
     {
         let mut store = Store::open(&db).unwrap();
-        posture::pipeline::run_and_store(&mut store, &catalog, specs, &[], 90, &AtomicBool::new(false), &mut |_| {})
-            .unwrap();
+        assess_fixed(&mut store, &catalog, specs);
         records(&mut store, dir.path());
     }
     // Fixed run times for stable snapshots.
@@ -140,9 +154,7 @@ fn runs_console(runs: &[Vec<SourceSpec>], edit: &str) -> Console {
     {
         let mut store = Store::open(&db).unwrap();
         for specs in runs {
-            let cancel = AtomicBool::new(false);
-            let run =
-                posture::pipeline::run_and_store(&mut store, &catalog, specs, &[], 90, &cancel, &mut |_| {}).unwrap();
+            let run = assess_fixed(&mut store, &catalog, specs);
             // Equal runs share their rows; `edit` changes each run's own.
             if !edit.is_empty() {
                 store.unshare_run(run.run_id).unwrap();

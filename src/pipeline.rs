@@ -35,9 +35,7 @@ pub fn run_and_store(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, StoreError> {
-    let run =
-        Run { specs, standards, retention_days, limits: Limits::default(), budget: Budget::default(), exports: None };
-    run_and_store_with(store, catalog, &run, cancel, progress)
+    run_and_store_with(store, catalog, &Run::new(specs, standards, retention_days), cancel, progress)
 }
 
 /// What to assess, and how.
@@ -55,6 +53,14 @@ pub struct Run<'a> {
     pub budget: Budget,
     /// Where the stored run is exported (None: nowhere); never fails or blocks the run.
     pub exports: Option<&'a crate::export::Exporter>,
+}
+
+impl<'a> Run<'a> {
+    /// `specs` against `standards` (empty: all), keeping `retention_days` of runs, with the
+    /// default limits and budget and no exports.
+    pub fn new(specs: &'a [SourceSpec], standards: &'a [String], retention_days: u32) -> Run<'a> {
+        Run { specs, standards, retention_days, limits: Limits::default(), budget: Budget::default(), exports: None }
+    }
 }
 
 /// [`run_and_store`] with every setting given.

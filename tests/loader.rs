@@ -65,14 +65,7 @@ async fn a_folder_of_non_exports_is_one_notice_and_not_news_at_the_next_run() {
         let mut store = Store::open(&db).unwrap();
         let never = AtomicBool::new(false);
         // As of the console's clock: the demo's dated fields judge the same on any day.
-        let demo = posture::pipeline::Run {
-            specs: &[SourceSpec::Demo],
-            standards: &[],
-            retention_days: 90,
-            limits: Default::default(),
-            budget: Default::default(),
-            exports: None,
-        };
+        let demo = posture::pipeline::Run::new(&[SourceSpec::Demo], &[], 90);
         posture::pipeline::run_and_store_at(&mut store, &catalog, &demo, fixed_now(), &never, &mut |_| {}).unwrap();
         // An old run, for a stable status bar; the worker assesses at start.
         rusqlite::Connection::open(&db)

@@ -10,14 +10,7 @@ fn catalog() -> Catalog {
 }
 
 fn run_of(specs: &[SourceSpec]) -> Run<'_> {
-    Run {
-        specs,
-        standards: &[],
-        retention_days: 90,
-        limits: Limits::default(),
-        budget: Budget::default(),
-        exports: None,
-    }
+    Run::new(specs, &[], 90)
 }
 
 /// Every stored finding of a run, in a stable order, with its resource, evidence and message.

@@ -108,24 +108,20 @@ impl BlobWriter {
     /// The id of the stored blob with hash `h`, if this writer or any run stored it; `lookup`
     /// is [`FIND`] prepared (once per batch: fetching it from the statement cache for each
     /// blob was 5 % of the writer's samples, perf, 100k).
-    fn find(&self, lookup: &mut rusqlite::CachedStatement, h: &BlobHash) -> Result<Option<i64>> {
-        if let Some(id) = self.known.get(h) {
-            return Ok(Some(*id));
-        }
-        lookup.query_row([&h[..]], |r| r.get(0)).optional().ctx("looking up a blob")
-    }
-
-    /// [`BlobWriter::find`], without the lookup when `seen` says no blob has hash `h`.
-    fn find_seen(
+    /// Without the lookup when `seen` (the filter of stored hashes) says no blob has hash `h`.
+    fn find(
         &self,
-        seen: &seen::Seen,
+        seen: Option<&seen::Seen>,
         lookup: &mut rusqlite::CachedStatement,
         h: &BlobHash,
     ) -> Result<Option<i64>> {
-        if !self.known.contains_key(h) && !seen.may_hold(h) {
+        if let Some(id) = self.known.get(h) {
+            return Ok(Some(*id));
+        }
+        if seen.is_some_and(|s| !s.may_hold(h)) {
             return Ok(None);
         }
-        self.find(lookup, h)
+        lookup.query_row([&h[..]], |r| r.get(0)).optional().ctx("looking up a blob")
     }
 
     /// Store a new blob (`store` is [`INSERT`] prepared): its hash, dictionary and compressed
@@ -164,7 +160,7 @@ impl BlobWriter {
         let mut fresh: Vec<usize> = Vec::new();
         let mut fresh_at: HashMap<BlobHash, usize> = HashMap::new();
         let mut lookup = conn.prepare_cached(FIND).ctx("looking up a blob")?;
-        let seen = match self.seen.take() {
+        let mut seen = match self.seen.take() {
             Some(s) if s.is_full() => s.grown(conn)?,
             Some(s) => s,
             None => seen::Seen::load(conn)?,
@@ -172,7 +168,7 @@ impl BlobWriter {
         for (i, h) in hashes.iter().enumerate() {
             if let Some(&n) = fresh_at.get(h) {
                 slots.push(Err(n));
-            } else if let Some(id) = self.find_seen(&seen, &mut lookup, h)? {
+            } else if let Some(id) = self.find(Some(&seen), &mut lookup, h)? {
                 self.remember(*h, id);
                 slots.push(Ok(id));
             } else {
@@ -185,7 +181,6 @@ impl BlobWriter {
         let packed = self.packers.compress(conn, kind, &fresh, items, label, pool)?;
         let mut ids = Vec::with_capacity(fresh.len());
         let mut store = conn.prepare_cached(INSERT).ctx("storing a blob")?;
-        let mut seen = seen;
         for (&i, (dict, body)) in fresh.iter().zip(&packed) {
             let id = BlobWriter::insert(conn, &mut store, &hashes[i], *dict, body)?;
             seen.add(&hashes[i]);
@@ -202,7 +197,7 @@ impl BlobWriter {
     /// The id of the blob holding `bytes`, stored now if no run stored it before.
     pub(super) fn put(&mut self, conn: &Connection, kind: BlobKind, bytes: &[u8]) -> Result<i64> {
         let h = hash(bytes);
-        let found = self.find(&mut conn.prepare_cached(FIND).ctx("looking up a blob")?, &h)?;
+        let found = self.find(self.seen.as_ref(), &mut conn.prepare_cached(FIND).ctx("looking up a blob")?, &h)?;
         let id = match found {
             Some(id) => id,
             None => {

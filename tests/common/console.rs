@@ -22,14 +22,7 @@ pub fn fixed_now() -> DateTime<Utc> {
 /// Assess `specs` into `store` as of [`fixed_now`]: the demo's dated fields (a credential last
 /// used, a key rotated) judge the same on any day.
 pub fn assess_fixed(store: &mut Store, catalog: &Catalog, specs: &[SourceSpec]) -> posture::pipeline::Outcome {
-    let run = posture::pipeline::Run {
-        specs,
-        standards: &[],
-        retention_days: 90,
-        limits: Default::default(),
-        budget: Default::default(),
-        exports: None,
-    };
+    let run = posture::pipeline::Run::new(specs, &[], 90);
     posture::pipeline::run_and_store_at(store, catalog, &run, fixed_now(), &AtomicBool::new(false), &mut |_| {})
         .unwrap()
 }

@@ -51,6 +51,19 @@ impl Condition {
     }
 }
 
+/// As its text: a condition read back (the catalog's snapshot) compiles on first use.
+impl serde::Serialize for Condition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Condition, D::Error> {
+        String::deserialize(d).map(Condition::deferred)
+    }
+}
+
 impl super::Catalog {
     /// Compile every deferred condition now; `check id: what: error` for each that fails
     /// (`standards validate`, and the tests that prove the shipped checks compile).

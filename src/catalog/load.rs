@@ -5,7 +5,7 @@ use super::check::build_check;
 use super::raw::RawFile;
 use super::standard::{Known, build_standard};
 use super::types::{Check, Standard};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
@@ -27,7 +27,7 @@ pub struct SourceFile {
 }
 
 /// One problem in a catalog file, with its position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogError {
     /// File path as given.
     pub file: String,
@@ -127,8 +127,19 @@ impl Catalog {
 
     /// The builtin catalog plus every user directory.
     pub fn load_with_dirs(dirs: &[std::path::PathBuf]) -> Catalog {
+        Catalog::load_dirs(dirs, None)
+    }
+
+    /// [`Catalog::load_with_dirs`], read from the snapshot at `snapshot` (see
+    /// [`super::snapshot_path`]) when this build wrote it from the same files, else loaded and
+    /// the snapshot rewritten.
+    pub fn load_with_snapshot(dirs: &[std::path::PathBuf], snapshot: &Path) -> Catalog {
+        Catalog::load_dirs(dirs, Some(snapshot))
+    }
+
+    fn load_dirs(dirs: &[std::path::PathBuf], snapshot: Option<&Path>) -> Catalog {
         let mut errors = Vec::new();
-        let mut files = Catalog::builtin_files();
+        let mut files = Vec::new();
         for dir in dirs {
             if !dir.exists() {
                 errors.push(CatalogError {
@@ -141,7 +152,14 @@ impl Catalog {
             }
             files.extend(Catalog::files_in(dir, &mut errors));
         }
-        let mut catalog = Catalog::load(&files);
+        let mut catalog = match snapshot {
+            Some(path) => super::snapshot::load(path, files),
+            None => {
+                let mut all = Catalog::builtin_files();
+                all.append(&mut files);
+                Catalog::load(&all)
+            }
+        };
         errors.append(&mut catalog.errors);
         catalog.errors = errors;
         catalog
@@ -230,12 +248,12 @@ impl Catalog {
             }
         }
 
-        let mut catalog = Catalog {
-            standards: standards.into_values().collect(),
-            checks: checks.into_values().collect(),
-            errors,
-            ..Default::default()
-        };
+        Catalog::from_parts(standards.into_values().collect(), checks.into_values().collect(), errors)
+    }
+
+    /// A catalog of these standards and checks (each sorted by id), indexed.
+    pub(super) fn from_parts(standards: Vec<Standard>, checks: Vec<Arc<Check>>, errors: Vec<CatalogError>) -> Catalog {
+        let mut catalog = Catalog { standards, checks, errors, ..Default::default() };
         catalog.reindex();
         catalog
     }

@@ -9,6 +9,7 @@ mod raw;
 mod remediation;
 mod scope;
 mod security_controls;
+mod snapshot;
 mod standard;
 mod types;
 
@@ -16,6 +17,7 @@ pub use condition::Condition;
 pub use load::{Catalog, CatalogError, SourceFile};
 pub use scope::{Join, KeyPath, ScopeLevel, normalized_type, scope_type};
 pub use security_controls::{SECURITY_CONTROLS, SecurityControl, security_control};
+pub use snapshot::path_for as snapshot_path;
 pub use types::{Check, Control, Remediation, Standard};
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Fix commands: a check's CLI template filled in for one resource, safe to paste into a shell.
 
 use crate::model::ResourceRef;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// How to fix a failing resource.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Remediation {
     /// Plain-language fix.
     pub text: String,

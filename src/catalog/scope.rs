@@ -2,10 +2,10 @@
 //! resource check that reads related resources of the same scope ("this one has a partner").
 
 use crate::model::Cloud;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a scope check judges: each scope, or each region in use within each scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeLevel {
     /// One finding per subscription / account / project.
@@ -42,7 +42,7 @@ pub fn normalized_type(t: &str) -> String {
 
 /// Where a join key is read: a field of the document, or (`@parent`) the id of the resource
 /// an ARM extension resource belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyPath {
     /// A dotted path below the document (`properties.resourceId`).
     Field(Vec<String>),
@@ -99,7 +99,7 @@ impl KeyPath {
 /// A related check's join: `related` then holds, of each related type, only the resources
 /// whose key at `related` equals this resource's key at `resource` — an index lookup instead
 /// of every partner of the scope, so the work per resource stays small in a large scope.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Join {
     /// Where the related resources' key is read.
     pub related: KeyPath,

@@ -2,12 +2,12 @@
 
 use super::Condition;
 use crate::model::{ActionType, Cloud, Severity};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use super::remediation::Remediation;
 
 /// One automated assessment.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Check {
     /// Unique id, `<cloud>.<service>.<what>`.
     pub id: String,
@@ -55,7 +55,7 @@ impl Check {
 }
 
 /// One requirement of a standard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Control {
     /// Id within the standard (`6.1`, `AC-2`).
     pub id: String,
@@ -70,10 +70,10 @@ pub struct Control {
     /// References to checks that exist but failed to load: the control is unsupported.
     pub broken_checks: Vec<String>,
     /// The source tool's (Prowler's) check ids for the requirement, as the standard lists them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prowler: Vec<String>,
     /// Prowler ids that no loaded check of the standard's clouds aliases (kept, not errors).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved_prowler: Vec<String>,
     /// Improvement-action type when it is a manual control.
     pub action: ActionType,
@@ -89,7 +89,7 @@ impl Control {
 }
 
 /// A compliance framework.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Standard {
     /// Stable id, e.g. `cis-azure-2.0`.
     pub id: String,

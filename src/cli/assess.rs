@@ -111,7 +111,7 @@ pub fn run(env: &Env, args: AssessArgs) -> CliResult {
     let outcome = if live.is_empty() {
         run_and_store_with(&mut store, &catalog, &run, &cancel, &mut on_progress).map_err(CliError::from)
     } else {
-        let db = env.db.clone().unwrap_or_else(crate::store::default_path);
+        let db = env.db_path();
         let settings = LiveSettings {
             sources: live,
             config: env.config.clone(),

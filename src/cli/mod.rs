@@ -147,18 +147,25 @@ impl Env {
         Ok(Env { config, db: cli.db.clone() })
     }
 
-    /// The catalog; load errors are printed as warnings (the rest still loads).
+    /// The catalog (through its snapshot beside the cache); load errors are printed as
+    /// warnings (the rest still loads).
     pub fn catalog(&self) -> Catalog {
-        let catalog = Catalog::load_with_dirs(&self.config.standards_dirs);
+        let snapshot = crate::catalog::snapshot_path(&self.db_path());
+        let catalog = Catalog::load_with_snapshot(&self.config.standards_dirs, &snapshot);
         for e in &catalog.errors {
             eprintln!("warning: {e}");
         }
         catalog
     }
 
+    /// The cache's path: `--db`, or the default.
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(crate::store::default_path)
+    }
+
     /// Open the cache.
     pub fn store(&self) -> Result<Store, CliError> {
-        let path = self.db.clone().unwrap_or_else(crate::store::default_path);
+        let path = self.db_path();
         let mut store = Store::open(&path).map_err(|e| CliError::failure(e.to_string()))?;
         governance::print_notices(&mut store);
         Ok(store)

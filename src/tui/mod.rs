@@ -59,7 +59,7 @@ enum Wake {
 /// Open the console.
 pub fn run(cli: &Cli) -> Result<(), CliError> {
     let env = Env::new(cli)?;
-    let db = env.db.clone().unwrap_or_else(crate::store::default_path);
+    let db = env.db_path();
     let mut store = crate::store::Store::open(&db).map_err(|e| CliError::failure(e.to_string()))?;
     // Decisions made in the console are signed like those of the CLI (SSH agent forwarding
     // signs with the key the engineer logged in with).
@@ -93,7 +93,8 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     let theme = theme.with_depth(depth);
     let overrides = env.config.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect();
     let (keymap, key_warnings) = keymap::Keymap::new(&overrides);
-    let catalog = Arc::new(Catalog::load_with_dirs(&env.config.standards_dirs));
+    let catalog =
+        Arc::new(Catalog::load_with_snapshot(&env.config.standards_dirs, &crate::catalog::snapshot_path(&db)));
     env.config.scoping.check(&catalog).map_err(CliError::input)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -265,7 +265,8 @@ async fn run(
                 }
                 Some(Command::ReloadCatalog) => {
                     let dirs = cfg.standards_dirs.clone();
-                    let loaded = tokio::task::spawn_blocking(move || Catalog::load_with_dirs(&dirs)).await;
+                    let snapshot = crate::catalog::snapshot_path(&cfg.db);
+                    let loaded = tokio::task::spawn_blocking(move || Catalog::load_with_snapshot(&dirs, &snapshot)).await;
                     if let Ok(c) = loaded {
                         let errors = c.errors.iter().map(|e| e.to_string()).collect();
                         catalog = Arc::new(c);

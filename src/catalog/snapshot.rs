@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The first word of the file, and the version of its layout.
-const MAGIC: &str = "posture-catalog-1";
+const MAGIC: &str = "posture-catalog-2";
 
 /// A larger file is not a snapshot this build wrote (the shipped catalog makes about 1.5 MB).
 const MAX_BYTES: u64 = 64 << 20;
@@ -81,7 +81,7 @@ fn read(path: &Path, key: &str) -> Option<Catalog> {
     if head != format!("{MAGIC} {key}").as_bytes() {
         return None;
     }
-    let body: Stored = serde_json::from_slice(body).ok()?;
+    let body: Stored = postcard::from_bytes(body.get(1..)?).ok()?;
     Some(Catalog::from_parts(body.standards, body.checks.into_iter().map(Arc::new).collect(), body.errors))
 }
 
@@ -92,7 +92,7 @@ fn write(path: &Path, key: &str, catalog: &Catalog) -> std::io::Result<()> {
         errors: &catalog.errors,
     };
     let mut bytes = format!("{MAGIC} {key}\n").into_bytes();
-    serde_json::to_writer(&mut bytes, &body)?;
+    bytes.extend(postcard::to_stdvec(&body).map_err(std::io::Error::other)?);
     crate::fsutil::write_private(path, &bytes)
 }
 

@@ -55,7 +55,7 @@ impl Check {
 }
 
 /// One requirement of a standard.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Control {
     /// Id within the standard (`6.1`, `AC-2`).
     pub id: String,
@@ -70,15 +70,41 @@ pub struct Control {
     /// References to checks that exist but failed to load: the control is unsupported.
     pub broken_checks: Vec<String>,
     /// The source tool's (Prowler's) check ids for the requirement, as the standard lists them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub prowler: Vec<String>,
     /// Prowler ids that no loaded check of the standard's clouds aliases (kept, not errors).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub unresolved_prowler: Vec<String>,
     /// Improvement-action type when it is a manual control.
     pub action: ActionType,
     /// Mandatory manual controls are worth more points.
     pub mandatory: bool,
+}
+
+/// JSON leaves out the Prowler lists when they are empty; a binary form (the catalog's
+/// snapshot, whose fields are read by position) writes every field.
+impl Serialize for Control {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let all = !s.is_human_readable();
+        let mut st = s.serialize_struct("Control", 10)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("section", &self.section)?;
+        st.serialize_field("title", &self.title)?;
+        st.serialize_field("description", &self.description)?;
+        st.serialize_field("checks", &self.checks)?;
+        st.serialize_field("broken_checks", &self.broken_checks)?;
+        for (name, list) in [("prowler", &self.prowler), ("unresolved_prowler", &self.unresolved_prowler)] {
+            if all || !list.is_empty() {
+                st.serialize_field(name, list)?;
+            } else {
+                st.skip_field(name)?;
+            }
+        }
+        st.serialize_field("action", &self.action)?;
+        st.serialize_field("mandatory", &self.mandatory)?;
+        st.end()
+    }
 }
 
 impl Control {

@@ -68,11 +68,15 @@ fn loaded_once() -> (tempfile::TempDir, tempfile::TempDir, PathBuf, [PathBuf; 1]
 #[test]
 fn the_snapshot_is_what_a_start_reads_while_its_key_holds() {
     let (_cache, _user, snap, dirs) = loaded_once();
-    // Edited behind the loader's back, the body is read as it is: the files are not parsed.
-    let text = std::fs::read_to_string(&snap).unwrap().replace("Probe one", "Probe edited");
-    std::fs::write(&snap, text).unwrap();
+    // Edited behind the loader's back (a string of the same length), the body is read as it
+    // is: the files are not parsed.
+    let bytes = std::fs::read(&snap).unwrap();
+    let at = bytes.windows(9).position(|w| w == b"Probe one").unwrap();
+    let mut edited = bytes.clone();
+    edited[at..at + 9].copy_from_slice(b"Probe ONE");
+    std::fs::write(&snap, edited).unwrap();
     let read = Catalog::load_with_snapshot(&dirs, &snap);
-    assert_eq!(read.check("azure.storage.snapshot_probe").unwrap().title, "Probe edited");
+    assert_eq!(read.check("azure.storage.snapshot_probe").unwrap().title, "Probe ONE");
 }
 
 #[test]
@@ -87,17 +91,21 @@ fn a_changed_user_file_or_a_damaged_snapshot_loads_from_the_files_and_rewrites_i
     assert_ne!(std::fs::read(&snap).unwrap(), before, "rewritten for the new files");
 
     let from_files = written(&Catalog::load_with_dirs(&dirs));
-    let header = std::fs::read_to_string(&snap).unwrap().lines().next().unwrap().to_string();
+    let whole = std::fs::read(&snap).unwrap();
+    let header = whole.split(|&b| b == b'\n').next().unwrap().to_vec();
+    let with_body = |body: &[u8]| [header.as_slice(), b"\n", body].concat();
     for damaged in [
-        format!("{header}\n{{\"standards\": ["),
-        format!("{header}\nnot json"),
+        whole[..whole.len() / 2].to_vec(),
+        whole[..whole.len() - 1].to_vec(),
+        with_body(b"\xff\xff\xff\xff\xff"),
+        with_body(b""),
         header.clone(),
-        "posture-catalog-1 0000\n{}".to_string(),
-        String::new(),
+        [b"posture-catalog-2 0000\n", &whole[header.len() + 1..]].concat(),
+        Vec::new(),
     ] {
         std::fs::write(&snap, &damaged).unwrap();
         let loaded = Catalog::load_with_snapshot(&dirs, &snap);
-        assert_eq!(written(&loaded), from_files, "after {damaged:.40}");
+        assert_eq!(written(&loaded), from_files, "after {} bytes", damaged.len());
         assert_eq!(written(&Catalog::load_with_snapshot(&dirs, &snap)), from_files, "rewritten whole");
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// The first word of the file, and the version of its layout.
 const MAGIC: &str = "posture-catalog-2";
 
-/// A larger file is not a snapshot this build wrote (the shipped catalog makes about 1.5 MB).
+/// A larger file is not a snapshot this build wrote (the shipped catalog makes about 1.1 MB).
 const MAX_BYTES: u64 = 64 << 20;
 
 /// The snapshot's body, as written.

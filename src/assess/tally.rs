@@ -5,14 +5,15 @@
 use super::engine::ResourceOutcome;
 use super::results::{BatchOutput, CheckStats, RunResult, ScStats};
 use crate::catalog::Catalog;
-use crate::model::Resource;
+use crate::model::{Cloud, Resource};
 use std::collections::HashMap;
 
 /// The counts of one batch.
 pub(super) struct Tally<'c> {
     catalog: &'c Catalog,
-    /// Per scope, the counts of each check (indexed as the catalog's checks).
-    stats: HashMap<String, Vec<CheckStats>>,
+    /// Per scope, the clouds it was seen in and the counts of each check (indexed as the
+    /// catalog's checks).
+    stats: HashMap<String, (Vec<Cloud>, Vec<CheckStats>)>,
     security: HashMap<&'c str, ScStats>,
 }
 
@@ -35,19 +36,22 @@ impl<'c> Tally<'c> {
     ) {
         let Resource { meta, doc } = r;
         let scope = &meta.scope;
-        if !result.scopes.iter().any(|(c, sc)| *c == meta.cloud && sc == scope) {
-            result.scopes.insert((meta.cloud, scope.clone()));
-        }
         if !is_scope {
             result.resources_assessed += 1;
         }
-        let per_check = match self.stats.get_mut(scope.as_str()) {
+        let (clouds, per_check) = match self.stats.get_mut(scope.as_str()) {
             Some(v) => v,
             None => self
                 .stats
                 .entry(scope.clone())
-                .or_insert_with(|| vec![CheckStats::default(); self.catalog.checks.len()]),
+                .or_insert_with(|| (Vec::new(), vec![CheckStats::default(); self.catalog.checks.len()])),
         };
+        // The run's scopes learn of each (cloud, scope) once a batch, not by a scan of them all
+        // for each resource (an estate of thousands of subscriptions).
+        if !clouds.contains(&meta.cloud) {
+            clouds.push(meta.cloud);
+            result.scopes.insert((meta.cloud, scope.clone()));
+        }
         for (idx, state) in o.counts {
             result.claims.note(&self.catalog.checks[idx].id, &meta.id, state);
             if let Some(s) = per_check.get_mut(idx) {
@@ -68,7 +72,7 @@ impl<'c> Tally<'c> {
     /// Merge the batch's counts into the run's.
     pub(super) fn into_run(self, result: &mut RunResult) {
         let none = CheckStats::default();
-        for (scope, per_check) in self.stats {
+        for (scope, (_, per_check)) in self.stats {
             for (idx, s) in per_check.iter().enumerate().filter(|(_, s)| **s != none) {
                 let id = self.catalog.checks[idx].id.clone();
                 result.stats.entry((id, scope.clone())).or_default().merge(s);

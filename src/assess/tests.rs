@@ -368,3 +368,19 @@ fn a_cancel_stops_judging_at_once_and_reading_after_the_file_being_read() {
     let files: usize = result.sources.iter().map(|r| r.files).sum();
     assert_eq!(files, 1, "the reader stopped after the file it was reading");
 }
+
+#[test]
+fn the_run_knows_each_cloud_and_scope_it_judged() {
+    let cat = catalog();
+    let mut resources = estate();
+    // The same scope string in another cloud is another scope; a second subscription too.
+    let mut other_cloud = estate().remove(1);
+    std::sync::Arc::make_mut(&mut other_cloud.meta).cloud = Cloud::Aws;
+    let mut other_scope = estate().remove(0);
+    std::sync::Arc::make_mut(&mut other_scope.meta).scope = "sub2".into();
+    resources.extend([other_cloud, other_scope]);
+    let result = Assessor::new(&cat, &[], vec![]).run_resources(resources, now());
+    let want: std::collections::BTreeSet<(Cloud, String)> =
+        [(Cloud::Azure, "sub1"), (Cloud::Aws, "sub1"), (Cloud::Azure, "sub2")].map(|(c, s)| (c, s.to_string())).into();
+    assert_eq!(result.scopes, want);
+}

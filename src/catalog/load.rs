@@ -154,15 +154,18 @@ impl Catalog {
         }
         let mut catalog = match snapshot {
             Some(path) => super::snapshot::load(path, files),
-            None => {
-                let mut all = Catalog::builtin_files();
-                all.append(&mut files);
-                Catalog::load(&all)
-            }
+            None => Catalog::load_with_builtin(files),
         };
         errors.append(&mut catalog.errors);
         catalog.errors = errors;
         catalog
+    }
+
+    /// The builtin files and `user`'s, loaded.
+    pub(super) fn load_with_builtin(user: Vec<SourceFile>) -> Catalog {
+        let mut files = Catalog::builtin_files();
+        files.extend(user);
+        Catalog::load(&files)
     }
 
     /// Load from files: all checks first (any file may hold them), then standards.

@@ -6,7 +6,6 @@
 //! damaged or foreign file, loads from the files again and rewrites it.
 
 use super::{Catalog, CatalogError, Check, SourceFile, Standard};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,20 +17,13 @@ const MAGIC: &str = "posture-catalog-2";
 /// A larger file is not a snapshot this build wrote (the shipped catalog makes about 1.1 MB).
 const MAX_BYTES: u64 = 64 << 20;
 
-/// The snapshot's body, as written.
-#[derive(Serialize)]
-struct Written<'a> {
-    standards: &'a [Standard],
-    checks: Vec<&'a Check>,
-    errors: &'a [CatalogError],
-}
+/// The snapshot's body, as read: the catalog's standards, checks and errors, in that order
+/// (written from borrowed parts, see [`body`]).
+type Stored = (Vec<Standard>, Vec<Arc<Check>>, Vec<CatalogError>);
 
-/// The snapshot's body, as read.
-#[derive(Deserialize)]
-struct Stored {
-    standards: Vec<Standard>,
-    checks: Vec<Check>,
-    errors: Vec<CatalogError>,
+/// The parts of `catalog` the snapshot keeps, in [`Stored`]'s order.
+fn body(catalog: &Catalog) -> (&[Standard], &[Arc<Check>], &[CatalogError]) {
+    (&catalog.standards, &catalog.checks, &catalog.errors)
 }
 
 /// The snapshot file of the cache at `db`: `<db>.catalog`.
@@ -62,9 +54,7 @@ pub(super) fn load(path: &Path, user: Vec<SourceFile>) -> Catalog {
     if let Some(catalog) = read(path, &key) {
         return catalog;
     }
-    let mut files = Catalog::builtin_files();
-    files.extend(user);
-    let catalog = Catalog::load(&files);
+    let catalog = Catalog::load_with_builtin(user);
     let _ = write(path, &key, &catalog);
     catalog
 }
@@ -81,18 +71,13 @@ fn read(path: &Path, key: &str) -> Option<Catalog> {
     if head != format!("{MAGIC} {key}").as_bytes() {
         return None;
     }
-    let body: Stored = postcard::from_bytes(body.get(1..)?).ok()?;
-    Some(Catalog::from_parts(body.standards, body.checks.into_iter().map(Arc::new).collect(), body.errors))
+    let (standards, checks, errors): Stored = postcard::from_bytes(body.get(1..)?).ok()?;
+    Some(Catalog::from_parts(standards, checks, errors))
 }
 
 fn write(path: &Path, key: &str, catalog: &Catalog) -> std::io::Result<()> {
-    let body = Written {
-        standards: &catalog.standards,
-        checks: catalog.checks.iter().map(|c| c.as_ref()).collect(),
-        errors: &catalog.errors,
-    };
     let mut bytes = format!("{MAGIC} {key}\n").into_bytes();
-    bytes.extend(postcard::to_stdvec(&body).map_err(std::io::Error::other)?);
+    bytes.extend(postcard::to_stdvec(&body(catalog)).map_err(std::io::Error::other)?);
     crate::fsutil::write_private(path, &bytes)
 }
 

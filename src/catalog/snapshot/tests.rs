@@ -2,9 +2,7 @@ use super::*;
 
 /// The catalog as the snapshot writes it: what must survive the round trip.
 fn written(c: &Catalog) -> String {
-    let body =
-        Written { standards: &c.standards, checks: c.checks.iter().map(|c| c.as_ref()).collect(), errors: &c.errors };
-    serde_json::to_string(&body).unwrap()
+    serde_json::to_string(&body(c)).unwrap()
 }
 
 fn user_dir(check_title: &str) -> tempfile::TempDir {

@@ -61,7 +61,13 @@ fn main() {
             drop(batch);
             drop_time += t.elapsed();
         };
-        assessor.run_with(std::slice::from_ref(&spec), now, &AtomicBool::new(false), &mut |_| {}, Some(&mut sink))
+        assessor.run_with(
+            std::slice::from_ref(&spec),
+            now,
+            &AtomicBool::new(false),
+            &mut |_| {},
+            Some(posture::assess::Sink { write: &mut sink, back: None }),
+        )
     };
     let engine_total = engine.elapsed();
 

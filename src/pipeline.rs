@@ -91,13 +91,15 @@ pub fn run_and_store_at(
 const WRITE_QUEUE: usize = 2;
 
 /// Write each batch to the unpublished run as it arrives, on the writer's own thread; on an
-/// error, set `stop` (the engine then stops) and return it. A written batch is freed on a
-/// thread of its own: the writer is the run's slowest stage, and freeing a batch's parsed
-/// documents took a fifth of its time (perf, 100k).
+/// error, set `stop` (the engine then stops) and return it. A written batch goes `back` to the
+/// reading thread, which allocated its documents and frees them; once reading is over, it is
+/// freed on a thread of its own: the writer is the run's slowest stage, and freeing a batch's
+/// parsed documents took a fifth of its time (perf, 100k).
 fn write_batches(
     store: &mut Store,
     writer: &mut crate::store::RunWriter,
     batches: std::sync::mpsc::Receiver<crate::assess::BatchOutput>,
+    back: std::sync::mpsc::Sender<crate::assess::BatchOutput>,
     stop: &AtomicBool,
 ) -> Result<(), StoreError> {
     std::thread::scope(|s| {
@@ -109,8 +111,11 @@ fn write_batches(
                 stop.store(true, Ordering::Relaxed);
                 return Err(e);
             }
-            // Fails only if the freeing thread is gone (it panicked): free the batch here.
-            let _ = done.send(batch);
+            // Fails once the reader is done (and only if the freeing thread panicked for the
+            // second: the batch is then freed here).
+            if let Err(std::sync::mpsc::SendError(batch)) = back.send(batch) {
+                let _ = done.send(batch);
+            }
         }
         Ok(())
     })
@@ -153,13 +158,19 @@ fn run_and_store_in(
     let (result, written) = std::thread::scope(|s| {
         // Made here, so a panic in the engine drops the sender and the writer ends.
         let (tx, rx) = std::sync::mpsc::sync_channel::<crate::assess::BatchOutput>(WRITE_QUEUE);
-        let writing = s.spawn(|| write_batches(store, &mut writer, rx, &stop));
+        // Unbounded, but never long: the reader takes what came back before each batch it
+        // sends, and no more batches are in flight than the queues between the stages hold.
+        let (back, returned) = std::sync::mpsc::channel();
+        let writing = s.spawn(|| write_batches(store, &mut writer, rx, back, &stop));
         // A send fails only once the writer has stopped on an error, which it returns below.
         let mut sink = |batch| {
             let _ = tx.send(batch);
         };
         let combined = CombinedCancel { a: cancel, b: &stop };
-        let result = combined.run(|flag| assessor.run_with(specs, now, flag, progress, Some(&mut sink)));
+        let result = combined.run(|flag| {
+            let sink = crate::assess::Sink { write: &mut sink, back: Some(returned) };
+            assessor.run_with(specs, now, flag, progress, Some(sink))
+        });
         drop(tx);
         (result, writing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 
 /// Runs assessments against a catalog.
 pub struct Assessor<'a> {
@@ -101,7 +102,7 @@ impl<'a> Assessor<'a> {
         now: DateTime<Utc>,
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(Progress),
-        sink: Option<&mut dyn FnMut(BatchOutput)>,
+        sink: Option<Sink>,
     ) -> RunResult {
         with_shared_cancel(cancel, |shared| self.run_sources(specs, now, cancel, shared, progress, sink))
     }
@@ -113,8 +114,12 @@ impl<'a> Assessor<'a> {
         cancel: &AtomicBool,
         shared: &Arc<AtomicBool>,
         progress: &mut dyn FnMut(Progress),
-        mut sink: Option<&mut dyn FnMut(BatchOutput)>,
+        sink: Option<Sink>,
     ) -> RunResult {
+        let (mut sink, back) = match sink {
+            Some(Sink { write, back }) => (Some(write), back),
+            None => (None, None),
+        };
         let mut result = self.empty_result(Utc::now());
         // Other tools' findings are read first, so the engine notes posture's own state of
         // each (check, resource) they claim.
@@ -130,7 +135,7 @@ impl<'a> Assessor<'a> {
         let mut reports = std::thread::scope(|s| {
             // Made here, so a panic below drops the receiver and the reader stops.
             let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-            let reader = Reader { specs, limits: self.limits, batch: self.batch, related: &types, cancel };
+            let reader = Reader { specs, limits: self.limits, batch: self.batch, related: &types, cancel, back };
             let reading = reader.spawn(s, tx);
             for feed in &rx {
                 if cancel.load(Ordering::Relaxed) {
@@ -258,8 +263,9 @@ impl<'a> Assessor<'a> {
                 )
                 .collect();
             for (r, outcome) in chunk.into_iter().zip(outcomes) {
-                if let Some(o) = outcome {
-                    tally.record(result, &mut out, r, o, false);
+                match outcome {
+                    Some(o) => tally.record(result, &mut out, r, o, false),
+                    None => out.spent.push(r.doc),
                 }
             }
         }
@@ -347,11 +353,9 @@ impl<'a> Assessor<'a> {
                 }
             }
             if !matches!(state, FindingState::Healthy | FindingState::NotApplicable) {
-                let mut paths = check.condition.paths().to_vec();
-                if let Some(a) = &check.applies {
-                    paths.extend(a.paths().iter().filter(|p| !check.condition.paths().contains(p)).cloned());
-                }
-                let mut evidence = evidence_for(&paths, &r.doc);
+                let own = check.condition.paths();
+                let applies = check.applies.iter().flat_map(|a| a.paths()).filter(|p| !own.contains(p));
+                let mut evidence = evidence_for(own.iter().chain(applies), &r.doc);
                 if state != FindingState::Error
                     && let Ok(condition) = check.condition.get()
                 {
@@ -405,6 +409,16 @@ fn name_failing_elements(evidence: &mut Vec<Evidence>, lists: Vec<(String, Vec<E
 pub(super) fn seen_types(check: &Check) -> impl Iterator<Item = &String> {
     let own = if check.over.is_some() { check.resource_types.as_slice() } else { &[] };
     check.related.iter().chain(own)
+}
+
+/// Where a run's batches go, and come back from to be freed.
+pub struct Sink<'s> {
+    /// Takes each batch (its resources, findings and documents) once it is judged.
+    pub write: &'s mut dyn FnMut(BatchOutput),
+    /// Batches sent back once used, freed by the reading thread, which allocated their
+    /// documents: a free on the thread that allocated costs the allocator less than one from
+    /// another thread (about 5 % of a 100k run's CPU).
+    pub back: Option<Receiver<BatchOutput>>,
 }
 
 /// Run `f` with a shared flag that a watcher thread sets soon after `cancel` is: evaluators keep

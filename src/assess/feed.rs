@@ -2,12 +2,13 @@
 //! to evaluation through a bounded queue, so parsing the next batch overlaps judging this one
 //! and memory holds at most [`QUEUE`] batches besides the one read and the one judged.
 
+use super::BatchOutput;
 use crate::model::Resource;
 use crate::sources::{ReadPlan, RelatedTypes, SourceReport, SourceSpec, read_sources_by};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
 /// Batches waiting between reading and evaluation.
@@ -36,6 +37,8 @@ pub(super) struct Reader<'env> {
     pub related: &'env BTreeSet<String>,
     /// Stops reading between files.
     pub cancel: &'env AtomicBool,
+    /// Batches back from the sink, freed here before each batch is sent (`engine::Sink`).
+    pub back: Option<Receiver<BatchOutput>>,
 }
 
 impl<'env> Reader<'env> {
@@ -51,7 +54,11 @@ impl<'env> Reader<'env> {
 
     fn read(self, tx: &SyncSender<Feed>) -> Vec<SourceReport> {
         let gone = AtomicBool::new(false);
+        let back = self.back;
         let send = |feed: Feed| {
+            if let Some(b) = &back {
+                b.try_iter().for_each(drop);
+            }
             if tx.send(feed).is_err() {
                 gone.store(true, Ordering::Relaxed);
             }

@@ -14,7 +14,7 @@ mod side_by_side;
 mod tally;
 
 pub use attested::Attested;
-pub use engine::Assessor;
+pub use engine::{Assessor, Sink};
 pub use progress::{Phase, Progress, Totals, filled};
 pub use results::{BatchOutput, CheckStats, RunResult, RunStatus, ScStats};
 pub use rollup::{

@@ -153,4 +153,7 @@ pub struct BatchOutput {
     pub findings: Vec<Finding>,
     /// The documents of resources with findings (id, normalized document).
     pub docs: Vec<(String, serde_json::Value)>,
+    /// The documents of the other resources, not stored: carried with the batch so that
+    /// they are freed with it, by the thread that read them when it takes the batch back.
+    pub spent: Vec<serde_json::Value>,
 }

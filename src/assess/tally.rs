@@ -6,7 +6,9 @@ use super::engine::ResourceOutcome;
 use super::results::{BatchOutput, CheckStats, RunResult, ScStats};
 use crate::catalog::Catalog;
 use crate::model::{Cloud, Resource};
-use std::collections::HashMap;
+// Hashed with foldhash: a lookup per resource and per security control of each (SipHash was
+// 1.5 % of a 100k run's CPU).
+use foldhash::{HashMap, HashMapExt};
 
 /// The counts of one batch.
 pub(super) struct Tally<'c> {
@@ -64,6 +66,8 @@ impl<'c> Tally<'c> {
         }
         if !o.findings.is_empty() {
             out.docs.push((meta.id.clone(), doc));
+        } else {
+            out.spent.push(doc);
         }
         out.findings.extend(o.findings);
         out.resources.push(meta);

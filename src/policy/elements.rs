@@ -7,7 +7,7 @@
 //! if the condition also fails on an empty list (`list.exists(r, good(r))`: something required
 //! is missing), no element is to blame and the list is shown whole, as before.
 
-use super::evidence::{collect, longest_only, path_from, truncate, walk};
+use super::evidence::{collect, longest_only, path_from, render, walk};
 use super::{Bound, Compiled, Outcome};
 use crate::model::Evidence;
 use cel::IdedExpr;
@@ -139,9 +139,9 @@ fn describe(item: &serde_json::Value, fields: &[String]) -> String {
         shown.insert(f.clone(), v);
     }
     if shown.is_empty() {
-        return truncate(item.to_string());
+        return render(item);
     }
-    truncate(serde_json::Value::Object(shown).to_string())
+    render(&serde_json::Value::Object(shown))
 }
 
 #[cfg(test)]

@@ -111,9 +111,9 @@ pub(super) fn walk(expr: &IdedExpr, f: &mut impl FnMut(&IdedExpr)) {
 }
 
 /// Evidence for `paths` on a resource document.
-pub fn evidence_for(paths: &[String], doc: &Value) -> Vec<Evidence> {
+pub fn evidence_for<'p>(paths: impl IntoIterator<Item = &'p String>, doc: &Value) -> Vec<Evidence> {
     paths
-        .iter()
+        .into_iter()
         .map(|path| {
             let mut cur = Some(doc);
             for seg in path.split('.') {
@@ -123,15 +123,24 @@ pub fn evidence_for(paths: &[String], doc: &Value) -> Vec<Evidence> {
                 path: path.clone(),
                 value: match cur {
                     None => "<absent>".to_string(),
-                    Some(v) => truncate(v.to_string()),
+                    Some(v) => render(v),
                 },
             }
         })
         .collect()
 }
 
-pub(super) fn truncate(mut s: String) -> String {
-    if s.chars().count() > MAX_VALUE {
+/// `v` as compact JSON, cut to [`MAX_VALUE`] characters. Written straight into a buffer: the
+/// same bytes as `v.to_string()`, whose `Display` passes every piece through `fmt` and checks
+/// it is UTF-8 again (2.5 % of a 100k run's CPU).
+pub(super) fn render(v: &Value) -> String {
+    // Serializing a `Value` fails only on a map key that is not a string, which it cannot hold.
+    truncate(serde_json::to_string(v).unwrap_or_default())
+}
+
+fn truncate(mut s: String) -> String {
+    // A string is never longer in characters than in bytes.
+    if s.len() > MAX_VALUE && s.chars().count() > MAX_VALUE {
         s = s.chars().take(MAX_VALUE).collect::<String>() + "…";
     }
     s

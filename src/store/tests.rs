@@ -263,6 +263,7 @@ pub(super) fn documented(n: usize, version: &str) -> BatchOutput {
                 (res(i).id.clone(), serde_json::json!({"name": format!("st{i}"), "properties": {"v": version, "i": i}}))
             })
             .collect(),
+        spent: Vec::new(),
     }
 }
 
@@ -276,6 +277,7 @@ pub(super) fn batches(b: &BatchOutput, size: usize) -> Vec<BatchOutput> {
                 resources: chunk.to_vec(),
                 findings: b.findings.iter().filter(|f| ids.contains(&f.resource.id.as_str())).cloned().collect(),
                 docs: b.docs.iter().filter(|(id, _)| ids.contains(&id.as_str())).cloned().collect(),
+                spent: Vec::new(),
             }
         })
         .collect()

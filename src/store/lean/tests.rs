@@ -48,6 +48,7 @@ fn batch(version: &str) -> BatchOutput {
             .collect(),
         docs: resources.iter().map(|r| (r.id.clone(), serde_json::json!({"v": version, "id": r.id}))).collect(),
         resources,
+        spent: Vec::new(),
     }
 }
 

@@ -46,7 +46,7 @@ fn tied_run(store: &mut Store) -> i64 {
                 findings.push(finding);
             }
         }
-        BatchOutput { resources, findings, docs: Vec::new() }
+        BatchOutput { resources, findings, docs: Vec::new(), spent: Vec::new() }
     };
     publish(store, &[batch(0..25), batch(25..40)], 40, 0)
 }

@@ -22,6 +22,7 @@ fn estate(n: usize, docs: usize) -> BatchOutput {
             })
             .collect(),
         docs: (0..docs).map(|i| (res(i).id.clone(), serde_json::json!({"name": format!("st{i}"), "i": i}))).collect(),
+        spent: Vec::new(),
     }
 }
 

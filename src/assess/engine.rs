@@ -34,6 +34,9 @@ pub struct Assessor<'a> {
 /// whether it passed each security control it was judged in.
 pub(super) struct ResourceOutcome<'c> {
     pub(super) findings: Vec<Finding>,
+    /// The document as stored (compact JSON), when there are findings: written here, on the
+    /// evaluation's thread while the document is in its cache, rather than by the store.
+    pub(super) doc: Option<Vec<u8>>,
     pub(super) counts: Vec<(usize, FindingState)>,
     pub(super) sc: Vec<(&'c str, bool)>,
 }
@@ -313,8 +316,12 @@ impl<'a> Assessor<'a> {
         let related =
             (!wanted.is_empty()).then(|| index.bound(binding, (r.meta.cloud, &r.meta.scope, region), &wanted));
         let shared = ev.bind_doc(&r.doc, related.clone());
-        let mut out =
-            ResourceOutcome { findings: Vec::new(), counts: Vec::with_capacity(indices.len()), sc: Vec::new() };
+        let mut out = ResourceOutcome {
+            findings: Vec::new(),
+            doc: None,
+            counts: Vec::with_capacity(indices.len()),
+            sc: Vec::new(),
+        };
         let mut sc_state: BTreeMap<&str, bool> = BTreeMap::new();
         for &idx in indices {
             let check: &Arc<Check> = &self.catalog.checks[idx];
@@ -389,6 +396,10 @@ impl<'a> Assessor<'a> {
             }
         }
         out.sc = sc_state.into_iter().collect();
+        if !out.findings.is_empty() {
+            // Serializing a parsed document cannot fail: its keys are strings.
+            out.doc = serde_json::to_vec(&r.doc).ok();
+        }
         Some(out)
     }
 }

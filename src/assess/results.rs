@@ -151,9 +151,10 @@ pub struct BatchOutput {
     pub resources: Vec<std::sync::Arc<crate::model::ResourceRef>>,
     /// Their non-healthy, applicable findings.
     pub findings: Vec<Finding>,
-    /// The documents of resources with findings (id, normalized document).
-    pub docs: Vec<(String, serde_json::Value)>,
-    /// The documents of the other resources, not stored: carried with the batch so that
-    /// they are freed with it, by the thread that read them when it takes the batch back.
+    /// The documents of resources with findings, as stored: (id, the normalized document as
+    /// compact JSON).
+    pub docs: Vec<(String, Vec<u8>)>,
+    /// The parsed documents of the batch's resources, done with: carried with the batch so
+    /// that they are freed with it, by the thread that read them when it takes the batch back.
     pub spent: Vec<serde_json::Value>,
 }

@@ -26,7 +26,7 @@ impl<'c> Tally<'c> {
     }
 
     /// Add one judged resource to the counts and its metadata, findings and (when it has
-    /// findings) its document to the batch. A scope (the subject of scope checks) is stored
+    /// findings) its stored document to the batch. A scope (the subject of scope checks) is stored
     /// with its findings but not counted among the resources assessed.
     pub(super) fn record(
         &mut self,
@@ -64,11 +64,10 @@ impl<'c> Tally<'c> {
             let e = self.security.entry(sc).or_default();
             if healthy { e.healthy += 1 } else { e.unhealthy += 1 }
         }
-        if !o.findings.is_empty() {
-            out.docs.push((meta.id.clone(), doc));
-        } else {
-            out.spent.push(doc);
+        if let Some(bytes) = o.doc {
+            out.docs.push((meta.id.clone(), bytes));
         }
+        out.spent.push(doc);
         out.findings.extend(o.findings);
         out.resources.push(meta);
     }

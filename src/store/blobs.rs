@@ -145,16 +145,16 @@ impl BlobWriter {
     /// blob is compressed with its label's dictionary (`labels[i]`, see
     /// [`packers::Packers::prepare_labeled`]) when there is one, else with the kind's. Hashing and
     /// compressing run on `pool`; lookups and inserts stay on this thread.
-    pub(super) fn put_all(
+    pub(super) fn put_all<B: AsRef<[u8]> + Sync>(
         &mut self,
         conn: &Connection,
         kind: BlobKind,
-        items: &[Vec<u8>],
+        items: &[B],
         labels: &[&str],
         pool: &rayon::ThreadPool,
     ) -> Result<Vec<i64>> {
         use rayon::prelude::*;
-        let hashes: Vec<BlobHash> = pool.install(|| items.par_iter().map(|b| hash(b)).collect());
+        let hashes: Vec<BlobHash> = pool.install(|| items.par_iter().map(|b| hash(b.as_ref())).collect());
         // Each item: its blob id, or the index in `fresh` of the new blob it needs.
         let mut slots: Vec<std::result::Result<i64, usize>> = Vec::with_capacity(items.len());
         let mut fresh: Vec<usize> = Vec::new();

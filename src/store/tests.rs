@@ -260,7 +260,8 @@ pub(super) fn documented(n: usize, version: &str) -> BatchOutput {
             .collect(),
         docs: (0..n)
             .map(|i| {
-                (res(i).id.clone(), serde_json::json!({"name": format!("st{i}"), "properties": {"v": version, "i": i}}))
+                let doc = serde_json::json!({"name": format!("st{i}"), "properties": {"v": version, "i": i}});
+                (res(i).id.clone(), serde_json::to_vec(&doc).unwrap())
             })
             .collect(),
         spent: Vec::new(),

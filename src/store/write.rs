@@ -54,9 +54,6 @@ const WRITE_CHECKPOINT_BYTES: i64 = 64 * 1024 * 1024;
 /// WAL pages between automatic checkpoints otherwise (SQLite's default).
 const CHECKPOINT_PAGES: i64 = 1000;
 
-/// A batch's documents (rid, JSON) and its findings' details, serialized.
-type Serialized = (Vec<(i64, Vec<u8>)>, Vec<Vec<u8>>);
-
 /// The findings of a batch's resources (with rid and name), their details and resource types.
 type Kept<'a> = ((Vec<(&'a crate::model::Finding, (i64, &'a str))>, Vec<Vec<u8>>), Vec<&'a str>);
 
@@ -190,31 +187,21 @@ impl Store {
                 region: &r.region,
             });
         }
-        // Serialized on the pool, documents beside details.
-        let (docs, details): Serialized = w.pool.install(|| {
-            rayon::join(
-                || {
-                    batch
-                        .docs
-                        .par_iter()
-                        .filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, serde_json::to_vec(doc).ok()?)))
-                        .collect()
-                },
-                || {
-                    batch
-                        .findings
-                        .par_iter()
-                        .map(|f| DetailRef { evidence: &f.evidence, message: f.message.as_deref() }.bytes())
-                        .collect()
-                },
-            )
+        // Documents come serialized (by the evaluation); details are serialized on the pool.
+        let docs: Vec<(i64, &[u8])> =
+            batch.docs.iter().filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, doc.as_slice()))).collect();
+        let details: Vec<Vec<u8>> = w.pool.install(|| {
+            batch
+                .findings
+                .par_iter()
+                .map(|f| DetailRef { evidence: &f.evidence, message: f.message.as_deref() }.bytes())
+                .collect()
         });
         // Each document and detail is compressed with its resource type's dictionary.
         let types: HashMap<i64, &str> = resources.iter().map(|r| (r.rid, r.rtype)).collect();
-        let (doc_rids, doc_bytes): (Vec<i64>, Vec<Vec<u8>>) = docs.into_iter().unzip();
+        let (doc_rids, doc_bytes): (Vec<i64>, Vec<&[u8]>) = docs.into_iter().unzip();
         let doc_types: Vec<&str> = doc_rids.iter().map(|rid| types.get(rid).copied().unwrap_or_default()).collect();
-        let samples: Vec<&[u8]> = doc_bytes.iter().map(|d| d.as_slice()).collect();
-        w.blobs.packers.prepare_labeled(tx, BlobKind::Doc, &samples, &doc_types, &w.pool)?;
+        w.blobs.packers.prepare_labeled(tx, BlobKind::Doc, &doc_bytes, &doc_types, &w.pool)?;
         let doc_blobs = w.blobs.put_all(tx, BlobKind::Doc, &doc_bytes, &doc_types, &w.pool)?;
         let mut doc_rows: Vec<(i64, i64)> = doc_rids.into_iter().zip(doc_blobs).collect();
         doc_rows.sort_unstable();

@@ -55,14 +55,21 @@ impl Packer {
     }
 
     /// `items[i]` for each `i` of `which`, compressed on `pool`, in order.
-    fn compress_all(&mut self, which: &[usize], items: &[Vec<u8>], pool: &rayon::ThreadPool) -> Result<Vec<Vec<u8>>> {
+    fn compress_all<B: AsRef<[u8]> + Sync>(
+        &mut self,
+        which: &[usize],
+        items: &[B],
+        pool: &rayon::ThreadPool,
+    ) -> Result<Vec<Vec<u8>>> {
         let per = which.len().div_ceil(self.compressors.len().max(1)).max(1);
         let chunks: Vec<Vec<Vec<u8>>> = pool
             .install(|| {
                 which
                     .par_chunks(per)
                     .zip(self.compressors.par_iter_mut())
-                    .map(|(chunk, c)| chunk.iter().map(|&i| c.compress(&items[i])).collect::<std::io::Result<_>>())
+                    .map(|(chunk, c)| {
+                        chunk.iter().map(|&i| c.compress(items[i].as_ref())).collect::<std::io::Result<_>>()
+                    })
                     .collect::<std::io::Result<_>>()
             })
             .map_err(zstd_err("compressing"))?;
@@ -261,12 +268,12 @@ impl Packers {
 
     /// `items[i]` for each `i` of `which`, compressed with `label(i)`'s packer when it has one,
     /// else the kind's: (dictionary, frame), in the order of `which`.
-    pub(super) fn compress<'l>(
+    pub(super) fn compress<'l, B: AsRef<[u8]> + Sync>(
         &mut self,
         conn: &Connection,
         kind: BlobKind,
         which: &[usize],
-        items: &[Vec<u8>],
+        items: &[B],
         label: impl Fn(usize) -> &'l str,
         pool: &rayon::ThreadPool,
     ) -> Result<Vec<(Option<i64>, Vec<u8>)>> {

@@ -59,7 +59,7 @@ fn blobs_stored_together_get_the_ids_one_by_one_gives() {
     for (id, item) in got.iter().zip(&items) {
         assert_eq!(&r.get(&all.conn, *id).unwrap(), item);
     }
-    assert!(w.put_all(&all.conn, BlobKind::Detail, &[], &[], &pool).unwrap().is_empty());
+    assert!(w.put_all(&all.conn, BlobKind::Detail, &[] as &[Vec<u8>], &[], &pool).unwrap().is_empty());
 }
 
 fn dicts(store: &Store, sql: &str) -> i64 {

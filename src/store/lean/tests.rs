@@ -46,7 +46,10 @@ fn batch(version: &str) -> BatchOutput {
                 origin: Default::default(),
             })
             .collect(),
-        docs: resources.iter().map(|r| (r.id.clone(), serde_json::json!({"v": version, "id": r.id}))).collect(),
+        docs: resources
+            .iter()
+            .map(|r| (r.id.clone(), serde_json::to_vec(&serde_json::json!({"v": version, "id": r.id})).unwrap()))
+            .collect(),
         resources,
         spent: Vec::new(),
     }

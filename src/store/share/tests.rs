@@ -21,7 +21,11 @@ fn estate(n: usize, docs: usize) -> BatchOutput {
                 origin: Default::default(),
             })
             .collect(),
-        docs: (0..docs).map(|i| (res(i).id.clone(), serde_json::json!({"name": format!("st{i}"), "i": i}))).collect(),
+        docs: (0..docs)
+            .map(|i| {
+                (res(i).id.clone(), serde_json::to_vec(&serde_json::json!({"name": format!("st{i}"), "i": i})).unwrap())
+            })
+            .collect(),
         spent: Vec::new(),
     }
 }
@@ -190,7 +194,7 @@ fn a_run_that_differs_in_one_finding_or_one_name_keeps_its_own_rows() {
     let mut one_more = estate(60, 40);
     one_more.findings.push(Finding { check: "another.check".into(), ..b.findings[0].clone() });
     let mut doc = estate(60, 40);
-    doc.docs[2].1["i"] = serde_json::json!(-1);
+    doc.docs[2].1 = serde_json::to_vec(&serde_json::json!({"name": "st2", "i": -1})).unwrap();
     for (what, changed) in
         [("state", state), ("evidence", evidence), ("name", renamed), ("finding", one_more), ("doc", doc)]
     {

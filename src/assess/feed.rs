@@ -91,3 +91,53 @@ impl<'env> Reader<'env> {
         reports
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cloud, ResourceRef};
+    use std::sync::Arc;
+
+    #[test]
+    fn batches_sent_back_are_freed_before_the_next_batch_is_sent() {
+        let held = Arc::new(ResourceRef {
+            id: "id".into(),
+            name: "n".into(),
+            rtype: "t".into(),
+            cloud: Cloud::Aws,
+            scope: "s".into(),
+            region: "r".into(),
+        });
+        let (back_tx, back) = std::sync::mpsc::channel();
+        back_tx.send(BatchOutput { resources: vec![Arc::clone(&held)], ..Default::default() }).unwrap();
+        let specs = [SourceSpec::Demo];
+        let (cancel, related) = (AtomicBool::new(false), BTreeSet::new());
+        let reader = Reader {
+            specs: &specs,
+            limits: Default::default(),
+            batch: 5,
+            related: &related,
+            cancel: &cancel,
+            back: Some(back),
+        };
+        let (n, freed_first) = std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+            let reading = reader.spawn(s, tx);
+            let mut n = 0;
+            let mut freed_first = None;
+            for feed in rx {
+                if let Feed::Batch(_, rs) = feed {
+                    freed_first.get_or_insert(Arc::strong_count(&held));
+                    n += rs.len();
+                }
+            }
+            reading.join().unwrap();
+            (n, freed_first)
+        });
+        assert!(n > 5, "the demo estate comes in several batches ({n} resources)");
+        // Only this test's own reference is left once the first batch arrives.
+        assert_eq!(freed_first, Some(1));
+        // Once reading is over, nobody takes batches back: the sender learns it.
+        assert!(back_tx.send(BatchOutput::default()).is_err());
+    }
+}

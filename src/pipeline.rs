@@ -111,8 +111,8 @@ fn write_batches(
                 stop.store(true, Ordering::Relaxed);
                 return Err(e);
             }
-            // Fails once the reader is done (and only if the freeing thread panicked for the
-            // second: the batch is then freed here).
+            // Once reading is over nobody takes batches back: the freeing thread does (and if it
+            // panicked, the batch is freed here).
             if let Err(std::sync::mpsc::SendError(batch)) = back.send(batch) {
                 let _ = done.send(batch);
             }

@@ -428,7 +428,7 @@ pub struct Sink<'s> {
     pub write: &'s mut dyn FnMut(BatchOutput),
     /// Batches sent back once used, freed by the reading thread, which allocated their
     /// documents: a free on the thread that allocated costs the allocator less than one from
-    /// another thread (about 5 % of a 100k run's CPU).
+    /// another thread (about 8 % of a 100k run's CPU).
     pub back: Option<Receiver<BatchOutput>>,
 }
 

@@ -26,8 +26,8 @@ impl<'c> Tally<'c> {
     }
 
     /// Add one judged resource to the counts and its metadata, findings and (when it has
-    /// findings) its stored document to the batch. A scope (the subject of scope checks) is stored
-    /// with its findings but not counted among the resources assessed.
+    /// findings) its stored document to the batch. A scope (the subject of scope checks) is
+    /// stored with its findings but not counted among the resources assessed.
     pub(super) fn record(
         &mut self,
         result: &mut RunResult,

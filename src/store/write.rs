@@ -188,8 +188,8 @@ impl Store {
             });
         }
         // Documents come serialized (by the evaluation); details are serialized on the pool.
-        let docs: Vec<(i64, &[u8])> =
-            batch.docs.iter().filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, doc.as_slice()))).collect();
+        let (doc_rids, doc_bytes): (Vec<i64>, Vec<&[u8]>) =
+            batch.docs.iter().filter_map(|(id, doc)| Some((rids.get(id.as_str())?.0, doc.as_slice()))).unzip();
         let details: Vec<Vec<u8>> = w.pool.install(|| {
             batch
                 .findings
@@ -199,7 +199,6 @@ impl Store {
         });
         // Each document and detail is compressed with its resource type's dictionary.
         let types: HashMap<i64, &str> = resources.iter().map(|r| (r.rid, r.rtype)).collect();
-        let (doc_rids, doc_bytes): (Vec<i64>, Vec<&[u8]>) = docs.into_iter().unzip();
         let doc_types: Vec<&str> = doc_rids.iter().map(|rid| types.get(rid).copied().unwrap_or_default()).collect();
         w.blobs.packers.prepare_labeled(tx, BlobKind::Doc, &doc_bytes, &doc_types, &w.pool)?;
         let doc_blobs = w.blobs.put_all(tx, BlobKind::Doc, &doc_bytes, &doc_types, &w.pool)?;
